@@ -1,0 +1,362 @@
+"""Callbacks that keep per-example training weights for :class:`~sk_mr.MRClassifier`.
+
+:class:`MultiplicativeReweighting` is Algorithm 1's MW step (present by
+default); :class:`RandomReweighting` is the paper's random-weighting baseline.
+Both derive from :class:`SampleReweighting`, the small contract the net relies
+on: weights on the net's device, looked up per batch by position.
+"""
+
+import math
+
+import numpy as np
+import torch
+from skorch.callbacks import Callback
+
+from sk_mr.mw import effective_sample_size, mw_probabilities, resolve_eta
+
+__all__ = ["SampleReweighting", "MultiplicativeReweighting", "RandomReweighting"]
+
+
+class SampleReweighting(Callback):
+    """Base class of callbacks that weight the training examples.
+
+    A subclass sets :attr:`probabilities_` (float64, one entry per training
+    example, summing to one) through :meth:`_set_probabilities`. The net reads
+    the per-batch weights with :meth:`batch_weights`, a pure on-device gather.
+
+    Parameters are stored verbatim in ``__init__``; all state is created in
+    :meth:`initialize` (so ``clone`` and a cold ``fit`` reset it) and bound to
+    the training split in :meth:`bind`, which the net calls once per ``fit``
+    / ``partial_fit`` before the first epoch.
+
+    Attributes
+    ----------
+    train_rows_ : numpy.ndarray of int64 or None
+      Rows of the ``X`` given to fit that are trained on (and weighted).
+
+    n_rows_ : int or None
+      Number of rows of that ``X``.
+
+    probabilities_ : torch.Tensor of float64 or None
+      Current weights of the training examples, summing to one.
+
+    n_updates_ : int
+      Number of weight updates so far.
+    """
+
+    # Tensor attributes moved to the net's device in ``bind`` and to the CPU
+    # when pickled.
+    _tensor_attributes = ("probabilities_", "batch_weights_")
+
+    def initialize(self):
+        self.train_rows_ = None
+        self.n_rows_ = None
+        self.probabilities_ = None
+        self.batch_weights_ = None
+        self.n_updates_ = 0
+        return self
+
+    # -- binding to the training split -------------------------------------
+    def bind(self, net, train_rows, n_rows):
+        """Attach the state to the training split of the current fit call.
+
+        Parameters
+        ----------
+        net : MRClassifier
+          The net being trained.
+
+        train_rows : numpy.ndarray of int64
+          Rows of ``X`` in the training split, in training-dataset order.
+
+        n_rows : int
+          Number of rows of ``X``.
+
+        Raises
+        ------
+        ValueError
+          If weights from an earlier call exist for a different split.
+        """
+        if self.train_rows_ is not None:
+            same = (self.n_rows_ == n_rows
+                    and np.array_equal(self.train_rows_, train_rows))
+            if not same:
+                raise ValueError(
+                    f"{type(self).__name__} holds weights for a training split of "
+                    f"{len(self.train_rows_)} of {self.n_rows_} rows, but this call "
+                    f"trains on {len(train_rows)} of {n_rows} rows. Weights belong "
+                    "to fixed examples: pass the same X and a deterministic "
+                    "train_split (e.g. ValidSplit(5, random_state=0) or None) to "
+                    "partial_fit / warm-started fit, or call fit with "
+                    "warm_start=False to start over.")
+        else:
+            self.train_rows_ = np.asarray(train_rows, dtype=np.int64)
+            self.n_rows_ = int(n_rows)
+            self._init_state(len(self.train_rows_))
+        self._to_device(net.device)
+
+    def _init_state(self, n_train):
+        self._set_probabilities(
+            torch.full((n_train,), 1.0 / n_train, dtype=torch.float64))
+
+    def _to_device(self, device):
+        for name in self._tensor_attributes:
+            value = getattr(self, name, None)
+            if isinstance(value, torch.Tensor):
+                setattr(self, name, value.to(device))
+
+    def _set_probabilities(self, probabilities):
+        self.probabilities_ = probabilities
+        # Batches use p_i * n (mean one) in float32: the per-batch ratio
+        # sum(p l) / sum(p) is unchanged, and float32 keeps more of the
+        # small weights than p_i itself would.
+        self.batch_weights_ = (probabilities * probabilities.shape[0]).to(torch.float32)
+
+    # -- the per-batch contract ---------------------------------------------
+    def batch_weights(self, positions):
+        """Return the weights of the examples at ``positions`` (on device).
+
+        Parameters
+        ----------
+        positions : torch.Tensor of int64
+          Positions in the training dataset, on the weights' device.
+
+        Returns
+        -------
+        weights : torch.Tensor of float32
+          Proportional to the examples' probabilities (scaled to mean one).
+        """
+        return self.batch_weights_[positions]
+
+    def record_batch_losses(self, net, positions, losses):
+        """Receive the per-example training losses of a batch (no-op here)."""
+
+    # -- what the net exposes -------------------------------------------------
+    def full_length(self, values):
+        """Scatter per-training-example ``values`` to one entry per row of X.
+
+        Rows held out by ``train_split`` get NaN.
+        """
+        out = np.full(self.n_rows_, np.nan, dtype=np.float64)
+        out[self.train_rows_] = values.detach().to("cpu", torch.float64).numpy()
+        return out
+
+    def _record_history(self, net, eta=None):
+        net.history.record("mr_ess", effective_sample_size(self.probabilities_))
+        if eta is not None:
+            net.history.record("mr_eta", eta)
+
+    # -- persistence ----------------------------------------------------------
+    def state_dict(self):
+        """Return the weighting state as a dict of CPU tensors.
+
+        Loadable with ``torch.load(..., weights_only=True)``; used by
+        ``net.save_params(f_mr=...)`` and skorch's ``Checkpoint``.
+        """
+        if self.train_rows_ is None:
+            return {}
+        state = {
+            "train_rows": torch.from_numpy(self.train_rows_.copy()),
+            "n_rows": torch.tensor(self.n_rows_, dtype=torch.int64),
+            "n_updates": torch.tensor(self.n_updates_, dtype=torch.int64),
+            "probabilities": self.probabilities_.detach().cpu(),
+        }
+        return state
+
+    def load_state_dict(self, state_dict):
+        """Restore the state saved by :meth:`state_dict`."""
+        if not state_dict:
+            self.initialize()
+            return
+        self.train_rows_ = state_dict["train_rows"].numpy().astype(np.int64)
+        self.n_rows_ = int(state_dict["n_rows"])
+        self.n_updates_ = int(state_dict["n_updates"])
+        self._set_probabilities(state_dict["probabilities"].to(torch.float64))
+
+    def __getstate__(self):
+        # Fitted tensors are pickled on the CPU so that a net trained on CUDA
+        # unpickles anywhere; bind() moves them back to the net's device.
+        state = self.__dict__.copy()
+        for key, value in state.items():
+            if isinstance(value, torch.Tensor):
+                state[key] = value.detach().cpu()
+        return state
+
+
+class MultiplicativeReweighting(SampleReweighting):
+    """Keep the MW weights of Algorithm 1 (present in MRClassifier by default).
+
+    Epoch 1 trains with uniform weights. After each epoch (or each
+    ``1 / updates_per_epoch`` of an epoch) the callback obtains every training
+    example's loss ``l_i`` at the current parameters, adds it to the
+    cumulative loss ``L_i`` and sets ``p = softmax(-eta * L)`` (see
+    :mod:`sk_mr.mw`). The hyperparameters ``eta``, ``loss_pass``,
+    ``loss_pass_batch_size`` and ``updates_per_epoch`` are read from the net,
+    so that grid searches set them on the estimator.
+
+    Each update records in the net's history the effective sample size
+    ``1 / sum(p_i^2)`` (``mr_ess``) and the eta used (``mr_eta``).
+
+    Attributes
+    ----------
+    cumulative_losses_ : torch.Tensor of float64
+      ``L_i`` of each training example, on the net's device.
+
+    probabilities_ : torch.Tensor of float64
+      ``p = softmax(-eta * L)``.
+
+    n_updates_ : int
+      Number of MW updates so far.
+
+    Examples
+    --------
+    Replace the default to change nothing but make it explicit:
+
+    >>> from sk_mr import MRClassifier, MultiplicativeReweighting
+    >>> net = MRClassifier(MyModule, callbacks__reweighting=MultiplicativeReweighting())
+    ... # doctest: +SKIP
+    """
+
+    _tensor_attributes = SampleReweighting._tensor_attributes + (
+        "cumulative_losses_", "_online_losses")
+
+    def initialize(self):
+        super().initialize()
+        self.cumulative_losses_ = None
+        self._online_losses = None
+        self._batches_seen = 0
+        return self
+
+    def _init_state(self, n_train):
+        super()._init_state(n_train)
+        self.cumulative_losses_ = torch.zeros(n_train, dtype=torch.float64)
+        self._online_losses = None
+
+    # -- collecting losses ------------------------------------------------------
+    def record_batch_losses(self, net, positions, losses):
+        """Store the batch's training losses for ``loss_pass='online'``."""
+        if net.loss_pass != "online":
+            return
+        if self._online_losses is None:
+            self._online_losses = torch.full_like(self.cumulative_losses_, math.nan)
+        # index_copy_ on device: no host sync in the per-batch path.
+        self._online_losses.index_copy_(
+            0, positions, losses.detach().to(self._online_losses.dtype))
+
+    def _collect_losses(self, net, dataset_train):
+        if net.loss_pass == "full":
+            return net.example_losses(dataset_train)
+        losses = self._online_losses
+        if losses is None:
+            raise RuntimeError(
+                "loss_pass='online' recorded no training losses this epoch.")
+        seen = ~torch.isnan(losses)
+        if not bool(seen.all()):
+            # Examples no batch visited (e.g. drop_last=True) get the mean
+            # loss of the others rather than a free pass or a penalty.
+            losses = torch.where(seen, losses, losses[seen].mean())
+        return losses
+
+    # -- the MW step ----------------------------------------------------------
+    def update(self, net, dataset_train):
+        """Run one MW update: collect losses, accumulate, recompute weights.
+
+        Raises
+        ------
+        ValueError
+          If a per-example loss is not finite (the model diverged); the
+          weights and cumulative losses are left as they were.
+        """
+        epoch = len(net.history)
+        eta = resolve_eta(net.eta, epoch)
+        losses = self._collect_losses(net, dataset_train)
+        if not bool(torch.isfinite(losses).all()):
+            n_bad = int((~torch.isfinite(losses)).sum())
+            raise ValueError(
+                f"Non-finite per-example loss for {n_bad} training example(s) at "
+                f"epoch {epoch}: the model diverged (try a smaller learning rate "
+                "or gradient clipping). The MR weights were left unchanged.")
+        cumulative = self.cumulative_losses_ + losses.to(torch.float64)
+        self.cumulative_losses_ = cumulative
+        self._set_probabilities(mw_probabilities(cumulative, eta))
+        self.n_updates_ += 1
+        if self._online_losses is not None:
+            self._online_losses.fill_(math.nan)
+        self._record_history(net, eta=eta)
+
+    def on_epoch_begin(self, net, dataset_train=None, **kwargs):
+        self._batches_seen = 0
+
+    def on_batch_end(self, net, batch=None, training=None, **kwargs):
+        k = net.updates_per_epoch
+        if not training or k == 1:
+            return
+        self._batches_seen += 1
+        n_batches = net.batches_per_epoch_
+        # Updates 1..k-1 fall at even fractions of the epoch; the last one is
+        # on_epoch_end's.
+        boundaries = {math.ceil(j * n_batches / k) for j in range(1, k)}
+        if self._batches_seen in boundaries - {n_batches}:
+            self.update(net, net.dataset_train_)
+            net._set_training(True)
+
+    def on_epoch_end(self, net, dataset_train=None, **kwargs):
+        self.update(net, dataset_train)
+
+    # -- persistence ----------------------------------------------------------
+    def state_dict(self):
+        state = super().state_dict()
+        if state:
+            state["cumulative_losses"] = self.cumulative_losses_.detach().cpu()
+        return state
+
+    def load_state_dict(self, state_dict):
+        super().load_state_dict(state_dict)
+        if state_dict:
+            self.cumulative_losses_ = state_dict["cumulative_losses"].to(torch.float64)
+            self._online_losses = None
+
+
+class RandomReweighting(SampleReweighting):
+    """The paper's random-weighting baseline: rectified-Gaussian weights.
+
+    At the start of every epoch each training example draws
+    ``z_i ~ N(0, 1)`` and gets weight ``max(0, z_i) / sum_j max(0, z_j)``.
+    Use it in place of the default MW callback:
+
+    ``MRClassifier(..., callbacks__reweighting=RandomReweighting(random_state=0))``
+
+    or pass it in ``callbacks``; either way it replaces
+    :class:`MultiplicativeReweighting`.
+
+    Parameters
+    ----------
+    random_state : int, numpy.random.Generator or None (default=None)
+      Seed of the weights' own generator; global RNG state is never used.
+
+    Attributes
+    ----------
+    probabilities_ : torch.Tensor of float64
+      The weights drawn for the current epoch.
+
+    n_updates_ : int
+      Number of epochs drawn so far.
+    """
+
+    def __init__(self, random_state=None):
+        self.random_state = random_state
+
+    def initialize(self):
+        super().initialize()
+        self.rng_ = np.random.default_rng(self.random_state)
+        return self
+
+    def on_epoch_begin(self, net, dataset_train=None, **kwargs):
+        n = self.probabilities_.shape[0]
+        z = np.maximum(self.rng_.standard_normal(n), 0.0)
+        total = z.sum()
+        p = z / total if total > 0 else np.full(n, 1.0 / n)
+        self._set_probabilities(torch.from_numpy(p).to(net.device))
+        self.n_updates_ += 1
+
+    def on_epoch_end(self, net, **kwargs):
+        self._record_history(net)
