@@ -363,13 +363,31 @@ class MRClassifier(NeuralNetClassifier):
                 "one that returns per-example losses.")
         return losses
 
-    def get_loss(self, y_pred, y_true, X=None, training=False):
+    def get_loss(self, y_pred, y_true, X=None, training=False, extra_losses=None):
         """Return ``sum(p_i l_i) / sum(p_i)`` for training batches, else the mean.
 
         ``y_true`` may be a :class:`MixupTarget`, whose two label terms are
         weighted by the MR weights of the examples they come from (see
         ``mixup_alpha``). The weights are gathered on the module's device from
         the positions of the batch; nothing is copied to the host.
+
+        Parameters
+        ----------
+        y_pred : torch.Tensor
+          Module output for the batch.
+
+        y_true : torch.Tensor, array-like or MixupTarget
+          Targets.
+
+        X : input data (default=None)
+          The batch's input.
+
+        training : bool (default=False)
+          Training batches are MR-weighted; others use the plain mean.
+
+        extra_losses : torch.Tensor of shape (batch,) or None (default=None)
+          Additional per-example loss terms (e.g. TRADES' KL term), weighted
+          with each example's own MR weight like the criterion's losses.
         """
         if isinstance(y_true, MixupTarget):
             terms = [(y_true.lam, y_true.y_a, None),
@@ -394,6 +412,12 @@ class MRClassifier(NeuralNetClassifier):
                 reweighting.record_batch_losses(self, positions, losses)
             w = weights if permutation is None else weights[permutation]
             total = total + coef * (w.to(losses.dtype) * losses).sum() / total_weight
+        if extra_losses is not None:
+            if weights is None:
+                total = total + extra_losses.mean()
+            else:
+                total = total + (weights.to(extra_losses.dtype) * extra_losses).sum() \
+                    / total_weight
         return total
 
     # -- the training step: mixup x adversarial x MR compose here --------------
@@ -458,11 +482,18 @@ class MRClassifier(NeuralNetClassifier):
         # which must not come from (and advance) the global torch RNG.
         loader = DataLoader(plain_view(dataset), shuffle=False,
                             generator=torch.Generator(), **kwargs)
+        # An adversarial strategy may evaluate the MW losses on perturbed
+        # inputs; crafting them needs gradients, so it runs outside
+        # inference mode.
+        perturb = getattr(self.adversarial, "loss_pass_inputs", None)
         self._set_training(False)
         chunks = []
-        with torch.inference_mode():
-            for batch in loader:
-                Xi, yi = unpack_data(batch)
+        for batch in loader:
+            Xi, yi = unpack_data(batch)
+            if perturb is not None:
+                Xi = perturb(self, Xi, yi)
+                self._set_training(False)
+            with torch.inference_mode():
                 y_pred = self.infer(Xi)
                 chunks.append(self.get_example_losses(
                     y_pred, yi, X=Xi, training=False).to(torch.float64))
