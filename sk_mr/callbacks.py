@@ -85,7 +85,8 @@ class SampleReweighting(Callback):
                     f"{len(self.train_rows_)} of {self.n_rows_} rows, but this call "
                     f"trains on {len(train_rows)} of {n_rows} rows. Weights belong "
                     "to fixed examples: pass the same X and a deterministic "
-                    "train_split (e.g. ValidSplit(5, random_state=0) or None) to "
+                    "train_split (ValidSplit(5), ValidSplit(0.2, random_state=0) "
+                    "or None) to "
                     "partial_fit / warm-started fit, or call fit with "
                     "warm_start=False to start over.")
         else:

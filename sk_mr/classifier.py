@@ -282,7 +282,33 @@ class MRClassifier(NeuralNetClassifier):
             self.batch_positions_ = None
             self.dataset_train_ = None
 
-    # -- hooks: split, iterator, loss -----------------------------------------
+    # -- hooks: dataset, split, iterator, loss ---------------------------------
+    def get_dataset(self, X, y=None):
+        """Build the dataset as skorch does, after matching common dtypes.
+
+        float64 arrays (what scikit-learn transformers such as
+        ``StandardScaler`` return) are cast to the module's floating dtype,
+        and integer labels to int64, so that a Pipeline feeding this net
+        needs no casting step.
+        """
+        dtype = self._module_dtype()
+        if dtype is not None and isinstance(X, np.ndarray) and X.dtype == np.float64 \
+                and dtype != torch.float64:
+            X = X.astype(torch.empty((), dtype=dtype).numpy().dtype)
+        if isinstance(y, np.ndarray) and np.issubdtype(y.dtype, np.integer) \
+                and y.dtype != np.int64:
+            y = y.astype(np.int64)
+        return super().get_dataset(X, y)
+
+    def _module_dtype(self):
+        module = getattr(self, "module_", None)
+        if not isinstance(module, torch.nn.Module):
+            return None
+        for param in module.parameters():
+            if param.is_floating_point():
+                return param.dtype
+        return None
+
     def get_split_datasets(self, X, y=None, **fit_params):
         """Split as skorch does, then bind the MR state to the training rows."""
         dataset = self.get_dataset(X, y)
@@ -539,5 +565,4 @@ def _accepts(cls, name):
         params = inspect.signature(cls).parameters
     except (TypeError, ValueError):
         return False
-    return name in params or any(
-        p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values())
+    return name in params

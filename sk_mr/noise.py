@@ -81,11 +81,11 @@ def add_label_noise(y, noise_rate, *, kind="uniform", n_classes=None,
             f"y contains label {y.max()} but n_classes={n_classes}; labels "
             "must lie in 0..n_classes-1.")
 
-    rng = check_random_state(random_state) if not isinstance(
-        random_state, np.random.Generator) else random_state
+    rng = _make_rng(random_state)
     n = y.shape[0]
-    corrupt = rng.random_sample(n) < noise_rate if hasattr(rng, "random_sample") \
-        else rng.random(n) < noise_rate
+    uniform = rng.random(n) if isinstance(rng, np.random.Generator) \
+        else rng.random_sample(n)
+    corrupt = uniform < noise_rate
     y_noisy = y.copy()
     n_corrupt = int(corrupt.sum())
     if kind == "uniform":
@@ -97,6 +97,15 @@ def add_label_noise(y, noise_rate, *, kind="uniform", n_classes=None,
     else:  # pairflip
         y_noisy[corrupt] = (y[corrupt] + 1) % n_classes
     return y_noisy, y_noisy != y
+
+
+def _make_rng(random_state):
+    """A private generator: never the global numpy RandomState."""
+    if random_state is None:
+        return np.random.default_rng()
+    if isinstance(random_state, np.random.Generator):
+        return random_state
+    return check_random_state(random_state)
 
 
 def _integers(rng, low, high, size):

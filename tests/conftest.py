@@ -1,0 +1,38 @@
+"""Shared fixtures: tiny data and modules, seeded."""
+
+import numpy as np
+import pytest
+import torch
+from sklearn.datasets import load_digits
+
+
+class TinyMLP(torch.nn.Module):
+    """A small MLP returning logits, for fast tests."""
+
+    def __init__(self, in_features=64, n_classes=10, hidden=32, dropout=0.0):
+        super().__init__()
+        self.net = torch.nn.Sequential(
+            torch.nn.Linear(in_features, hidden), torch.nn.ReLU(),
+            torch.nn.Dropout(dropout), torch.nn.Linear(hidden, n_classes))
+
+    def forward(self, X):
+        return self.net(X)
+
+
+@pytest.fixture(scope="session")
+def digits():
+    X, y = load_digits(return_X_y=True)
+    return (X / 16.0).astype(np.float32), y.astype(np.int64)
+
+
+@pytest.fixture(scope="session")
+def small_digits(digits):
+    X, y = digits
+    rng = np.random.default_rng(0)
+    idx = rng.choice(len(X), size=300, replace=False)
+    return X[idx], y[idx]
+
+
+@pytest.fixture
+def tiny_mlp():
+    return TinyMLP

@@ -1,0 +1,552 @@
+"""Tests of sk_mr.classifier.MRClassifier: Algorithm 1 on skorch."""
+
+import io
+import pickle
+
+import joblib
+import numpy as np
+import pytest
+import torch
+from sklearn.base import clone
+from sklearn.model_selection import GridSearchCV, train_test_split
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import StandardScaler
+from skorch import NeuralNetClassifier
+from skorch.callbacks import Checkpoint, LoadInitState
+from skorch.dataset import ValidSplit
+
+from sk_mr import (MRClassifier, MultiStepEta, MultiplicativeReweighting,
+                   RandomReweighting, add_label_noise)
+from conftest import TinyMLP
+
+
+def make_net(cls=MRClassifier, **kwargs):
+    params = dict(module=TinyMLP, max_epochs=3, lr=0.1, batch_size=64,
+                  train_split=None, verbose=0)
+    if cls is not NeuralNetClassifier:
+        params["eta"] = 0.5
+    params.update(kwargs)
+    return cls(**params)
+
+
+def per_example_losses(net, X, y):
+    """Hand computation of l_i(theta) in eval mode."""
+    net.module_.eval()
+    with torch.no_grad():
+        logits = net.module_(torch.as_tensor(X))
+        return torch.nn.functional.cross_entropy(
+            logits, torch.as_tensor(y), reduction="none").double().numpy()
+
+
+class TestEtaZeroIsPlainTraining:
+    @pytest.mark.parametrize("train_split", [None, ValidSplit(5)])
+    def test_same_train_losses_as_neuralnetclassifier(self, small_digits, train_split):
+        X, y = small_digits
+        histories = []
+        for cls in (NeuralNetClassifier, MRClassifier):
+            torch.manual_seed(0)
+            kwargs = dict(criterion=torch.nn.CrossEntropyLoss, train_split=train_split,
+                          module__dropout=0.3, max_epochs=4)
+            if cls is MRClassifier:
+                kwargs["eta"] = 0.0
+            net = make_net(cls, **kwargs).fit(X, y)
+            histories.append(net.history[:, "train_loss"])
+        np.testing.assert_allclose(histories[0], histories[1], atol=1e-4)
+
+    def test_eta_zero_keeps_uniform_weights(self, small_digits):
+        X, y = small_digits
+        net = make_net(eta=0.0).fit(X, y)
+        np.testing.assert_allclose(net.sample_weights_, 1 / len(X))
+        assert net.history[-1, "mr_ess"] == pytest.approx(len(X))
+
+
+class TestAlgorithm1:
+    def test_weights_after_one_epoch_match_hand_computation(self, small_digits):
+        X, y = small_digits
+        torch.manual_seed(0)
+        net = make_net(max_epochs=1, eta=0.5, module__dropout=0.5).fit(X, y)
+        losses = per_example_losses(net, X, y)
+        w = np.exp(-0.5 * (losses - losses.min()))
+        np.testing.assert_allclose(net.cumulative_losses_, losses, rtol=1e-5)
+        np.testing.assert_allclose(net.sample_weights_, w / w.sum(), rtol=1e-4)
+
+    def test_cumulative_losses_add_up_over_epochs(self, small_digits):
+        X, y = small_digits
+        torch.manual_seed(0)
+        net = make_net(max_epochs=1, warm_start=True).fit(X, y)
+        first = net.cumulative_losses_.copy()
+        net.fit(X, y)
+        second = per_example_losses(net, X, y)
+        np.testing.assert_allclose(net.cumulative_losses_, first + second, rtol=1e-5)
+        w = np.exp(-0.5 * (first + second - (first + second).min()))
+        np.testing.assert_allclose(net.sample_weights_, w / w.sum(), rtol=1e-4)
+
+    def test_batch_loss_is_weighted_mean(self, small_digits):
+        X, y = small_digits
+        torch.manual_seed(0)
+        net = make_net(max_epochs=1).fit(X, y)
+        positions = torch.tensor([0, 5, 7])
+        net.batch_positions_ = positions
+        y_pred = net.module_(torch.as_tensor(X[[0, 5, 7]]))
+        loss = net.get_loss(y_pred, torch.as_tensor(y[[0, 5, 7]]), training=True)
+        losses = torch.nn.functional.cross_entropy(
+            y_pred, torch.as_tensor(y[[0, 5, 7]]), reduction="none")
+        p = torch.as_tensor(net.sample_weights_[[0, 5, 7]], dtype=torch.float32)
+        assert loss.item() == pytest.approx(((p * losses).sum() / p.sum()).item(), rel=1e-5)
+        # evaluation batches are not weighted
+        assert net.get_loss(y_pred, torch.as_tensor(y[[0, 5, 7]])).item() == \
+            pytest.approx(losses.mean().item(), rel=1e-6)
+
+    def test_history_records_ess_and_eta(self, small_digits):
+        X, y = small_digits
+        schedule = MultiStepEta(0.1, milestones=(2,), gamma=2.0)
+        net = make_net(eta=schedule, max_epochs=3).fit(X, y)
+        np.testing.assert_allclose(net.history[:, "mr_eta"], [0.1, 0.2, 0.2])
+        ess = net.history[:, "mr_ess"]
+        p = net.sample_weights_
+        assert ess[-1] == pytest.approx(1 / np.sum(p ** 2))
+        assert all(0 < e <= len(X) for e in ess)
+
+    def test_callable_eta_receives_epoch(self, small_digits):
+        X, y = small_digits
+        seen = []
+
+        def eta(epoch):
+            seen.append(epoch)
+            return 0.1
+
+        make_net(eta=eta, max_epochs=3).fit(X, y)
+        assert seen == [1, 2, 3]
+
+    @pytest.mark.parametrize("eta", [1e3, 1e6])
+    def test_stable_with_huge_eta(self, small_digits, eta):
+        X, y = small_digits
+        net = make_net(eta=eta, max_epochs=3).fit(X, y)
+        p = net.sample_weights_
+        assert np.all(np.isfinite(p)) and np.all(p >= 0)
+        assert p.sum() == pytest.approx(1.0)
+        assert np.all(np.isfinite(net.history[:, "train_loss"]))
+
+    def test_noisy_examples_lose_weight(self, small_digits):
+        X, y = small_digits
+        y_noisy, is_noisy = add_label_noise(y, 0.4, random_state=0)
+        torch.manual_seed(0)
+        net = make_net(eta=0.5, max_epochs=8, lr=0.2).fit(X, y_noisy)
+        p = net.sample_weights_
+        assert p[is_noisy].mean() < 0.5 * p[~is_noisy].mean()
+
+
+class TestLossPass:
+    def test_online_makes_no_extra_pass(self, small_digits):
+        X, y = small_digits
+        calls = {"eval": 0}
+
+        class Counting(TinyMLP):
+            def forward(self, X):
+                if not self.training:
+                    calls["eval"] += 1
+                return super().forward(X)
+
+        make_net(module=Counting, loss_pass="online", max_epochs=2).fit(X, y)
+        assert calls["eval"] == 0
+        make_net(module=Counting, loss_pass="full", max_epochs=2,
+                 loss_pass_batch_size=100).fit(X, y)
+        assert calls["eval"] == 2 * 3  # 300 rows in batches of 100, each epoch
+
+    def test_online_uses_training_losses(self, small_digits):
+        X, y = small_digits
+        torch.manual_seed(0)
+        net = make_net(loss_pass="online", max_epochs=1, eta=1.0,
+                       batch_size=len(X), lr=0.0).fit(X, y)
+        # lr=0: the training losses are those at the initial parameters.
+        losses = per_example_losses(net, X, y)
+        np.testing.assert_allclose(net.cumulative_losses_, losses, rtol=1e-5)
+
+    def test_updates_per_epoch(self, small_digits):
+        X, y = small_digits
+        net = make_net(updates_per_epoch=2, max_epochs=3).fit(X, y)
+        assert net.mr_.n_updates_ == 6
+        # the mid-epoch loss pass switches back to train mode for the rest
+        # of the epoch
+        assert len(net.history[-1, "batches"]) == 5
+
+    def test_loss_pass_uses_unaugmented_view(self, small_digits):
+        X, y = small_digits
+
+        class Augmented(torch.utils.data.Dataset):
+            def __init__(self, X, y, augment=True):
+                self.X, self.y, self.augment = X, y, augment
+
+            def __len__(self):
+                return len(self.X)
+
+            def __getitem__(self, i):
+                x = self.X[i] + (100.0 if self.augment else 0.0)
+                return x, self.y[i]
+
+            def without_augmentation(self):
+                return Augmented(self.X, self.y, augment=False)
+
+        torch.manual_seed(0)
+        net = make_net(max_epochs=1, lr=0.0).fit(Augmented(X, y), None)
+        np.testing.assert_allclose(net.cumulative_losses_,
+                                   per_example_losses(net, X, y), rtol=1e-5)
+
+    def test_loss_pass_leaves_global_rng_alone(self, small_digits):
+        X, y = small_digits
+        net = make_net(max_epochs=1).fit(X, y)
+        state = torch.get_rng_state().clone()
+        net.example_losses(net.get_dataset(X, y))
+        assert torch.equal(torch.get_rng_state(), state)
+
+    def test_diverged_model_raises_and_keeps_weights(self, small_digits):
+        X, y = small_digits
+        net = make_net(max_epochs=1, warm_start=True).fit(X, y)
+        before = net.sample_weights_.copy()
+        with torch.no_grad():
+            net.module_.net[-1].weight.fill_(float("nan"))
+        with pytest.raises(ValueError, match="epoch 2"):
+            net.partial_fit(X, y)
+        np.testing.assert_array_equal(net.sample_weights_, before)
+
+
+class TestTrainSplit:
+    def test_held_out_rows_are_nan(self, small_digits):
+        X, y = small_digits
+        net = make_net(train_split=ValidSplit(5)).fit(X, y)
+        p = net.sample_weights_
+        assert p.shape == (len(X),)
+        assert np.isnan(p).sum() == len(X) // 5
+        assert np.nansum(p) == pytest.approx(1.0)
+        assert np.array_equal(np.isnan(p), np.isnan(net.cumulative_losses_))
+        valid_rows = np.setdiff1d(np.arange(len(X)), net.mr_.train_rows_)
+        assert np.isnan(p[valid_rows]).all()
+
+    def test_changing_split_raises_before_training(self, small_digits):
+        X, y = small_digits
+        net = make_net(train_split=ValidSplit(0.2, stratified=False), max_epochs=1)
+        net.fit(X, y)
+        n_epochs = len(net.history)
+        before = net.sample_weights_.copy()
+        # a float ValidSplit without random_state reshuffles on every call
+        with pytest.raises(ValueError, match="deterministic"):
+            for _ in range(5):
+                net.partial_fit(X, y)
+        assert len(net.history) >= n_epochs
+        assert np.isnan(net.sample_weights_).sum() == np.isnan(before).sum()
+
+    def test_different_data_raises(self, small_digits):
+        X, y = small_digits
+        net = make_net(max_epochs=1).fit(X, y)
+        with pytest.raises(ValueError, match="same X"):
+            net.partial_fit(X[:100], y[:100])
+
+
+class TestSklearnIntegration:
+    def test_gridsearch_over_eta_in_pipeline(self, small_digits):
+        X, y = small_digits
+        X = X.astype(np.float64)  # what StandardScaler would hand over anyway
+        pipe = Pipeline([("scale", StandardScaler()),
+                         ("clf", make_net(max_epochs=2))])
+        search = GridSearchCV(pipe, {"clf__eta": [0.0, 0.5]}, cv=2, error_score="raise")
+        search.fit(X, y)
+        assert search.best_params_["clf__eta"] in (0.0, 0.5)
+        assert search.best_estimator_.named_steps["clf"].eta == search.best_params_["clf__eta"]
+
+    def test_gridsearch_with_validsplit(self, small_digits):
+        X, y = small_digits
+        search = GridSearchCV(make_net(max_epochs=2, train_split=ValidSplit(4)),
+                              {"eta": [0.01, 1.0]}, cv=2, error_score="raise")
+        search.fit(X, y)
+        p = search.best_estimator_.sample_weights_
+        assert np.isnan(p).any() and np.nansum(p) == pytest.approx(1.0)
+
+    def test_clone_drops_state(self, small_digits):
+        X, y = small_digits
+        net = make_net(max_epochs=1).fit(X, y)
+        cloned = clone(net)
+        assert cloned.eta == net.eta
+        assert not hasattr(cloned, "callbacks_")
+        with pytest.raises(AttributeError):
+            cloned.sample_weights_
+
+    def test_unfitted_raises_not_fitted(self):
+        from sklearn.exceptions import NotFittedError
+        with pytest.raises(NotFittedError):
+            make_net().sample_weights_
+        with pytest.raises(NotFittedError):
+            make_net().initialize().cumulative_losses_
+
+    def test_set_params_eta(self):
+        net = make_net().set_params(eta=0.3)
+        assert net.eta == 0.3
+
+
+@pytest.fixture(scope="module")
+def fitted(small_digits):
+    X, y = small_digits
+    torch.manual_seed(0)
+    return make_net(max_epochs=2).fit(X, y)
+
+
+class TestPersistence:
+    def test_pickle_round_trip(self, fitted):
+        restored = pickle.loads(pickle.dumps(fitted))
+        np.testing.assert_array_equal(restored.sample_weights_, fitted.sample_weights_)
+        np.testing.assert_array_equal(restored.cumulative_losses_, fitted.cumulative_losses_)
+        assert restored.mr_.probabilities_.device.type == "cpu"
+
+    def test_joblib_round_trip(self, fitted, tmp_path):
+        joblib.dump(fitted, tmp_path / "net.joblib")
+        restored = joblib.load(tmp_path / "net.joblib")
+        np.testing.assert_array_equal(restored.sample_weights_, fitted.sample_weights_)
+
+    def test_save_load_params_f_mr(self, fitted, small_digits, tmp_path):
+        X, y = small_digits
+        fitted.save_params(f_params=tmp_path / "p.pt", f_mr=tmp_path / "mr.pt")
+        state = torch.load(tmp_path / "mr.pt", weights_only=True)
+        assert set(state) >= {"cumulative_losses", "probabilities", "train_rows"}
+        fresh = make_net().initialize()
+        fresh.load_params(f_params=tmp_path / "p.pt", f_mr=tmp_path / "mr.pt")
+        np.testing.assert_allclose(fresh.sample_weights_, fitted.sample_weights_)
+        np.testing.assert_allclose(fresh.cumulative_losses_, fitted.cumulative_losses_)
+        # training continues from the loaded cumulative losses
+        fresh.partial_fit(X, y)
+        assert fresh.mr_.n_updates_ == fitted.mr_.n_updates_ + 3
+
+    def test_checkpoint_and_load_init_state(self, small_digits, tmp_path):
+        X, y = small_digits
+        cp = Checkpoint(dirname=str(tmp_path), monitor=None, f_mr="mr.pt",
+                        f_optimizer=None, f_criterion=None)
+        torch.manual_seed(0)
+        first = make_net(max_epochs=2, callbacks=[cp]).fit(X, y)
+        resumed = make_net(max_epochs=1, callbacks=[
+            Checkpoint(dirname=str(tmp_path), monitor=None, f_mr="mr.pt",
+                       f_optimizer=None, f_criterion=None),
+            LoadInitState(cp)])
+        resumed.fit(X, y)
+        assert resumed.mr_.n_updates_ == first.mr_.n_updates_ + 1
+        losses = per_example_losses(resumed, X, y)
+        np.testing.assert_allclose(resumed.cumulative_losses_,
+                                   first.cumulative_losses_ + losses, rtol=1e-5)
+
+    def test_warm_start_accumulates_cold_fit_resets(self, small_digits):
+        X, y = small_digits
+        net = make_net(max_epochs=2, warm_start=True).fit(X, y)
+        net.fit(X, y)
+        assert net.mr_.n_updates_ == 4
+        net.set_params(warm_start=False).fit(X, y)
+        assert net.mr_.n_updates_ == 2
+
+    def test_partial_fit_accumulates(self, small_digits):
+        X, y = small_digits
+        net = make_net(max_epochs=1)
+        net.partial_fit(X, y)
+        net.partial_fit(X, y)
+        assert net.mr_.n_updates_ == 2
+        assert len(net.history) == 2
+
+
+class TestRandomReweighting:
+    def test_replaces_default_and_redraws(self, small_digits):
+        X, y = small_digits
+        net = make_net(callbacks__reweighting=RandomReweighting(random_state=0),
+                       max_epochs=2, warm_start=True).fit(X, y)
+        assert isinstance(net.mr_, RandomReweighting)
+        p1 = net.sample_weights_.copy()
+        net.fit(X, y)
+        p2 = net.sample_weights_
+        assert not np.allclose(p1, p2)
+        assert 0.35 < np.mean(p1 == 0) < 0.65  # rectified Gaussian
+        assert p1.sum() == pytest.approx(1.0)
+
+    def test_in_callbacks_list_replaces_default(self, small_digits):
+        X, y = small_digits
+        net = make_net(callbacks=[RandomReweighting(random_state=0)], max_epochs=1).fit(X, y)
+        names = [n for n, cb in net.callbacks_ if isinstance(
+            cb, (RandomReweighting, MultiplicativeReweighting))]
+        assert names == ["RandomReweighting"]
+        with pytest.raises(AttributeError, match="cumulative"):
+            net.cumulative_losses_
+
+    def test_reproducible(self, small_digits):
+        X, y = small_digits
+        a = make_net(callbacks=[RandomReweighting(random_state=1)], max_epochs=1).fit(X, y)
+        b = make_net(callbacks=[RandomReweighting(random_state=1)], max_epochs=1).fit(X, y)
+        np.testing.assert_array_equal(a.sample_weights_, b.sample_weights_)
+
+    def test_two_reweightings_refused(self):
+        with pytest.raises(ValueError, match="Only one"):
+            make_net(callbacks=[RandomReweighting(), MultiplicativeReweighting()]).initialize()
+
+
+class TestMixup:
+    def test_uniform_weights_give_ordinary_mixup(self, small_digits):
+        X, y = small_digits
+        net = make_net(max_epochs=1, mixup_alpha=1.0, random_state=0, eta=0.0).fit(X, y)
+        Xb, yb = torch.as_tensor(X[:8]), torch.as_tensor(y[:8])
+        net.batch_positions_ = torch.arange(8)
+        X_mixed, target = net.mixup_batch(Xb, yb)
+        y_pred = net.module_(X_mixed)
+        loss = net.get_loss(y_pred, target, training=True)
+        ce = torch.nn.functional.cross_entropy
+        expected = target.lam * ce(y_pred, target.y_a) + (1 - target.lam) * ce(y_pred, target.y_b)
+        assert loss.item() == pytest.approx(expected.item(), rel=1e-5)
+
+    def test_zero_weight_examples_contribute_nothing(self, small_digits):
+        X, y = small_digits
+        net = make_net(max_epochs=1, mixup_alpha=1.0, random_state=0).fit(X, y)
+        probs = torch.zeros(len(X), dtype=torch.float64)
+        probs[:4] = 0.25
+        net.mr_._set_probabilities(probs)
+        net.batch_positions_ = torch.arange(8)
+        X_mixed, target = net.mixup_batch(torch.as_tensor(X[:8]), torch.as_tensor(y[:8]))
+        y_pred = net.module_(X_mixed)
+        loss = net.get_loss(y_pred, target, training=True)
+        ce = torch.nn.functional.cross_entropy
+        la = ce(y_pred, target.y_a, reduction="none")
+        lb = ce(y_pred, target.y_b, reduction="none")
+        w = probs[:8].float()
+        wb = w[target.permutation]
+        expected = (target.lam * w * la + (1 - target.lam) * wb * lb).sum() / w.sum()
+        assert loss.item() == pytest.approx(expected.item(), rel=1e-5)
+
+    def test_seeded_mixup_is_reproducible(self, small_digits):
+        X, y = small_digits
+        losses = []
+        for _ in range(2):
+            torch.manual_seed(0)
+            net = make_net(max_epochs=2, mixup_alpha=0.5, random_state=3).fit(X, y)
+            losses.append(net.history[:, "train_loss"])
+        np.testing.assert_array_equal(losses[0], losses[1])
+
+    def test_label_smoothing_composes(self, small_digits):
+        X, y = small_digits
+        net = make_net(max_epochs=2, mixup_alpha=1.0, random_state=0,
+                       criterion__label_smoothing=0.1).fit(X, y)
+        assert net.criterion_.label_smoothing == 0.1
+        assert np.isfinite(net.history[-1, "train_loss"])
+
+
+class TestBadInput:
+    @pytest.mark.parametrize("params, exc, match", [
+        (dict(eta=-1.0), ValueError, "eta"),
+        (dict(eta=float("nan")), ValueError, "eta"),
+        (dict(eta=float("inf")), ValueError, "eta"),
+        (dict(eta="big"), TypeError, "eta"),
+        (dict(loss_pass="half"), ValueError, "loss_pass"),
+        (dict(updates_per_epoch=0), ValueError, "updates_per_epoch"),
+        (dict(loss_pass_batch_size=0), ValueError, "loss_pass_batch_size"),
+        (dict(mixup_alpha=-1.0), ValueError, "mixup_alpha"),
+        (dict(adversarial="free"), TypeError, "adversarial"),
+    ])
+    def test_bad_params_leave_fitted_net_intact(self, small_digits, params, exc, match):
+        X, y = small_digits
+        net = make_net(max_epochs=1).fit(X, y)
+        before = net.sample_weights_.copy()
+        module_before = net.module_
+        net.set_params(**params)
+        with pytest.raises(exc, match=match):
+            net.fit(X, y)
+        with pytest.raises(exc, match=match):
+            net.partial_fit(X, y)
+        assert net.module_ is module_before
+        np.testing.assert_array_equal(net.sample_weights_, before)
+
+    @pytest.mark.parametrize("mutate, match", [
+        (lambda X, y: (np.where(np.arange(X.size).reshape(X.shape) == 3, np.nan, X), y), "X contains"),
+        (lambda X, y: (np.where(np.arange(X.size).reshape(X.shape) == 3, np.inf, X), y), "X contains"),
+        (lambda X, y: (X, np.where(np.arange(len(y)) == 2, np.nan, y.astype(float))), "NaN"),
+        (lambda X, y: (X, y + 0.5), "integer"),
+        (lambda X, y: (X, np.where(np.arange(len(y)) == 0, -1, y)), ">= 0"),
+        (lambda X, y: (X[:-1], y), "inconsistent lengths"),
+        (lambda X, y: (X, y.astype(str)), "LabelEncoder"),
+    ])
+    def test_bad_data(self, small_digits, mutate, match):
+        X, y = mutate(*small_digits)
+        with pytest.raises(ValueError, match=match):
+            make_net().fit(X.astype(np.float32) if X.dtype != object else X, y)
+
+    def test_label_outside_classes(self, small_digits):
+        X, y = small_digits
+        with pytest.raises(ValueError, match="outside classes"):
+            make_net(classes=list(range(5))).fit(X, y)
+
+    def test_label_beyond_module_outputs(self, small_digits):
+        X, y = small_digits
+        with pytest.raises(ValueError, match="class indices"):
+            make_net(module__n_classes=5).fit(X, y)
+
+    def test_tensor_X_with_nan(self, small_digits):
+        X, y = small_digits
+        X = torch.as_tensor(X).clone()
+        X[0, 0] = float("nan")
+        with pytest.raises(ValueError, match="X contains 1 NaN"):
+            make_net().fit(X, torch.as_tensor(y))
+
+    def test_scalar_criterion_instance(self, small_digits):
+        X, y = small_digits
+        with pytest.raises(ValueError, match="reduction='none'"):
+            make_net(criterion=torch.nn.CrossEntropyLoss()).fit(X, y)
+        with pytest.raises(ValueError, match="reduction='none'"):
+            make_net(criterion__reduction="mean").fit(X, y)
+
+    def test_custom_scalar_criterion(self, small_digits):
+        X, y = small_digits
+
+        class MeanCE(torch.nn.Module):
+            def forward(self, y_pred, y_true):
+                return torch.nn.functional.cross_entropy(y_pred, y_true)
+
+        with pytest.raises(ValueError, match="one loss per example"):
+            make_net(criterion=MeanCE).fit(X, y)
+
+
+class TestInputs:
+    def test_tensors_and_dataset(self, small_digits):
+        X, y = small_digits
+        a = make_net(max_epochs=1).fit(torch.as_tensor(X), torch.as_tensor(y))
+        assert a.sample_weights_.shape == (len(X),)
+        ds = torch.utils.data.TensorDataset(torch.as_tensor(X), torch.as_tensor(y))
+        b = make_net(max_epochs=1).fit(ds, None)
+        assert b.sample_weights_.shape == (len(X),)
+        assert b.predict(X).shape == (len(X),)
+
+    def test_float64_and_int32_inputs_are_cast(self, small_digits):
+        X, y = small_digits
+        net = make_net(max_epochs=1).fit(X.astype(np.float64), y.astype(np.int32))
+        assert net.predict(X.astype(np.float64)).shape == (len(X),)
+
+    def test_predict_proba_is_softmax(self, small_digits):
+        X, y = small_digits
+        net = make_net(max_epochs=1).fit(X, y)
+        proba = net.predict_proba(X)
+        np.testing.assert_allclose(proba.sum(1), 1.0, rtol=1e-5)
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+class TestCUDA:
+    def test_weights_live_on_device_and_pickle_to_cpu(self, small_digits):
+        X, y = small_digits
+        net = make_net(device="cuda", max_epochs=2).fit(X, y)
+        assert net.mr_.batch_weights_.device.type == "cuda"
+        assert net.mr_.cumulative_losses_.device.type == "cuda"
+        restored = pickle.loads(pickle.dumps(net))
+        np.testing.assert_allclose(restored.sample_weights_, net.sample_weights_)
+
+
+class TestMRBeatsPlainOnNoisyDigits:
+    """Item 5's claim at test scale: one seed, 40% uniform noise."""
+
+    def test_mr_wins_by_ten_points(self, digits):
+        X, y = digits
+        X_tr, X_te, y_tr, y_te = train_test_split(X, y, test_size=0.3, stratify=y,
+                                                  random_state=0)
+        y_noisy, _ = add_label_noise(y_tr, 0.4, random_state=0)
+        scores = {}
+        for eta in (0.0, 0.01):
+            torch.manual_seed(0)
+            net = make_net(module__hidden=256, max_epochs=100, lr=0.05, batch_size=128,
+                           optimizer__momentum=0.9, eta=eta).fit(X_tr, y_noisy)
+            scores[eta] = net.score(X_te, y_te)
+        assert scores[0.01] >= scores[0.0] + 0.10, scores
