@@ -131,6 +131,19 @@ class SampleReweighting(Callback):
     def record_batch_losses(self, net, positions, losses):
         """Receive the per-example training losses of a batch (no-op here)."""
 
+    def correct_targets(self, net, X, y):
+        """Return the targets to train on for a batch (the labels, here).
+
+        Loss-correction baselines (e.g. bootstrapping) override this to
+        return soft targets; mixup and MR weights then apply to them as to
+        labels. ``X`` is the un-mixed, un-perturbed batch on the device.
+        """
+        return y
+
+    def batch_regularizer(self, net, y_pred):
+        """Return a scalar added to each training batch's loss, or None."""
+        return None
+
     # -- what the net exposes -------------------------------------------------
     def full_length(self, values):
         """Scatter per-training-example ``values`` to one entry per row of X.

@@ -69,7 +69,7 @@ class MRClassifier(NeuralNetClassifier):
       during the epoch and from augmented, train-mode forward passes).
 
     loss_pass_batch_size : int or None (default=None)
-      Batch size of the full loss pass; None uses ``4 * batch_size``
+      Batch size of the full loss pass; None uses ``2 * batch_size``
       (inference stores no activations).
 
     updates_per_epoch : int (default=1)
@@ -438,6 +438,10 @@ class MRClassifier(NeuralNetClassifier):
                 reweighting.record_batch_losses(self, positions, losses)
             w = weights if permutation is None else weights[permutation]
             total = total + coef * (w.to(losses.dtype) * losses).sum() / total_weight
+        if reweighting is not None:
+            regularizer = reweighting.batch_regularizer(self, y_pred)
+            if regularizer is not None:
+                total = total + regularizer
         if extra_losses is not None:
             if weights is None:
                 total = total + extra_losses.mean()
@@ -447,6 +451,20 @@ class MRClassifier(NeuralNetClassifier):
         return total
 
     # -- the training step: mixup x adversarial x MR compose here --------------
+    def prepare_batch(self, Xi, yi):
+        """Return ``(inputs, targets)`` to train on for a batch.
+
+        Moves the batch to the device, lets the reweighting callback correct
+        the targets (a no-op for MR) and applies mixup. Every training step,
+        adversarial ones included, goes through here.
+        """
+        Xi = to_tensor(Xi, device=self.device)
+        yi = to_tensor(yi, device=self.device)
+        reweighting = self._reweighting_or_none()
+        if reweighting is not None:
+            yi = reweighting.correct_targets(self, Xi, yi)
+        return self.mixup_batch(Xi, yi)
+
     def mixup_batch(self, Xi, yi):
         """Return ``(X_mixed, MixupTarget)``, or ``(Xi, yi)`` when mixup is off.
 
@@ -469,7 +487,7 @@ class MRClassifier(NeuralNetClassifier):
         """Forward, weighted loss and backward for one batch (with mixup)."""
         self._set_training(True)
         Xi, yi = unpack_data(batch)
-        Xi, target = self.mixup_batch(Xi, yi)
+        Xi, target = self.prepare_batch(Xi, yi)
         y_pred = self.infer(Xi, **fit_params)
         loss = self.get_loss(y_pred, target, X=Xi, training=True)
         loss.backward()
@@ -503,7 +521,7 @@ class MRClassifier(NeuralNetClassifier):
         kwargs.pop("shuffle", None)
         kwargs.pop("sampler", None)
         kwargs.pop("batch_sampler", None)
-        kwargs["batch_size"] = self.loss_pass_batch_size or 4 * self.batch_size
+        kwargs["batch_size"] = self.loss_pass_batch_size or 2 * self.batch_size
         # A private generator: creating a DataLoader iterator draws a seed,
         # which must not come from (and advance) the global torch RNG.
         loader = DataLoader(plain_view(dataset), shuffle=False,

@@ -1,0 +1,31 @@
+# Quick start: `make demo` and `make test` each set everything up on a fresh
+# machine (a virtualenv in .venv with the package and what it needs).
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.sk_mr-installed
+EXTRAS ?= test,adversarial,plot,docs
+
+.PHONY: install demo test docs bench clean
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[$(EXTRAS)]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+demo: $(STAMP)
+	$(PY) -m sk_mr demo
+
+test: $(STAMP)
+	$(PY) -m pytest -q
+
+docs: $(STAMP)
+	$(PY) -m sphinx -W --keep-going -b html docs docs/_build/html
+
+bench: $(STAMP)
+	$(PY) benchmarks/overhead.py
+
+clean:
+	rm -rf $(VENV) docs/_build *.egg-info .pytest_cache
