@@ -35,12 +35,9 @@ def build_parser():
     demo.add_argument("--eta", type=float, default=0.01)
     demo.set_defaults(func=_demo)
 
-    try:
-        from sk_mr.reproduce.cli import add_reproduce_parser
-    except ImportError:  # pragma: no cover - reproduce is part of the package
-        pass
-    else:
-        add_reproduce_parser(sub)
+    from sk_mr.reproduce.cli import add_reproduce_parser
+
+    add_reproduce_parser(sub)
     return parser
 
 

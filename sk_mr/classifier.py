@@ -91,6 +91,11 @@ class MRClassifier(NeuralNetClassifier):
       optimizer steps of each batch and reuses this net's mixup and weighted
       loss, so MR, mixup, label smoothing and adversarial training compose.
 
+    amp : bool (default=False)
+      Automatic mixed precision: forward passes run under
+      :func:`torch.autocast` with bfloat16 (no gradient scaler needed) on the
+      net's device type; losses are computed in float32. Meant for CUDA.
+
     random_state : int, numpy.random.Generator or None (default=None)
       Seeds sk_mr's own randomness (mixup, adversarial perturbations). The
       module initialization and batch shuffling remain skorch's and torch's:
@@ -140,6 +145,7 @@ class MRClassifier(NeuralNetClassifier):
             updates_per_epoch=1,
             mixup_alpha=0.0,
             adversarial=None,
+            amp=False,
             random_state=None,
             **kwargs
     ):
@@ -150,6 +156,7 @@ class MRClassifier(NeuralNetClassifier):
         self.updates_per_epoch = updates_per_epoch
         self.mixup_alpha = mixup_alpha
         self.adversarial = adversarial
+        self.amp = amp
         self.random_state = random_state
 
     # -- defaults and validation ---------------------------------------------
@@ -169,6 +176,8 @@ class MRClassifier(NeuralNetClassifier):
                 alpha >= 0 and np.isfinite(alpha)):
             raise ValueError(
                 f"mixup_alpha must be a finite float >= 0 (0 disables mixup), got {alpha!r}.")
+        if not isinstance(self.amp, bool):
+            raise TypeError(f"amp must be True or False, got {self.amp!r}.")
         if self.adversarial is not None and not hasattr(self.adversarial, "train_step"):
             raise TypeError(
                 "adversarial must be None or a training strategy with a train_step "
@@ -347,6 +356,15 @@ class MRClassifier(NeuralNetClassifier):
 
     def _set_batch_positions(self, positions):
         self.batch_positions_ = positions.to(self.device, non_blocking=True)
+
+    def infer(self, x, **fit_params):
+        """Forward a batch, under bfloat16 autocast when ``amp=True``."""
+        if not self.amp:
+            return super().infer(x, **fit_params)
+        device_type = torch.device(self.device).type
+        with torch.autocast(device_type=device_type, dtype=torch.bfloat16):
+            y_pred = super().infer(x, **fit_params)
+        return y_pred.float() if torch.is_tensor(y_pred) else y_pred
 
     def get_example_losses(self, y_pred, y_true, X=None, training=False):
         """Return the per-example losses of a batch, shape ``(batch,)``.

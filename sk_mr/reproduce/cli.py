@@ -1,0 +1,128 @@
+"""``python -m sk_mr reproduce {noisy-labels,adversarial} ...``."""
+
+import argparse
+import sys
+import time
+
+__all__ = ["add_reproduce_parser"]
+
+
+def _noise_rate(text):
+    value = float(text)
+    if not 0 <= value < 1:
+        raise argparse.ArgumentTypeError(
+            f"noise rates must lie in [0, 1), got {text}")
+    return value
+
+
+def _positive_int(text):
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be an int >= 1, got {text}")
+    return value
+
+
+def _add_common(parser, datasets):
+    parser.add_argument("--dataset", required=True, choices=datasets)
+    parser.add_argument("--root", default=None,
+                        help="data folder (CIFAR, Clothing1M); embedded sets need none")
+    parser.add_argument("--download", action="store_true",
+                        help="let torchvision download CIFAR into --root")
+    parser.add_argument("--arch", default=None, help="model (default: the dataset's recipe)")
+    parser.add_argument("--optimizer", choices=("sgd", "adam"), default="sgd")
+    parser.add_argument("--epochs", type=_positive_int, default=None)
+    parser.add_argument("--batch-size", type=_positive_int, default=None)
+    parser.add_argument("--lr", type=float, default=None)
+    parser.add_argument("--eta", type=float, default=None)
+    parser.add_argument("--seeds", type=_positive_int, default=3,
+                        help="number of seeds (0..K-1)")
+    parser.add_argument("--device", default="cpu", help="cpu, cuda or cuda:N")
+    parser.add_argument("--num-workers", type=int, default=0,
+                        help="DataLoader workers for image data")
+    parser.add_argument("--pretrained", default=None,
+                        help="file with ImageNet weights for ResNet-50 (Clothing1M)")
+    parser.add_argument("--out", default="results.json",
+                        help="JSON results file; finished cells are skipped on rerun")
+    parser.add_argument("--limit-train", type=_positive_int, default=None,
+                        help="use only the first N training examples (smoke runs)")
+    parser.add_argument("--limit-test", type=_positive_int, default=None,
+                        help="use only the first N test examples (smoke runs)")
+
+
+def _noisy_labels(args):
+    from sk_mr.reproduce.data import load_experiment_data
+    from sk_mr.reproduce.noisy_labels import (TABLE1_METHODS, format_table, parse_methods,
+                                              recipe_config, recipe_for, run_noisy_labels)
+    from sk_mr.reproduce.results import ResultStore
+
+    methods = parse_methods(args.methods)
+    recipe = recipe_for(args.dataset, arch=args.arch, epochs=args.epochs,
+                        batch_size=args.batch_size, optimizer=args.optimizer,
+                        eta=args.eta, **({"lr": args.lr, "adam_lr": args.lr}
+                                         if args.lr is not None else {}))
+    data = load_experiment_data(args.dataset, root=args.root, download=args.download,
+                                pretrained=args.pretrained, limit_train=args.limit_train,
+                                limit_test=args.limit_test, arch=recipe.arch)
+    config = dict(dataset=args.dataset, epochs=recipe.epochs, noise_kind="uniform",
+                  n_train=len(data.y_train), n_test=data.n_test, **recipe_config(recipe))
+    store = ResultStore(args.out, config, ("method", "noise_rate", "seed"))
+    iterator_kwargs = data.iterator_kwargs(args.num_workers, args.device)
+    print(f"reproduce noisy-labels: {args.dataset}, {recipe.arch}, {recipe.optimizer}, "
+          f"{recipe.epochs} epochs, methods {methods}, noise {args.noise_rates}, "
+          f"{args.seeds} seeds, device {args.device} -> {args.out}",
+          file=sys.stderr, flush=True)
+    start = time.perf_counter()
+    records = run_noisy_labels(data, methods, args.noise_rates, list(range(args.seeds)),
+                               recipe, device=args.device, store=store,
+                               iterator_kwargs=iterator_kwargs)
+    wanted = [r for r in records if r["method"] in methods
+              and r["noise_rate"] in args.noise_rates and r["seed"] < args.seeds]
+    order = [m for m in TABLE1_METHODS if m in methods] + [
+        m for m in methods if m not in TABLE1_METHODS]
+    print()
+    print(format_table(wanted, order, title=(
+        f"{args.dataset}: clean test accuracy (%) at the last epoch")))
+    print()
+    print(format_table(wanted, order, value="best_test_accuracy", title=(
+        "oracle: best epoch chosen on the clean test set (not a valid model-"
+        "selection method; shown for comparison with papers that report it)")))
+    print(f"\n{len(wanted)} cells, {time.perf_counter() - start:.0f}s; records in {args.out}")
+    return 0
+
+
+def _adversarial(args):
+    from sk_mr.reproduce.adversarial import main_adversarial
+    return main_adversarial(args)
+
+
+def add_reproduce_parser(subparsers):
+    """Add ``reproduce`` and its subcommands to an argparse subparsers object."""
+    from sk_mr.reproduce.noisy_labels import DATASETS, TABLE1_METHODS
+
+    reproduce = subparsers.add_parser(
+        "reproduce", help="reproduce the paper's tables (noisy labels, adversarial)")
+    sub = reproduce.add_subparsers(dest="experiment", required=True)
+
+    noisy = sub.add_parser("noisy-labels", help="Tables 1, 2, 3 and 5 of the paper")
+    _add_common(noisy, DATASETS)
+    noisy.add_argument("--noise-rates", type=_noise_rate, nargs="+", default=[0.0, 0.2, 0.4])
+    noisy.add_argument("--methods", default=",".join(TABLE1_METHODS),
+                       help="comma-separated; components base, mr, random, mixup, ls, "
+                            "arazo joined with '+'")
+    noisy.set_defaults(func=_noisy_labels)
+
+    adversarial = sub.add_parser("adversarial", help="Tables 4, 7 and 8 of the paper")
+    _add_common(adversarial, ("digits", "cifar10", "cifar100"))
+    adversarial.add_argument(
+        "--methods", default="base,mr,mixup,mixup+mr,adv,adv+random,adv+mr,adv+mixup,"
+                             "adv+mr+mixup,trades,trades+mr")
+    adversarial.add_argument("--replays", type=_positive_int, default=None,
+                             help="free adversarial training's m (default: 4, 6 on CIFAR-100)")
+    adversarial.add_argument("--train-eps", type=float, default=None,
+                             help="training perturbation size (default 8/255)")
+    adversarial.add_argument("--eval-eps", type=float, nargs="+", default=None,
+                             help="attack sizes (default 0.01 0.02 8/255)")
+    adversarial.add_argument("--attacks", nargs="+", default=["pgd", "fgsm"])
+    adversarial.add_argument("--pgd-steps", type=_positive_int, default=20)
+    adversarial.set_defaults(func=_adversarial)
+    return reproduce
