@@ -228,10 +228,38 @@ class MRClassifier(NeuralNetClassifier):
         return self
 
     def initialize(self):
-        """Initialize the net and sk_mr's own random generator ``rng_``."""
+        """Initialize the net and sk_mr's own random generators.
+
+        ``rng_`` (a numpy Generator) draws host-side values such as mixup's
+        lam; ``torch_rng_`` (a torch Generator on the net's device) draws
+        on-device values such as mixup's pairing, so the per-batch path copies
+        nothing from the host.
+        """
         super().initialize()
         self.rng_ = np.random.default_rng(self.random_state)
+        self.torch_rng_ = torch.Generator(device=self.device or "cpu")
+        self.torch_rng_.manual_seed(int(self.rng_.integers(2 ** 62)))
         return self
+
+    def __getstate__(self):
+        state = super().__getstate__()
+        generator = state.get("torch_rng_")
+        if isinstance(generator, torch.Generator):
+            # A CUDA generator does not unpickle on a CPU-only machine: keep
+            # its state as a CPU tensor and rebuild it on the net's device.
+            state["torch_rng_"] = ("torch.Generator", generator.get_state())
+        return state
+
+    def __setstate__(self, state):
+        generator = state.get("torch_rng_")
+        super().__setstate__(state)
+        if isinstance(generator, tuple) and generator[0] == "torch.Generator":
+            rebuilt = torch.Generator(device=self.device or "cpu")
+            try:
+                rebuilt.set_state(generator[1])
+            except RuntimeError:  # a state of another device type
+                rebuilt.manual_seed(int(self.rng_.integers(2 ** 62)))
+            self.torch_rng_ = rebuilt
 
     # -- fitted attributes ---------------------------------------------------
     @property
@@ -486,18 +514,17 @@ class MRClassifier(NeuralNetClassifier):
     def mixup_batch(self, Xi, yi):
         """Return ``(X_mixed, MixupTarget)``, or ``(Xi, yi)`` when mixup is off.
 
-        ``Xi`` is moved to the net's device first; lam is drawn on the host
-        from ``rng_`` and the pairing permutation is drawn on the host and
-        copied with the batch (both are tiny).
+        ``Xi`` is moved to the net's device first; lam is a host scalar drawn
+        from ``rng_``, the pairing permutation is drawn on the device from
+        ``torch_rng_``.
         """
         if not self.mixup_alpha:
             return Xi, yi
         Xi = to_tensor(Xi, device=self.device)
         yi = to_tensor(yi, device=self.device)
         lam = float(self.rng_.beta(self.mixup_alpha, self.mixup_alpha))
-        n = Xi.shape[0]
-        permutation = torch.from_numpy(self.rng_.permutation(n)).to(
-            self.device, non_blocking=True)
+        permutation = torch.randperm(Xi.shape[0], device=Xi.device,
+                                     generator=self.torch_rng_)
         X_mixed = lam * Xi + (1.0 - lam) * Xi[permutation]
         return X_mixed, MixupTarget(yi, yi[permutation], lam, permutation)
 

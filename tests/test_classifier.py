@@ -420,6 +420,16 @@ class TestMixup:
             losses.append(net.history[:, "train_loss"])
         np.testing.assert_array_equal(losses[0], losses[1])
 
+    def test_generators_survive_pickle(self, small_digits):
+        X, y = small_digits
+        net = make_net(max_epochs=1, mixup_alpha=1.0, random_state=0).fit(X, y)
+        restored = pickle.loads(pickle.dumps(net))
+        Xb, yb = torch.as_tensor(X[:16]), torch.as_tensor(y[:16])
+        a = net.mixup_batch(Xb, yb)[1]
+        b = restored.mixup_batch(Xb, yb)[1]
+        assert a.lam == b.lam
+        assert torch.equal(a.permutation, b.permutation)
+
     def test_label_smoothing_composes(self, small_digits):
         X, y = small_digits
         net = make_net(max_epochs=2, mixup_alpha=1.0, random_state=0,

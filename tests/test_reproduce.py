@@ -1,0 +1,123 @@
+"""Tests of sk_mr.reproduce: results store, method parsing, tables, the CLI."""
+
+import json
+
+import numpy as np
+import pytest
+
+from sk_mr.__main__ import main
+from sk_mr.reproduce.noisy_labels import (RECIPES, TABLE1_METHODS, format_table,
+                                          make_estimator, parse_methods, recipe_for)
+from sk_mr.reproduce.results import ResultStore
+
+
+class TestResultStore:
+    def test_add_saves_and_resume_skips(self, tmp_path):
+        path = tmp_path / "r.json"
+        store = ResultStore(path, {"dataset": "digits", "epochs": 2}, ("method", "seed"))
+        store.add({"method": "mr", "seed": 0, "test_accuracy": 0.5})
+        on_disk = json.loads(path.read_text())
+        assert on_disk == [{"dataset": "digits", "epochs": 2, "method": "mr", "seed": 0,
+                            "test_accuracy": 0.5}]
+        again = ResultStore(path, {"dataset": "digits", "epochs": 2}, ("method", "seed"))
+        assert again.has(method="mr", seed=0)
+        assert not again.has(method="mr", seed=1)
+
+    def test_other_configuration_refused(self, tmp_path):
+        path = tmp_path / "r.json"
+        ResultStore(path, {"dataset": "digits", "epochs": 2}, ("seed",)).add({"seed": 0})
+        with pytest.raises(ValueError, match="epochs: file has 2, this run 3"):
+            ResultStore(path, {"dataset": "digits", "epochs": 3}, ("seed",))
+
+    def test_malformed_file(self, tmp_path):
+        path = tmp_path / "r.json"
+        path.write_text("{not json")
+        with pytest.raises(ValueError, match="not a valid results file"):
+            ResultStore(path, {}, ("seed",))
+        path.write_text('{"a": 1}')
+        with pytest.raises(ValueError, match="list of records"):
+            ResultStore(path, {}, ("seed",))
+
+    def test_tuples_and_lists_compare_equal(self, tmp_path):
+        path = tmp_path / "r.json"
+        ResultStore(path, {"milestones": (80, 120)}, ("seed",)).add({"seed": 0})
+        assert ResultStore(path, {"milestones": (80, 120)}, ("seed",)).has(seed=0)
+
+
+class TestParseMethods:
+    def test_table1_methods_parse_to_themselves(self):
+        assert parse_methods(",".join(TABLE1_METHODS)) == list(TABLE1_METHODS)
+
+    def test_canonical_order_and_dedup(self):
+        assert parse_methods("ls+mixup+mr, mr+mixup+ls,base+mr") == ["mr+mixup+ls", "mr"]
+
+    @pytest.mark.parametrize("spec, match", [
+        ("mr,bogus", "Unknown method component.*valid components"),
+        ("mr+random", "at most one"),
+        ("", "No method"),
+    ])
+    def test_bad(self, spec, match):
+        with pytest.raises(ValueError, match=match):
+            parse_methods(spec)
+
+
+class TestRecipes:
+    def test_paper_cifar_recipe(self):
+        r = RECIPES["cifar10"]
+        assert (r.arch, r.epochs, r.batch_size, r.lr, r.milestones, r.eta) == \
+            ("resnet18", 200, 128, 0.1, (80, 120), 0.01)
+        assert (r.weight_decay, RECIPES["cifar100"].weight_decay) == (5e-3, 1e-3)
+
+    def test_clothing_recipe_has_eta_schedule(self):
+        r = RECIPES["clothing1m"]
+        assert (r.eta_milestones, r.eta_gamma, r.updates_per_epoch) == ((2, 6), 1.5, 2)
+
+    def test_overrides_and_unknown_dataset(self):
+        assert recipe_for("digits", epochs=3, lr=None).epochs == 3
+        with pytest.raises(ValueError, match="valid: digits, mnist1d"):
+            recipe_for("imagenet")
+
+    def test_estimator_options_compose(self):
+        net = make_estimator("mr+mixup+ls", RECIPES["cifar10"], n_classes=10, seed=1)
+        assert net.eta == 0.01 and net.mixup_alpha == 1.0
+        assert net.criterion__label_smoothing == 0.1
+        assert net.optimizer__weight_decay == 5e-3
+        base = make_estimator("base", RECIPES["cifar10"], n_classes=10, seed=1)
+        assert base.eta == 0.0 and base.mixup_alpha == 0.0
+        adam = make_estimator("mixup", recipe_for("cifar10", optimizer="adam"),
+                              n_classes=10, seed=1)
+        assert adam.mixup_alpha == 0.5 and adam.lr == 1e-3
+
+    def test_clothing_estimator_uses_eta_schedule(self):
+        net = make_estimator("mr", RECIPES["clothing1m"], n_classes=14, seed=0)
+        assert net.updates_per_epoch == 2
+        assert [net.eta(t) for t in (1, 2, 6)] == pytest.approx([0.01, 0.015, 0.0225])
+
+
+class TestFormatTable:
+    def test_layout_and_values(self):
+        records = [dict(method=m, noise_rate=q, seed=s, test_accuracy=a)
+                   for m, q, s, a in [("base", 0.0, 0, 0.9), ("base", 0.0, 1, 0.8),
+                                      ("mr", 0.0, 0, 0.95), ("mr", 0.4, 0, 0.7)]]
+        table = format_table(records, ["base", "mr"])
+        lines = table.splitlines()
+        assert lines[0].split() == ["noise", "base", "mr"]
+        assert lines[2].split() == ["0%", "85.00+-5.00", "95.00+-0.00"]
+        assert lines[3].split() == ["40%", "-", "70.00+-0.00"]
+
+
+class TestCLIValidation:
+    @pytest.mark.parametrize("rate", ["1.0", "-0.1", "1.5"])
+    def test_noise_rates_outside_unit_interval(self, rate, capsys):
+        with pytest.raises(SystemExit):
+            main(["reproduce", "noisy-labels", "--dataset", "digits", "--noise-rates", rate])
+        assert "noise rates must lie in [0, 1)" in capsys.readouterr().err
+
+    def test_unknown_dataset_lists_valid(self, capsys):
+        with pytest.raises(SystemExit):
+            main(["reproduce", "noisy-labels", "--dataset", "imagenet"])
+        assert "digits" in capsys.readouterr().err
+
+    def test_unknown_method(self):
+        with pytest.raises(ValueError, match="valid components"):
+            main(["reproduce", "noisy-labels", "--dataset", "digits", "--methods", "mr,foo"])
