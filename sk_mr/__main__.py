@@ -1,6 +1,7 @@
 """Command line: ``python -m sk_mr demo`` and ``python -m sk_mr reproduce ...``."""
 
 import argparse
+import os
 import sys
 import time
 
@@ -13,7 +14,8 @@ def _demo(args):
           file=sys.stderr, flush=True)
     start = time.perf_counter()
     records = run_demo(noise_rates=args.noise_rates, n_seeds=args.seeds,
-                       epochs=args.epochs, eta=args.eta)
+                       epochs=args.epochs, eta=args.eta, n_jobs=args.jobs,
+                       log=sys.stderr)
     print()
     print(format_demo_table(records))
     print(f"\n(clean test accuracy, mean +- std over seeds; noisy weight = MR "
@@ -33,6 +35,8 @@ def build_parser():
     demo.add_argument("--seeds", type=int, default=3)
     demo.add_argument("--epochs", type=int, default=100)
     demo.add_argument("--eta", type=float, default=0.01)
+    demo.add_argument("--jobs", type=int, default=min(2, os.cpu_count() or 1),
+                      help="parallel fits (processes with one torch thread each)")
     demo.set_defaults(func=_demo)
 
     from sk_mr.reproduce.cli import add_reproduce_parser
