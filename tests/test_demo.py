@@ -37,4 +37,4 @@ class TestDemo:
                      "--jobs", "1"]) == 0
         out = capsys.readouterr()
         assert "test accuracy (%)" in out.out
-        assert "[3/3]" in out.err
+        assert "[ 3/3]" in out.err
