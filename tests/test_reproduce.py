@@ -121,3 +121,34 @@ class TestCLIValidation:
     def test_unknown_method(self):
         with pytest.raises(ValueError, match="valid components"):
             main(["reproduce", "noisy-labels", "--dataset", "digits", "--methods", "mr,foo"])
+
+
+class TestNoisyLabelsEndToEnd:
+    def test_tiny_grid_runs_saves_and_resumes(self, tmp_path, capsys):
+        out = tmp_path / "results.json"
+        argv = ["reproduce", "noisy-labels", "--dataset", "digits", "--epochs", "2",
+                "--seeds", "1", "--noise-rates", "0", "0.4", "--methods",
+                "base,mr+mixup+ls,random", "--limit-train", "200", "--limit-test", "100",
+                "--out", str(out)]
+        assert main(argv) == 0
+        records = json.loads(out.read_text())
+        assert len(records) == 6
+        for r in records:
+            assert {"dataset", "method", "noise_rate", "seed", "epochs", "test_accuracy",
+                    "fit_seconds"} <= set(r)
+            assert r["dataset"] == "digits" and r["epochs"] == 2
+            assert 0 <= r["test_accuracy"] <= 1
+            assert len(r["test_accuracy_curve"]) == 2
+        noisy = [r for r in records if r["noise_rate"] == 0.4]
+        assert all(0.25 < r["realized_noise"] < 0.5 for r in noisy)
+        table = capsys.readouterr().out
+        assert "base" in table and "mr+mixup+ls" in table and "oracle" in table
+
+        # a rerun skips every finished cell
+        assert main(argv) == 0
+        assert len(json.loads(out.read_text())) == 6
+        assert "6 of 6 cells are in the results file already" in capsys.readouterr().err
+
+        # another configuration is refused, not mixed in
+        with pytest.raises(ValueError, match="another configuration"):
+            main(argv[:4] + ["3"] + argv[5:])

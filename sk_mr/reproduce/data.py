@@ -83,9 +83,14 @@ class ExperimentData:
 def _limit(data, limit_train, limit_test):
     if limit_train:
         if data.make_train_dataset is not None:
-            make = data.make_train_dataset
-            data.make_train_dataset = lambda y: torch.utils.data.Subset(
-                make(np.concatenate([y, np.zeros(0, np.int64)])), range(len(y)))
+            make, full = data.make_train_dataset, data.y_train.copy()
+
+            def make_limited(y):
+                labels = full.copy()
+                labels[:len(y)] = y
+                return torch.utils.data.Subset(make(labels), range(len(y)))
+
+            data.make_train_dataset = make_limited
             data.y_train = data.y_train[:limit_train]
         else:
             data.X_train = data.X_train[:limit_train]
@@ -147,8 +152,12 @@ def load_experiment_data(name, *, root=None, download=False, pretrained=None,
                              "cifar-10-batches-py / cifar-100-python).")
         train = datasets.load_cifar(root, name=name, train=True, download=download)
         test = datasets.load_cifar(root, name=name, train=False, download=download)
+        from sk_mr.models import CIFAR10_MEAN, CIFAR10_STD, CIFAR100_MEAN, CIFAR100_STD
+        mean, std = ((CIFAR10_MEAN, CIFAR10_STD) if name == "cifar10"
+                     else (CIFAR100_MEAN, CIFAR100_STD))
         data = ExperimentData(train.X, train.y, test.X, test.y,
                               10 if name == "cifar10" else 100,
+                              module_kwargs={"mean": mean, "std": std},
                               train_transform=datasets.cifar_augmentation(),
                               pin_memory=True)
     elif name == "clothing1m":

@@ -242,9 +242,42 @@ def make_estimator(method, recipe, *, n_classes, seed, device="cpu", module_kwar
     return MRClassifier(**params)
 
 
+def _run_cell(data, method, noise_rate, seed, recipe, device, noise_kind,
+              iterator_kwargs, threads):
+    """Train one (method, noise rate, seed) cell and return its record."""
+    from sk_mr.noise import add_label_noise
+
+    if threads:
+        torch.set_num_threads(threads)
+    if noise_rate > 0:
+        y_noisy, is_noisy = add_label_noise(
+            data.y_train, noise_rate, kind=noise_kind, n_classes=data.n_classes,
+            random_state=seed)
+    else:
+        y_noisy, is_noisy = np.asarray(data.y_train), np.zeros(len(data.y_train), bool)
+    net = make_estimator(
+        method, recipe, n_classes=data.n_classes, seed=seed, device=device,
+        module_kwargs=data.module_kwargs, valid_dataset=data.test_dataset(),
+        iterator_kwargs=iterator_kwargs)
+    torch.manual_seed(seed)
+    X_fit, y_fit = data.training_set(y_noisy)
+    start = time.perf_counter()
+    net.fit(X_fit, y_fit)
+    seconds = time.perf_counter() - start
+    curve = [float(a) for a in net.history[:, "valid_acc"]]
+    weights = net.sample_weights_
+    return dict(
+        method=method, noise_rate=float(noise_rate), seed=int(seed),
+        test_accuracy=curve[-1], best_test_accuracy=max(curve),
+        best_epoch=int(np.argmax(curve)) + 1, test_accuracy_curve=curve,
+        realized_noise=float(is_noisy.mean()),
+        noisy_weight=float(weights[is_noisy].sum()) if is_noisy.any() else 0.0,
+        fit_seconds=seconds)
+
+
 def run_noisy_labels(data, methods, noise_rates, seeds, recipe, *, device="cpu",
                      store=None, noise_kind="uniform", log=sys.stderr,
-                     iterator_kwargs=None):
+                     iterator_kwargs=None, n_jobs=1):
     """Train every (method, noise rate, seed) cell and return the records.
 
     Parameters
@@ -255,6 +288,8 @@ def run_noisy_labels(data, methods, noise_rates, seeds, recipe, *, device="cpu",
     methods : list of str
     noise_rates : list of float
     seeds : list of int
+      Each seed fixes the label noise, the initialization (``torch.manual_seed``)
+      and sk_mr's own randomness of its cells.
     recipe : Recipe
     device : str (default='cpu')
     store : ResultStore or None
@@ -263,6 +298,9 @@ def run_noisy_labels(data, methods, noise_rates, seeds, recipe, *, device="cpu",
     noise_kind : str (default='uniform')
     log : file-like or None
     iterator_kwargs : dict or None
+    n_jobs : int (default=1)
+      Cells trained at once, in separate processes with one torch thread
+      each (for small models on the CPU; keep 1 on a GPU).
 
     Returns
     -------
@@ -270,50 +308,33 @@ def run_noisy_labels(data, methods, noise_rates, seeds, recipe, *, device="cpu",
       One per cell: ``method``, ``noise_rate``, ``seed``, ``test_accuracy``
       (last epoch, a fraction), ``best_test_accuracy`` and ``best_epoch`` (the
       oracle: the best epoch chosen on the clean test set),
-      ``realized_noise``, ``noisy_weight``, ``fit_seconds``.
+      ``test_accuracy_curve``, ``realized_noise``, ``noisy_weight`` (MR weight
+      on the noisy examples), ``fit_seconds``.
     """
-    from sk_mr.noise import add_label_noise
-
-    store = store if store is not None else ResultStore(None, {}, ("method", "noise_rate", "seed"))
-    total = len(methods) * len(noise_rates) * len(seeds)
-    done = 0
-    for noise_rate in noise_rates:
-        for seed in seeds:
-            y_noisy, is_noisy = add_label_noise(
-                data.y_train, noise_rate, kind=noise_kind, n_classes=data.n_classes,
-                random_state=seed) if noise_rate > 0 else (
-                    np.asarray(data.y_train), np.zeros(len(data.y_train), bool))
-            for method in methods:
-                done += 1
-                if store.has(method=method, noise_rate=noise_rate, seed=seed):
-                    if log is not None:
-                        print(f"[{done}/{total}] {method} noise={noise_rate:g} seed={seed}: "
-                              "already in the results file, skipped", file=log, flush=True)
-                    continue
-                net = make_estimator(
-                    method, recipe, n_classes=data.n_classes, seed=seed, device=device,
-                    module_kwargs=data.module_kwargs, valid_dataset=data.test_dataset(),
-                    iterator_kwargs=iterator_kwargs)
-                torch.manual_seed(seed)
-                X_fit, y_fit = data.training_set(y_noisy)
-                start = time.perf_counter()
-                net.fit(X_fit, y_fit)
-                seconds = time.perf_counter() - start
-                curve = [float(a) for a in net.history[:, "valid_acc"]]
-                weights = net.sample_weights_
-                record = dict(
-                    method=method, noise_rate=float(noise_rate), seed=int(seed),
-                    test_accuracy=curve[-1], best_test_accuracy=max(curve),
-                    best_epoch=int(np.argmax(curve)) + 1, test_accuracy_curve=curve,
-                    realized_noise=float(is_noisy.mean()),
-                    noisy_weight=float(weights[is_noisy].sum()) if is_noisy.any() else 0.0,
-                    fit_seconds=seconds)
-                store.add(record)
-                if log is not None:
-                    print(f"[{done}/{total}] {method} noise={noise_rate:g} seed={seed}: "
-                          f"test acc {record['test_accuracy']:.4f} "
-                          f"(oracle best {record['best_test_accuracy']:.4f} at epoch "
-                          f"{record['best_epoch']}), {seconds:.1f}s", file=log, flush=True)
+    store = store if store is not None else ResultStore(
+        None, {}, ("method", "noise_rate", "seed"))
+    cells = [(method, rate, seed) for rate in noise_rates for seed in seeds
+             for method in methods]
+    pending = [c for c in cells
+               if not store.has(method=c[0], noise_rate=c[1], seed=c[2])]
+    if log is not None and len(pending) < len(cells):
+        print(f"{len(cells) - len(pending)} of {len(cells)} cells are in the results "
+              "file already; skipping them", file=log, flush=True)
+    args = (recipe, device, noise_kind, iterator_kwargs)
+    if n_jobs == 1:
+        results = (_run_cell(data, m, q, s, *args, None) for m, q, s in pending)
+    else:
+        from joblib import Parallel, delayed
+        results = Parallel(n_jobs=n_jobs, return_as="generator_unordered")(
+            delayed(_run_cell)(data, m, q, s, *args, 1) for m, q, s in pending)
+    for done, record in enumerate(results, start=1):
+        store.add(record)
+        if log is not None:
+            print(f"[{done}/{len(pending)}] {record['method']} noise="
+                  f"{record['noise_rate']:g} seed={record['seed']}: test acc "
+                  f"{record['test_accuracy']:.4f} (oracle best "
+                  f"{record['best_test_accuracy']:.4f} at epoch {record['best_epoch']}), "
+                  f"{record['fit_seconds']:.1f}s", file=log, flush=True)
     return store.records
 
 
