@@ -151,4 +151,4 @@ class TestNoisyLabelsEndToEnd:
 
         # another configuration is refused, not mixed in
         with pytest.raises(ValueError, match="another configuration"):
-            main(argv[:4] + ["3"] + argv[5:])
+            main(argv[:5] + ["3"] + argv[6:])
