@@ -59,6 +59,12 @@ class Recipe:
     mixup_alpha : float
       Mixup's alpha with SGD; ``mixup_alpha_adam`` with Adam.
     label_smoothing : float
+    arazo_warmup : int
+      Epochs of plain mixup before Arazo et al.'s bootstrapping starts.
+    arazo_mixup_alpha : float
+      Mixup's alpha for ``arazo`` (the authors' 32).
+    adam_lr : float
+      Learning rate with ``optimizer='adam'`` (the paper's 1e-3).
     """
 
     arch: str
@@ -78,6 +84,7 @@ class Recipe:
     mixup_alpha_adam: float = 0.5
     label_smoothing: float = 0.1
     arazo_warmup: int = 10
+    arazo_mixup_alpha: float = 32.0
     adam_lr: float = 1e-3
 
 
@@ -234,8 +241,9 @@ def make_estimator(method, recipe, *, n_classes, seed, device="cpu", module_kwar
         from sk_mr.baselines import BetaMixtureBootstrapping
         params["callbacks__reweighting"] = BetaMixtureBootstrapping(
             warmup_epochs=min(recipe.arazo_warmup, max(recipe.epochs - 1, 0)))
-        parts.add("mixup")  # M-DYR-H trains with mixup throughout
-    if "mixup" in parts:
+        # M-DYR-H trains with mixup throughout, with the authors' alpha = 32.
+        params["mixup_alpha"] = recipe.arazo_mixup_alpha
+    elif "mixup" in parts:
         params["mixup_alpha"] = recipe.mixup_alpha_adam if adam else recipe.mixup_alpha
     if "ls" in parts:
         params["criterion__label_smoothing"] = recipe.label_smoothing
