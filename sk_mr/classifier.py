@@ -166,7 +166,10 @@ class MRClassifier(NeuralNetClassifier):
         user_callbacks = [cb[1] if isinstance(cb, (tuple, list)) else cb
                           for cb in (self.callbacks or [])]
         if not any(_is_reweighting(cb) for cb in user_callbacks):
-            callbacks.append(("reweighting", MultiplicativeReweighting()))
+            # A replacement set with callbacks__reweighting=... stands in for
+            # the default here too, so get_params(deep=True) reports it.
+            replacement = vars(self).get("callbacks__reweighting", MultiplicativeReweighting())
+            callbacks.append(("reweighting", replacement))
         return callbacks
 
     def _check_mr_params(self):

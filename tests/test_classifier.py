@@ -360,6 +360,12 @@ class TestRandomReweighting:
         assert 0.35 < np.mean(p1 == 0) < 0.65  # rectified Gaussian
         assert p1.sum() == pytest.approx(1.0)
 
+    def test_get_params_reports_the_replacement(self):
+        cb = RandomReweighting(random_state=0)
+        net = make_net(callbacks__reweighting=cb)
+        assert net.get_params(deep=True)["callbacks__reweighting"] is cb
+        assert net.initialize().get_params(deep=True)["callbacks__reweighting"] is cb
+
     def test_in_callbacks_list_replaces_default(self, small_digits):
         X, y = small_digits
         net = make_net(callbacks=[RandomReweighting(random_state=0)], max_epochs=1).fit(X, y)
