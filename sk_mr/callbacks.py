@@ -231,35 +231,35 @@ class MultiplicativeReweighting(SampleReweighting):
     """
 
     _tensor_attributes = SampleReweighting._tensor_attributes + (
-        "cumulative_losses_", "_online_losses")
+        "cumulative_losses_", "online_losses_")
 
     def initialize(self):
         super().initialize()
         self.cumulative_losses_ = None
-        self._online_losses = None
-        self._batches_seen = 0
+        self.online_losses_ = None
+        self.batches_seen_ = 0
         return self
 
     def _init_state(self, n_train):
         super()._init_state(n_train)
         self.cumulative_losses_ = torch.zeros(n_train, dtype=torch.float64)
-        self._online_losses = None
+        self.online_losses_ = None
 
     # -- collecting losses ------------------------------------------------------
     def record_batch_losses(self, net, positions, losses):
         """Store the batch's training losses for ``loss_pass='online'``."""
         if net.loss_pass != "online":
             return
-        if self._online_losses is None:
-            self._online_losses = torch.full_like(self.cumulative_losses_, math.nan)
+        if self.online_losses_ is None:
+            self.online_losses_ = torch.full_like(self.cumulative_losses_, math.nan)
         # index_copy_ on device: no host sync in the per-batch path.
-        self._online_losses.index_copy_(
-            0, positions, losses.detach().to(self._online_losses.dtype))
+        self.online_losses_.index_copy_(
+            0, positions, losses.detach().to(self.online_losses_.dtype))
 
     def _collect_losses(self, net, dataset_train):
         if net.loss_pass == "full":
             return net.example_losses(dataset_train)
-        losses = self._online_losses
+        losses = self.online_losses_
         if losses is None:
             raise RuntimeError(
                 "loss_pass='online' recorded no training losses this epoch.")
@@ -293,23 +293,23 @@ class MultiplicativeReweighting(SampleReweighting):
         self.cumulative_losses_ = cumulative
         self._set_probabilities(mw_probabilities(cumulative, eta))
         self.n_updates_ += 1
-        if self._online_losses is not None:
-            self._online_losses.fill_(math.nan)
+        if self.online_losses_ is not None:
+            self.online_losses_.fill_(math.nan)
         self._record_history(net, eta=eta)
 
     def on_epoch_begin(self, net, dataset_train=None, **kwargs):
-        self._batches_seen = 0
+        self.batches_seen_ = 0
 
     def on_batch_end(self, net, batch=None, training=None, **kwargs):
         k = net.updates_per_epoch
         if not training or k == 1:
             return
-        self._batches_seen += 1
+        self.batches_seen_ += 1
         n_batches = net.batches_per_epoch_
         # Updates 1..k-1 fall at even fractions of the epoch; the last one is
         # on_epoch_end's.
         boundaries = {math.ceil(j * n_batches / k) for j in range(1, k)}
-        if self._batches_seen in boundaries - {n_batches}:
+        if self.batches_seen_ in boundaries - {n_batches}:
             self.update(net, net.dataset_train_)
             net._set_training(True)
 
@@ -327,7 +327,7 @@ class MultiplicativeReweighting(SampleReweighting):
         super().load_state_dict(state_dict)
         if state_dict:
             self.cumulative_losses_ = state_dict["cumulative_losses"].to(torch.float64)
-            self._online_losses = None
+            self.online_losses_ = None
 
 
 class RandomReweighting(SampleReweighting):

@@ -566,3 +566,10 @@ class TestMRBeatsPlainOnNoisyDigits:
                            optimizer__momentum=0.9, eta=eta).fit(X_tr, y_noisy)
             scores[eta] = net.score(X_te, y_te)
         assert scores[0.01] >= scores[0.0] + 0.10, scores
+
+
+class TestGetParams:
+    def test_fitted_net_params_hold_no_state(self, fitted):
+        params = fitted.get_params(deep=True)
+        leaked = [k for k in params if k.startswith("callbacks__reweighting__")]
+        assert leaked == [], leaked
