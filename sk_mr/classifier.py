@@ -90,6 +90,8 @@ class MRClassifier(NeuralNetClassifier):
       ``FreeAdversarialTraining(eps=8/255, replays=4)``). It owns the
       optimizer steps of each batch and reuses this net's mixup and weighted
       loss, so MR, mixup, label smoothing and adversarial training compose.
+      Its parameters are reachable as ``adversarial__eps`` etc. (in
+      ``set_params`` and grid searches).
 
     amp : bool (default=False)
       Automatic mixed precision: forward passes run under
@@ -133,6 +135,10 @@ class MRClassifier(NeuralNetClassifier):
     ... # doctest: +SKIP
     >>> net.fit(X.astype(np.float32) / 16, y)  # doctest: +SKIP
     """
+
+    # ``adversarial__eps=...`` and the like reach the strategy, as
+    # ``callbacks__name__param`` reaches a callback.
+    prefixes_ = NeuralNetClassifier.prefixes_ + ["adversarial"]
 
     def __init__(
             self,
@@ -242,6 +248,28 @@ class MRClassifier(NeuralNetClassifier):
         self.rng_ = np.random.default_rng(self.random_state)
         self.torch_rng_ = torch.Generator(device=self.device or "cpu")
         self.torch_rng_.manual_seed(int(self.rng_.integers(2 ** 62)))
+        if self.adversarial is not None:
+            self._apply_adversarial_params()
+            if hasattr(self.adversarial, "initialize"):
+                self.adversarial.initialize()  # a new fit starts from delta = 0
+        return self
+
+    def _apply_adversarial_params(self):
+        params = self.get_params_for("adversarial")
+        if not params:
+            return
+        if self.adversarial is None:
+            raise ValueError(
+                f"Cannot set {sorted('adversarial__' + k for k in params)}: "
+                "adversarial is None. Pass a strategy, e.g. "
+                "adversarial=FreeAdversarialTraining().")
+        self.adversarial.set_params(**params)
+
+    def set_params(self, **kwargs):
+        """Set parameters; ``adversarial__*`` ones go to the strategy."""
+        super().set_params(**kwargs)
+        if any(key.startswith("adversarial__") for key in kwargs):
+            self._apply_adversarial_params()
         return self
 
     def __getstate__(self):

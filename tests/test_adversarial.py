@@ -1,0 +1,603 @@
+"""Tests of sk_mr.adversarial: free / PGD / TRADES training with MR, and evaluation."""
+
+import copy
+import importlib
+import pickle
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import torch
+from sklearn.base import clone
+from sklearn.model_selection import GridSearchCV
+from skorch import NeuralNetClassifier
+from skorch.callbacks import Callback
+from skorch.exceptions import NotInitializedError
+from torch.nn import functional as F
+
+from sk_mr import MRClassifier, SampleReweighting
+from sk_mr.adversarial import (TRADES, FreeAdversarialTraining, PGDAdversarialTraining,
+                               check_unit_interval, format_robustness_table,
+                               make_robust_scorer, robustness_report, trades_kl)
+
+
+# -- tiny modules, data and helpers ---------------------------------------------------
+class Recorder(torch.nn.Module):
+    """A linear model that records every input it sees and its mode."""
+
+    def __init__(self, in_features=4, n_classes=2, record=True):
+        super().__init__()
+        self.linear = torch.nn.Linear(in_features, n_classes)
+        self.record = record
+        self.seen = []
+
+    def forward(self, X):
+        if self.record:
+            self.seen.append((X.detach().clone(), self.training))
+        return self.linear(X.flatten(1))
+
+    def training_inputs(self):
+        return [x for x, training in self.seen if training]
+
+
+class Constant(torch.nn.Module):
+    """Ignores its input: the same logits for every example."""
+
+    def __init__(self, in_features=None, n_classes=2):
+        super().__init__()
+        self.logits = torch.nn.Parameter(torch.tensor([0.3, -0.2, 0.1][:n_classes]))
+
+    def forward(self, X):
+        return self.logits.expand(len(X), -1) + 0.0 * X.flatten(1).sum(1, keepdim=True)
+
+
+class SmallMLP(torch.nn.Module):
+    def __init__(self, in_features=4, n_classes=2):
+        super().__init__()
+        self.net = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(in_features, 16),
+                                       torch.nn.ReLU(), torch.nn.Linear(16, n_classes))
+
+    def forward(self, X):
+        return self.net(X)
+
+
+class FixedWeights(SampleReweighting):
+    """Fixed MR weights (proportional to ``weights``), for checking their use."""
+
+    def __init__(self, weights):
+        self.weights = weights
+
+    def _init_state(self, n_train):
+        p = torch.as_tensor(self.weights, dtype=torch.float64)
+        self._set_probabilities(p / p.sum())
+
+
+class CountSteps(Callback):
+    def initialize(self):
+        self.n_grad_computed_ = 0
+        return self
+
+    def on_grad_computed(self, net, named_parameters, **kwargs):
+        self.n_grad_computed_ += 1
+
+
+class CountingSGD(torch.optim.SGD):
+    def __init__(self, params, **kwargs):
+        super().__init__(params, **kwargs)
+        self.n_steps = 0
+
+    def step(self, closure=None):
+        self.n_steps += 1
+        return super().step(closure)
+
+
+class CountingMR(MRClassifier):
+    """Counts (and keeps the last of) the net's mixup calls."""
+
+    def mixup_batch(self, Xi, yi):
+        X_mixed, target = super().mixup_batch(Xi, yi)
+        self.mixed_ = getattr(self, "mixed_", []) + [X_mixed.detach().clone()]
+        return X_mixed, target
+
+
+def make_data(n=40, d=4, low=0.0, high=1.0, seed=0):
+    rng = np.random.default_rng(seed)
+    X = rng.uniform(low, high, size=(n, d)).astype(np.float32)
+    y = (X[:, 0] + 0.5 * X[:, 1] > 0.75).astype(np.int64)
+    return X, y
+
+
+def make_net(adversarial, module=Recorder, cls=MRClassifier, **kwargs):
+    params = dict(module=module, module__in_features=4, module__n_classes=2, max_epochs=1,
+                  lr=0.1, batch_size=16, train_split=None, verbose=0,
+                  iterator_train__shuffle=False, eta=0.0, adversarial=adversarial,
+                  random_state=0)
+    params.update(kwargs)
+    return cls(**params)
+
+
+# -- free adversarial training ----------------------------------------------------------
+class TestFreeAdversarialTraining:
+    def test_replays_optimizer_steps_per_minibatch(self):
+        X, y = make_data(n=50)  # batches of 16, 16, 16, 2
+        torch.manual_seed(0)
+        counter = CountSteps()
+        net = make_net(FreeAdversarialTraining(eps=0.1, replays=3), optimizer=CountingSGD,
+                       max_epochs=2, callbacks=[counter]).fit(X, y)
+        assert net.optimizer_.n_steps == 3 * 4 * 2
+        assert counter.n_grad_computed_ == 3 * 4 * 2
+        assert len(net.history[-1, "batches"]) == 4  # skorch still sees 4 batches
+
+    def test_update_rule_matches_hand_computation(self):
+        # lr=0 keeps the parameters fixed, so delta's whole trajectory can be
+        # replayed by hand: carried across replays and minibatches, sliced for
+        # the smaller last batch, clamped inputs.
+        X, y = make_data(n=40)  # batches of 16, 16, 8
+        eps, replays = 0.3, 3
+        torch.manual_seed(0)
+        net = make_net(FreeAdversarialTraining(eps=eps, replays=replays), lr=0.0).fit(X, y)
+        linear = net.module_.linear
+        delta = torch.zeros(16, 4)
+        expected = []
+        for start in (0, 16, 32):
+            xb, yb = torch.as_tensor(X[start:start + 16]), torch.as_tensor(y[start:start + 16])
+            n = len(xb)
+            for _ in range(replays):
+                d = delta[:n].clone().requires_grad_(True)
+                x_in = (xb + d).clamp(0, 1)
+                expected.append(x_in.detach())
+                (g,) = torch.autograd.grad(F.cross_entropy(linear(x_in), yb), d)
+                delta[:n] = (d.detach() + eps * g.sign()).clamp(-eps, eps)
+        seen = net.module_.training_inputs()
+        assert len(seen) == len(expected) == 9
+        for got, want in zip(seen, expected):
+            torch.testing.assert_close(got, want)
+        torch.testing.assert_close(net.adversarial.delta_, delta)
+        # carried: the second minibatch starts from a non-zero delta
+        assert not torch.equal(seen[replays], torch.as_tensor(X[16:32]))
+
+    def test_delta_in_eps_ball_and_inputs_in_unit_interval(self):
+        X, y = make_data(n=40)
+        eps = 0.2
+        torch.manual_seed(0)
+        net = make_net(FreeAdversarialTraining(eps=eps, replays=2), max_epochs=3).fit(X, y)
+        delta = net.adversarial.delta_
+        assert delta.shape == (16, 4)
+        # sign steps clipped to the ball: every entry is -eps, 0 or eps
+        assert torch.all((delta.abs() == 0) | torch.isclose(delta.abs(), torch.tensor(eps)))
+        assert (delta != 0).any()
+        seen = torch.cat(net.module_.training_inputs())
+        assert seen.min() >= 0 and seen.max() <= 1
+
+    def test_mr_weights_apply_in_replay_loss(self):
+        # Examples with zero MR weight contribute no gradient: changing their
+        # labels changes nothing, and their rows of delta never move.
+        X, y = make_data(n=32)
+        weights = np.tile([1.0, 0.0], 16)
+        y_other = y.copy()
+        y_other[weights == 0] = 1 - y_other[weights == 0]
+        nets = []
+        for labels in (y, y_other):
+            torch.manual_seed(0)
+            net = make_net(FreeAdversarialTraining(eps=0.1, replays=3), batch_size=32,
+                           max_epochs=2, callbacks=[FixedWeights(weights)])
+            nets.append(net.fit(X, labels))
+        for a, b in zip(nets[0].module_.parameters(), nets[1].module_.parameters()):
+            torch.testing.assert_close(a, b)
+        delta = nets[0].adversarial.delta_
+        assert torch.all(delta[weights == 0] == 0)
+        assert torch.any(delta[weights == 1] != 0)
+
+    def test_mixup_composes(self):
+        X, y = make_data(n=40)
+        eps, replays = 0.1, 2
+        torch.manual_seed(0)
+        net = make_net(FreeAdversarialTraining(eps=eps, replays=replays), cls=CountingMR,
+                       mixup_alpha=1.0, eta=0.5, max_epochs=2).fit(X, y)
+        n_batches = 3 * 2
+        assert len(net.mixed_) == n_batches  # once per minibatch, not per replay
+        seen = net.module_.training_inputs()
+        assert len(seen) == n_batches * replays
+        for i, x_in in enumerate(seen):
+            mixed = net.mixed_[i // replays]
+            assert (x_in - mixed).abs().max() <= eps + 1e-6
+        assert not torch.allclose(net.mixed_[0], torch.as_tensor(X[:16]))
+        assert np.isfinite(net.history[:, "train_loss"]).all()
+
+    def test_mw_losses_adversarial(self):
+        X, y = make_data(n=40)
+        torch.manual_seed(0)
+        net = make_net(FreeAdversarialTraining(eps=0.1, replays=2), max_epochs=3,
+                       eta=0.5).fit(X, y)
+        assert net.adversarial.loss_pass_inputs(net, X, y) is X  # 'clean'
+        clean = net.example_losses(net.get_dataset(X, y))
+        net.adversarial.set_params(mw_losses="adversarial")
+        X_adv = net.adversarial.loss_pass_inputs(net, X, y)
+        assert (X_adv - torch.as_tensor(X)).abs().max() <= 0.1 + 1e-6
+        assert X_adv.min() >= 0 and X_adv.max() <= 1
+        adversarial = net.example_losses(net.get_dataset(X, y))
+        # FGSM can only raise a linear model's (convex) loss
+        assert torch.all(adversarial >= clean - 1e-6)
+        assert adversarial.mean() > clean.mean()
+
+    def test_adversarial_mw_losses_in_fit(self):
+        X, y = make_data(n=40)
+        cumulative = {}
+        for mw_losses in ("clean", "adversarial"):
+            torch.manual_seed(0)
+            net = make_net(FreeAdversarialTraining(eps=0.1, replays=2, mw_losses=mw_losses),
+                           eta=0.5, max_epochs=1).fit(X, y)
+            cumulative[mw_losses] = net.cumulative_losses_
+        assert np.all(cumulative["adversarial"] >= cumulative["clean"] - 1e-6)
+
+    def test_state_resets_on_new_fit_and_persists_on_partial_fit(self):
+        X, y = make_data(n=32)
+        torch.manual_seed(0)
+        strategy = FreeAdversarialTraining(eps=0.1, replays=2)
+        net = make_net(strategy, batch_size=32, max_epochs=2).fit(X, y)
+        assert (strategy.delta_ != 0).any()
+        net.module_.seen.clear()
+        net.partial_fit(X, y)  # continues: starts from the carried delta
+        assert not torch.equal(net.module_.training_inputs()[0], torch.as_tensor(X))
+        net.fit(X, y)  # a cold fit starts from zero
+        assert torch.equal(net.module_.training_inputs()[0], torch.as_tensor(X))
+        assert not hasattr(clone(strategy), "delta_")
+        strategy.reset()
+        assert strategy.delta_ is None
+
+    def test_pickle_and_clone(self):
+        X, y = make_data(n=32)
+        torch.manual_seed(0)
+        net = make_net(FreeAdversarialTraining(eps=0.1, replays=2)).fit(X, y)
+        loaded = pickle.loads(pickle.dumps(net))
+        np.testing.assert_array_equal(loaded.predict(X), net.predict(X))
+        torch.testing.assert_close(loaded.adversarial.delta_, net.adversarial.delta_)
+        loaded.partial_fit(X, y)
+        assert clone(net).adversarial.get_params() == net.adversarial.get_params()
+
+    @pytest.mark.parametrize("params, name", [
+        (dict(eps=-0.1), "eps"), (dict(eps=2.0), "eps"), (dict(eps=float("nan")), "eps"),
+        (dict(eps=True), "eps"), (dict(replays=0), "replays"), (dict(replays=1.5), "replays"),
+        (dict(mw_losses="both"), "mw_losses"),
+    ])
+    def test_invalid_params(self, params, name):
+        X, y = make_data(n=16)
+        net = make_net(FreeAdversarialTraining(**params))
+        with pytest.raises(ValueError, match=name):
+            net.fit(X, y)
+
+    def test_needs_mrclassifier(self):
+        X, y = make_data(n=16)
+        net = NeuralNetClassifier(Recorder, train_split=None, max_epochs=1).initialize()
+        with pytest.raises(TypeError, match="MRClassifier"):
+            FreeAdversarialTraining().train_step(net, (torch.as_tensor(X), torch.as_tensor(y)))
+
+    def test_plain_training_without_reweighting(self):
+        X, y = make_data(n=32)
+        torch.manual_seed(0)
+        net = make_net(FreeAdversarialTraining(eps=0.1, replays=2),
+                       callbacks__reweighting=None, max_epochs=2).fit(X, y)
+        assert "mr_ess" not in net.history[-1]
+        assert np.isfinite(net.history[:, "train_loss"]).all()
+
+
+# -- inputs outside [0, 1] --------------------------------------------------------------
+class TestInputRange:
+    @pytest.mark.parametrize("strategy", [FreeAdversarialTraining(), PGDAdversarialTraining(),
+                                          TRADES()])
+    def test_fit_rejects_unscaled_inputs(self, strategy):
+        X, y = make_data(n=16, high=255.0)
+        with pytest.raises(ValueError, match=r"\[0, 1\].*Normalize"):
+            make_net(strategy).fit(X, y)
+
+    def test_report_rejects_unscaled_inputs(self):
+        X, y = make_data(n=16)
+        net = make_net(FreeAdversarialTraining()).fit(X, y)
+        with pytest.raises(ValueError, match=r"\[0, 1\]"):
+            robustness_report(net, 2 * X - 1, y)
+
+    def test_check_unit_interval(self):
+        check_unit_interval(torch.tensor([0.0, 1.0]))
+        with pytest.raises(ValueError, match="nan"):
+            check_unit_interval(np.array([0.5, np.nan]))
+        with pytest.raises(TypeError, match="dict"):
+            check_unit_interval({"x": np.zeros(3)})
+
+
+# -- PGD adversarial training -----------------------------------------------------------
+class TestPGDAdversarialTraining:
+    def test_one_step_per_batch_on_pgd_inputs(self):
+        X, y = make_data(n=40)
+        eps, steps = 0.1, 3
+        torch.manual_seed(0)
+        net = make_net(PGDAdversarialTraining(eps=eps, step_size=0.05, steps=steps),
+                       optimizer=CountingSGD).fit(X, y)
+        assert net.optimizer_.n_steps == 3
+        seen = net.module_.training_inputs()  # attack_mode='train': all in train mode
+        assert len(seen) == 3 * (steps + 1)
+        for b, start in enumerate((0, 16, 32)):
+            x_train = seen[b * (steps + 1) + steps]
+            xb = torch.as_tensor(X[start:start + 16])
+            assert (x_train - xb).abs().max() <= eps + 1e-6
+            assert 0 <= x_train.min() and x_train.max() <= 1
+            assert not torch.equal(x_train, xb)
+
+    def test_eval_attack_mode(self):
+        X, y = make_data(n=16)
+        net = make_net(PGDAdversarialTraining(steps=2, attack_mode="eval")).fit(X, y)
+        modes = [training for _, training in net.module_.seen]
+        assert modes[:3] == [False, False, True]  # then the MW loss pass (eval)
+
+    def test_seeded_and_global_rng_untouched(self):
+        X, y = make_data(n=32)
+        params = []
+        for _ in range(2):
+            torch.manual_seed(0)
+            net = make_net(PGDAdversarialTraining(steps=2, random_state=3)).fit(X, y)
+            params.append(copy.deepcopy(net.module_.state_dict()))
+        for key in params[0]:
+            torch.testing.assert_close(params[0][key], params[1][key])
+        state = torch.get_rng_state()
+        net.train_step((torch.as_tensor(X[:16]), torch.as_tensor(y[:16])))
+        assert torch.equal(state, torch.get_rng_state())
+
+    def test_pgd_raises_linear_loss(self):
+        X, y = make_data(n=40)
+        torch.manual_seed(0)
+        # without the random start every signed step raises a convex loss
+        strategy = PGDAdversarialTraining(eps=0.1, step_size=0.04, steps=3,
+                                          random_start=False, mw_losses="adversarial")
+        net = make_net(strategy, eta=0.5, max_epochs=2).fit(X, y)
+        Xt, yt = torch.as_tensor(X), torch.as_tensor(y)
+        X_adv = net.adversarial.loss_pass_inputs(net, X, y)
+        net.module_.eval()
+        with torch.no_grad():
+            clean = F.cross_entropy(net.module_(Xt), yt, reduction="none")
+            adv = F.cross_entropy(net.module_(X_adv), yt, reduction="none")
+        assert torch.all(adv >= clean - 1e-6) and adv.mean() > clean.mean()
+
+
+# -- TRADES ----------------------------------------------------------------------------
+class TestTRADES:
+    def test_loss_matches_hand_computation(self):
+        X, y = make_data(n=8)
+        weights = np.array([1.0, 0.0, 2.0, 1.0, 0.5, 0.0, 1.0, 3.0])
+        beta, eps, steps = 6.0, 0.1, 2
+        torch.manual_seed(0)
+        net = make_net(TRADES(eps=eps, step_size=0.05, steps=steps, beta=beta),
+                       batch_size=8, lr=0.0, callbacks=[FixedWeights(weights)]).fit(X, y)
+        net.module_.seen.clear()
+        Xt, yt = torch.as_tensor(X), torch.as_tensor(y)
+        net.batch_positions_ = torch.arange(8)
+        step = net.train_step((Xt, yt))
+        modes = [training for _, training in net.module_.seen]
+        assert modes == [False] * (1 + steps) + [True, True]  # craft in eval, train in train
+        X_clean, X_adv = net.module_.training_inputs()
+        torch.testing.assert_close(X_clean, Xt)
+        assert (X_adv - Xt).abs().max() <= eps + 1e-6 and X_adv.min() >= 0
+        linear = net.module_.linear  # unchanged: lr=0
+        with torch.no_grad():
+            logits, logits_adv = linear(Xt), linear(X_adv)
+            ce = F.cross_entropy(logits, yt, reduction="none")
+            p, log_p, log_q = (F.softmax(logits, 1), F.log_softmax(logits, 1),
+                               F.log_softmax(logits_adv, 1))
+            kl = (p * (log_p - log_q)).sum(1)
+            w = torch.as_tensor(weights, dtype=torch.float32)
+            expected = (w * (ce + beta * kl)).sum() / w.sum()
+        torch.testing.assert_close(step["loss"].detach(), expected, rtol=1e-5, atol=1e-6)
+        torch.testing.assert_close(trades_kl(logits, logits_adv), kl)
+        assert (kl > 0).all()
+
+    def test_trades_with_mr_runs(self):
+        X, y = make_data(n=40)
+        torch.manual_seed(0)
+        net = make_net(TRADES(eps=0.1, step_size=0.03, steps=2, random_state=0),
+                       module=SmallMLP, eta=1.0, max_epochs=3, mixup_alpha=0.5).fit(X, y)
+        assert np.isfinite(net.history[:, "train_loss"]).all()
+        assert np.ptp(net.sample_weights_) > 0
+
+
+# -- evaluation -------------------------------------------------------------------------
+def linear_fgsm_accuracy(net, X, y, eps):
+    """FGSM's closed form on a two-class linear model: x + eps * s_y * sign(w1 - w0)."""
+    W, b = net.module_.linear.weight.detach(), net.module_.linear.bias.detach()
+    Xt, yt = torch.as_tensor(X), torch.as_tensor(y)
+    direction = torch.sign(W[1] - W[0])
+    s = torch.where(yt == 0, 1.0, -1.0)[:, None]
+    X_adv = (Xt + eps * s * direction).clamp(0, 1)
+    return float(((X_adv @ W.T + b).argmax(1) == yt).float().mean())
+
+
+@pytest.fixture(scope="module")
+def linear_net():
+    X, y = make_data(n=200, seed=1)
+    torch.manual_seed(0)
+    net = make_net(None, module__record=False, max_epochs=10, lr=0.5, batch_size=32)
+    return net.fit(X, y), X, y
+
+
+class TestRobustnessReport:
+    def test_records(self, linear_net):
+        net, X, y = linear_net
+        records = robustness_report(net, X, y, eps=(0.05, 0.1), random_state=0)
+        assert [(r["attack"], r["eps"]) for r in records] == [
+            ("none", 0.0), ("pgd", 0.05), ("pgd", 0.1), ("fgsm", 0.05), ("fgsm", 0.1)]
+        assert all(r["n"] == len(X) for r in records)
+        clean = float((net.predict(X) == y).mean())
+        assert records[0]["accuracy"] == pytest.approx(clean)
+        assert records[2]["accuracy"] <= records[1]["accuracy"] <= clean
+
+    def test_linear_model_matches_closed_form(self, linear_net):
+        # For a two-class linear model the clipped sign step is the optimal
+        # l-inf attack, so FGSM and (converged) PGD both reach it.
+        net, X, y = linear_net
+        eps = (0.05, 0.1)
+        records = robustness_report(net, X, y, eps=eps, steps=10, random_state=0)
+        for r in records[1:]:
+            assert r["accuracy"] == pytest.approx(linear_fgsm_accuracy(net, X, y, r["eps"]))
+
+    def test_constant_classifier_is_robust(self):
+        X, y = make_data(n=30)
+        net = make_net(None, module=Constant).initialize()
+        records = robustness_report(net, X, y, eps=(0.1, 0.3), random_state=0)
+        clean = records[0]["accuracy"]
+        assert clean == pytest.approx(float(np.mean(y == 0)))
+        assert all(r["accuracy"] == clean for r in records)
+
+    def test_autoattack(self):
+        # At eps=1 every input can reach any point of [0, 1]^4, where all four
+        # classes of this linear model win somewhere: AutoAttack (which starts
+        # with APGD-CE) must fool every example. (Robust examples would make
+        # Square's 5000 queries slow on a CPU.)
+        rng = np.random.default_rng(0)
+        X = rng.uniform(size=(120, 4)).astype(np.float32)
+        y = np.argmax(X @ rng.normal(size=(4, 4)), 1)
+        torch.manual_seed(0)
+        net = make_net(None, module__n_classes=4, module__record=False, max_epochs=10,
+                       lr=0.5).fit(X, y)
+        state = torch.get_rng_state()
+        records = robustness_report(net, X[:16].reshape(-1, 1, 2, 2), y[:16],
+                                    attacks=("pgd", "autoattack"), eps=1.0, random_state=0)
+        assert records[0]["accuracy"] > 0.5
+        assert records[2]["accuracy"] == 0.0 and records[1]["accuracy"] < 0.5
+        assert torch.equal(state, torch.get_rng_state())  # AutoAttack seeds globally
+
+    def test_autoattack_needs_four_classes(self, linear_net):
+        net, X, y = linear_net
+        with pytest.raises(ValueError, match="at least 4 classes"):
+            robustness_report(net, X, y, attacks="autoattack")
+
+    def test_restarts_and_reproducibility(self):
+        X, y = make_data(n=60)
+        torch.manual_seed(0)
+        net = make_net(None, module=SmallMLP, max_epochs=10, lr=0.5).fit(X, y)
+        net.module_.train()
+        state = torch.get_rng_state()
+        kwargs = dict(attacks="pgd", eps=0.15, steps=3, step_size=0.01, random_state=5)
+        one = robustness_report(net, X, y, restarts=1, **kwargs)
+        assert one == robustness_report(net, X, y, restarts=1, **kwargs)
+        three = robustness_report(net, X, y, restarts=3, **kwargs)
+        assert three[1]["accuracy"] <= one[1]["accuracy"]
+        assert torch.equal(state, torch.get_rng_state())
+        assert net.module_.training  # the module's mode is restored
+
+    def test_validation(self, linear_net):
+        net, X, y = linear_net
+        with pytest.raises(ValueError, match="attacks"):
+            robustness_report(net, X, y, attacks=("cw",))
+        with pytest.raises(ValueError, match="eps"):
+            robustness_report(net, X, y, eps=(-0.1,))
+        with pytest.raises(ValueError, match="class indices 0..1"):
+            robustness_report(net, X, y + 1)
+        with pytest.raises(NotInitializedError):
+            robustness_report(make_net(None), X, y)
+        with pytest.raises(TypeError, match="numpy array"):
+            robustness_report(net, {"x": X}, y)
+
+    def test_format_table(self):
+        rec = lambda a, e, acc: {"attack": a, "eps": e, "accuracy": acc, "n": 10}  # noqa: E731
+        table = format_robustness_table({
+            "Adv.": [rec("none", 0.0, 0.9), rec("pgd", 8 / 255, 0.4), rec("pgd", 0.01, 0.6),
+                     rec("fgsm", 0.01, 0.7)],
+            "Adv.+MR": [rec("none", 0.0, 0.9), rec("pgd", 8 / 255, 0.5),
+                        rec("none", 0.0, 0.8), rec("pgd", 8 / 255, 0.3)],
+        }, title="CIFAR-10")
+        lines = table.splitlines()
+        assert lines[0] == "CIFAR-10"
+        assert lines[1].split() == ["Method", "Natural", "PGD", "PGD", "FGSM"]
+        assert lines[2].split() == ["eps", "0", "0.01", "8/255", "0.01"]
+        assert lines[3].split() == ["Adv.", "90.00", "60.00", "40.00", "70.00"]
+        assert lines[4].split() == ["Adv.+MR", "85.00", "±", "7.07", "-", "40.00", "±",
+                                    "14.14", "-"]
+        single = format_robustness_table([rec("none", 0.0, 0.5)])
+        assert single.splitlines()[2].split() == ["model", "50.00"]
+
+
+class TestRobustScorer:
+    def test_grid_search(self):
+        X, y = make_data(n=80)
+        scorer = make_robust_scorer("fgsm", eps=0.05)
+        torch.manual_seed(0)
+        search = GridSearchCV(
+            make_net(None, module=SmallMLP, max_epochs=3, lr=0.3),
+            {"adversarial": [FreeAdversarialTraining(eps=0.02, replays=2),
+                             PGDAdversarialTraining(eps=0.05, steps=2, random_state=0)]},
+            scoring=scorer, cv=2).fit(X, y)
+        scores = search.cv_results_["mean_test_score"]
+        assert len(scores) == 2 and np.all((scores >= 0) & (scores <= 1))
+        best = search.best_estimator_
+        assert best.adversarial is not search.param_grid["adversarial"][0]
+        records = robustness_report(best, X, y, attacks="fgsm", eps=0.05)
+        assert scorer(best, X, y) == records[1]["accuracy"]
+
+    def test_bad_arguments(self):
+        with pytest.raises(TypeError, match="stepz"):
+            make_robust_scorer("pgd", stepz=3)
+        with pytest.raises(ValueError, match="attack"):
+            make_robust_scorer("cw")
+        assert "eps=0.1" in repr(make_robust_scorer("pgd", eps=0.1, steps=5))
+
+
+# -- the optional dependency ------------------------------------------------------------
+class TestOptionalDependency:
+    def test_import_error_names_the_extra(self, monkeypatch):
+        monkeypatch.setitem(sys.modules, "torchattacks", None)
+        for name in [m for m in sys.modules if m.startswith("sk_mr.adversarial")]:
+            monkeypatch.delitem(sys.modules, name)
+        with pytest.raises(ImportError, match=r'pip install "sk-mr\[adversarial\]"'):
+            importlib.import_module("sk_mr.adversarial")
+
+    def test_core_does_not_import_torchattacks(self):
+        code = ("import sys, sk_mr, sk_mr.classifier, sk_mr.callbacks, sk_mr.models; "
+                "assert 'torchattacks' not in sys.modules")
+        subprocess.run([sys.executable, "-c", code], check=True)
+
+
+# -- CUDA -----------------------------------------------------------------------------
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+class TestCUDA:
+    @pytest.mark.parametrize("strategy", [FreeAdversarialTraining(eps=0.1, replays=2),
+                                          PGDAdversarialTraining(steps=2, random_state=0),
+                                          TRADES(steps=2, random_state=0)])
+    def test_train_step_without_host_sync(self, strategy):
+        X, y = make_data(n=32)
+        net = make_net(strategy, module=SmallMLP, device="cuda", eta=0.5,
+                       mixup_alpha=1.0).fit(X, y)
+        batch = (torch.as_tensor(X[:16], device="cuda"), torch.as_tensor(y[:16], device="cuda"))
+        net.batch_positions_ = torch.arange(16, device="cuda")
+        net.train_step(batch)  # the on-device range check runs once per fit
+        torch.cuda.synchronize()
+        net.mixup_alpha = 0.0  # mixup's lam is a host draw, not a sync
+        torch.cuda.set_sync_debug_mode("error")
+        try:
+            net.train_step(batch)
+        finally:
+            torch.cuda.set_sync_debug_mode("default")
+
+    def test_report_on_cuda(self):
+        X, y = make_data(n=64)
+        net = make_net(FreeAdversarialTraining(eps=0.1, replays=2), module=SmallMLP,
+                       device="cuda", max_epochs=3).fit(X, y)
+        records = robustness_report(net, X, y, eps=(0.05,), random_state=0)
+        assert records[1]["accuracy"] <= records[0]["accuracy"] + 1e-9
+
+
+class TestNestedStrategyParams:
+    def test_set_params_and_clone_reach_the_strategy(self):
+        from sklearn.base import clone
+        from sk_mr import MRClassifier
+        from sk_mr.adversarial import FreeAdversarialTraining
+
+        net = MRClassifier(torch.nn.Linear, adversarial=FreeAdversarialTraining(),
+                           adversarial__eps=0.05)
+        net.set_params(adversarial__replays=2)
+        assert net.adversarial.replays == 2
+        cloned = clone(net)
+        assert cloned.get_params()["adversarial__eps"] == 0.05
+
+    def test_nested_param_without_strategy(self):
+        from sk_mr import MRClassifier
+
+        with pytest.raises(ValueError, match="adversarial is None"):
+            MRClassifier(torch.nn.Linear).set_params(adversarial__eps=0.1)
