@@ -152,3 +152,47 @@ class TestNoisyLabelsEndToEnd:
         # another configuration is refused, not mixed in
         with pytest.raises(ValueError, match="another configuration"):
             main(argv[:5] + ["3"] + argv[6:])
+
+
+class TestAdversarialGrid:
+    def test_parse(self):
+        from sk_mr.reproduce.adversarial import TABLE4_METHODS, parse_adversarial_methods
+        assert parse_adversarial_methods(",".join(TABLE4_METHODS)) == list(TABLE4_METHODS)
+        assert parse_adversarial_methods("mixup+mr,random+adv") == ["mr+mixup", "adv+random"]
+        for bad, match in [("adv+trades", "adv and trades"), ("trades+mixup", "mixup"),
+                           ("mr+random", "mr and random"), ("adv+pgdx", "valid components")]:
+            with pytest.raises(ValueError, match=match):
+                parse_adversarial_methods(bad)
+
+    def test_estimators_compose_one_step_with_options(self):
+        from sk_mr.adversarial import TRADES, FreeAdversarialTraining
+        from sk_mr.reproduce.adversarial import (ADVERSARIAL_RECIPES,
+                                                 make_adversarial_estimator)
+        recipe = ADVERSARIAL_RECIPES["cifar100"]
+        net = make_adversarial_estimator("adv+mr+mixup", recipe, n_classes=100, seed=0)
+        assert isinstance(net.adversarial, FreeAdversarialTraining)
+        assert net.adversarial.replays == 6 and net.adversarial.eps == pytest.approx(8 / 255)
+        assert net.max_epochs == 34  # ceil(200 / 6): Shafahi et al.'s budget
+        assert net.eta == 0.01 and net.mixup_alpha == 1.0
+        trades = make_adversarial_estimator("trades+mr", recipe, n_classes=100, seed=0)
+        assert isinstance(trades.adversarial, TRADES) and trades.max_epochs == 200
+        assert (trades.adversarial.beta, trades.adversarial.steps) == (6.0, 10)
+        base = make_adversarial_estimator("base", recipe, n_classes=100, seed=0)
+        assert base.adversarial is None and base.eta == 0.0
+
+    def test_tiny_cli_run_and_resume(self, tmp_path, capsys):
+        out = tmp_path / "adv.json"
+        argv = ["reproduce", "adversarial", "--dataset", "digits", "--epochs", "2",
+                "--seeds", "1", "--methods", "base,adv+mr", "--limit-train", "150",
+                "--limit-test", "40", "--pgd-steps", "2", "--eval-eps", "0.1",
+                "--out", str(out)]
+        assert main(argv) == 0
+        records = json.loads(out.read_text())
+        assert {(r["method"], r["attack"]) for r in records} == {
+            (m, a) for m in ("base", "adv+mr") for a in ("none", "pgd", "fgsm")}
+        for r in records:
+            assert {"dataset", "method", "seed", "attack", "eps", "accuracy"} <= set(r)
+        table = capsys.readouterr().out
+        assert "Adv.+MR" in table and "Natural" in table and "PGD" in table
+        assert main(argv) == 0
+        assert len(json.loads(out.read_text())) == len(records)
