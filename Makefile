@@ -19,7 +19,7 @@ demo: $(STAMP)
 	$(PY) -m sk_mr demo
 
 test: $(STAMP)
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -n auto
 
 docs: $(STAMP)
 	$(PY) -m sphinx -W --keep-going -b html docs docs/_build/html

@@ -267,8 +267,14 @@ class MRClassifier(NeuralNetClassifier):
 
     def set_params(self, **kwargs):
         """Set parameters; ``adversarial__*`` ones go to the strategy."""
+        # skorch would treat these as component parameters and try to
+        # re-initialize something; they only concern the strategy.
+        strategy_params = {key: kwargs.pop(key) for key in list(kwargs)
+                           if key == "adversarial" or key.startswith("adversarial__")}
         super().set_params(**kwargs)
-        if any(key.startswith("adversarial__") for key in kwargs):
+        for key, value in strategy_params.items():
+            setattr(self, key, value)
+        if any(key != "adversarial" for key in strategy_params):
             self._apply_adversarial_params()
         return self
 

@@ -5,6 +5,11 @@ import pytest
 import torch
 from sklearn.datasets import load_digits
 
+# The tests train tiny networks: one intra-op thread per process is faster
+# than two contending ones, and leaves the other core to a second pytest
+# worker (make test runs pytest-xdist with one worker per core).
+torch.set_num_threads(1)
+
 
 class TinyMLP(torch.nn.Module):
     """A small MLP returning logits, for fast tests."""
