@@ -23,6 +23,7 @@ from dataclasses import asdict, dataclass, replace
 import numpy as np
 import torch
 
+from sk_mr.reproduce.common import run_cells
 from sk_mr.reproduce.results import ResultStore
 
 __all__ = ["ADVERSARIAL_COMPONENTS", "TABLE4_METHODS", "AdversarialRecipe",
@@ -176,12 +177,10 @@ def make_adversarial_estimator(method, recipe, *, n_classes, seed, device="cpu",
     from skorch.callbacks import LRScheduler
 
     from sk_mr.adversarial import TRADES, FreeAdversarialTraining
-    from sk_mr.callbacks import RandomReweighting
     from sk_mr.classifier import MRClassifier
-    from sk_mr.models import make_model_class
+    from sk_mr.reproduce.common import base_estimator_params
 
     parts = set(method.split("+"))
-    adam = recipe.optimizer == "adam"
     epochs = recipe.epochs
     adversarial = None
     if "adv" in parts:
@@ -191,29 +190,13 @@ def make_adversarial_estimator(method, recipe, *, n_classes, seed, device="cpu",
         adversarial = TRADES(eps=recipe.trades_eps, step_size=recipe.trades_step_size,
                              steps=recipe.trades_steps, beta=recipe.trades_beta,
                              random_state=seed)
-    params = dict(
-        module=make_model_class(recipe.arch), module__n_classes=n_classes,
-        max_epochs=epochs, batch_size=recipe.batch_size, device=device,
-        random_state=seed, verbose=verbose, train_split=None, adversarial=adversarial,
-        eta=(recipe.eta_adam if adam else recipe.eta) if "mr" in parts else 0.0,
-        mixup_alpha=(recipe.mixup_alpha_adam if adam else recipe.mixup_alpha)
-        if "mixup" in parts else 0.0,
-        callbacks=[("lr_scheduler", LRScheduler(
-            policy=torch.optim.lr_scheduler.ReduceLROnPlateau, monitor="train_loss",
-            factor=recipe.plateau_factor, patience=recipe.plateau_patience))],
-    )
-    if adam:
-        params.update(optimizer=torch.optim.Adam, lr=recipe.adam_lr,
-                      optimizer__weight_decay=recipe.weight_decay)
-    else:
-        params.update(optimizer=torch.optim.SGD, lr=recipe.lr,
-                      optimizer__momentum=recipe.momentum,
-                      optimizer__weight_decay=recipe.weight_decay)
-    if "random" in parts:
-        params["callbacks__reweighting"] = RandomReweighting(random_state=seed)
-    for key, value in (module_kwargs or {}).items():
-        params[f"module__{key}"] = value
-    params.update(iterator_kwargs or {})
+    params = base_estimator_params(
+        parts, recipe, n_classes=n_classes, seed=seed, epochs=epochs, device=device,
+        module_kwargs=module_kwargs, iterator_kwargs=iterator_kwargs, verbose=verbose)
+    params.update(train_split=None, adversarial=adversarial)
+    params["callbacks"].append(("lr_scheduler", LRScheduler(
+        policy=torch.optim.lr_scheduler.ReduceLROnPlateau, monitor="train_loss",
+        factor=recipe.plateau_factor, patience=recipe.plateau_patience)))
     return MRClassifier(**params)
 
 
@@ -280,12 +263,7 @@ def run_adversarial(data, methods, seeds, recipe, *, attacks=("pgd", "fgsm"),
         print(f"{len(cells) - len(pending)} of {len(cells)} cells are in the results "
               "file already; skipping them", file=log, flush=True)
     args = (recipe, device, tuple(attacks), pgd_steps, iterator_kwargs)
-    if n_jobs == 1:
-        results = (_run_cell(data, m, s, *args, None) for m, s in pending)
-    else:
-        from joblib import Parallel, delayed
-        results = Parallel(n_jobs=n_jobs, return_as="generator_unordered")(
-            delayed(_run_cell)(data, m, s, *args, 1) for m, s in pending)
+    results = run_cells(_run_cell, [(data, m, s, *args) for m, s in pending], n_jobs)
     for done, cell_records in enumerate(results, start=1):
         store.add(cell_records)
         if log is not None:

@@ -20,6 +20,7 @@ from dataclasses import asdict, dataclass, replace
 import numpy as np
 import torch
 
+from sk_mr.reproduce.common import run_cells
 from sk_mr.reproduce.results import ResultStore
 
 __all__ = ["METHOD_COMPONENTS", "TABLE1_METHODS", "Recipe", "RECIPES", "parse_methods",
@@ -191,60 +192,35 @@ def make_estimator(method, recipe, *, n_classes, seed, device="cpu", module_kwar
     from skorch.callbacks import EpochScoring, LRScheduler
     from skorch.helper import predefined_split
 
-    from sk_mr.callbacks import RandomReweighting
     from sk_mr.classifier import MRClassifier
-    from sk_mr.models import make_model_class
     from sk_mr.mw import MultiStepEta
+    from sk_mr.reproduce.common import base_estimator_params
 
     parts = set(method.split("+"))
-    adam = recipe.optimizer == "adam"
-    params = dict(
-        module=make_model_class(recipe.arch),
-        module__n_classes=n_classes,
-        max_epochs=recipe.epochs,
-        batch_size=recipe.batch_size,
-        device=device,
-        random_state=seed,
-        verbose=verbose,
-        train_split=predefined_split(valid_dataset) if valid_dataset is not None else None,
-        callbacks=[],
-    )
-    for key, value in (module_kwargs or {}).items():
-        params[f"module__{key}"] = value
-    params.update(iterator_kwargs or {})
-    if adam:
-        params.update(optimizer=torch.optim.Adam, lr=recipe.adam_lr,
-                      optimizer__weight_decay=recipe.weight_decay)
-    else:
-        params.update(optimizer=torch.optim.SGD, lr=recipe.lr,
-                      optimizer__momentum=recipe.momentum,
-                      optimizer__weight_decay=recipe.weight_decay)
-        if recipe.milestones:
-            params["callbacks"].append(("lr_scheduler", LRScheduler(
-                policy=torch.optim.lr_scheduler.MultiStepLR,
-                milestones=list(recipe.milestones), gamma=recipe.lr_gamma)))
+    params = base_estimator_params(
+        parts, recipe, n_classes=n_classes, seed=seed, epochs=recipe.epochs,
+        device=device, module_kwargs=module_kwargs, iterator_kwargs=iterator_kwargs,
+        verbose=verbose)
+    params["train_split"] = (predefined_split(valid_dataset)
+                             if valid_dataset is not None else None)
+    if recipe.optimizer == "sgd" and recipe.milestones:
+        params["callbacks"].append(("lr_scheduler", LRScheduler(
+            policy=torch.optim.lr_scheduler.MultiStepLR,
+            milestones=list(recipe.milestones), gamma=recipe.lr_gamma)))
     if valid_dataset is None:
         params["callbacks"].append(("train_acc", EpochScoring(
             "accuracy", on_train=True, name="train_acc", lower_is_better=False)))
-
     if "mr" in parts:
-        eta = recipe.eta
         if recipe.eta_milestones:
-            eta = MultiStepEta(recipe.eta, milestones=recipe.eta_milestones,
-                               gamma=recipe.eta_gamma)
-        params.update(eta=eta, updates_per_epoch=recipe.updates_per_epoch)
-    else:
-        params["eta"] = 0.0
-    if "random" in parts:
-        params["callbacks__reweighting"] = RandomReweighting(random_state=seed)
+            params["eta"] = MultiStepEta(recipe.eta, milestones=recipe.eta_milestones,
+                                         gamma=recipe.eta_gamma)
+        params["updates_per_epoch"] = recipe.updates_per_epoch
     if "arazo" in parts:
         from sk_mr.baselines import BetaMixtureBootstrapping
         params["callbacks__reweighting"] = BetaMixtureBootstrapping(
             warmup_epochs=min(recipe.arazo_warmup, max(recipe.epochs - 1, 0)))
         # M-DYR-H trains with mixup throughout, with the authors' alpha = 32.
         params["mixup_alpha"] = recipe.arazo_mixup_alpha
-    elif "mixup" in parts:
-        params["mixup_alpha"] = recipe.mixup_alpha_adam if adam else recipe.mixup_alpha
     if "ls" in parts:
         params["criterion__label_smoothing"] = recipe.label_smoothing
     return MRClassifier(**params)
@@ -329,12 +305,7 @@ def run_noisy_labels(data, methods, noise_rates, seeds, recipe, *, device="cpu",
         print(f"{len(cells) - len(pending)} of {len(cells)} cells are in the results "
               "file already; skipping them", file=log, flush=True)
     args = (recipe, device, noise_kind, iterator_kwargs)
-    if n_jobs == 1:
-        results = (_run_cell(data, m, q, s, *args, None) for m, q, s in pending)
-    else:
-        from joblib import Parallel, delayed
-        results = Parallel(n_jobs=n_jobs, return_as="generator_unordered")(
-            delayed(_run_cell)(data, m, q, s, *args, 1) for m, q, s in pending)
+    results = run_cells(_run_cell, [(data, m, q, s, *args) for m, q, s in pending], n_jobs)
     for done, record in enumerate(results, start=1):
         store.add(record)
         if log is not None:
