@@ -533,6 +533,15 @@ class TestInputs:
         net = make_net(max_epochs=1).fit(X.astype(np.float64), y.astype(np.int32))
         assert net.predict(X.astype(np.float64)).shape == (len(X),)
 
+    def test_amp_runs_and_keeps_float32_losses(self, small_digits):
+        X, y = small_digits
+        net = make_net(max_epochs=2, amp=True).fit(X, y)
+        assert net.infer(torch.as_tensor(X[:4])).dtype == torch.float32
+        assert np.isfinite(net.history[-1, "train_loss"])
+        assert net.cumulative_losses_.dtype == np.float64
+        with pytest.raises(TypeError, match="amp"):
+            make_net(amp="yes").fit(X, y)
+
     def test_predict_proba_is_softmax(self, small_digits):
         X, y = small_digits
         net = make_net(max_epochs=1).fit(X, y)

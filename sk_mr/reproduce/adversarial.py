@@ -337,8 +337,9 @@ def main_adversarial(args):
     records = run_adversarial(data, methods, list(range(args.seeds)), recipe,
                               attacks=args.attacks, pgd_steps=args.pgd_steps,
                               device=args.device, store=store, log=sys.stderr,
-                              iterator_kwargs=data.iterator_kwargs(args.num_workers,
-                                                                   args.device),
+                              iterator_kwargs={
+                                  **data.iterator_kwargs(args.num_workers, args.device),
+                                  **({"amp": True} if args.amp else {})},
                               n_jobs=args.jobs)
     wanted = [r for r in records if r["method"] in methods and r["seed"] < args.seeds]
     order = [m for m in TABLE4_METHODS if m in methods] + [

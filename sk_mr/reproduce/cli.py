@@ -39,6 +39,8 @@ def _add_common(parser, datasets):
     parser.add_argument("--device", default="cpu", help="cpu, cuda or cuda:N")
     parser.add_argument("--num-workers", type=int, default=0,
                         help="DataLoader workers for image data")
+    parser.add_argument("--amp", action="store_true",
+                        help="bfloat16 autocast for forward passes (CUDA)")
     parser.add_argument("--pretrained", default=None,
                         help="file with ImageNet weights for ResNet-50 (Clothing1M)")
     parser.add_argument("--jobs", type=_positive_int, default=1,
@@ -71,7 +73,10 @@ def _noisy_labels(args):
     config = dict(dataset=args.dataset, epochs=recipe.epochs, noise_kind="uniform",
                   n_train=len(data.y_train), n_test=data.n_test, **recipe_config(recipe))
     store = ResultStore(args.out, config, ("method", "noise_rate", "seed"))
-    iterator_kwargs = data.iterator_kwargs(args.num_workers, args.device)
+    # DataLoader options (workers, pinned memory) and amp go to every net.
+    net_kwargs = data.iterator_kwargs(args.num_workers, args.device)
+    if args.amp:
+        net_kwargs["amp"] = True
     print(f"reproduce noisy-labels: {args.dataset}, {recipe.arch}, {recipe.optimizer}, "
           f"{recipe.epochs} epochs, methods {methods}, noise {args.noise_rates}, "
           f"{args.seeds} seeds, device {args.device} -> {args.out}",
@@ -79,7 +84,7 @@ def _noisy_labels(args):
     start = time.perf_counter()
     records = run_noisy_labels(data, methods, args.noise_rates, list(range(args.seeds)),
                                recipe, device=args.device, store=store,
-                               iterator_kwargs=iterator_kwargs, n_jobs=args.jobs,
+                               iterator_kwargs=net_kwargs, n_jobs=args.jobs,
                                log=sys.stderr)
     wanted = [r for r in records if r["method"] in methods
               and r["noise_rate"] in args.noise_rates and r["seed"] < args.seeds]
