@@ -1,0 +1,67 @@
+"""Tests of sk_mr.callbacks beyond what the estimator tests cover."""
+
+import io
+import types
+
+import numpy as np
+import pytest
+import torch
+
+from sk_mr.callbacks import MultiplicativeReweighting, RandomReweighting
+
+
+def bound(cb, n_train=4, n_rows=6):
+    cb.initialize()
+    net = types.SimpleNamespace(device="cpu")
+    cb.bind(net, np.arange(n_train, dtype=np.int64) + 1, n_rows)
+    return cb
+
+
+class TestSampleReweighting:
+    def test_bind_starts_uniform_and_scatters_to_rows(self):
+        cb = bound(MultiplicativeReweighting())
+        np.testing.assert_allclose(cb.probabilities_.numpy(), 0.25)
+        full = cb.full_length(cb.probabilities_)
+        assert np.isnan(full[[0, 5]]).all()
+        np.testing.assert_allclose(full[1:5], 0.25)
+        # batch weights are p * n: mean one, gathered by position
+        assert torch.equal(cb.batch_weights(torch.tensor([0, 3])), torch.ones(2))
+
+    def test_rebinding_to_another_split_is_refused(self):
+        cb = bound(MultiplicativeReweighting())
+        net = types.SimpleNamespace(device="cpu")
+        cb.bind(net, np.arange(4, dtype=np.int64) + 1, 6)  # same split: fine
+        with pytest.raises(ValueError, match="trains on 3 of 6 rows"):
+            cb.bind(net, np.arange(3, dtype=np.int64), 6)
+
+    def test_state_dict_is_tensors_only_and_round_trips(self):
+        cb = bound(MultiplicativeReweighting())
+        cb.cumulative_losses_ = torch.tensor([0.0, 1.0, 2.0, 3.0], dtype=torch.float64)
+        cb._set_probabilities(torch.tensor([0.4, 0.3, 0.2, 0.1], dtype=torch.float64))
+        buffer = io.BytesIO()
+        torch.save(cb.state_dict(), buffer)
+        buffer.seek(0)
+        state = torch.load(buffer, weights_only=True)
+        other = MultiplicativeReweighting().initialize()
+        other.load_state_dict(state)
+        np.testing.assert_array_equal(other.train_rows_, cb.train_rows_)
+        assert torch.equal(other.cumulative_losses_, cb.cumulative_losses_)
+        assert torch.equal(other.probabilities_, cb.probabilities_)
+
+    def test_empty_state_resets(self):
+        cb = bound(MultiplicativeReweighting())
+        cb.load_state_dict({})
+        assert cb.train_rows_ is None and cb.probabilities_ is None
+
+
+class TestRandomReweighting:
+    def test_draws_rectified_gaussian_without_global_rng(self):
+        cb = bound(RandomReweighting(random_state=0), n_train=2000, n_rows=2000)
+        state = torch.get_rng_state().clone()
+        np_state = np.random.get_state()[1].copy()
+        cb.on_epoch_begin(types.SimpleNamespace(device="cpu"))
+        assert torch.equal(torch.get_rng_state(), state)
+        np.testing.assert_array_equal(np.random.get_state()[1], np_state)
+        p = cb.probabilities_.numpy()
+        assert p.sum() == pytest.approx(1.0)
+        assert 0.45 < np.mean(p == 0) < 0.55
