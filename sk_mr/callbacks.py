@@ -265,14 +265,23 @@ class MultiplicativeReweighting(SampleReweighting):
                 "loss_pass='online' recorded no training losses this epoch.")
         seen = ~torch.isnan(losses)
         if not bool(seen.all()):
-            # Examples no batch visited (e.g. drop_last=True) get the mean
-            # loss of the others rather than a free pass or a penalty.
+            # Examples no batch has visited yet (e.g. drop_last=True) get
+            # the mean loss of the others rather than a free pass or a penalty.
             losses = torch.where(seen, losses, losses[seen].mean())
         return losses
 
     # -- the MW step ----------------------------------------------------------
-    def update(self, net, dataset_train):
+    def update(self, net, dataset_train, completed_epochs=None):
         """Run one MW update: collect losses, accumulate, recompute weights.
+
+        Parameters
+        ----------
+        net : MRClassifier
+        dataset_train : torch Dataset
+          The training split (for the full loss pass).
+        completed_epochs : int or None (default=None)
+          Number of completed epochs, which an eta schedule receives; None
+          means the current epoch is complete (an end-of-epoch update).
 
         Raises
         ------
@@ -281,7 +290,9 @@ class MultiplicativeReweighting(SampleReweighting):
           weights and cumulative losses are left as they were.
         """
         epoch = len(net.history)
-        eta = resolve_eta(net.eta, epoch)
+        if completed_epochs is None:
+            completed_epochs = epoch
+        eta = resolve_eta(net.eta, completed_epochs)
         losses = self._collect_losses(net, dataset_train)
         if not bool(torch.isfinite(losses).all()):
             n_bad = int((~torch.isfinite(losses)).sum())
@@ -293,8 +304,10 @@ class MultiplicativeReweighting(SampleReweighting):
         self.cumulative_losses_ = cumulative
         self._set_probabilities(mw_probabilities(cumulative, eta))
         self.n_updates_ += 1
-        if self.online_losses_ is not None:
-            self.online_losses_.fill_(math.nan)
+        # online_losses_ keeps each example's most recent training loss
+        # across updates, so an update in the middle of an epoch (or one
+        # after an epoch that skipped some examples) still has a real loss
+        # for every example seen so far.
         self._record_history(net, eta=eta)
 
     def on_epoch_begin(self, net, dataset_train=None, **kwargs):
@@ -310,7 +323,8 @@ class MultiplicativeReweighting(SampleReweighting):
         # on_epoch_end's.
         boundaries = {math.ceil(j * n_batches / k) for j in range(1, k)}
         if self.batches_seen_ in boundaries - {n_batches}:
-            self.update(net, net.dataset_train_)
+            # the current epoch is not complete yet
+            self.update(net, net.dataset_train_, completed_epochs=len(net.history) - 1)
             net._set_training(True)
 
     def on_epoch_end(self, net, dataset_train=None, **kwargs):

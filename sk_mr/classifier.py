@@ -56,7 +56,9 @@ class MRClassifier(NeuralNetClassifier):
       (``p = softmax(-eta * L)``, the FTRL form of MW), so raising eta later
       sharpens the weights of all past losses at once. ``eta=0`` is plain
       training with uniform weights. A callable is called with the number of
-      completed epochs (1-based) at every update and returns eta; see
+      completed epochs at every update (1 after the first epoch; with
+      ``updates_per_epoch > 1`` an update inside epoch t gets t - 1) and
+      returns eta; see
       :class:`sk_mr.mw.MultiStepEta` for the paper's milestone schedule.
 
     loss_pass : {'full', 'online'} (default='full')
@@ -220,7 +222,11 @@ class MRClassifier(NeuralNetClassifier):
                 f"reduces them (reduction={reduction!r}). Pass the criterion "
                 "class without criterion__reduction (MRClassifier sets "
                 "reduction='none'), or an instance built with reduction='none'.")
-        if not isinstance(criterion, torch.nn.Module) and _accepts(criterion, "reduction"):
+        # skorch builds a class, and rebuilds an instance given criterion__*
+        # arguments as type(instance)(**kwargs): both need reduction='none'.
+        cls = type(criterion) if isinstance(criterion, torch.nn.Module) else criterion
+        rebuilt = not isinstance(criterion, torch.nn.Module) or bool(kwargs)
+        if rebuilt and _accepts(cls, "reduction"):
             kwargs["reduction"] = "none"
         self.criterion_ = self.initialized_instance(criterion, kwargs)
         return self
@@ -369,8 +375,9 @@ class MRClassifier(NeuralNetClassifier):
         if dtype is not None and isinstance(X, np.ndarray) and X.dtype == np.float64 \
                 and dtype != torch.float64:
             X = X.astype(torch.empty((), dtype=dtype).numpy().dtype)
-        if isinstance(y, np.ndarray) and np.issubdtype(y.dtype, np.integer) \
-                and y.dtype != np.int64:
+        if isinstance(y, np.ndarray) and y.dtype != np.int64 and (
+                np.issubdtype(y.dtype, np.integer) or np.issubdtype(y.dtype, np.floating)):
+            # fit validated float labels as whole numbers: class indices
             y = y.astype(np.int64)
         return super().get_dataset(X, y)
 

@@ -601,3 +601,41 @@ class TestNestedStrategyParams:
 
         with pytest.raises(ValueError, match="adversarial is None"):
             MRClassifier(torch.nn.Linear).set_params(adversarial__eps=0.1)
+
+
+class TestPicklingDuringTraining:
+    @pytest.mark.parametrize("make_strategy", [
+        lambda: __import__("sk_mr.adversarial", fromlist=["x"]).FreeAdversarialTraining(
+            eps=0.1, replays=2),
+        lambda: __import__("sk_mr.adversarial", fromlist=["x"]).PGDAdversarialTraining(
+            eps=0.1, step_size=0.05, steps=2, random_state=0),
+    ])
+    def test_pickling_does_not_disturb_or_lose_the_strategy_state(self, make_strategy):
+        from sklearn.datasets import load_digits
+
+        from sk_mr import MRClassifier
+        from sk_mr.models import SmallCNN
+
+        X, y = load_digits(return_X_y=True)
+        X = (X[:200] / 16).astype(np.float32).reshape(-1, 1, 8, 8)
+        y = y[:200]
+        nets = []
+        for dump in (False, True):
+            torch.manual_seed(0)
+            net = MRClassifier(SmallCNN, adversarial=make_strategy(), max_epochs=1,
+                               train_split=None, verbose=0, random_state=0, batch_size=64)
+            net.fit(X, y)
+            if dump:
+                pickle.dumps(net)  # e.g. Checkpoint(f_pickle=...) mid-training
+            net.partial_fit(X, y)
+            nets.append(net)
+        for a, b in zip(nets[0].module_.parameters(), nets[1].module_.parameters()):
+            assert torch.equal(a, b)
+
+        # an unpickled net continues exactly as the original does
+        restored = pickle.loads(pickle.dumps(nets[0]))
+        for net in (nets[0], restored):
+            torch.manual_seed(1)
+            net.partial_fit(X, y)
+        for a, b in zip(nets[0].module_.parameters(), restored.module_.parameters()):
+            assert torch.equal(a, b)

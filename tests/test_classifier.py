@@ -170,6 +170,30 @@ class TestLossPass:
         # of the epoch
         assert len(net.history[-1, "batches"]) == 5
 
+    def test_eta_schedule_sees_completed_epochs_with_midepoch_updates(self, small_digits):
+        X, y = small_digits
+        seen = []
+
+        def eta(epoch):
+            seen.append(epoch)
+            return 0.1
+
+        make_net(eta=eta, updates_per_epoch=2, max_epochs=3).fit(X, y)
+        # the update in the middle of epoch t comes before epoch t completes
+        assert seen == [0, 1, 1, 2, 2, 3]
+
+    def test_online_midepoch_updates_use_every_seen_example(self, small_digits):
+        X, y = small_digits
+        net = make_net(loss_pass="online", updates_per_epoch=2, max_epochs=1, eta=1.0,
+                       lr=0.0, batch_size=50)
+        torch.manual_seed(0)
+        net.fit(X, y)
+        # lr=0: every recorded loss is the loss at the initial parameters, so
+        # the two updates add up to 0.5 * losses (first half) + 1 * losses.
+        losses = per_example_losses(net, X, y)
+        assert not torch.isnan(net.mr_.online_losses_).any()
+        np.testing.assert_allclose(net.mr_.online_losses_.numpy(), losses, rtol=1e-5)
+
     def test_loss_pass_uses_unaugmented_view(self, small_digits):
         X, y = small_digits
 
@@ -532,6 +556,16 @@ class TestInputs:
         X, y = small_digits
         net = make_net(max_epochs=1).fit(X.astype(np.float64), y.astype(np.int32))
         assert net.predict(X.astype(np.float64)).shape == (len(X),)
+        net = make_net(max_epochs=1).fit(X, y.astype(np.float64))
+        assert set(net.predict(X)) <= set(range(10))
+
+    def test_criterion_instance_with_params_stays_per_example(self, small_digits):
+        X, y = small_digits
+        net = make_net(max_epochs=1,
+                       criterion=torch.nn.CrossEntropyLoss(reduction="none"),
+                       criterion__label_smoothing=0.1).fit(X, y)
+        assert net.criterion_.reduction == "none"
+        assert net.criterion_.label_smoothing == 0.1
 
     def test_amp_runs_and_keeps_float32_losses(self, small_digits):
         X, y = small_digits

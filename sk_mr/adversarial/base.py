@@ -252,14 +252,21 @@ class AdversarialTraining(BaseEstimator):
         self._seed = None
         self._generator_state = None
         self._optimizer_ref = None
+        self._restored = False
 
     def _bind(self, net):
-        """Reset the state when ``net`` starts a new fit (a new optimizer)."""
+        """Reset the state when ``net`` starts a new fit (a new optimizer).
+
+        A strategy restored from a pickle keeps its saved state and binds to
+        the optimizer it finds.
+        """
         optimizer = getattr(net, "optimizer_", None)
         ref = getattr(self, "_optimizer_ref", None)
-        if ref is None or ref() is not optimizer:
+        if ref is None and getattr(self, "_restored", False):
+            self._restored = False
+        elif ref is None or ref() is not optimizer:
             self.reset()
-            self._optimizer_ref = None if optimizer is None else weakref.ref(optimizer)
+        self._optimizer_ref = None if optimizer is None else weakref.ref(optimizer)
 
     # -- parameters -------------------------------------------------------------
     def resolved_params(self):
@@ -319,8 +326,11 @@ class AdversarialTraining(BaseEstimator):
         return generator
 
     def __getstate__(self):
-        state = super().__getstate__()
+        # A copy: object.__getstate__ hands out the live __dict__, and pickling
+        # (Checkpoint(f_pickle=...), deepcopy) must not disturb training.
+        state = dict(super().__getstate__())
         state["_optimizer_ref"] = None
+        state["_restored"] = True
         generator = state.get("generator_")
         if isinstance(generator, torch.Generator):
             state["_generator_state"] = generator.get_state()
