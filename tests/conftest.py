@@ -38,6 +38,16 @@ def small_digits(digits):
     return X[idx], y[idx]
 
 
+@pytest.fixture(scope="session")
+def noisy_data(small_digits):
+    """small_digits with 40% 'uniform' label noise: (X, y_noisy, is_noisy)."""
+    from sk_mr.noise import add_label_noise
+
+    X, y = small_digits
+    y_noisy, is_noisy = add_label_noise(y, 0.4, random_state=0)
+    return X, y_noisy, is_noisy
+
+
 @pytest.fixture
 def tiny_mlp():
     return TinyMLP

@@ -15,8 +15,7 @@ from skorch import NeuralNetClassifier
 from skorch.callbacks import MlflowLogger, TensorBoard
 from skorch.dataset import ValidSplit
 
-from sk_mr import (MRClassifier, MultiplicativeReweighting, RandomReweighting,
-                   add_label_noise)
+from sk_mr import MRClassifier, MultiplicativeReweighting, RandomReweighting
 from sk_mr.inspection import (WeightHistory, label_issue_scores, noise_detection_report,
                               noise_fraction_by_weight_percentile, rank_label_issues,
                               weight_on_mask)
@@ -32,13 +31,6 @@ def make_net(**kwargs):
                   train_split=None, verbose=0, optimizer__momentum=0.9)
     params.update(kwargs)
     return MRClassifier(**params)
-
-
-@pytest.fixture(scope="module")
-def noisy_data(small_digits):
-    X, y = small_digits
-    y_noisy, is_noisy = add_label_noise(y, 0.4, random_state=0)
-    return X, y_noisy, is_noisy
 
 
 @pytest.fixture(scope="module")

@@ -11,7 +11,7 @@ matplotlib = pytest.importorskip("matplotlib")
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
-from sk_mr import MRClassifier, add_label_noise  # noqa: E402
+from sk_mr import MRClassifier  # noqa: E402
 from sk_mr.inspection import (WeightHistory, noise_fraction_by_weight_percentile,  # noqa: E402
                               rank_label_issues, weight_on_mask)
 from sk_mr.plotting import (plot_eta_search, plot_extreme_weight_losses,  # noqa: E402
@@ -33,13 +33,6 @@ def make_net(**kwargs):
 def close_figures():
     yield
     plt.close("all")
-
-
-@pytest.fixture(scope="module")
-def noisy_data(small_digits):
-    X, y = small_digits
-    y_noisy, is_noisy = add_label_noise(y, 0.4, random_state=0)
-    return X, y_noisy, is_noisy
 
 
 @pytest.fixture(scope="module")
