@@ -51,13 +51,14 @@ class SampleReweighting(Callback):
     def initialize(self):
         self.train_rows_ = None
         self.n_rows_ = None
+        self.data_fingerprint_ = None
         self.probabilities_ = None
         self.batch_weights_ = None
         self.n_updates_ = 0
         return self
 
     # -- binding to the training split -------------------------------------
-    def bind(self, net, train_rows, n_rows):
+    def bind(self, net, train_rows, n_rows, fingerprint=None):
         """Attach the state to the training split of the current fit call.
 
         Parameters
@@ -71,10 +72,15 @@ class SampleReweighting(Callback):
         n_rows : int
           Number of rows of ``X``.
 
+        fingerprint : int or None (default=None)
+          :func:`sk_mr.batching.data_fingerprint` of the dataset built from
+          ``X``; compared with the one the weights were built on.
+
         Raises
         ------
         ValueError
-          If weights from an earlier call exist for a different split.
+          If weights from an earlier call exist for other examples (another
+          split, or other data of the same size); nothing is changed.
         """
         if self.train_rows_ is not None:
             same = (self.n_rows_ == n_rows
@@ -89,9 +95,20 @@ class SampleReweighting(Callback):
                     "or None) to "
                     "partial_fit / warm-started fit, or call fit with "
                     "warm_start=False to start over.")
+            known = self.data_fingerprint_
+            if known is not None and fingerprint is not None and known != fingerprint:
+                raise ValueError(
+                    f"{type(self).__name__} holds weights for {self.n_rows_} examples, "
+                    f"and this call passes {n_rows} examples that differ from them "
+                    "(another chunk of data of the same size?). Weights belong to "
+                    "fixed examples: new examples are new experts of the MW game, "
+                    "with no cumulative loss yet. Pass the same X to partial_fit / "
+                    "a warm-started fit, or call fit with warm_start=False to start "
+                    "over on the new data (or on old and new data together).")
         else:
             self.train_rows_ = np.asarray(train_rows, dtype=np.int64)
             self.n_rows_ = int(n_rows)
+            self.data_fingerprint_ = fingerprint
             self._init_state(len(self.train_rows_))
         self._to_device(net.device)
 
@@ -174,6 +191,8 @@ class SampleReweighting(Callback):
             "n_updates": torch.tensor(self.n_updates_, dtype=torch.int64),
             "probabilities": self.probabilities_.detach().cpu(),
         }
+        if self.data_fingerprint_ is not None:
+            state["data_fingerprint"] = torch.tensor(self.data_fingerprint_, dtype=torch.int64)
         return state
 
     def load_state_dict(self, state_dict):
@@ -181,15 +200,21 @@ class SampleReweighting(Callback):
         if not state_dict:
             self.initialize()
             return
-        self.train_rows_ = state_dict["train_rows"].numpy().astype(np.int64)
+        self.train_rows_ = state_dict["train_rows"].cpu().numpy().astype(np.int64)
         self.n_rows_ = int(state_dict["n_rows"])
         self.n_updates_ = int(state_dict["n_updates"])
+        fingerprint = state_dict.get("data_fingerprint")
+        self.data_fingerprint_ = None if fingerprint is None else int(fingerprint)
         self._set_probabilities(state_dict["probabilities"].to(torch.float64))
+        self.state_restored_ = True
 
     def __getstate__(self):
         # Fitted tensors are pickled on the CPU so that a net trained on CUDA
         # unpickles anywhere; bind() moves them back to the net's device.
+        # The training data held during an epoch is never pickled (a
+        # Checkpoint(f_pickle=...) would otherwise store the whole data set).
         state = self.__dict__.copy()
+        state.pop("dataset_train_", None)
         for key, value in state.items():
             if isinstance(value, torch.Tensor):
                 state[key] = value.detach().cpu()
@@ -231,19 +256,22 @@ class MultiplicativeReweighting(SampleReweighting):
     """
 
     _tensor_attributes = SampleReweighting._tensor_attributes + (
-        "cumulative_losses_", "online_losses_")
+        "cumulative_losses_", "online_losses_", "online_seen_")
 
     def initialize(self):
         super().initialize()
         self.cumulative_losses_ = None
         self.online_losses_ = None
+        self.online_seen_ = None
         self.batches_seen_ = 0
+        self.dataset_train_ = None
         return self
 
     def _init_state(self, n_train):
         super()._init_state(n_train)
         self.cumulative_losses_ = torch.zeros(n_train, dtype=torch.float64)
         self.online_losses_ = None
+        self.online_seen_ = None
 
     # -- collecting losses ------------------------------------------------------
     def record_batch_losses(self, net, positions, losses):
@@ -251,19 +279,22 @@ class MultiplicativeReweighting(SampleReweighting):
         if net.loss_pass != "online":
             return
         if self.online_losses_ is None:
-            self.online_losses_ = torch.full_like(self.cumulative_losses_, math.nan)
-        # index_copy_ on device: no host sync in the per-batch path.
-        self.online_losses_.index_copy_(
-            0, positions, losses.detach().to(self.online_losses_.dtype))
+            self.online_losses_ = torch.zeros_like(self.cumulative_losses_)
+            self.online_seen_ = torch.zeros(self.cumulative_losses_.shape, dtype=torch.bool,
+                                            device=self.cumulative_losses_.device)
+        # index ops on the device: no host sync in the per-batch path. A
+        # non-finite loss is stored as it is and refused at the update.
+        self.online_losses_.index_copy_(0, positions, losses.to(self.online_losses_.dtype))
+        self.online_seen_[positions] = True
 
     def _collect_losses(self, net, dataset_train):
         if net.loss_pass == "full":
-            return net.example_losses(dataset_train)
-        losses = self.online_losses_
+            return net.example_losses(
+                dataset_train, **(getattr(net, "_mr_forward_params", None) or {}))
+        losses, seen = self.online_losses_, self.online_seen_
         if losses is None:
             raise RuntimeError(
                 "loss_pass='online' recorded no training losses this epoch.")
-        seen = ~torch.isnan(losses)
         if not bool(seen.all()):
             # Examples no batch has visited yet (e.g. drop_last=True) get
             # the mean loss of the others rather than a free pass or a penalty.
@@ -312,6 +343,9 @@ class MultiplicativeReweighting(SampleReweighting):
 
     def on_epoch_begin(self, net, dataset_train=None, **kwargs):
         self.batches_seen_ = 0
+        # held for updates in the middle of the epoch (on_batch_end does not
+        # receive it); dropped at the end of the epoch and never pickled
+        self.dataset_train_ = dataset_train
 
     def on_batch_end(self, net, batch=None, training=None, **kwargs):
         k = net.updates_per_epoch
@@ -324,11 +358,15 @@ class MultiplicativeReweighting(SampleReweighting):
         boundaries = {math.ceil(j * n_batches / k) for j in range(1, k)}
         if self.batches_seen_ in boundaries - {n_batches}:
             # the current epoch is not complete yet
-            self.update(net, net.dataset_train_, completed_epochs=len(net.history) - 1)
+            self.update(net, self.dataset_train_, completed_epochs=len(net.history) - 1)
             net._set_training(True)
 
     def on_epoch_end(self, net, dataset_train=None, **kwargs):
+        self.dataset_train_ = None
         self.update(net, dataset_train)
+
+    def on_train_end(self, net, **kwargs):
+        self.dataset_train_ = None
 
     # -- persistence ----------------------------------------------------------
     def state_dict(self):
@@ -342,6 +380,7 @@ class MultiplicativeReweighting(SampleReweighting):
         if state_dict:
             self.cumulative_losses_ = state_dict["cumulative_losses"].to(torch.float64)
             self.online_losses_ = None
+            self.online_seen_ = None
 
 
 class RandomReweighting(SampleReweighting):

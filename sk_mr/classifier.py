@@ -1,24 +1,31 @@
 """MRClassifier: a skorch ``NeuralNetClassifier`` trained with Multiplicative Reweighting."""
 
+import contextlib
 import numbers
+import warnings
 
 import numpy as np
 import torch
 from skorch import NeuralNetClassifier
+from skorch.dataset import Dataset as SkorchDataset
 from skorch.dataset import unpack_data
 from skorch.utils import is_dataset, to_tensor
 from sklearn.exceptions import NotFittedError
 from torch.utils.data import DataLoader
 
+from sk_mr.batching import (Dataset, collate, data_fingerprint, plain_view,
+                            record_batch_positions, subset_positions)
 from sk_mr.callbacks import MultiplicativeReweighting, SampleReweighting
-from sk_mr.dataset import (IndexedDataset, PositionTrackingLoader, _IndexedCollate,
-                           plain_view, subset_positions)
+from sk_mr.exceptions import MRStateWarning
+from sk_mr.losses import AutoCrossEntropyLoss, outputs_are_probabilities
 from sk_mr.mw import check_eta
-from sk_mr.utils import check_classification_inputs
+from sk_mr.validation import (as_numpy, check_classification_inputs,
+                              could_be_output_indices, encode_labels, infer_label_classes)
 
 __all__ = ["MRClassifier", "MixupTarget"]
 
 LOSS_PASSES = ("full", "online")
+_MR_STATE_PREFIX = "_sk_mr."
 
 
 class MRClassifier(NeuralNetClassifier):
@@ -32,24 +39,45 @@ class MRClassifier(NeuralNetClassifier):
     with ``p = softmax(-eta * L)``. Examples whose loss stays high (usually
     wrong labels) fade out.
 
-    ``MRClassifier`` accepts every parameter of
-    :class:`skorch.NeuralNetClassifier`. The weights are maintained by the
-    callback :class:`~sk_mr.MultiplicativeReweighting`, present by default
-    under the name ``'reweighting'``; replace it with
+    ``MRClassifier`` is a drop-in replacement for
+    :class:`skorch.NeuralNetClassifier` and accepts all of its parameters:
+    the module, the criterion, ``get_loss`` overrides, fit parameters,
+    custom loaders and skorch's callbacks see what they see under skorch.
+    The weights are kept by the callback
+    :class:`~sk_mr.MultiplicativeReweighting`, present by default under the
+    name ``'reweighting'``; replace it with
     ``callbacks__reweighting=RandomReweighting()`` for the random-weighting
-    baseline. The module and the prediction path are untouched: only the
-    training iterator knows which examples a batch holds.
+    baseline. The user guide's compatibility page lists the few intended
+    differences (e.g. a criterion that returns one number for the whole
+    batch cannot be reweighted).
 
     Parameters
     ----------
     module : torch module (class or instance)
-      The network; it should return logits (the default criterion is
-      :class:`torch.nn.CrossEntropyLoss`).
+      The network. It may return logits or, as skorch's default criterion
+      expects, probabilities (e.g. a final softmax); see ``criterion``.
 
-    criterion : torch criterion class (default=torch.nn.CrossEntropyLoss)
-      A per-example criterion. Criteria that accept ``reduction`` are built
-      with ``reduction='none'``; a criterion that returns a scalar raises a
-      ``ValueError``.
+    criterion : torch criterion class or instance (default=AutoCrossEntropyLoss)
+      The default, :class:`sk_mr.losses.AutoCrossEntropyLoss`, is
+      cross-entropy on the module's output: on logits, or, for a module whose
+      outputs are probabilities (non-negative rows summing to one: skorch's
+      ``NLLLoss`` convention, e.g. a final softmax), on their log, so such a
+      module never trains on a softmax of a softmax; ``predict_proba``
+      applies a softmax to logits and returns probabilities as they are.
+      ``criterion__*`` parameters (``weight``, ``label_smoothing``, ...) are
+      those of :class:`torch.nn.CrossEntropyLoss`. Any other criterion is
+      used as in skorch; to get per-example losses MR calls ``get_loss``
+      with the ``reduction`` of every criterion temporarily set to
+      ``'none'``, so a criterion must either honour a ``reduction``
+      attribute (all torch losses do) or return one loss per example.
+      ``criterion__reduction`` says how the *weighted* losses of a batch are
+      reduced: ``'mean'`` (default) gives ``sum(p_i l_i) / sum(p_i n_i)``,
+      where ``n_i`` is the example's weight in the criterion's own mean (its
+      class weight for ``criterion__weight``, 0 for ``ignore_index``, else
+      1), so that ``eta=0`` is exactly the criterion's mean; ``'sum'`` gives
+      the batch size times the weighted mean of ``l_i``. Outside training
+      (validation, ``skorch.scoring.loss_scoring``), ``get_loss`` is
+      skorch's.
 
     eta : float or callable (default=0.01)
       The MW step size. It multiplies the *whole* cumulative loss
@@ -58,21 +86,22 @@ class MRClassifier(NeuralNetClassifier):
       training with uniform weights. A callable is called with the number of
       completed epochs at every update (1 after the first epoch; with
       ``updates_per_epoch > 1`` an update inside epoch t gets t - 1) and
-      returns eta; see
-      :class:`sk_mr.mw.MultiStepEta` for the paper's milestone schedule.
+      returns eta; see :class:`sk_mr.mw.MultiStepEta` for the paper's
+      milestone schedule.
 
     loss_pass : {'full', 'online'} (default='full')
       How each example's loss is obtained for the MW update. ``'full'`` is
       Algorithm 1 exactly: an extra pass over the training split in eval
-      mode, under inference mode, unshuffled and without training-time
-      augmentation. ``'online'`` records each example's loss from that
-      epoch's training forward passes instead (no extra pass; an
-      approximation, since those losses come from parameters that change
-      during the epoch and from augmented, train-mode forward passes).
+      mode, under inference mode, without training-time augmentation, with
+      the validation iterator (``iterator_valid``) and the fit parameters.
+      ``'online'`` records each example's loss from that epoch's training
+      forward passes instead (no extra pass; an approximation, since those
+      losses come from parameters that change during the epoch and from
+      augmented, train-mode forward passes).
 
     loss_pass_batch_size : int or None (default=None)
-      Batch size of the full loss pass; None uses ``2 * batch_size``
-      (inference stores no activations).
+      Batch size of the full loss pass; None uses the validation iterator's
+      (``iterator_valid__batch_size``, else ``batch_size``).
 
     updates_per_epoch : int (default=1)
       Number of MW updates per epoch, at even fractions of the epoch. The
@@ -101,9 +130,18 @@ class MRClassifier(NeuralNetClassifier):
       net's device type; losses are computed in float32. Meant for CUDA.
 
     random_state : int, numpy.random.Generator or None (default=None)
-      Seeds sk_mr's own randomness (mixup, adversarial perturbations). The
-      module initialization and batch shuffling remain skorch's and torch's:
-      seed them with ``torch.manual_seed`` as usual.
+      Seeds everything random in a fit: the module's initialization, the
+      shuffling of batches, dropout, mixup and adversarial perturbations.
+      The global torch RNG is forked, never advanced, so a seeded fit is
+      reproducible whatever ran before it. None uses torch's global RNG, as
+      skorch does.
+
+    classes : array-like or None (default=None)
+      The label of each output, as in skorch. Without it, labels that are
+      exactly ``0..K-1`` are output indices, and any other labels (strings,
+      ``[3, 5, 7]``, ``[-1, 1]``) are sorted and mapped to outputs
+      ``0..K-1`` as scikit-learn's LabelEncoder does; ``predict`` returns
+      the labels and ``predict_proba``'s columns follow ``classes_``.
 
     train_split : callable or None
       As in skorch (default: 20% stratified validation split). Only the
@@ -121,6 +159,16 @@ class MRClassifier(NeuralNetClassifier):
     mr_ : SampleReweighting
       The weighting callback (also what ``save_params(f_mr=...)`` saves).
 
+    classes_ : numpy.ndarray
+      The class labels, in output order.
+
+    label_classes_ : numpy.ndarray or None
+      The labels when fit encoded them (``predict`` maps output ``k`` to
+      ``label_classes_[k]``), None when y held output indices.
+
+    n_features_in_ : int
+      Number of features of a 2-dimensional X given to fit.
+
     history_ : skorch.History
       In addition to skorch's keys, ``mr_ess`` (effective sample size
       ``1 / sum(p^2)`` after each update) and ``mr_eta``.
@@ -129,13 +177,17 @@ class MRClassifier(NeuralNetClassifier):
     --------
     >>> import numpy as np
     >>> from sklearn.datasets import load_digits
-    >>> from sk_mr import MRClassifier
-    >>> from sk_mr.models import MLP  # doctest: +SKIP
+    >>> from sk_mr import MRClassifier, add_label_noise
+    >>> from sk_mr.models import MLP
     >>> X, y = load_digits(return_X_y=True)
-    >>> net = MRClassifier(MLP, eta=0.01, max_epochs=5, train_split=None,
-    ...                    module__in_features=64, module__n_classes=10)
-    ... # doctest: +SKIP
-    >>> net.fit(X.astype(np.float32) / 16, y)  # doctest: +SKIP
+    >>> X = (X / 16).astype(np.float32)
+    >>> y_noisy, is_noisy = add_label_noise(y, 0.4, random_state=0)
+    >>> net = MRClassifier(MLP, module__in_features=64, module__n_classes=10,
+    ...                    eta=0.1, max_epochs=10, lr=0.1, train_split=None,
+    ...                    random_state=0, verbose=0).fit(X, y_noisy)
+    >>> weights = net.sample_weights_
+    >>> bool(weights[is_noisy].mean() < weights[~is_noisy].mean())
+    True
     """
 
     # ``adversarial__eps=...`` and the like reach the strategy, as
@@ -146,7 +198,7 @@ class MRClassifier(NeuralNetClassifier):
             self,
             module,
             *args,
-            criterion=torch.nn.CrossEntropyLoss,
+            criterion=AutoCrossEntropyLoss,
             eta=0.01,
             loss_pass="full",
             loss_pass_batch_size=None,
@@ -171,8 +223,8 @@ class MRClassifier(NeuralNetClassifier):
     @property
     def _default_callbacks(self):
         callbacks = list(super()._default_callbacks)
-        user_callbacks = [cb[1] if isinstance(cb, (tuple, list)) else cb
-                          for cb in (self.callbacks or [])]
+        given = self.callbacks if isinstance(self.callbacks, (list, tuple)) else []
+        user_callbacks = [cb[1] if isinstance(cb, (tuple, list)) else cb for cb in given]
         if not any(_is_reweighting(cb) for cb in user_callbacks):
             # A replacement set with callbacks__reweighting=... stands in for
             # the default here too, so get_params(deep=True) reports it.
@@ -202,35 +254,65 @@ class MRClassifier(NeuralNetClassifier):
                 f"updates_per_epoch must be an int >= 1, got {k!r}.")
         bs = self.loss_pass_batch_size
         if bs is not None and (isinstance(bs, bool) or not isinstance(bs, numbers.Integral)
-                               or bs < 1):
+                               or not (bs >= 1 or bs == -1)):
             raise ValueError(
-                f"loss_pass_batch_size must be None or an int >= 1, got {bs!r}.")
+                "loss_pass_batch_size must be None, -1 (the whole training split) "
+                f"or an int >= 1, got {bs!r}.")
 
-    def _check_fit_inputs(self, X, y):
-        self._check_mr_params()
-        check_classification_inputs(X, y, classes=self.classes)
-
-    def initialize_criterion(self):
-        """Initialize the criterion with ``reduction='none'`` where it applies."""
-        kwargs = self.get_params_for("criterion")
+    def _takes_class_indices(self):
+        """Whether the criterion trains on class indices (cross-entropy)."""
         criterion = self.criterion
-        reduction = kwargs.get("reduction", getattr(criterion, "reduction", "none")
-                               if isinstance(criterion, torch.nn.Module) else "none")
-        if reduction != "none":
-            raise ValueError(
-                f"MRClassifier weights per-example losses, but the criterion "
-                f"reduces them (reduction={reduction!r}). Pass the criterion "
-                "class without criterion__reduction (MRClassifier sets "
-                "reduction='none'), or an instance built with reduction='none'.")
-        # skorch builds a class, and rebuilds an instance given criterion__*
-        # arguments as type(instance)(**kwargs): both need reduction='none'.
-        cls = type(criterion) if isinstance(criterion, torch.nn.Module) else criterion
-        rebuilt = not isinstance(criterion, torch.nn.Module) or bool(kwargs)
-        if rebuilt and _accepts(cls, "reduction"):
-            kwargs["reduction"] = "none"
-        self.criterion_ = self.initialized_instance(criterion, kwargs)
-        return self
+        cls = criterion if isinstance(criterion, type) else type(criterion)
+        return issubclass(cls, (torch.nn.CrossEntropyLoss, torch.nn.NLLLoss))
 
+    def _check_fit_inputs(self, X, y, cold, classes=None):
+        """Validate a fit call before anything changes; return what it implies."""
+        self._check_mr_params()
+        check_classification_inputs(X, y)
+        n_features = _n_features(X)
+        if not cold and n_features is not None and \
+                getattr(self, "n_features_in_", n_features) != n_features:
+            raise ValueError(
+                f"X has {n_features} features, but {type(self).__name__} is expecting "
+                f"{self.n_features_in_} features as input.")
+        label_classes = None if cold else getattr(self, "label_classes_", None)
+        probe = False
+        if y is not None and not is_dataset(X) and self._takes_class_indices():
+            y_arr = as_numpy(y)
+            if y_arr.ndim == 1:
+                if cold or not hasattr(self, "label_classes_"):
+                    given = self.classes if classes is None else classes
+                    label_classes = infer_label_classes(y_arr, given)
+                    # e.g. y = [1, 3] could be indices of a 4-output module
+                    probe = (given is None or not len(given)) and \
+                        could_be_output_indices(label_classes)
+                elif label_classes is not None:
+                    encode_labels(y_arr, label_classes)  # refuses unknown labels
+        return {"label_classes": label_classes, "n_features": n_features, "probe": probe}
+
+    def _apply_fit_inputs(self, checked, X, **fit_params):
+        label_classes = checked["label_classes"]
+        if checked["probe"]:
+            n_outputs = self._n_outputs(X, **fit_params)
+            if n_outputs is not None and label_classes.max() < n_outputs:
+                label_classes = None  # output indices, some classes absent
+        self.label_classes_ = label_classes
+        if checked["n_features"] is not None:
+            self.n_features_in_ = checked["n_features"]
+
+    def _n_outputs(self, X, **fit_params):
+        """The module's number of outputs, from one example in eval mode."""
+        dataset = Dataset(self._cast_floats(X))
+        Xi, _ = collate(dataset.__getitems__([0]))
+        self._set_training(False)
+        with torch.no_grad():
+            output = self.infer(Xi, **fit_params)
+        output = output[0] if isinstance(output, (tuple, list)) else output
+        if torch.is_tensor(output) and output.dim() == 2:
+            return int(output.shape[1])
+        return None
+
+    # -- initialization -------------------------------------------------------
     def initialize_callbacks(self):
         """Initialize callbacks; at most one reweighting callback is allowed."""
         super().initialize_callbacks()
@@ -243,22 +325,48 @@ class MRClassifier(NeuralNetClassifier):
         return self
 
     def initialize(self):
-        """Initialize the net and sk_mr's own random generators.
+        """Initialize the net, seeding it from ``random_state``.
 
-        ``rng_`` (a numpy Generator) draws host-side values such as mixup's
-        lam; ``torch_rng_`` (a torch Generator on the net's device) draws
-        on-device values such as mixup's pairing, so the per-batch path copies
-        nothing from the host.
+        ``rng_`` (a numpy Generator) draws sk_mr's host-side random values
+        (mixup's lam, the seeds of the module's initialization and of each
+        fit call); ``torch_rng_`` (a torch Generator on the net's device,
+        created when first needed) draws on-device values such as mixup's
+        pairing, so the per-batch path copies nothing from the host.
         """
-        super().initialize()
         self.rng_ = np.random.default_rng(self.random_state)
-        self.torch_rng_ = torch.Generator(device=self.device or "cpu")
-        self.torch_rng_.manual_seed(int(self.rng_.integers(2 ** 62)))
+        self.torch_rng_ = None
+        self.label_classes_ = None
+        with self._seeded_torch():
+            super().initialize()
         if self.adversarial is not None:
             self._apply_adversarial_params()
             if hasattr(self.adversarial, "initialize"):
                 self.adversarial.initialize()  # a new fit starts from delta = 0
         return self
+
+    @contextlib.contextmanager
+    def _seeded_torch(self):
+        """Fork torch's RNG and seed it from ``rng_`` when ``random_state`` is set."""
+        if self.random_state is None:
+            yield
+            return
+        seed = int(self.rng_.integers(2 ** 62))
+        devices = []
+        device = _torch_device(self.device)
+        if device is not None and device.type == "cuda" and torch.cuda.is_available():
+            devices = [device.index if device.index is not None else torch.cuda.current_device()]
+        with torch.random.fork_rng(devices=devices):
+            torch.default_generator.manual_seed(seed)
+            for index in devices:
+                torch.cuda.default_generators[index].manual_seed(seed)
+            yield
+
+    def _mixup_generator(self):
+        if getattr(self, "torch_rng_", None) is None:
+            generator = torch.Generator(device=self.device or "cpu")
+            generator.manual_seed(int(self.rng_.integers(2 ** 62)))
+            self.torch_rng_ = generator
+        return self.torch_rng_
 
     def _apply_adversarial_params(self):
         params = self.get_params_for("adversarial")
@@ -284,8 +392,14 @@ class MRClassifier(NeuralNetClassifier):
             self._apply_adversarial_params()
         return self
 
+    # Attributes that live for one fit call only: never pickled.
+    _transient_attributes = ("_mr_forward_params", "_position_recorder", "batch_positions_",
+                             "_checked_inputs", "_outputs_checked")
+
     def __getstate__(self):
         state = super().__getstate__()
+        for name in self._transient_attributes:
+            state.pop(name, None)
         generator = state.get("torch_rng_")
         if isinstance(generator, torch.Generator):
             # A CUDA generator does not unpickle on a CPU-only machine: keep
@@ -314,6 +428,12 @@ class MRClassifier(NeuralNetClassifier):
             f"{type(self).__name__} has no reweighting callback; it is created by "
             "initialize() or fit() (and removed only by callbacks__reweighting=None).")
 
+    def _reweighting_or_none(self):
+        try:
+            return self.mr_
+        except AttributeError:
+            return None
+
     def _fitted_mr(self):
         try:
             mr = self.mr_
@@ -338,48 +458,95 @@ class MRClassifier(NeuralNetClassifier):
                 "MultiplicativeReweighting does.")
         return mr.full_length(mr.cumulative_losses_)
 
+    @property
+    def classes_(self):
+        label_classes = getattr(self, "label_classes_", None)
+        if label_classes is not None:
+            return label_classes
+        return super().classes_
+
     # -- fit entry points: validate before anything changes -------------------
     def fit(self, X, y, **fit_params):
         """Initialize and fit the module with MR (see ``NeuralNet.fit``).
 
-        Parameters are validated before anything is initialized, so a call
-        with bad input leaves a fitted net as it was.
+        Parameters and data are validated before anything is initialized, so
+        a call with bad input leaves a fitted net as it was.
         """
-        self._check_fit_inputs(X, y)
-        self.inputs_checked_ = True
+        cold = not self.warm_start or not self.initialized_
+        self._checked_inputs = self._check_fit_inputs(X, y, cold=cold)
         try:
             return super().fit(X, y, **fit_params)
         finally:
-            self.inputs_checked_ = False
+            self._checked_inputs = None
 
     def partial_fit(self, X, y=None, classes=None, **fit_params):
-        """Continue training, accumulating MR state (see ``NeuralNet.partial_fit``)."""
-        if not getattr(self, "inputs_checked_", False):
-            self._check_fit_inputs(X, y)
-        try:
-            return super().partial_fit(X, y, classes=classes, **fit_params)
-        finally:
-            self.batch_positions_ = None
-            self.dataset_train_ = None
+        """Continue training, accumulating MR state (see ``NeuralNet.partial_fit``).
 
-    # -- hooks: dataset, split, iterator, loss ---------------------------------
+        ``classes`` (all labels, as scikit-learn's ``partial_fit`` takes
+        them) is used on the first call when the net has no ``classes``.
+        """
+        checked = getattr(self, "_checked_inputs", None)
+        if checked is None:
+            checked = self._check_fit_inputs(
+                X, y, cold=not self.initialized_ or not hasattr(self, "label_classes_"),
+                classes=classes)
+        if not self.initialized_:
+            self.initialize()
+        forward_params = {k: v for k, v in fit_params.items() if k != "_routing_method"}
+        self._apply_fit_inputs(checked, X, **forward_params)
+        self._outputs_checked = False
+        try:
+            with self._seeded_torch():
+                return super().partial_fit(X, y, classes=classes, **fit_params)
+        finally:
+            self._mr_forward_params = None
+            self._position_recorder = None
+            self.batch_positions_ = None
+
+    # -- data: datasets, splits and iterators --------------------------------
     def get_dataset(self, X, y=None):
-        """Build the dataset as skorch does, after matching common dtypes.
+        """Build the dataset as skorch does, with labels encoded as targets.
 
         float64 arrays (what scikit-learn transformers such as
         ``StandardScaler`` return) are cast to the module's floating dtype,
-        and integer labels to int64, so that a Pipeline feeding this net
-        needs no casting step.
+        so that a Pipeline feeding this net needs no casting step. For a
+        cross-entropy criterion, labels become output indices (int64); for
+        other criteria float64 targets are cast like X. skorch's default
+        dataset class is replaced by :class:`sk_mr.batching.Dataset`, which
+        fetches in-memory batches with one indexing call and keeps the
+        labels as ``dataset.y``.
         """
+        if is_dataset(X):
+            return X
+        X = self._cast_floats(X)
+        targets = None if y is None else self._targets(y)
+        if self.dataset is SkorchDataset:
+            kwargs = self.get_params_for("dataset")
+            return Dataset(X, y, targets=targets, **kwargs)
+        return super().get_dataset(X, targets)
+
+    def _cast_floats(self, data):
         dtype = self._module_dtype()
-        if dtype is not None and isinstance(X, np.ndarray) and X.dtype == np.float64 \
+        if dtype is not None and isinstance(data, np.ndarray) and data.dtype == np.float64 \
                 and dtype != torch.float64:
-            X = X.astype(torch.empty((), dtype=dtype).numpy().dtype)
-        if isinstance(y, np.ndarray) and y.dtype != np.int64 and (
-                np.issubdtype(y.dtype, np.integer) or np.issubdtype(y.dtype, np.floating)):
-            # fit validated float labels as whole numbers: class indices
-            y = y.astype(np.int64)
-        return super().get_dataset(X, y)
+            return data.astype(torch.empty((), dtype=dtype).numpy().dtype)
+        return data
+
+    def _targets(self, y):
+        if not self._takes_class_indices():
+            return self._cast_floats(y)
+        y_arr = y if isinstance(y, (np.ndarray, torch.Tensor)) else as_numpy(y)
+        if y_arr.ndim != 1:
+            return y
+        label_classes = getattr(self, "label_classes_", None)
+        if label_classes is not None:
+            return encode_labels(y_arr, label_classes)
+        if isinstance(y_arr, torch.Tensor):
+            return y_arr if y_arr.dtype == torch.int64 else y_arr.long()
+        if y_arr.dtype != np.int64 and (np.issubdtype(y_arr.dtype, np.integer)
+                                        or np.issubdtype(y_arr.dtype, np.floating)):
+            return y_arr.astype(np.int64)  # output indices, possibly as floats
+        return y_arr
 
     def _module_dtype(self):
         module = getattr(self, "module_", None)
@@ -391,7 +558,13 @@ class MRClassifier(NeuralNetClassifier):
         return None
 
     def get_split_datasets(self, X, y=None, **fit_params):
-        """Split as skorch does, then bind the MR state to the training rows."""
+        """Split as skorch does, then bind the MR state to the training rows.
+
+        The binding records which rows of ``X`` are trained on and a cheap
+        fingerprint of the data (see :func:`sk_mr.batching.data_fingerprint`),
+        so that a later ``partial_fit`` on other data is refused instead of
+        silently treated as the same examples.
+        """
         dataset = self.get_dataset(X, y)
         if not self.train_split:
             dataset_train, dataset_valid = dataset, None
@@ -403,32 +576,62 @@ class MRClassifier(NeuralNetClassifier):
         reweighting = self._reweighting_or_none()
         if reweighting is not None:
             rows, n_rows = subset_positions(dataset_train, root=dataset)
-            reweighting.bind(self, rows, n_rows)
-        self.dataset_train_ = dataset_train
+            reweighting.bind(self, rows, n_rows, fingerprint=data_fingerprint(dataset))
         return dataset_train, dataset_valid
 
-    def _reweighting_or_none(self):
+    def get_iterator(self, dataset, training=False, **kwargs):
+        """Return skorch's iterator; ``kwargs`` override its parameters.
+
+        As in skorch, ``iterator_train`` / ``iterator_valid`` receive the
+        dataset and their ``iterator_*__`` parameters, with ``batch_size=-1``
+        meaning the whole dataset. When the iterator is torch's
+        :class:`~torch.utils.data.DataLoader` and no ``collate_fn`` is given,
+        :func:`sk_mr.batching.collate` is used: it collates like
+        ``default_collate`` and takes batches that :class:`sk_mr.batching.Dataset`
+        fetched with one indexing call as they are.
+        """
+        if training:
+            params = self.get_params_for("iterator_train")
+            iterator = self.iterator_train
+        else:
+            params = self.get_params_for("iterator_valid")
+            iterator = self.iterator_valid
+        params.update(kwargs)
+        params.setdefault("batch_size", self.batch_size)
+        if params["batch_size"] == -1:
+            params["batch_size"] = len(dataset)
+        if iterator is DataLoader and params.get("collate_fn") is None:
+            params["collate_fn"] = collate
+        return iterator(dataset, **params)
+
+    def run_single_epoch(self, iterator, training, prefix, step_fn, **fit_params):
+        """Run an epoch as skorch does, knowing the positions of training batches.
+
+        For a training epoch the iterator's batch sampler records the positions
+        of each batch (see :func:`sk_mr.batching.record_batch_positions`); the
+        net takes them in ``on_batch_begin``. The fit parameters are kept for
+        the loss pass, which runs the module as training does.
+        """
+        tracked = training and iterator is not None and self._reweighting_or_none() is not None
+        if tracked:
+            self._position_recorder = record_batch_positions(iterator)
+            self.batches_per_epoch_ = len(iterator)
+            self._mr_forward_params = fit_params
         try:
-            return self.mr_
-        except AttributeError:
-            return None
+            super().run_single_epoch(iterator, training, prefix, step_fn, **fit_params)
+        finally:
+            if tracked:
+                self._position_recorder = None
+                self.batch_positions_ = None
 
-    def get_iterator(self, dataset, training=False):
-        """Training iterators also report the positions of each batch."""
-        if not training or self._reweighting_or_none() is None:
-            return super().get_iterator(dataset, training=training)
-        kwargs = self.get_params_for("iterator_train")
-        kwargs.setdefault("batch_size", self.batch_size)
-        if kwargs["batch_size"] == -1:
-            kwargs["batch_size"] = len(dataset)
-        kwargs["collate_fn"] = _IndexedCollate(kwargs.get("collate_fn"))
-        loader = self.iterator_train(IndexedDataset(dataset), **kwargs)
-        self.batches_per_epoch_ = len(loader)
-        return PositionTrackingLoader(loader, self._set_batch_positions)
+    def on_batch_begin(self, net, batch=None, training=False, **kwargs):
+        """Take the positions of the training batch about to be trained on."""
+        super().on_batch_begin(net, batch=batch, training=training, **kwargs)
+        recorder = getattr(self, "_position_recorder", None)
+        if training and recorder is not None:
+            self.batch_positions_ = recorder.pop().to(self.device, non_blocking=True)
 
-    def _set_batch_positions(self, positions):
-        self.batch_positions_ = positions.to(self.device, non_blocking=True)
-
+    # -- forward and losses -------------------------------------------------------
     def infer(self, x, **fit_params):
         """Forward a batch, under bfloat16 autocast when ``amp=True``."""
         if not self.amp:
@@ -438,8 +641,46 @@ class MRClassifier(NeuralNetClassifier):
             y_pred = super().infer(x, **fit_params)
         return y_pred.float() if torch.is_tensor(y_pred) else y_pred
 
+    def _check_outputs(self, y_pred):
+        """Check, once per fit call, that the module has an output per label."""
+        if getattr(self, "_outputs_checked", True):
+            return
+        self._outputs_checked = True
+        output = y_pred[0] if isinstance(y_pred, (tuple, list)) else y_pred
+        label_classes = getattr(self, "label_classes_", None)
+        if label_classes is not None and torch.is_tensor(output) and output.dim() == 2 \
+                and output.shape[1] != len(label_classes):
+            raise ValueError(
+                f"y holds {len(label_classes)} distinct labels "
+                f"{label_classes[:10].tolist()}, mapped to outputs "
+                f"0..{len(label_classes) - 1} as scikit-learn's LabelEncoder does, but "
+                f"the module returns {output.shape[1]} outputs. Give the module "
+                f"{len(label_classes)} outputs, or pass classes=[...] with the "
+                "label of each output.")
+
+    @contextlib.contextmanager
+    def _per_example_criteria(self):
+        """Set every criterion's ``reduction`` to ``'none'`` for the duration."""
+        changed = []
+        for name in self._criteria:
+            criterion = getattr(self, name + "_", None)
+            criterion = getattr(criterion, "_orig_mod", criterion)  # torch.compile
+            reduction = getattr(criterion, "reduction", None)
+            if isinstance(reduction, str) and reduction != "none":
+                changed.append((criterion, reduction))
+                criterion.reduction = "none"
+        try:
+            yield
+        finally:
+            for criterion, reduction in changed:
+                criterion.reduction = reduction
+
     def get_example_losses(self, y_pred, y_true, X=None, training=False):
         """Return the per-example losses of a batch, shape ``(batch,)``.
+
+        Calls :meth:`get_loss` (the net's own, including any subclass's) with
+        the ``reduction`` of every criterion set to ``'none'``, so that
+        training, the loss pass and custom losses go through one path.
 
         Parameters
         ----------
@@ -450,7 +691,7 @@ class MRClassifier(NeuralNetClassifier):
           Targets.
 
         X : input data (default=None)
-          The batch's input, for criteria that need it.
+          The batch's input, for losses that need it.
 
         training : bool (default=False)
           Whether this is a training batch.
@@ -458,34 +699,69 @@ class MRClassifier(NeuralNetClassifier):
         Returns
         -------
         losses : torch.Tensor, shape (batch,)
+
+        Raises
+        ------
+        ValueError
+          If ``get_loss`` does not return one loss per example (e.g. a
+          criterion that only returns the batch's mean): such a loss cannot
+          be reweighted.
         """
-        y_true = to_tensor(y_true, device=self.device)
-        if isinstance(self.criterion_, torch.nn.NLLLoss):
-            eps = torch.finfo(y_pred.dtype).eps
-            y_pred = torch.log(y_pred + eps)
         try:
-            losses = self.criterion_(y_pred, y_true)
+            with self._per_example_criteria():
+                losses = self.get_loss(y_pred, y_true, X=X, training=training)
         except IndexError as exc:
             raise ValueError(
-                f"The criterion rejected the targets ({exc}). y must hold class "
-                f"indices 0..n_outputs-1 for a module with {y_pred.shape[-1]} "
-                "outputs.") from exc
-        if losses.dim() != 1 or losses.shape[0] != y_pred.shape[0]:
+                f"The criterion rejected the targets ({exc}). For "
+                "cross-entropy, y must hold labels the net maps to the module's "
+                "outputs (see the classes parameter).") from exc
+        n = _batch_length(y_pred, y_true)
+        if not torch.is_tensor(losses) or losses.dim() != 1 or (
+                n is not None and losses.shape[0] != n):
+            shape = tuple(losses.shape) if torch.is_tensor(losses) else type(losses).__name__
             raise ValueError(
-                f"MRClassifier needs one loss per example (shape "
-                f"({y_pred.shape[0]},)), but the criterion returned shape "
-                f"{tuple(losses.shape)}. Use a criterion with reduction='none' "
-                "(pass the class, e.g. criterion=torch.nn.CrossEntropyLoss) or "
-                "one that returns per-example losses.")
+                f"MR needs one loss per example (shape ({n},)), but get_loss returned "
+                f"{shape} with the criterion's reduction set to 'none'. A criterion "
+                "that only returns one number for the batch cannot be reweighted: "
+                "use one with a `reduction` attribute (all torch losses have it) or "
+                "one that returns a loss per example.")
         return losses
 
-    def get_loss(self, y_pred, y_true, X=None, training=False, extra_losses=None):
-        """Return ``sum(p_i l_i) / sum(p_i)`` for training batches, else the mean.
+    def _loss_normalizers(self, y_true):
+        """Each example's weight in the criterion's own mean, or None for all ones.
 
-        ``y_true`` may be a :class:`MixupTarget`, whose two label terms are
-        weighted by the MR weights of the examples they come from (see
-        ``mixup_alpha``). The weights are gathered on the module's device from
-        the positions of the batch; nothing is copied to the host.
+        For cross-entropy / NLL with class indices, that is its class weight
+        (``criterion__weight``) and 0 for ``ignore_index``, so that the
+        weighted mean with uniform MR weights equals the criterion's mean.
+        """
+        criterion = getattr(self, "criterion_", None)
+        criterion = getattr(criterion, "_orig_mod", criterion)
+        if not isinstance(criterion, (torch.nn.CrossEntropyLoss, torch.nn.NLLLoss)):
+            return None
+        if not torch.is_tensor(y_true) or y_true.dim() != 1 or y_true.is_floating_point():
+            return None  # class-probability targets: the mean is over examples
+        keep = y_true != criterion.ignore_index
+        if criterion.weight is None:
+            return keep.to(torch.float32)
+        return criterion.weight[torch.where(keep, y_true, 0)] * keep
+
+    def _weighted_reduction(self):
+        reduction = getattr(getattr(self, "criterion_", None), "reduction", "mean")
+        return "sum" if reduction == "sum" else "mean"
+
+    def get_weighted_loss(self, y_pred, y_true, X=None, extra_losses=None):
+        """Return the MR-weighted loss of a training batch.
+
+        With ``criterion__reduction='mean'`` (the default),
+        ``sum_i p_i l_i / sum_i p_i n_i`` over the batch, where ``p_i`` are
+        the MR weights of the batch's examples and ``n_i`` their weights in
+        the criterion's own mean (see ``criterion``); with ``'sum'``, the
+        batch size times ``sum_i p_i l_i / sum_i p_i``. ``y_true`` may be a
+        :class:`MixupTarget`, whose two label terms are weighted by the MR
+        weights of the examples they come from (see ``mixup_alpha``). The
+        weights are gathered on the module's device from the positions of the
+        batch; nothing is copied to the host. The per-example losses are also
+        handed to the reweighting callback (``loss_pass='online'``).
 
         Parameters
         ----------
@@ -498,46 +774,41 @@ class MRClassifier(NeuralNetClassifier):
         X : input data (default=None)
           The batch's input.
 
-        training : bool (default=False)
-          Training batches are MR-weighted; others use the plain mean.
-
         extra_losses : torch.Tensor of shape (batch,) or None (default=None)
           Additional per-example loss terms (e.g. TRADES' KL term), weighted
           with each example's own MR weight like the criterion's losses.
+
+        Returns
+        -------
+        loss : torch.Tensor (scalar)
         """
+        self._check_outputs(y_pred)
         if isinstance(y_true, MixupTarget):
             terms = [(y_true.lam, y_true.y_a, None),
                      (1.0 - y_true.lam, y_true.y_b, y_true.permutation)]
         else:
             terms = [(1.0, y_true, None)]
         positions = getattr(self, "batch_positions_", None)
-        reweighting = self.mr_ if training and positions is not None else None
+        reweighting = self._reweighting_or_none() if positions is not None else None
         weights = None if reweighting is None else reweighting.batch_weights(positions)
+        reduction = self._weighted_reduction()
 
         total = 0.0
-        if weights is not None:
-            # clamp, not a branch: a batch whose weights all underflowed gives
-            # a zero gradient instead of 0/0, and the device is never synced.
-            total_weight = weights.sum().clamp_min(torch.finfo(weights.dtype).tiny)
         for i, (coef, target, permutation) in enumerate(terms):
-            losses = self.get_example_losses(y_pred, target, X=X, training=training)
-            if weights is None:
-                total = total + coef * losses.mean()
-                continue
-            if i == 0:
-                reweighting.record_batch_losses(self, positions, losses)
-            w = weights if permutation is None else weights[permutation]
-            total = total + coef * (w.to(losses.dtype) * losses).sum() / total_weight
+            target = to_tensor(target, device=self.device)
+            losses = self.get_example_losses(y_pred, target, X=X, training=True)
+            normalizers = self._loss_normalizers(target)
+            if i == 0 and reweighting is not None:
+                reweighting.record_batch_losses(
+                    self, positions, _mw_losses(losses, normalizers))
+            w = weights if weights is None or permutation is None else weights[permutation]
+            total = total + coef * _reduce(losses, w, normalizers, reduction)
+        if extra_losses is not None:
+            total = total + _reduce(extra_losses, weights, None, reduction)
         if reweighting is not None:
             regularizer = reweighting.batch_regularizer(self, y_pred)
             if regularizer is not None:
                 total = total + regularizer
-        if extra_losses is not None:
-            if weights is None:
-                total = total + extra_losses.mean()
-            else:
-                total = total + (weights.to(extra_losses.dtype) * extra_losses).sum() \
-                    / total_weight
         return total
 
     # -- the training step: mixup x adversarial x MR compose here --------------
@@ -568,7 +839,7 @@ class MRClassifier(NeuralNetClassifier):
         yi = to_tensor(yi, device=self.device)
         lam = float(self.rng_.beta(self.mixup_alpha, self.mixup_alpha))
         permutation = torch.randperm(Xi.shape[0], device=Xi.device,
-                                     generator=self.torch_rng_)
+                                     generator=self._mixup_generator())
         X_mixed = lam * Xi + (1.0 - lam) * Xi[permutation]
         return X_mixed, MixupTarget(yi, yi[permutation], lam, permutation)
 
@@ -578,7 +849,7 @@ class MRClassifier(NeuralNetClassifier):
         Xi, yi = unpack_data(batch)
         Xi, target = self.prepare_batch(Xi, yi)
         y_pred = self.infer(Xi, **fit_params)
-        loss = self.get_loss(y_pred, target, X=Xi, training=True)
+        loss = self.get_weighted_loss(y_pred, target, X=Xi)
         loss.backward()
         return {"loss": loss, "y_pred": y_pred}
 
@@ -589,48 +860,173 @@ class MRClassifier(NeuralNetClassifier):
         return self.adversarial.train_step(self, batch, **fit_params)
 
     # -- Algorithm 1's loss pass ----------------------------------------------
-    def example_losses(self, dataset):
+    def example_losses(self, dataset, **fit_params):
         """Return each example's loss at the current parameters.
 
-        Runs in eval mode under :func:`torch.inference_mode`, unshuffled,
-        on the un-augmented view of ``dataset`` (see
-        :func:`sk_mr.dataset.plain_view`), without touching the global RNG.
+        Runs in eval mode under :func:`torch.inference_mode` over the
+        un-augmented view of ``dataset`` (see
+        :func:`sk_mr.batching.plain_view`), with the validation iterator
+        (``iterator_valid`` and its parameters, ``loss_pass_batch_size`` if
+        set), ``infer`` with ``fit_params`` and :meth:`get_example_losses`,
+        the path training takes. Each batch's losses are placed by the
+        positions its batch sampler produced, so a shuffling or sharded
+        loader gives the same result. The loader draws its seed from a
+        private generator, so the pass leaves the global RNG alone.
 
         Parameters
         ----------
         dataset : torch.utils.data.Dataset
           Typically the training split.
 
+        **fit_params : dict
+          Passed to the module's forward, as in training.
+
         Returns
         -------
         losses : torch.Tensor of float64, shape (len(dataset),)
-          On the module's device.
+          On the module's device; the loss MR accumulates (divided by the
+          class weight under ``criterion__weight``).
+
+        Raises
+        ------
+        ValueError
+          If the loader did not yield every example of ``dataset``.
         """
-        kwargs = self.get_params_for("iterator_valid")
-        kwargs.pop("shuffle", None)
-        kwargs.pop("sampler", None)
-        kwargs.pop("batch_sampler", None)
-        kwargs["batch_size"] = self.loss_pass_batch_size or 2 * self.batch_size
-        # A private generator: creating a DataLoader iterator draws a seed,
-        # which must not come from (and advance) the global torch RNG.
-        loader = DataLoader(plain_view(dataset), shuffle=False,
-                            generator=torch.Generator(), **kwargs)
+        dataset = plain_view(dataset)
+        overrides = {}
+        if self.loss_pass_batch_size is not None:
+            overrides["batch_size"] = self.loss_pass_batch_size
+        if isinstance(self.iterator_valid, type) and issubclass(self.iterator_valid, DataLoader):
+            # Creating a loader's iterator draws a seed, which must not come
+            # from (and advance) the global torch RNG.
+            overrides["generator"] = torch.Generator()
+        iterator = self.get_iterator(dataset, training=False, **overrides)
+        recorder = record_batch_positions(iterator)
         # An adversarial strategy may evaluate the MW losses on perturbed
         # inputs; crafting them needs gradients, so it runs outside
         # inference mode.
         perturb = getattr(self.adversarial, "loss_pass_inputs", None)
+        losses = torch.zeros(len(dataset), dtype=torch.float64, device=self.device)
+        seen = torch.zeros(len(dataset), dtype=torch.bool, device=self.device)
         self._set_training(False)
-        chunks = []
-        for batch in loader:
+        for batch in iterator:
+            positions = recorder.pop().to(self.device, non_blocking=True)
             Xi, yi = unpack_data(batch)
             if perturb is not None:
                 Xi = perturb(self, Xi, yi)
                 self._set_training(False)
+            yi = to_tensor(yi, device=self.device)
             with torch.inference_mode():
-                y_pred = self.infer(Xi)
-                chunks.append(self.get_example_losses(
-                    y_pred, yi, X=Xi, training=False).to(torch.float64))
-        return torch.cat(chunks)
+                y_pred = self.infer(Xi, **fit_params)
+                batch_losses = self.get_example_losses(y_pred, yi, X=Xi, training=False)
+                batch_losses = _mw_losses(batch_losses, self._loss_normalizers(yi))
+                losses.index_copy_(0, positions, batch_losses.to(torch.float64))
+                seen[positions] = True
+        if not bool(seen.all()):
+            raise ValueError(
+                f"The loss pass skipped {int((~seen).sum())} of {len(seen)} examples: "
+                "MR needs the loss of every training example, but iterator_valid did "
+                "not yield them all (drop_last=True, or a sampler that skips "
+                "examples?).")
+        return losses
+
+    # -- prediction -----------------------------------------------------------
+    def _get_predict_nonlinearity(self):
+        nonlinearity = super()._get_predict_nonlinearity()
+        if self.predict_nonlinearity == "auto" and len(self._criteria) == 1 and isinstance(
+                getattr(self, self._criteria[0] + "_", None), AutoCrossEntropyLoss):
+            # probabilities as they are, a softmax of logits
+            return _softmax_unless_probabilities
+        return nonlinearity
+
+    def predict(self, X):
+        """Return the class label of each example.
+
+        The labels are those given to fit (``classes_``): output ``k`` is
+        ``classes_[k]`` when labels were encoded, and the index ``k`` itself
+        when y held output indices, as in skorch.
+
+        Parameters
+        ----------
+        X : input data, compatible with skorch.dataset.Dataset
+
+        Returns
+        -------
+        y_pred : numpy.ndarray of shape (n_samples,)
+        """
+        indices = self.predict_proba(X).argmax(axis=1)
+        label_classes = getattr(self, "label_classes_", None)
+        if label_classes is None:
+            return indices
+        return label_classes[indices]
+
+    # -- persistence: MR's state goes with the criterion's -----------------------
+    def _get_module(self, name, msg):
+        # save_params / load_params (and so skorch's Checkpoint and
+        # LoadInitState, which save f_criterion by default) store MR's state
+        # in the criterion's file: it is the state of the training objective.
+        if name == "criterion_" and self._reweighting_or_none() is not None:
+            return _CriterionWithMRState(self, msg)
+        return super()._get_module(name, msg)
+
+    def load_params(self, *args, **kwargs):
+        """Load parameters as skorch does; warn if MR's state is missing.
+
+        The MR state comes back with the criterion's file (``f_criterion``,
+        saved by default by skorch's ``Checkpoint``) or ``f_mr``. A load that
+        restores a training history of several epochs but no MR state warns
+        (:class:`sk_mr.exceptions.MRStateWarning`): training would resume with
+        uniform weights while the history says MR has been running.
+        """
+        reweighting = self._reweighting_or_none()
+        if reweighting is not None:
+            reweighting.state_restored_ = False
+        history_before = getattr(self, "history_", None)
+        super().load_params(*args, **kwargs)
+        reweighting = self._reweighting_or_none()
+        if reweighting is None or getattr(reweighting, "state_restored_", False):
+            return
+        history = getattr(self, "history_", None)
+        n_updates = sum(1 for row in (history or []) if "mr_ess" in row)
+        if history is not history_before and n_updates and \
+                getattr(reweighting, "n_updates_", 0) < n_updates:
+            warnings.warn(
+                f"load_params restored a history of {len(history)} epoch(s) with "
+                f"{n_updates} MR update(s), but no MR state: training would resume "
+                "with uniform weights. Save the MR state with the criterion file "
+                "(Checkpoint's default f_criterion='criterion.pt') or with "
+                "f_mr=..., and load it the same way.", MRStateWarning, stacklevel=2)
+
+
+class _CriterionWithMRState:
+    """The criterion's state dict, extended with the reweighting callback's."""
+
+    def __init__(self, net, msg):
+        self.net = net
+        self.msg = msg
+
+    def _criterion(self):
+        criterion = getattr(self.net, "criterion_", None)
+        return criterion if hasattr(criterion, "state_dict") else None
+
+    def state_dict(self):
+        criterion = self._criterion()
+        state = dict(criterion.state_dict()) if criterion is not None else {}
+        for key, value in self.net.mr_.state_dict().items():
+            state[_MR_STATE_PREFIX + key] = value
+        return state
+
+    def load_state_dict(self, state_dict):
+        own = {k[len(_MR_STATE_PREFIX):]: v for k, v in state_dict.items()
+               if k.startswith(_MR_STATE_PREFIX)}
+        rest = {k: v for k, v in state_dict.items() if not k.startswith(_MR_STATE_PREFIX)}
+        criterion = self._criterion()
+        if criterion is not None:
+            criterion.load_state_dict(rest)
+        elif rest:
+            raise AttributeError(self.msg.format(name="criterion"))
+        if own:
+            self.net.mr_.load_state_dict(own)
 
 
 class MixupTarget:
@@ -661,15 +1057,66 @@ class MixupTarget:
         return len(self.y_a)
 
 
+def _reduce(losses, weights, normalizers, reduction):
+    """Reduce per-example losses with MR weights (None: uniform)."""
+    if weights is None:
+        if reduction == "sum":
+            return losses.sum()
+        if normalizers is None:
+            return losses.mean()
+        return losses.sum() / normalizers.sum()
+    weights = weights.to(losses.dtype)
+    weighted = (weights * losses).sum()
+    # clamp, not a branch: a batch whose weights all underflowed gives a zero
+    # gradient instead of 0/0, and the device is never synced.
+    tiny = torch.finfo(weights.dtype).tiny
+    if reduction == "sum":
+        return losses.shape[0] * weighted / weights.sum().clamp_min(tiny)
+    if normalizers is None:
+        return weighted / weights.sum().clamp_min(tiny)
+    return weighted / (weights * normalizers.to(weights.dtype)).sum().clamp_min(tiny)
+
+
+def _mw_losses(losses, normalizers):
+    """The loss MR accumulates: per example, without the criterion's class weight."""
+    losses = losses.detach()
+    if normalizers is None:
+        return losses
+    normalizers = normalizers.to(losses.dtype)
+    return torch.where(normalizers > 0, losses / normalizers.clamp_min(
+        torch.finfo(losses.dtype).tiny), torch.zeros_like(losses))
+
+
+def _softmax_unless_probabilities(output):
+    return torch.where(outputs_are_probabilities(output), output,
+                       torch.softmax(output, dim=-1))
+
+
+def _batch_length(y_pred, y_true):
+    output = y_pred[0] if isinstance(y_pred, (tuple, list)) and y_pred else y_pred
+    if torch.is_tensor(output) and output.dim() >= 1:
+        return output.shape[0]
+    try:
+        return len(y_true)
+    except TypeError:
+        return None
+
+
+def _n_features(X):
+    shape = getattr(X, "shape", None)
+    if shape is not None and len(shape) == 2 and not is_dataset(X):
+        return int(shape[1])
+    return None
+
+
+def _torch_device(device):
+    try:
+        return torch.device(device)
+    except (RuntimeError, TypeError):
+        return None
+
+
 def _is_reweighting(cb):
     return isinstance(cb, SampleReweighting) or (
         isinstance(cb, type) and issubclass(cb, SampleReweighting))
 
-
-def _accepts(cls, name):
-    import inspect
-    try:
-        params = inspect.signature(cls).parameters
-    except (TypeError, ValueError):
-        return False
-    return name in params

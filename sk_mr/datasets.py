@@ -12,7 +12,7 @@ normalize their own input (see :class:`sk_mr.models.Normalize`).
   user's folder.
 * :class:`AugmentedDataset` with :class:`RandomCropFlip`
   (:func:`cifar_augmentation`): training-time augmentation that follows
-  :mod:`sk_mr.dataset`'s ``without_augmentation()`` protocol, so the MR
+  :mod:`sk_mr.batching`'s ``without_augmentation()`` protocol, so the MR
   loss pass sees the examples themselves.
 * :func:`load_dataset`: all of the above by name.
 
@@ -298,7 +298,7 @@ class AugmentedDataset(_RandomItems, Dataset):
     Item ``i`` is ``(transform(X[i]), y[i])``, with a fresh random draw each
     time it is read. :meth:`without_augmentation` returns the same items in
     the same order without the transform; :class:`sk_mr.MRClassifier`'s
-    loss pass uses it (see :func:`sk_mr.dataset.plain_view`). Pass the
+    loss pass uses it (see :func:`sk_mr.batching.plain_view`). Pass the
     dataset as ``X`` to ``fit`` with ``y=None``.
 
     Parameters

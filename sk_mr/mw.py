@@ -56,10 +56,16 @@ def mw_probabilities(cumulative_losses, eta):
     >>> mw_probabilities(torch.tensor([0.0, 1e6]), eta=1.0)
     tensor([1., 0.], dtype=torch.float64)
     """
-    logits = cumulative_losses.to(torch.float64) * (-float(eta))
-    # Subtracting the max keeps exp() in [0, 1]: no overflow, and the max
-    # entry contributes exactly 1 to the normalizer, so it cannot vanish.
-    logits = logits - logits.max()
+    losses = cumulative_losses.to(torch.float64)
+    # Shift by the smallest loss *before* multiplying by eta: every exponent
+    # is then -eta * (L_i - min L) <= 0, so exp() stays in [0, 1] even where
+    # eta * L itself would overflow (eta=1e308), and the minimal-loss
+    # examples contribute exactly 1 to the normalizer, so it cannot vanish.
+    # An overflowing product is -inf, whose exp is exactly 0: the result is
+    # the exact limit, never NaN.
+    shifted = losses - losses.min()
+    eta = float(eta)
+    logits = shifted * (-eta) if eta else torch.zeros_like(shifted)
     weights = torch.exp(logits)
     return weights / weights.sum()
 

@@ -241,7 +241,7 @@ class TestLoss:
         net._set_training(True)
         X_mixed, target = net.prepare_batch(Xb, yb)
         y_pred = net.infer(X_mixed)
-        loss = net.get_loss(y_pred, target, X=X_mixed, training=True)
+        loss = net.get_weighted_loss(y_pred, target, X=X_mixed)
 
         # by hand, from the fitted mixture's parameters
         with torch.no_grad():

@@ -10,7 +10,7 @@ from torch.nn import functional as F
 from torch.utils.data import DataLoader, Subset
 
 from sk_mr import MRClassifier
-from sk_mr.dataset import plain_view
+from sk_mr.batching import plain_view
 from sk_mr.datasets import (DATASETS, AugmentedDataset, Clothing1M, RandomCropFlip,
                             ResizeCrop, cifar_augmentation, load_cifar, load_dataset,
                             load_digits_images, load_mnist1d)

@@ -39,6 +39,24 @@ class TestMWProbabilities:
         assert (p > 0).any()
         np.testing.assert_allclose(p.numpy(), np.exp(-np.arange(5.0)) / np.exp(-np.arange(5.0)).sum())
 
+    @pytest.mark.parametrize("eta", [1e308, 1.7e308])
+    def test_eta_times_loss_overflow_gives_the_exact_limit(self, eta):
+        # eta * L overflows float64 for every nonzero L: the limit of
+        # softmax(-eta * L) as eta grows puts all weight on the minimal loss.
+        L = torch.tensor([2.0, 0.5, 3.0, 0.5], dtype=torch.float64)
+        assert not torch.isfinite(L * eta).all()
+        p = mw_probabilities(L, eta)
+        np.testing.assert_array_equal(p.numpy(), [0.0, 0.5, 0.0, 0.5])
+
+    def test_overflow_in_float32_losses(self):
+        # Large float32 cumulative losses and a large eta: no NaN, and the
+        # result equals the float64 computation on exact differences.
+        L = torch.tensor([1e30, 1e30 + 1e24, 3e30], dtype=torch.float32)
+        p = mw_probabilities(L, eta=1e-24)
+        d = L.double() - L.double().min()
+        expected = torch.exp(-1e-24 * d) / torch.exp(-1e-24 * d).sum()
+        np.testing.assert_allclose(p.numpy(), expected.numpy(), rtol=1e-12)
+
     def test_ties_share_weight(self):
         p = mw_probabilities(torch.tensor([1e6, 1e6, 2e6]), eta=1.0)
         np.testing.assert_allclose(p.numpy(), [0.5, 0.5, 0.0])

@@ -7,8 +7,8 @@ the optimizer steps of that batch and takes everything else from the net:
 
 * ``net.prepare_batch(Xi, yi)`` moves the batch to the net's device, lets the
   reweighting callback correct the targets and applies mixup, once per batch;
-* ``net.get_loss(y_pred, target, X=..., training=True)`` applies the MR
-  weights (and mixup's two label terms) to every loss the strategy trains on;
+* ``net.get_weighted_loss(y_pred, target, X=...)`` applies the MR weights
+  (and mixup's two label terms) to every loss the strategy trains on;
 * ``net.infer`` runs the module (under autocast when ``amp=True``).
 
 So MR x mixup x adversarial training compose: each strategy is one step
@@ -227,7 +227,7 @@ class AdversarialTraining(BaseEstimator):
     per fit, so the per-batch path never synchronizes with the device.
 
     Requires an :class:`sk_mr.MRClassifier` (it reuses its ``prepare_batch``,
-    ``get_loss`` and ``get_example_losses``). For plain (unweighted)
+    ``get_weighted_loss`` and ``get_example_losses``). For plain (unweighted)
     adversarial training use ``MRClassifier(..., callbacks__reweighting=None)``
     (no MW at all) or ``eta=0`` (uniform weights, MW bookkeeping kept).
     """
@@ -363,7 +363,7 @@ class AdversarialTraining(BaseEstimator):
         if not hasattr(net, "prepare_batch"):
             raise TypeError(
                 f"{type(self).__name__} needs an sk_mr.MRClassifier (it reuses its "
-                f"prepare_batch, mixup and weighted get_loss), got "
+                f"prepare_batch, mixup and get_weighted_loss), got "
                 f"{type(net).__name__}. For plain adversarial training use "
                 "MRClassifier(..., adversarial=..., callbacks__reweighting=None).")
         params = self.resolved_params()

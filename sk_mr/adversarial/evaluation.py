@@ -20,7 +20,7 @@ import torch
 import torchattacks
 
 from sk_mr.adversarial.base import _check_int, _check_real, check_unit_interval
-from sk_mr.utils import check_classification_inputs
+from sk_mr.validation import check_classification_inputs, encode_labels
 
 __all__ = ["ATTACKS", "RobustScorer", "format_robustness_table", "make_robust_scorer",
            "robustness_report"]
@@ -81,7 +81,7 @@ def _check_net(net):
     net.check_is_fitted()
 
 
-def _as_inputs(X, y):
+def _as_inputs(X, y, net=None):
     if isinstance(X, Mapping) or not (isinstance(X, (np.ndarray, torch.Tensor))
                                       or hasattr(X, "__array__")):
         raise TypeError(
@@ -90,9 +90,11 @@ def _as_inputs(X, y):
     check_classification_inputs(X, y)
     X = X if isinstance(X, torch.Tensor) else torch.from_numpy(np.asarray(X))
     check_unit_interval(X)
-    y = torch.as_tensor(y.detach().cpu().numpy() if isinstance(y, torch.Tensor)
-                        else np.asarray(y)).to(torch.int64)
-    return X, y
+    y = y.detach().cpu().numpy() if isinstance(y, torch.Tensor) else np.asarray(y)
+    label_classes = getattr(net, "label_classes_", None)
+    if label_classes is not None:  # the net maps labels to its outputs
+        y = encode_labels(y, label_classes)
+    return X, torch.as_tensor(y).to(torch.int64)
 
 
 def _check_options(attacks, eps, steps, step_size, restarts, batch_size):
@@ -258,7 +260,7 @@ def robustness_report(net, X, y, *, attacks=("pgd", "fgsm"), eps=(0.01, 0.02, 8 
     """
     _check_net(net)
     attacks, eps = _check_options(attacks, eps, steps, step_size, restarts, batch_size)
-    X, y = _as_inputs(X, y)
+    X, y = _as_inputs(X, y, net)
     specs = [("none", 0.0)] + [(name, float(e)) for name in attacks for e in eps]
     results = _evaluate(net, X, y, specs, steps=steps, step_size=step_size,
                         restarts=restarts, batch_size=batch_size,

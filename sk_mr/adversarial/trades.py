@@ -40,7 +40,7 @@ class TRADES(AdversarialTraining):
 
     Each example's loss is ``CE(f(x), y) + beta * KL(f(x) || f(x_adv))``
     (see :func:`trades_kl`), trained on as the net's weighted loss
-    ``net.get_loss(f(x), y, training=True, extra_losses=beta * kl)``, so each
+    ``net.get_weighted_loss(f(x), y, extra_losses=beta * kl)``, so each
     example's MR weight multiplies both of its terms (Table 8's TRADES + MR).
     With mixup, ``x`` is the mixed input and the CE term uses mixed targets.
 
@@ -130,8 +130,7 @@ class TRADES(AdversarialTraining):
         def compute_step():
             y_pred = net.infer(X, **fit_params)
             kl = trades_kl(y_pred, net.infer(X_adv, **fit_params))
-            loss = net.get_loss(y_pred, target, X=X, training=True,
-                                extra_losses=beta * kl)
+            loss = net.get_weighted_loss(y_pred, target, X=X, extra_losses=beta * kl)
             return {"loss": loss, "y_pred": y_pred}
 
         return self.optimizer_step(net, batch, compute_step)

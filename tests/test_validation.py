@@ -1,0 +1,67 @@
+"""Tests of sk_mr.validation: input checks and class labels."""
+
+import numpy as np
+import pytest
+import torch
+from sklearn.preprocessing import LabelEncoder
+
+from sk_mr.validation import check_classification_inputs, encode_labels, infer_label_classes
+
+
+class TestCheckClassificationInputs:
+    def test_valid_inputs_pass(self):
+        check_classification_inputs(np.zeros((3, 2), np.float32), np.array([0, 1, 2]))
+        check_classification_inputs({"a": np.zeros((3, 2)), "b": np.ones(3)}, [0, 1, 1])
+        check_classification_inputs(torch.zeros(3, 2), torch.tensor([0, 1, 1]))
+        check_classification_inputs(np.zeros((3, 2)), np.array(["a", "b", "a"]))
+        # a y of another shape (sequences, multi-output) is the criterion's business
+        check_classification_inputs(np.zeros((3, 2)), np.zeros((3, 4, 1)))
+
+    def test_dataset_is_passed_through(self):
+        ds = torch.utils.data.TensorDataset(torch.full((2, 1), float("nan")))
+        check_classification_inputs(ds, None)
+
+    @pytest.mark.parametrize("X, y, match", [
+        ({"a": np.array([[np.nan]])}, [0], r"X\['a'\] contains 1 NaN"),
+        (np.zeros((0, 1)), np.zeros(0, int), "empty"),
+        (np.zeros((2, 1)), np.array([0.0, np.nan]), "1 NaN"),
+        (np.zeros((2, 1)), np.array(["a", None], dtype=object), "None"),
+        (np.zeros((3, 1)), np.array([0, 1]), "inconsistent lengths"),
+    ])
+    def test_errors(self, X, y, match):
+        with pytest.raises(ValueError, match=match):
+            check_classification_inputs(X, y)
+
+
+class TestLabelClasses:
+    @pytest.mark.parametrize("y", [[0, 1, 2, 1], [2.0, 0.0, 1.0], np.array([1, 0], np.int32)])
+    def test_indices_zero_to_k_minus_one_are_kept(self, y):
+        assert infer_label_classes(y) is None
+
+    @pytest.mark.parametrize("y", [["dog", "cat", "dog"], [3, 7, 5, 3], [-1, 1, 1],
+                                   [0, 2, 2], [0.5, 1.5], [True, False]])
+    def test_other_labels_are_encoded_as_label_encoder_does(self, y):
+        classes = infer_label_classes(y)
+        encoder = LabelEncoder().fit(y)
+        np.testing.assert_array_equal(classes, encoder.classes_)
+        np.testing.assert_array_equal(encode_labels(y, classes), encoder.transform(y))
+
+    def test_classes_parameter_sets_the_output_order(self):
+        classes = infer_label_classes(["b", "c", "b"], classes=["c", "a", "b"])
+        np.testing.assert_array_equal(classes, ["c", "a", "b"])
+        np.testing.assert_array_equal(encode_labels(["b", "c", "a"], classes), [2, 0, 1])
+
+    def test_classes_parameter_with_index_targets_is_skorchs_convention(self):
+        # skorch: classes names the outputs, y holds their indices
+        assert infer_label_classes([0, 1, 1], classes=["foo", "bar"]) is None
+        assert infer_label_classes([0, 1], classes=[0, 1, 2]) is None
+
+    def test_errors(self):
+        with pytest.raises(ValueError, match=r"outside classes=\['a', 'b'\]"):
+            infer_label_classes(["a", "z"], classes=["a", "b"])
+        with pytest.raises(ValueError, match="must not repeat"):
+            infer_label_classes(["a"], classes=["a", "a"])
+        with pytest.raises(ValueError, match="cannot be sorted"):
+            infer_label_classes(np.array(["a", 1], dtype=object))
+        with pytest.raises(ValueError, match=r"not fitted on \(classes_=\['a', 'b'\]\)"):
+            encode_labels(["a", "c"], np.array(["a", "b"]))
