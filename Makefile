@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.sk_mr-installed
 EXTRAS ?= test,adversarial,plot,docs
 
-.PHONY: install demo test docs bench clean
+.PHONY: install demo test compat docs bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -21,6 +21,10 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(PY) -m pytest -q -n auto
 
+# skorch's own test suite against MRClassifier (see tests/skorch_compat/).
+compat: $(STAMP)
+	$(PY) tests/skorch_compat/run.py
+
 docs: $(STAMP)
 	$(PY) -m sphinx -W --keep-going -b html docs docs/_build/html
 
@@ -28,4 +32,4 @@ bench: $(STAMP)
 	$(PY) benchmarks/overhead.py
 
 clean:
-	rm -rf $(VENV) docs/_build *.egg-info .pytest_cache
+	rm -rf $(VENV) docs/_build *.egg-info .pytest_cache build

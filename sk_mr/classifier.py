@@ -279,7 +279,7 @@ class MRClassifier(NeuralNetClassifier):
         probe = False
         if y is not None and not is_dataset(X) and self._takes_class_indices():
             y_arr = as_numpy(y)
-            if y_arr.ndim == 1:
+            if _holds_labels(y_arr):
                 if cold or not hasattr(self, "label_classes_"):
                     given = self.classes if classes is None else classes
                     label_classes = infer_label_classes(y_arr, given)
@@ -536,7 +536,7 @@ class MRClassifier(NeuralNetClassifier):
         if not self._takes_class_indices():
             return self._cast_floats(y)
         y_arr = y if isinstance(y, (np.ndarray, torch.Tensor)) else as_numpy(y)
-        if y_arr.ndim != 1:
+        if not _holds_labels(y_arr):
             return y
         label_classes = getattr(self, "label_classes_", None)
         if label_classes is not None:
@@ -1100,6 +1100,15 @@ def _batch_length(y_pred, y_true):
         return len(y_true)
     except TypeError:
         return None
+
+
+def _holds_labels(y):
+    """Whether ``y`` is one label per example (not sequences or multi-output)."""
+    if y.ndim != 1:
+        return False
+    if isinstance(y, np.ndarray) and y.dtype == object:
+        return all(np.ndim(v) == 0 for v in y)
+    return True
 
 
 def _n_features(X):

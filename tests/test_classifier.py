@@ -618,3 +618,448 @@ class TestGetParams:
         params = fitted.get_params(deep=True)
         leaked = [k for k in params if k.startswith("callbacks__reweighting__")]
         assert leaked == [], leaked
+
+
+# -- drop-in for skorch and scikit-learn ----------------------------------------------
+class ExtraInputMLP(TinyMLP):
+    """Needs a fit parameter in every forward call (skorch passes fit params)."""
+
+    def forward(self, X, shift):
+        return super().forward(X + shift)
+
+
+class SoftmaxMLP(TinyMLP):
+    """skorch's convention: the module returns probabilities."""
+
+    def forward(self, X):
+        return torch.softmax(super().forward(X), dim=-1)
+
+
+def hand_losses(net, X, y, fn=torch.nn.functional.cross_entropy, **forward_kwargs):
+    net.module_.eval()
+    with torch.no_grad():
+        out = net.module_(torch.as_tensor(X), **forward_kwargs)
+        return fn(out, torch.as_tensor(y), reduction="none").double().numpy()
+
+
+class TestSkorchHooks:
+    def test_batch_size_minus_one_trains_on_the_whole_split(self, small_digits):
+        X, y = small_digits
+        net = make_net(batch_size=-1, max_epochs=2).fit(X, y)
+        assert net.history[-1, "batches", 0, "train_batch_size"] == len(X)
+        assert net.mr_.n_updates_ == 2
+
+    def test_fit_params_reach_the_module_in_the_loss_pass(self, small_digits):
+        X, y = small_digits
+        torch.manual_seed(0)
+        net = make_net(module=ExtraInputMLP, max_epochs=1, lr=0.0).fit(X, y, shift=0.5)
+        # lr=0: the loss pass saw the initial parameters and shift=0.5
+        np.testing.assert_allclose(net.cumulative_losses_,
+                                   hand_losses(net, X, y, shift=0.5), rtol=1e-5)
+
+    def test_get_loss_override_is_the_loss_of_training_and_loss_pass(self, small_digits):
+        X, y = small_digits
+
+        class Doubled(MRClassifier):
+            def get_loss(self, y_pred, y_true, *args, **kwargs):
+                return 2.0 * super().get_loss(y_pred, y_true, *args, **kwargs)
+
+        torch.manual_seed(0)
+        net = make_net(Doubled, max_epochs=1, lr=0.0, eta=0.5).fit(X, y)
+        losses = 2.0 * hand_losses(net, X, y)
+        np.testing.assert_allclose(net.cumulative_losses_, losses, rtol=1e-5)
+        w = np.exp(-0.5 * (losses - losses.min()))
+        np.testing.assert_allclose(net.sample_weights_, w / w.sum(), rtol=1e-4)
+        # and training was weighted: the first epoch's loss is twice plain CE
+        assert net.history[0, "train_loss"] == pytest.approx(losses.mean(), rel=1e-4)
+
+    def test_criterion_with_another_name(self, small_digits):
+        X, y = small_digits
+
+        class Renamed(MRClassifier):
+            def initialize_criterion(self):
+                self.mycriterion_ = torch.nn.NLLLoss()
+                return self
+
+            def get_loss(self, y_pred, y_true, *args, **kwargs):
+                return self.mycriterion_(torch.log_softmax(y_pred, 1), to_tensor_(y_true))
+
+        torch.manual_seed(0)
+        net = make_net(Renamed, max_epochs=1, lr=0.0).fit(X, y)
+        np.testing.assert_allclose(net.cumulative_losses_, hand_losses(net, X, y), rtol=1e-5)
+        assert net.mycriterion_.reduction == "mean"  # restored after each call
+
+    def test_loss_scoring(self, small_digits):
+        from skorch.scoring import loss_scoring
+        X, y = small_digits
+        net = make_net(max_epochs=1).fit(X, y)
+        expected = hand_losses(net, X, y)
+        assert loss_scoring(net, X, y) == pytest.approx(expected.mean(), rel=1e-5)
+        net.set_params(criterion__reduction="none")
+        np.testing.assert_allclose(loss_scoring(net, X, y), expected, rtol=1e-5)
+
+    def test_iterator_train_receives_the_users_dataset(self, small_digits):
+        X, y = small_digits
+        seen = []
+
+        class ClassBalancedLoader(torch.utils.data.DataLoader):
+            def __init__(self, dataset, **kwargs):
+                seen.append(dataset)
+                labels = np.asarray(dataset.y)  # a loader reading dataset.y
+                weights = 1.0 / np.bincount(labels)[labels]
+                kwargs.pop("shuffle", None)
+                sampler = torch.utils.data.WeightedRandomSampler(
+                    weights, len(labels), generator=torch.Generator().manual_seed(0))
+                super().__init__(dataset, sampler=sampler, **kwargs)
+
+        net = make_net(iterator_train=ClassBalancedLoader, max_epochs=1).fit(X, y)
+        assert type(seen[0]).__name__ == "Dataset" and np.array_equal(seen[0].y, y)
+        assert net.mr_.n_updates_ == 1
+
+    def test_positions_follow_a_custom_sampler(self, small_digits):
+        # Batches drawn with replacement in any order: each training loss is
+        # recorded at the position of the example it belongs to.
+        X, y = small_digits
+        torch.manual_seed(0)
+        sampler = torch.utils.data.RandomSampler(range(len(X)), replacement=True,
+                                                 generator=torch.Generator().manual_seed(1))
+        net = make_net(loss_pass="online", max_epochs=1, lr=0.0, eta=1.0,
+                       iterator_train__sampler=sampler, iterator_train__shuffle=False).fit(X, y)
+        seen = net.mr_.online_seen_.numpy()
+        losses = hand_losses(net, X, y)
+        np.testing.assert_allclose(net.mr_.online_losses_.numpy()[seen], losses[seen], rtol=1e-5)
+        # unseen examples got the mean loss of the seen ones
+        np.testing.assert_allclose(net.cumulative_losses_[~seen], losses[seen].mean(), rtol=1e-5)
+
+    def test_non_dataloader_iterator_is_refused(self, small_digits):
+        X, y = small_digits
+
+        def batches(dataset, batch_size, **kwargs):
+            return [default_batch(dataset, range(i, min(i + batch_size, len(dataset))))
+                    for i in range(0, len(dataset), batch_size)]
+
+        with pytest.raises(TypeError, match="iterator_train must build a"):
+            make_net(iterator_train=batches).fit(X, y)
+
+
+def to_tensor_(y):
+    return torch.as_tensor(np.asarray(y)) if not torch.is_tensor(y) else y
+
+
+def default_batch(dataset, index):
+    from torch.utils.data import default_collate
+    return default_collate([dataset[i] for i in index])
+
+
+class TestCriteria:
+    def test_class_weights_normalize_by_total_weight(self, small_digits):
+        X, y = small_digits
+        weight = torch.linspace(0.5, 2.0, 10)
+        histories = []
+        for cls in (NeuralNetClassifier, MRClassifier):
+            torch.manual_seed(0)
+            kwargs = dict(criterion=torch.nn.CrossEntropyLoss, criterion__weight=weight,
+                          max_epochs=3, train_split=ValidSplit(5))
+            if cls is MRClassifier:
+                kwargs["eta"] = 0.0
+            net = make_net(cls, **kwargs).fit(X, y)
+            histories.append(net.history[:, ("train_loss", "valid_loss")])
+        np.testing.assert_allclose(histories[0], histories[1], rtol=1e-6, atol=1e-7)
+
+    def test_mw_losses_exclude_the_class_weight(self, small_digits):
+        X, y = small_digits
+        torch.manual_seed(0)
+        net = make_net(criterion__weight=torch.linspace(0.5, 2.0, 10), max_epochs=1,
+                       lr=0.0).fit(X, y)
+        np.testing.assert_allclose(net.cumulative_losses_, hand_losses(net, X, y), rtol=1e-5)
+
+    def test_ignore_index_examples_weigh_nothing(self, small_digits):
+        X, y = small_digits
+        net = make_net(max_epochs=1, criterion__ignore_index=3).fit(X, y)
+        positions = torch.arange(6)
+        net.batch_positions_ = positions
+        y_pred = net.module_(torch.as_tensor(X[:6]))
+        target = torch.as_tensor(y[:6]).clone()
+        target[[1, 4]] = 3
+        loss = net.get_weighted_loss(y_pred, target)
+        keep = target != 3
+        p = torch.as_tensor(net.sample_weights_[:6], dtype=torch.float32)
+        ce = torch.nn.functional.cross_entropy(y_pred, target, reduction="none",
+                                               ignore_index=3)
+        assert loss.item() == pytest.approx(((p * ce).sum() / p[keep].sum()).item(), rel=1e-5)
+
+    @pytest.mark.parametrize("reduction", ["mean", "sum"])
+    def test_reduction_of_the_weighted_losses(self, small_digits, reduction):
+        X, y = small_digits
+        net = make_net(max_epochs=1, criterion__reduction=reduction).fit(X, y)
+        assert net.criterion_.reduction == reduction  # as skorch built it
+        net.batch_positions_ = torch.tensor([0, 5, 7])
+        y_pred = net.module_(torch.as_tensor(X[[0, 5, 7]]))
+        target = torch.as_tensor(y[[0, 5, 7]])
+        losses = torch.nn.functional.cross_entropy(y_pred, target, reduction="none")
+        p = torch.as_tensor(net.sample_weights_[[0, 5, 7]], dtype=torch.float32)
+        mean = (p * losses).sum() / p.sum()
+        expected = mean if reduction == "mean" else 3 * mean
+        assert net.get_weighted_loss(y_pred, target).item() == pytest.approx(
+            expected.item(), rel=1e-5)
+        # outside training, get_loss is skorch's (criterion's own reduction)
+        plain = losses.mean() if reduction == "mean" else losses.sum()
+        assert net.get_loss(y_pred, target).item() == pytest.approx(plain.item(), rel=1e-6)
+
+    def test_scalar_criterion_raises(self, small_digits):
+        X, y = small_digits
+
+        class MeanCE(torch.nn.Module):
+            def forward(self, y_pred, y_true):
+                return torch.nn.functional.cross_entropy(y_pred, y_true)
+
+        with pytest.raises(ValueError, match="one number for the batch cannot be reweighted"):
+            make_net(criterion=MeanCE).fit(X, y)
+
+    def test_probability_outputs_train_on_their_log(self, small_digits):
+        X, y = small_digits
+        histories = []
+        for cls, module, criterion in [(NeuralNetClassifier, SoftmaxMLP, torch.nn.NLLLoss),
+                                       (MRClassifier, SoftmaxMLP, None),
+                                       (MRClassifier, TinyMLP, None)]:
+            torch.manual_seed(0)
+            kwargs = dict(module=module, max_epochs=3, train_split=ValidSplit(5))
+            if criterion is not None:
+                kwargs["criterion"] = criterion
+            if cls is MRClassifier:
+                kwargs["eta"] = 0.0
+            net = make_net(cls, **kwargs).fit(X, y)
+            histories.append(net.history[:, ("train_loss", "valid_loss")])
+            proba = net.predict_proba(X)
+            with torch.no_grad():
+                out = net.module_(torch.as_tensor(X))
+            expected = out if module is SoftmaxMLP else torch.softmax(out, 1)
+            np.testing.assert_allclose(proba, expected.numpy(), rtol=1e-5, atol=1e-6)
+        # skorch's NLLLoss convention and MR's default give the same training
+        np.testing.assert_allclose(histories[0], histories[1], rtol=1e-4)
+        # and a logits module (same initial weights) trains the same way
+        np.testing.assert_allclose(histories[1], histories[2], rtol=1e-4)
+
+    def test_bce_with_float_targets_is_not_cast(self):
+        rng = np.random.default_rng(0)
+        X = rng.normal(size=(200, 5)).astype(np.float32)
+        y = (X[:, 0] > 0).astype(np.float32)
+
+        class OneLogit(torch.nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.lin = torch.nn.Linear(5, 1)
+
+            def forward(self, X):
+                return self.lin(X).squeeze(-1)
+
+        torch.manual_seed(0)
+        net = make_net(module=OneLogit, criterion=torch.nn.BCEWithLogitsLoss,
+                       max_epochs=2, lr=0.0).fit(X, y)
+        net.module_.eval()
+        with torch.no_grad():
+            expected = torch.nn.functional.binary_cross_entropy_with_logits(
+                net.module_(torch.as_tensor(X)), torch.as_tensor(y), reduction="none")
+        np.testing.assert_allclose(net.cumulative_losses_, 2 * expected.double().numpy(),
+                                   rtol=1e-5)
+
+
+class TestLabels:
+    @pytest.mark.parametrize("names", [np.array(list("abcdefghij")), np.arange(3, 13),
+                                       np.linspace(-1, 1, 10)])
+    def test_any_labels_and_predict_returns_them(self, small_digits, names):
+        X, y = small_digits
+        torch.manual_seed(0)
+        labelled = make_net(max_epochs=2).fit(X, names[y])
+        torch.manual_seed(0)
+        indexed = make_net(max_epochs=2).fit(X, y)
+        np.testing.assert_array_equal(labelled.classes_, names)  # names are sorted
+        assert labelled.label_classes_ is not None
+        # label k is output k: the same training as with the indices
+        np.testing.assert_array_equal(labelled.cumulative_losses_, indexed.cumulative_losses_)
+        np.testing.assert_array_equal(labelled.predict_proba(X), indexed.predict_proba(X))
+        np.testing.assert_array_equal(labelled.predict(X), names[indexed.predict(X)])
+
+    def test_integer_indices_behave_as_before(self, small_digits):
+        X, y = small_digits
+        net = make_net(max_epochs=1).fit(X, y)
+        assert net.label_classes_ is None
+        np.testing.assert_array_equal(net.classes_, np.arange(10))
+        np.testing.assert_array_equal(net.predict(X), net.predict_proba(X).argmax(1))
+
+    def test_indices_with_absent_classes_stay_indices(self, small_digits):
+        # e.g. a fold without class 1: y holds output indices of a 10-output module
+        X, y = small_digits
+        keep = (y != 1) & (y != 4)
+        net = make_net(max_epochs=1).fit(X[keep], y[keep])
+        assert net.label_classes_ is None
+        assert net.predict(X).max() <= 9
+
+    def test_classes_parameter(self, small_digits):
+        X, y = small_digits
+        names = np.array(list("jihgfedcba"))
+        net = make_net(max_epochs=1, classes=list(names)).fit(X, names[y])
+        np.testing.assert_array_equal(net.classes_, names)
+        np.testing.assert_array_equal(net.predict(X), names[net.predict_proba(X).argmax(1)])
+        # skorch's convention: classes names the outputs, y holds indices
+        net = make_net(max_epochs=1, classes=list(names)).fit(X, y)
+        np.testing.assert_array_equal(net.classes_, names)
+        assert net.label_classes_ is None
+
+    def test_partial_fit_with_unseen_label_is_refused(self, small_digits):
+        X, y = small_digits
+        names = np.array(list("abcdefghij"))
+        net = make_net(max_epochs=1).fit(X, names[y])
+        bad = names[y].astype(object)
+        bad[0] = "zebra"
+        before = net.sample_weights_.copy()
+        with pytest.raises(ValueError, match="not fitted on"):
+            net.partial_fit(X, bad)
+        np.testing.assert_array_equal(net.sample_weights_, before)
+
+    def test_module_outputs_must_match_encoded_labels(self, small_digits):
+        X, y = small_digits
+        with pytest.raises(ValueError, match="10 distinct labels"):
+            make_net(module__n_classes=12).fit(X, np.array(list("abcdefghij"))[y])
+
+    def test_robustness_report_encodes_labels(self, small_digits):
+        pytest.importorskip("torchattacks")
+        from sk_mr.adversarial import robustness_report
+        X, y = small_digits
+        names = np.array(list("abcdefghij"))
+        net = make_net(max_epochs=2).fit(X, names[y])
+        records = robustness_report(net, X[:50], names[y[:50]], attacks=(), eps=())
+        assert records[0]["accuracy"] == pytest.approx(
+            np.mean(net.predict(X[:50]) == names[y[:50]]))
+
+
+class TestSklearnChecks:
+    """scikit-learn's estimator checks that skorch itself does not pass."""
+
+    @staticmethod
+    def estimator():
+        class OutputsPerLabel(MRClassifier):
+            # sklearn's checks fit one estimator on 2 and on 3 classes: size the
+            # output layer from the labels given to fit (known before the module
+            # is built), as a user would with module__n_classes.
+            def initialize_module(self):
+                checked = getattr(self, "_checked_inputs", None) or {}
+                labels = checked.get("label_classes")
+                kwargs = self.get_params_for("module")
+                kwargs["n_classes"] = 3 if labels is None else len(labels)
+                self.module_ = self.initialized_instance(self.module, kwargs)
+                return self
+
+        return OutputsPerLabel(TinyMLP, module__in_features=2, max_epochs=5, lr=0.1,
+                               train_split=None, verbose=0, random_state=0)
+
+    def test_check_classifiers_classes(self):
+        from sklearn.utils.estimator_checks import check_classifiers_classes
+        check_classifiers_classes("MRClassifier", self.estimator())
+
+    def test_check_n_features_in(self):
+        from sklearn.utils.estimator_checks import check_n_features_in
+        check_n_features_in("MRClassifier", self.estimator())
+
+    def test_check_fit_idempotent(self):
+        from sklearn.utils.estimator_checks import check_fit_idempotent
+        check_fit_idempotent("MRClassifier", self.estimator())
+
+
+class TestRandomState:
+    def test_seeded_fit_is_reproducible_and_leaves_global_rng(self, small_digits):
+        X, y = small_digits
+        state = torch.get_rng_state().clone()
+        a = make_net(module__dropout=0.5, random_state=0, max_epochs=2,
+                     iterator_train__shuffle=True).fit(X, y)
+        assert torch.equal(torch.get_rng_state(), state)
+        torch.manual_seed(123)  # the global RNG plays no part
+        b = make_net(module__dropout=0.5, random_state=0, max_epochs=2,
+                     iterator_train__shuffle=True).fit(X, y)
+        np.testing.assert_array_equal(a.history[:, "train_loss"], b.history[:, "train_loss"])
+        np.testing.assert_array_equal(a.sample_weights_, b.sample_weights_)
+        c = make_net(module__dropout=0.5, random_state=1, max_epochs=2,
+                     iterator_train__shuffle=True).fit(X, y)
+        assert not np.array_equal(a.history[:, "train_loss"], c.history[:, "train_loss"])
+
+
+class TestNoSilentState:
+    def test_online_non_finite_loss_raises_in_its_epoch(self, small_digits):
+        X, y = small_digits
+        net = make_net(loss_pass="online", max_epochs=1, warm_start=True).fit(X, y)
+        before = net.cumulative_losses_.copy()
+        with torch.no_grad():
+            net.module_.net[-1].bias.fill_(float("inf"))
+        with pytest.raises(ValueError, match="epoch 2"):
+            net.fit(X, y)
+        np.testing.assert_array_equal(net.cumulative_losses_, before)
+
+    def test_eta_overflow_is_exact(self, small_digits):
+        X, y = small_digits
+        net = make_net(eta=1e308, max_epochs=2).fit(X, y)
+        p = net.sample_weights_
+        L = net.cumulative_losses_
+        assert np.all(np.isfinite(p)) and p.sum() == pytest.approx(1.0)
+        winners = L == L.min()
+        np.testing.assert_allclose(p[winners], 1 / winners.sum())
+        assert np.all(p[~winners] == 0)
+
+    def test_partial_fit_on_other_data_of_the_same_size_is_refused(self, small_digits):
+        X, y = small_digits
+        net = make_net(max_epochs=1).fit(X[:150], y[:150])
+        before = net.cumulative_losses_.copy()
+        n_epochs = len(net.history)
+        with pytest.raises(ValueError, match="new experts"):
+            net.partial_fit(X[150:], y[150:])
+        np.testing.assert_array_equal(net.cumulative_losses_, before)
+        assert len(net.history) == n_epochs
+        net.partial_fit(X[:150], y[:150])  # the same data continues
+        assert net.mr_.n_updates_ == 2
+
+    def test_default_checkpoint_resumes_mr(self, small_digits, tmp_path):
+        X, y = small_digits
+        cp = Checkpoint(dirname=str(tmp_path), monitor=None)  # skorch's default files
+        torch.manual_seed(0)
+        first = make_net(max_epochs=2, callbacks=[cp]).fit(X, y)
+        resumed = make_net(max_epochs=1, callbacks=[
+            Checkpoint(dirname=str(tmp_path), monitor=None), LoadInitState(cp)])
+        resumed.fit(X, y)
+        assert resumed.mr_.n_updates_ == first.mr_.n_updates_ + 1
+        np.testing.assert_allclose(resumed.cumulative_losses_,
+                                   first.cumulative_losses_ + hand_losses(resumed, X, y),
+                                   rtol=1e-5)
+
+    @pytest.mark.parametrize("use_safetensors", [False, True])
+    def test_criterion_file_holds_mr_state(self, fitted, tmp_path, use_safetensors):
+        pytest.importorskip("safetensors") if use_safetensors else None
+        fitted.save_params(f_criterion=tmp_path / "c", use_safetensors=use_safetensors)
+        fresh = make_net().initialize()
+        fresh.load_params(f_criterion=tmp_path / "c", use_safetensors=use_safetensors)
+        np.testing.assert_array_equal(fresh.sample_weights_, fitted.sample_weights_)
+        np.testing.assert_array_equal(fresh.cumulative_losses_, fitted.cumulative_losses_)
+
+    def test_restoring_history_without_mr_state_warns(self, small_digits, tmp_path):
+        from sk_mr.exceptions import MRStateWarning
+        X, y = small_digits
+        cp = Checkpoint(dirname=str(tmp_path), monitor=None, f_criterion=None)
+        make_net(max_epochs=2, callbacks=[cp]).fit(X, y)
+        resumed = make_net(max_epochs=1, callbacks=[LoadInitState(cp)])
+        with pytest.warns(MRStateWarning, match="uniform weights"):
+            resumed.fit(X, y)
+
+    def test_pickled_checkpoint_holds_no_training_data(self, small_digits, tmp_path):
+        X, y = small_digits
+        X = np.repeat(X, 20, axis=0)  # 6000 rows: data would dominate the file
+        y = np.repeat(y, 20)
+        sizes = {}
+        for cls in (NeuralNetClassifier, MRClassifier):
+            cp = Checkpoint(dirname=str(tmp_path / cls.__name__), monitor=None,
+                            f_pickle="net.pkl", f_params=None, f_optimizer=None,
+                            f_criterion=None, f_history=None)
+            kwargs = dict(max_epochs=1, callbacks=[cp], updates_per_epoch=2) \
+                if cls is MRClassifier else dict(max_epochs=1, callbacks=[cp])
+            make_net(cls, **kwargs).fit(X, y)
+            sizes[cls] = (tmp_path / cls.__name__ / "net.pkl").stat().st_size
+        # MR adds its per-example state (a few float64 vectors), never the data
+        assert sizes[MRClassifier] < sizes[NeuralNetClassifier] + 6000 * 8 * 6
+        assert sizes[MRClassifier] < X.nbytes / 2
