@@ -22,8 +22,8 @@ Each model is evaluated on a stratified 25% test split, clean and under PGD
 :func:`sk_mr.adversarial.robustness_report`; the full run also attacks part
 of the test split with AutoAttack (Croce & Hein's standard ensemble).
 
-By default this runs one seed for a few epochs (about half a minute on one
-CPU core). ``python examples/attack_training_digits.py --full`` runs three
+By default this runs one seed for 5 epochs (about half a minute of one CPU
+core). ``python examples/attack_training_digits.py --full`` runs three
 seeds for 20 epochs, with AutoAttack on 100 test images per seed (about 11
 minutes of one CPU core), and prints mean ± std over seeds; ``--seeds``,
 ``--methods`` and ``--autoattack N`` override its choices.
@@ -56,7 +56,7 @@ parser.add_argument("--autoattack", type=int,
                     help="override the number of test images attacked by AutoAttack")
 args, _ = parser.parse_known_args()  # ignore a runner's own (e.g. sphinx-gallery)
 SEEDS = args.seeds or ([0, 1, 2] if args.full else [0])
-EPOCHS = 20 if args.full else 3
+EPOCHS = 20 if args.full else 5
 # AutoAttack is slow on a CPU: it attacks the first images of the test split
 N_AUTOATTACK = args.autoattack if args.autoattack is not None else 100 * args.full
 torch.set_num_threads(1)  # these models are too small to gain from more threads

@@ -883,6 +883,22 @@ class TestAttackTraining:
         net.adversarial.set_params(mw_losses="clean")
         assert net.adversarial.loss_pass_inputs(net, X, y) is X
 
+    def test_online_mw_losses_are_the_training_losses(self):
+        # lr=0: each example's online loss is its loss at its FGSM input
+        X, y = make_data(n=40)
+        torch.manual_seed(0)
+        net = make_net(AttackTraining(torchattacks.FGSM, eps=0.1), lr=0.0, eta=0.5,
+                       loss_pass="online").fit(X, y)
+        linear = net.module_.linear
+        Xt, yt = torch.as_tensor(X), torch.as_tensor(y)
+        X_adv = fgsm_by_hand(linear, Xt, yt, 0.1)
+        with torch.no_grad():
+            expected = F.cross_entropy(linear(X_adv), yt, reduction="none")
+            clean = F.cross_entropy(linear(Xt), yt, reduction="none")
+        np.testing.assert_allclose(net.cumulative_losses_, expected.double().numpy(),
+                                   rtol=1e-5)
+        assert (expected > clean).all()
+
     def test_params_reach_the_attack(self):
         strategy = AttackTraining(torchattacks.PGD, eps=0.1, fraction=0.5)
         assert strategy.get_params() == {
