@@ -952,7 +952,8 @@ class TestAttackTraining:
         (lambda: AttackTraining(torchattacks.FGSM, fraction=1.5), "fraction"),
         (lambda: AttackTraining(torchattacks.FGSM, attack_mode="test"), "attack_mode"),
         (lambda: AttackTraining(torchattacks.FGSM, mw_losses="both"), "mw_losses"),
-        (lambda: AttackTraining(NeedsTarget), r"needs the parameter\(s\) \['target'\]"),
+        (lambda: AttackTraining(NeedsTarget),
+         r"test_adversarial.NeedsTarget needs the parameter\(s\) \['target'\]"),
     ])
     def test_invalid_params(self, make, match):
         X, y = make_data(n=16)

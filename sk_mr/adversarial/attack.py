@@ -33,9 +33,10 @@ class AttackTraining(AdversarialTraining):
     ``AttackTraining(torchattacks.PGD, eps=8/255, alpha=2/255, steps=7)`` is
     Madry et al.'s PGD training (as :class:`PGDAdversarialTraining`);
     ``AttackTraining(torchattacks.FFGSM, eps=8/255, alpha=10/255)`` is Wong
-    et al.'s "fast is better than free" FGSM training. Any attack of
-    torchattacks whose first argument is the model works (l-2 attacks,
-    MIFGSM, TPGD, APGD, ...).
+    et al.'s "fast is better than free" FGSM training. Any torchattacks
+    attack built from the model that returns the adversarial inputs works,
+    in its default (untargeted) mode: l-2 attacks, MIFGSM, TPGD, APGD, ...,
+    or a subclass of ``torchattacks.attack.Attack`` of your own.
 
     Inputs must lie in ``[0, 1]`` with normalization inside the model, as
     torchattacks expects. The attack sees the module as a function of the
@@ -317,7 +318,11 @@ class AttackTraining(AdversarialTraining):
 
 
 def _attack_name(attack):
-    return f"torchattacks.{attack.__name__}" if inspect.isclass(attack) else repr(attack)
+    if not inspect.isclass(attack):
+        return repr(attack)
+    if getattr(torchattacks, attack.__name__, None) is attack:
+        return f"torchattacks.{attack.__name__}"
+    return f"{attack.__module__}.{attack.__qualname__}"
 
 
 def _attack_signature(attack):
