@@ -9,6 +9,7 @@ import sys
 import numpy as np
 import pytest
 import torch
+import torchattacks
 from sklearn.base import clone
 from sklearn.model_selection import GridSearchCV
 from skorch import NeuralNetClassifier
@@ -17,9 +18,10 @@ from skorch.exceptions import NotInitializedError
 from torch.nn import functional as F
 
 from sk_mr import MRClassifier, SampleReweighting
-from sk_mr.adversarial import (TRADES, FreeAdversarialTraining, PGDAdversarialTraining,
-                               check_unit_interval, format_robustness_table,
-                               make_robust_scorer, robustness_report, trades_kl)
+from sk_mr.adversarial import (TRADES, AttackTraining, FreeAdversarialTraining,
+                               PGDAdversarialTraining, check_unit_interval,
+                               format_robustness_table, make_robust_scorer,
+                               robustness_report, trades_kl)
 
 
 # -- tiny modules, data and helpers ---------------------------------------------------
@@ -639,3 +641,369 @@ class TestPicklingDuringTraining:
             net.partial_fit(X, y)
         for a, b in zip(nets[0].module_.parameters(), restored.module_.parameters()):
             assert torch.equal(a, b)
+
+
+# -- training against any torchattacks attack -----------------------------------------
+SHIFT_CALLS = []
+
+
+class Shift(torchattacks.attack.Attack):
+    """A deterministic attack: ``clamp(x + shift)``; records its labels and the mode."""
+
+    def __init__(self, model, shift=0.1):
+        super().__init__("Shift", model)
+        self.shift = shift
+
+    def forward(self, images, labels):
+        self.get_logits(images)  # a forward pass, as real attacks make
+        SHIFT_CALLS.append((labels.clone(), self.model.training))
+        return (images + self.shift).clamp(0, 1)
+
+
+class NeedsTarget(torchattacks.attack.Attack):
+    def __init__(self, model, target):
+        super().__init__("NeedsTarget", model)
+        self.target = target
+
+
+class OneHotTargets(SampleReweighting):
+    """Soft (one-hot) training targets, as a loss-correction baseline returns."""
+
+    def correct_targets(self, net, X, y):
+        return F.one_hot(y, 2).float()
+
+
+def fgsm_by_hand(linear, X, y, eps):
+    x = X.clone().requires_grad_(True)
+    (grad,) = torch.autograd.grad(F.cross_entropy(linear(x), y), x)
+    return (X + eps * grad.sign()).clamp(0, 1)
+
+
+def changed_rows(X_train, X):
+    return (X_train != X).any(dim=1)
+
+
+class TestAttackTraining:
+    @pytest.mark.parametrize("label_smoothing", [0.0, 0.2])
+    def test_step_on_weighted_loss_at_attack_inputs(self, label_smoothing):
+        # lr=0 keeps the parameters fixed: FGSM's inputs and the MR-weighted,
+        # label-smoothed loss at them can be computed by hand.
+        X, y = make_data(n=8)
+        weights = np.array([1.0, 0.0, 2.0, 1.0, 0.5, 0.0, 1.0, 3.0])
+        eps = 0.1
+        torch.manual_seed(0)
+        net = make_net(AttackTraining(torchattacks.FGSM, eps=eps), batch_size=8, lr=0.0,
+                       criterion__label_smoothing=label_smoothing,
+                       callbacks=[FixedWeights(weights)]).fit(X, y)
+        net.module_.seen.clear()
+        Xt, yt = torch.as_tensor(X), torch.as_tensor(y)
+        net.batch_positions_ = torch.arange(8)
+        step = net.train_step((Xt, yt))
+        (_, attack_mode), (X_train, train_mode) = net.module_.seen
+        assert attack_mode and train_mode  # attack_mode='train'
+        linear = net.module_.linear
+        X_adv = fgsm_by_hand(linear, Xt, yt, eps)
+        torch.testing.assert_close(X_train, X_adv)
+        assert changed_rows(X_train, Xt).all()
+        with torch.no_grad():
+            losses = F.cross_entropy(linear(X_adv), yt, reduction="none",
+                                     label_smoothing=label_smoothing)
+            w = torch.as_tensor(weights, dtype=torch.float32)
+            expected = (w * losses).sum() / w.sum()
+        torch.testing.assert_close(step["loss"].detach(), expected)
+
+    def test_matches_pgd_adversarial_training(self):
+        # torchattacks' PGD and sk_mr's linf_pgd are two implementations of
+        # one algorithm: without random starts, training must agree.
+        X, y = make_data(n=48)
+        kwargs = dict(module=SmallMLP, eta=0.5, max_epochs=3)
+        nets = []
+        for strategy in (PGDAdversarialTraining(eps=0.1, step_size=0.03, steps=3,
+                                                random_start=False),
+                         AttackTraining(torchattacks.PGD, eps=0.1, alpha=0.03, steps=3,
+                                        random_start=False)):
+            torch.manual_seed(0)
+            nets.append(make_net(strategy, **kwargs).fit(X, y))
+        for a, b in zip(nets[0].module_.parameters(), nets[1].module_.parameters()):
+            torch.testing.assert_close(a, b)
+        np.testing.assert_allclose(nets[0].sample_weights_, nets[1].sample_weights_,
+                                   rtol=1e-5)
+        assert np.ptp(nets[1].sample_weights_) > 0
+
+    def test_trains_on_the_attack_output(self):
+        X, y = make_data(n=40)
+        SHIFT_CALLS.clear()
+        torch.manual_seed(0)
+        net = make_net(AttackTraining(Shift, shift=0.25, attack_mode="eval")).fit(X, y)
+        seen = net.module_.seen[:6]  # per batch: the attack's forward, training's
+        assert [mode for _, mode in seen] == [False, True] * 3
+        for b, start in enumerate((0, 16, 32)):
+            Xb = torch.as_tensor(X[start:start + 16])
+            torch.testing.assert_close(seen[2 * b + 1][0], (Xb + 0.25).clamp(0, 1))
+            np.testing.assert_array_equal(SHIFT_CALLS[b][0].numpy(), y[start:start + 16])
+
+    @pytest.mark.parametrize("fraction, n, k", [(0.5, 16, 8), (0.25, 16, 4), (0.5, 3, 2),
+                                                (0.1, 3, 0)])
+    def test_fraction_of_each_batch(self, fraction, n, k):
+        X, y = make_data(n=3 * n)
+        torch.manual_seed(0)
+        net = make_net(AttackTraining(Shift, shift=0.25, fraction=fraction, random_state=0),
+                       batch_size=n, max_epochs=2, optimizer=CountingSGD).fit(X, y)
+        assert net.optimizer_.n_steps == 6
+        training = net.module_.training_inputs()[1::2] if k else \
+            net.module_.training_inputs()
+        assert len(training) == 6
+        chosen = []
+        for b, X_train in enumerate(training):
+            Xb = torch.as_tensor(X[(b % 3) * n:(b % 3 + 1) * n])
+            changed = changed_rows(X_train, Xb)
+            assert int(changed.sum()) == k
+            torch.testing.assert_close(X_train[changed], (Xb[changed] + 0.25).clamp(0, 1))
+            torch.testing.assert_close(X_train[~changed], Xb[~changed])
+            chosen.append(changed)
+        if 0 < k < n:  # a random subset, not the same rows every time
+            assert len({tuple(c.tolist()) for c in chosen}) > 1
+
+    def test_weighted_loss_on_mixed_batch(self):
+        # Half the batch adversarial: the loss is the MR-weighted mean over
+        # the clean and the adversarial rows alike.
+        X, y = make_data(n=8)
+        weights = np.array([1.0, 0.0, 2.0, 1.0, 0.5, 0.0, 1.0, 3.0])
+        torch.manual_seed(0)
+        net = make_net(AttackTraining(torchattacks.FGSM, eps=0.1, fraction=0.5,
+                                      random_state=0),
+                       batch_size=8, lr=0.0, callbacks=[FixedWeights(weights)]).fit(X, y)
+        net.module_.seen.clear()
+        Xt, yt = torch.as_tensor(X), torch.as_tensor(y)
+        net.batch_positions_ = torch.arange(8)
+        step = net.train_step((Xt, yt))
+        (X_attacked, _), (X_train, _) = net.module_.seen
+        changed = changed_rows(X_train, Xt)
+        assert int(changed.sum()) == 4 and len(X_attacked) == 4
+        linear = net.module_.linear
+        X_adv = fgsm_by_hand(linear, X_attacked, yt[changed], 0.1)
+        torch.testing.assert_close(X_train[changed], X_adv)
+        with torch.no_grad():
+            losses = F.cross_entropy(linear(X_train), yt, reduction="none")
+            w = torch.as_tensor(weights, dtype=torch.float32)
+        torch.testing.assert_close(step["loss"].detach(), (w * losses).sum() / w.sum())
+
+    def test_mixup_is_refused(self):
+        X, y = make_data(n=16)
+        net = make_net(AttackTraining(torchattacks.FGSM), mixup_alpha=1.0)
+        with pytest.raises(ValueError, match=r"mixup_alpha=1\.0.*one class label"):
+            net.fit(X, y)
+
+    def test_soft_targets_train_while_the_attack_uses_labels(self):
+        X, y = make_data(n=16)
+        SHIFT_CALLS.clear()
+        torch.manual_seed(0)
+        net = make_net(AttackTraining(Shift), callbacks=[OneHotTargets()]).fit(X, y)
+        labels, _ = SHIFT_CALLS[0]
+        assert labels.dtype == torch.int64
+        np.testing.assert_array_equal(labels.numpy(), y)
+        assert np.isfinite(net.history[:, "train_loss"]).all()
+
+    def test_seeded_and_global_rng_untouched(self):
+        X, y = make_data(n=32)
+
+        def fit(**kwargs):
+            torch.manual_seed(0)
+            strategy = AttackTraining(torchattacks.FFGSM, eps=0.1, alpha=0.125, **kwargs)
+            net = make_net(strategy, module=SmallMLP, max_epochs=2).fit(X, y)
+            return net, torch.get_rng_state()
+
+        (a, state_a), (b, state_b), (c, _) = fit(random_state=3), fit(random_state=3), \
+            fit(random_state=4)
+        for pa, pb, pc in zip(a.module_.parameters(), b.module_.parameters(),
+                              c.module_.parameters()):
+            torch.testing.assert_close(pa, pb)
+        assert not all(torch.equal(pa, pc) for pa, pc in
+                       zip(a.module_.parameters(), c.module_.parameters()))
+        assert torch.equal(state_a, state_b)
+        # FFGSM's random starts come from the fork, not from the global RNG:
+        # the global state after fit is that of a fit with deterministic FGSM
+        torch.manual_seed(0)
+        make_net(AttackTraining(torchattacks.FGSM, eps=0.1), module=SmallMLP,
+                 max_epochs=2).fit(X, y)
+        assert torch.equal(state_a, torch.get_rng_state())
+        state = torch.get_rng_state()
+        a.train_step((torch.as_tensor(X[:16]), torch.as_tensor(y[:16])))
+        assert torch.equal(state, torch.get_rng_state())
+
+    def test_seed_from_the_net(self):
+        X, y = make_data(n=32)
+        params = []
+        for seed in (0, 0, 1):
+            torch.manual_seed(0)
+            net = make_net(AttackTraining(torchattacks.FFGSM, eps=0.1), module=SmallMLP,
+                           random_state=seed).fit(X, y)
+            params.append(torch.cat([p.flatten() for p in net.module_.parameters()]))
+        torch.testing.assert_close(params[0], params[1])
+        assert not torch.equal(params[0], params[2])
+
+    def test_attack_seed_parameter(self):
+        net = make_net(None, module=SmallMLP, module__n_classes=4).initialize()
+        strategy = AttackTraining(torchattacks.APGD, eps=0.1, steps=2)
+        attack = strategy.build_attack(net, strategy.resolved_params(), "cpu", seed=5)
+        assert attack.seed == 5 and attack.eps == 0.1 and attack.steps == 2
+        strategy.set_params(seed=3)
+        assert strategy.build_attack(net, strategy.resolved_params(), "cpu",
+                                     seed=5).seed == 3
+        # seeded per batch: a fit with APGD is reproducible
+        X, y = make_data(n=32)
+        X = X.reshape(-1, 1, 2, 2)  # APGD takes images
+        runs = []
+        for _ in range(2):
+            torch.manual_seed(0)
+            net = make_net(AttackTraining(torchattacks.APGD, eps=0.1, steps=2),
+                           module=SmallMLP).fit(X, y)
+            runs.append(torch.cat([p.flatten() for p in net.module_.parameters()]))
+        torch.testing.assert_close(runs[0], runs[1])
+
+    def test_mw_losses_adversarial(self):
+        X, y = make_data(n=40)
+        cumulative = {}
+        for mw_losses in ("clean", "adversarial"):
+            torch.manual_seed(0)
+            net = make_net(AttackTraining(torchattacks.FGSM, eps=0.1, mw_losses=mw_losses,
+                                          fraction=0.5, random_state=0),
+                           eta=0.5).fit(X, y)
+            cumulative[mw_losses] = net.cumulative_losses_
+        # FGSM can only raise a linear model's (convex) loss
+        assert np.all(cumulative["adversarial"] >= cumulative["clean"] - 1e-6)
+        assert cumulative["adversarial"].mean() > cumulative["clean"].mean()
+        assert net.adversarial.loss_pass_inputs(net, X, y) is not X
+        net.module_.seen.clear()
+        X_adv = net.adversarial.loss_pass_inputs(net, X, y)
+        assert not any(training for _, training in net.module_.seen)  # eval mode
+        torch.testing.assert_close(
+            X_adv, fgsm_by_hand(net.module_.linear, torch.as_tensor(X), torch.as_tensor(y),
+                                0.1))  # every example, whatever the fraction
+        net.adversarial.set_params(mw_losses="clean")
+        assert net.adversarial.loss_pass_inputs(net, X, y) is X
+
+    def test_online_mw_losses_are_the_training_losses(self):
+        # lr=0: each example's online loss is its loss at its FGSM input
+        X, y = make_data(n=40)
+        torch.manual_seed(0)
+        net = make_net(AttackTraining(torchattacks.FGSM, eps=0.1), lr=0.0, eta=0.5,
+                       loss_pass="online").fit(X, y)
+        linear = net.module_.linear
+        Xt, yt = torch.as_tensor(X), torch.as_tensor(y)
+        X_adv = fgsm_by_hand(linear, Xt, yt, 0.1)
+        with torch.no_grad():
+            expected = F.cross_entropy(linear(X_adv), yt, reduction="none")
+            clean = F.cross_entropy(linear(Xt), yt, reduction="none")
+        np.testing.assert_allclose(net.cumulative_losses_, expected.double().numpy(),
+                                   rtol=1e-5)
+        assert (expected > clean).all()
+
+    def test_params_reach_the_attack(self):
+        strategy = AttackTraining(torchattacks.PGD, eps=0.1, fraction=0.5)
+        assert strategy.get_params() == {
+            "attack": torchattacks.PGD, "eps": 0.1, "fraction": 0.5, "attack_mode": "train",
+            "mw_losses": "clean", "random_state": None}
+        net = MRClassifier(SmallMLP, adversarial=strategy, adversarial__steps=2)
+        net.set_params(adversarial__eps=0.2, adversarial__alpha=0.05)
+        assert net.get_params()["adversarial__alpha"] == 0.05
+        cloned = clone(net)
+        assert cloned.adversarial is not strategy
+        assert cloned.adversarial.get_params() == dict(strategy.get_params(), steps=2)
+        net.initialize()
+        attack = strategy.build_attack(net, strategy.resolved_params(), "cpu")
+        assert (attack.eps, attack.alpha, attack.steps) == (0.2, 0.05, 2)
+        assert "AttackTraining(alpha=0.05, attack=" in repr(strategy)
+
+    def test_grid_search_over_attack_params(self):
+        X, y = make_data(n=80)
+        torch.manual_seed(0)
+        search = GridSearchCV(
+            make_net(AttackTraining(torchattacks.FGSM, random_state=0), module=SmallMLP,
+                     max_epochs=3, lr=0.3),
+            {"adversarial__eps": [0.0, 0.3]}, scoring=make_robust_scorer("fgsm", eps=0.3),
+            cv=2, refit=True).fit(X, y)
+        scores = search.cv_results_["mean_test_score"]
+        assert [p["adversarial__eps"] for p in search.cv_results_["params"]] == [0.0, 0.3]
+        assert scores[1] > scores[0]  # training at eps=0.3 is more robust at 0.3
+        assert search.best_estimator_.adversarial.eps == 0.3
+
+    def test_state_resets_on_new_fit_and_survives_pickling(self):
+        X, y = make_data(n=32)
+        torch.manual_seed(0)
+        strategy = AttackTraining(torchattacks.FFGSM, eps=0.1, random_state=0)
+        net = make_net(strategy, module=SmallMLP, max_epochs=2).fit(X, y)
+        assert strategy.n_attacks_ == 4
+        restored = pickle.loads(pickle.dumps(net))
+        assert restored.adversarial.n_attacks_ == 4
+        for each in (net, restored):
+            torch.manual_seed(1)
+            each.partial_fit(X, y)
+        for a, b in zip(net.module_.parameters(), restored.module_.parameters()):
+            assert torch.equal(a, b)
+        assert strategy.n_attacks_ == 8  # partial_fit continues the count
+        net.fit(X, y)
+        assert strategy.n_attacks_ == 4
+        assert not hasattr(clone(strategy), "n_attacks_")
+
+    @pytest.mark.parametrize("make, match", [
+        (lambda: AttackTraining(torchattacks.FGSM, epz=0.1), "'epz'.*Did you mean 'eps'"),
+        (lambda: AttackTraining(torchattacks.FGSM, fraction=0.0), "fraction"),
+        (lambda: AttackTraining(torchattacks.FGSM, fraction=1.5), "fraction"),
+        (lambda: AttackTraining(torchattacks.FGSM, attack_mode="test"), "attack_mode"),
+        (lambda: AttackTraining(torchattacks.FGSM, mw_losses="both"), "mw_losses"),
+        (lambda: AttackTraining(NeedsTarget),
+         r"test_adversarial.NeedsTarget needs the parameter\(s\) \['target'\]"),
+    ])
+    def test_invalid_params(self, make, match):
+        X, y = make_data(n=16)
+        with pytest.raises(ValueError, match=match):
+            make_net(make()).fit(X, y)
+
+    @pytest.mark.parametrize("attack, match", [
+        ("FFGSM", "did you mean torchattacks.FFGSM"),
+        (torchattacks.FGSM(torch.nn.Linear(4, 2)), "the instance"),
+        (torch.nn.Linear, "subclass of torchattacks.attack.Attack"),
+        (torchattacks.MultiAttack, "does not take a model"),
+    ])
+    def test_attack_must_be_an_attack_class(self, attack, match):
+        X, y = make_data(n=16)
+        with pytest.raises(TypeError, match=match):
+            make_net(AttackTraining(attack)).fit(X, y)
+
+    def test_attack_param_names_cannot_clash(self):
+        with pytest.raises(TypeError, match="'reset'"):
+            AttackTraining(torchattacks.FGSM, reset=True)
+
+    def test_rejects_unscaled_inputs(self):
+        X, y = make_data(n=16, high=255.0)
+        with pytest.raises(ValueError, match=r"\[0, 1\].*Normalize"):
+            make_net(AttackTraining(torchattacks.FGSM)).fit(X, y)
+
+    @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+    @pytest.mark.parametrize("strategy", [
+        AttackTraining(torchattacks.FFGSM, eps=0.1, alpha=0.125, random_state=0),
+        AttackTraining(torchattacks.PGD, eps=0.1, alpha=0.03, steps=3, fraction=0.5,
+                       random_state=0)])
+    def test_cuda_without_host_sync_and_seeded(self, strategy):
+        X, y = make_data(n=32)
+        runs = []
+        for _ in range(2):
+            torch.manual_seed(0)
+            net = make_net(clone(strategy), module=SmallMLP, device="cuda",
+                           eta=0.5).fit(X, y)
+            runs.append(torch.cat([p.flatten() for p in net.module_.parameters()]))
+        torch.testing.assert_close(runs[0], runs[1])
+        batch = (torch.as_tensor(X[:16], device="cuda"),
+                 torch.as_tensor(y[:16], device="cuda"))
+        net.batch_positions_ = torch.arange(16, device="cuda")
+        net.train_step(batch)  # the on-device range check runs once per fit
+        torch.cuda.synchronize()
+        cuda_state, cpu_state = torch.cuda.get_rng_state(), torch.get_rng_state()
+        torch.cuda.set_sync_debug_mode("error")
+        try:
+            net.train_step(batch)
+        finally:
+            torch.cuda.set_sync_debug_mode("default")
+        assert torch.equal(cuda_state, torch.cuda.get_rng_state())
+        assert torch.equal(cpu_state, torch.get_rng_state())

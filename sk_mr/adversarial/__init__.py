@@ -5,7 +5,9 @@ Training strategies, passed as ``MRClassifier(..., adversarial=strategy)``:
 * :class:`FreeAdversarialTraining` (Shafahi et al.), the paper's robust
   training in Tables 4 and 7;
 * :class:`PGDAdversarialTraining` (Madry et al.), the standard baseline;
-* :class:`TRADES` (Zhang et al.), Table 8.
+* :class:`TRADES` (Zhang et al.), Table 8;
+* :class:`AttackTraining`: training against any torchattacks attack (e.g.
+  FFGSM, Wong et al.'s "fast is better than free").
 
 Each is one training step that takes MR weights and mixup from the net, so
 ``MRClassifier(module, eta=0.01, mixup_alpha=1.0,
@@ -29,6 +31,7 @@ except ImportError as exc:
         "sk_mr.adversarial needs the optional dependency torchattacks, which is not "
         "installed. Install the extra with: pip install \"sk-mr[adversarial]\"") from exc
 
+from sk_mr.adversarial.attack import AttackTraining
 from sk_mr.adversarial.base import AdversarialTraining, check_unit_interval, linf_pgd
 from sk_mr.adversarial.evaluation import (ATTACKS, RobustScorer, format_robustness_table,
                                           make_robust_scorer, robustness_report)
@@ -39,6 +42,7 @@ from sk_mr.adversarial.trades import TRADES, trades_kl
 __all__ = [
     "ATTACKS",
     "AdversarialTraining",
+    "AttackTraining",
     "FreeAdversarialTraining",
     "PGDAdversarialTraining",
     "RobustScorer",

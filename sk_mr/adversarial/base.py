@@ -107,6 +107,33 @@ def example_losses(net, y_pred, target):
     return net.get_example_losses(y_pred, target, training=True)
 
 
+def weighted_loss(net, y_pred, target, X=None, extra_losses=None):
+    """The net's MR-weighted training loss of a batch (a scalar tensor).
+
+    The one place where a strategy asks the net for the loss it trains on:
+    ``net.get_weighted_loss`` where the net has it, else the MR-weighted
+    ``net.get_loss(..., training=True)``. Either applies the MR weights of
+    the batch's examples, mixup's two label terms and the criterion's own
+    options (e.g. label smoothing), and records the losses for
+    ``loss_pass='online'``.
+
+    Parameters
+    ----------
+    net : MRClassifier
+    y_pred : torch.Tensor
+      Module output for the batch.
+    target : torch.Tensor or MixupTarget
+    X : torch.Tensor or None (default=None)
+      The inputs ``y_pred`` was computed on.
+    extra_losses : torch.Tensor of shape (batch,) or None (default=None)
+      Additional per-example terms, weighted like the criterion's losses.
+    """
+    get_weighted_loss = getattr(net, "get_weighted_loss", None)
+    if get_weighted_loss is not None:
+        return get_weighted_loss(y_pred, target, X=X, extra_losses=extra_losses)
+    return net.get_loss(y_pred, target, X=X, training=True, extra_losses=extra_losses)
+
+
 def project(X, X_adv, eps):
     """Clip ``X_adv`` to the l-inf ball of radius ``eps`` around ``X`` and to [0, 1]."""
     return torch.min(torch.max(X_adv, X - eps), X + eps).clamp_(0.0, 1.0)
@@ -296,16 +323,12 @@ class AdversarialTraining(BaseEstimator):
             self.range_checked_ = True
         check_unit_interval(Xi)
 
-    def _generator(self, net, device):
-        """Return this fit's torch Generator on ``device``.
+    def _fit_seed(self, net):
+        """Return this fit's seed (a host int), drawn once per fit.
 
-        Seeded once per fit from ``random_state`` or, when that is None, from
-        the net's ``rng_`` (so that seeding the net seeds everything).
+        From ``random_state`` or, when that is None, from the net's ``rng_``
+        (so that seeding the net seeds everything).
         """
-        generator = getattr(self, "generator_", None)
-        device = torch.device(device)
-        if generator is not None and generator.device == device:
-            return generator
         if getattr(self, "_seed", None) is None:
             random_state = getattr(self, "random_state", None)
             if random_state is not None or getattr(net, "rng_", None) is None:
@@ -313,8 +336,19 @@ class AdversarialTraining(BaseEstimator):
             else:
                 rng = net.rng_
             self._seed = int(rng.integers(2 ** 62))
+        return self._seed
+
+    def _generator(self, net, device):
+        """Return this fit's torch Generator on ``device``.
+
+        Seeded from :meth:`_fit_seed`.
+        """
+        generator = getattr(self, "generator_", None)
+        device = torch.device(device)
+        if generator is not None and generator.device == device:
+            return generator
         generator = torch.Generator(device=device)
-        generator.manual_seed(self._seed)
+        generator.manual_seed(self._fit_seed(net))
         state = getattr(self, "_generator_state", None)
         if state is not None:
             try:

@@ -33,19 +33,22 @@ _LABELS = {"none": "Natural", "pgd": "PGD", "fgsm": "FGSM", "autoattack": "AutoA
 class _Logits(torch.nn.Module):
     """The net's module as torchattacks sees it: inputs in [0, 1] -> logits.
 
-    Goes through ``net.infer`` (device, autocast); a module returning a
-    tuple contributes its first element. Always in eval mode, so that
-    torchattacks restores eval mode after each attack.
+    Goes through ``net.infer`` (device, autocast), with ``fit_params``
+    passed to the module's forward; a module returning a tuple contributes
+    its first element. Built in eval mode (which it sets on the module), so
+    that torchattacks restores eval mode after each attack unless told to
+    attack in train mode (see :class:`sk_mr.adversarial.AttackTraining`).
     """
 
-    def __init__(self, net):
+    def __init__(self, net, **fit_params):
         super().__init__()
         self.module = net.module_
         self.net = net
+        self.fit_params = fit_params
         self.eval()
 
     def forward(self, x):
-        y_pred = self.net.infer(x)
+        y_pred = self.net.infer(x, **self.fit_params)
         return y_pred[0] if isinstance(y_pred, (tuple, list)) else y_pred
 
 
