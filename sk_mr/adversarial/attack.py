@@ -10,7 +10,7 @@ from skorch.dataset import unpack_data
 from skorch.utils import to_tensor
 
 from sk_mr.adversarial.base import (ATTACK_MODES, AdversarialTraining, _check_option,
-                                    _check_real, weighted_loss)
+                                    _check_real)
 from sk_mr.adversarial.evaluation import _batch_seed, _Logits, _seeded_rng
 from sk_mr.classifier import MixupTarget
 
@@ -311,7 +311,7 @@ class AttackTraining(AdversarialTraining):
 
         def compute_step():
             y_pred = net.infer(X_train, **fit_params)
-            loss = weighted_loss(net, y_pred, target, X=X_train)
+            loss = net.get_weighted_loss(y_pred, target, X=X_train)
             return {"loss": loss, "y_pred": y_pred}
 
         return self.optimizer_step(net, batch, compute_step)

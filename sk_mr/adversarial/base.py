@@ -107,33 +107,6 @@ def example_losses(net, y_pred, target):
     return net.get_example_losses(y_pred, target, training=True)
 
 
-def weighted_loss(net, y_pred, target, X=None, extra_losses=None):
-    """The net's MR-weighted training loss of a batch (a scalar tensor).
-
-    The one place where a strategy asks the net for the loss it trains on:
-    ``net.get_weighted_loss`` where the net has it, else the MR-weighted
-    ``net.get_loss(..., training=True)``. Either applies the MR weights of
-    the batch's examples, mixup's two label terms and the criterion's own
-    options (e.g. label smoothing), and records the losses for
-    ``loss_pass='online'``.
-
-    Parameters
-    ----------
-    net : MRClassifier
-    y_pred : torch.Tensor
-      Module output for the batch.
-    target : torch.Tensor or MixupTarget
-    X : torch.Tensor or None (default=None)
-      The inputs ``y_pred`` was computed on.
-    extra_losses : torch.Tensor of shape (batch,) or None (default=None)
-      Additional per-example terms, weighted like the criterion's losses.
-    """
-    get_weighted_loss = getattr(net, "get_weighted_loss", None)
-    if get_weighted_loss is not None:
-        return get_weighted_loss(y_pred, target, X=X, extra_losses=extra_losses)
-    return net.get_loss(y_pred, target, X=X, training=True, extra_losses=extra_losses)
-
-
 def project(X, X_adv, eps):
     """Clip ``X_adv`` to the l-inf ball of radius ``eps`` around ``X`` and to [0, 1]."""
     return torch.min(torch.max(X_adv, X - eps), X + eps).clamp_(0.0, 1.0)
