@@ -1,0 +1,71 @@
+"""Tests of the skorch-suite harness (tests/skorch_compat): its bookkeeping.
+
+The harness itself runs with ``make compat``; here its comparison logic is
+checked on synthetic outcomes, and the documentation is checked to describe
+every intended difference.
+"""
+
+import sys
+from pathlib import Path
+
+import pytest
+
+HARNESS = Path(__file__).resolve().parent / "skorch_compat"
+sys.path.insert(0, str(HARNESS))
+
+import run  # noqa: E402
+from intended import INTENDED_DIFFERENCES  # noqa: E402
+
+
+def test_node_ids_from_junit_classnames():
+    assert run.node_id_of("skorch_tests.test_net.TestNeuralNet", "test_fit[a-1]") == \
+        "test_net.py::TestNeuralNet::test_fit[a-1]"
+    assert run.node_id_of("skorch_tests.callbacks.test_scoring.TestX", "test_y") == \
+        "callbacks/test_scoring.py::TestX::test_y"
+    assert run.node_id_of("skorch_tests.test_helper", "test_module_level") == \
+        "test_helper.py::test_module_level"
+
+
+def test_patterns_treat_brackets_literally():
+    assert run._match("a.py::T::t[x-1]", "a.py::T::t[*]")
+    assert run._match("a.py::T::t[x-1]", "a.py::T::t[x-1]")
+    assert not run._match("a.py::T::t[x-2]", "a.py::T::t[x-1]")
+    assert not run._match("a.py::T::t_other", "a.py::T::t")
+
+
+def test_compare_flags_unexpected_and_stale(monkeypatch):
+    monkeypatch.setattr(run, "INTENDED_DIFFERENCES", {
+        "why": {"reason": "r", "tests": ["m.py::intended", "m.py::stale"]}})
+    monkeypatch.setattr(run, "CLASS_PATH_ARTIFACTS", [])
+    baseline = {"m.py::ok": "passed", "m.py::intended": "passed", "m.py::stale": "passed",
+                "m.py::broken": "passed", "m.py::skorch_fails": "failed"}
+    mine = {"m.py::ok": "passed", "m.py::intended": "failed", "m.py::stale": "passed",
+            "m.py::broken": "error", "m.py::skorch_fails": "failed"}
+    summary, stale = run.compare(baseline, {"eta0": mine})
+    rows = summary["eta0"]
+    assert rows["passed"] == 2
+    assert rows["intended"] == {"why": ["m.py::intended"]}
+    assert rows["unexpected"] == ["m.py::broken (error)"]
+    assert stale == ["m.py::stale [why]: passes on every MR variant"]
+
+
+def test_every_intended_difference_is_documented():
+    docs = (Path(__file__).resolve().parents[1] / "docs" / "compatibility.rst").read_text()
+    for key, entry in INTENDED_DIFFERENCES.items():
+        assert f"``{key}``" in docs, f"docs/compatibility.rst does not describe {key!r}"
+        assert entry["reason"] and entry["tests"]
+
+
+@pytest.mark.parametrize("variant", ["eta0", "default"])
+def test_rewritten_tree_imports_mr(variant, tmp_path):
+    root, n = run.build_tree(variant, tmp_path)
+    assert n >= 40  # every 'from skorch import NeuralNetClassifier' line
+    text = (root / "skorch_tests" / "test_classifier.py").read_text()
+    assert "from skorch import NeuralNetClassifier\n" not in text
+    assert "from _mr_compat import NeuralNetClassifier" in text
+    namespace = {}
+    exec((root / "_mr_compat.py").read_text(), namespace)
+    from sk_mr import MRClassifier
+    cls = namespace["NeuralNetClassifier"]
+    assert issubclass(cls, MRClassifier)
+    assert cls(object).eta == (0.0 if variant == "eta0" else MRClassifier(object).eta)
