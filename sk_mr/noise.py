@@ -1,13 +1,20 @@
-"""Synthetic label noise, reproducible and independent of global RNG state."""
+"""Synthetic label noise and target outliers, reproducible, no global RNG.
+
+:func:`add_label_noise` corrupts class labels (multiclass and binary, with
+one rate for all classes or a rate per class); :func:`add_target_outliers`
+corrupts regression targets. Both return the corrupted data and a mask of
+what changed, and draw from their own generator.
+"""
 
 import numbers
 
 import numpy as np
 from sklearn.utils import check_random_state
 
-__all__ = ["add_label_noise", "NOISE_KINDS"]
+__all__ = ["add_label_noise", "add_target_outliers", "NOISE_KINDS", "OUTLIER_KINDS"]
 
 NOISE_KINDS = ("uniform", "symmetric", "pairflip")
+OUTLIER_KINDS = ("replace", "shift")
 
 
 def add_label_noise(y, noise_rate, *, kind="uniform", n_classes=None,
@@ -19,8 +26,11 @@ def add_label_noise(y, noise_rate, *, kind="uniform", n_classes=None,
     y : array-like of int, shape (n_samples,)
       Clean labels in ``0 .. n_classes - 1``.
 
-    noise_rate : float in [0, 1]
-      Probability that a label is corrupted.
+    noise_rate : float in [0, 1], or array-like of such floats, one per class
+      Probability that a label is corrupted; per class (class-conditional
+      noise) when an array: ``noise_rate[c]`` for the examples of class
+      ``c``. For binary labels, ``kind='symmetric'`` with
+      ``noise_rate=(0.1, 0.3)`` flips 10% of the 0s and 30% of the 1s.
 
     kind : {'uniform', 'symmetric', 'pairflip'} (default='uniform')
       * ``'uniform'``: the paper's noise. With probability ``noise_rate``
@@ -53,6 +63,10 @@ def add_label_noise(y, noise_rate, *, kind="uniform", n_classes=None,
     >>> y_noisy, is_noisy = add_label_noise(y, 0.4, random_state=0)
     >>> bool(0.3 < is_noisy.mean() < 0.42)
     True
+    >>> y = np.repeat([0, 1], 1000)
+    >>> y_noisy, is_noisy = add_label_noise(y, [0.0, 0.5], kind="symmetric", random_state=0)
+    >>> int(is_noisy[:1000].sum()), bool(0.45 < is_noisy[1000:].mean() < 0.55)
+    (0, True)
     """
     y = np.asarray(y)
     if y.ndim != 1:
@@ -65,9 +79,7 @@ def add_label_noise(y, noise_rate, *, kind="uniform", n_classes=None,
                 f"got dtype {y.dtype}. Encode labels with "
                 "sklearn.preprocessing.LabelEncoder first.")
     y = y.astype(np.int64)
-    if isinstance(noise_rate, bool) or not isinstance(noise_rate, numbers.Real) \
-            or not 0 <= noise_rate <= 1:
-        raise ValueError(f"noise_rate must be a float in [0, 1], got {noise_rate!r}.")
+    rates = _check_rates(noise_rate)
     if kind not in NOISE_KINDS:
         raise ValueError(f"kind must be one of {NOISE_KINDS}, got {kind!r}.")
     if y.size and y.min() < 0:
@@ -80,12 +92,16 @@ def add_label_noise(y, noise_rate, *, kind="uniform", n_classes=None,
         raise ValueError(
             f"y contains label {y.max()} but n_classes={n_classes}; labels "
             "must lie in 0..n_classes-1.")
+    if rates.ndim == 1 and len(rates) != n_classes:
+        raise ValueError(
+            f"noise_rate has {len(rates)} per-class rates but there are "
+            f"{n_classes} classes.")
 
     rng = _make_rng(random_state)
     n = y.shape[0]
     uniform = rng.random(n) if isinstance(rng, np.random.Generator) \
         else rng.random_sample(n)
-    corrupt = uniform < noise_rate
+    corrupt = uniform < (rates[y] if rates.ndim == 1 else rates)
     y_noisy = y.copy()
     n_corrupt = int(corrupt.sum())
     if kind == "uniform":
@@ -97,6 +113,90 @@ def add_label_noise(y, noise_rate, *, kind="uniform", n_classes=None,
     else:  # pairflip
         y_noisy[corrupt] = (y[corrupt] + 1) % n_classes
     return y_noisy, y_noisy != y
+
+
+def _check_rates(noise_rate):
+    values = np.asarray(noise_rate)
+    valid = values.ndim <= 1 and values.dtype != bool and values.size and \
+        np.issubdtype(values.dtype, np.number) and np.all((values >= 0) & (values <= 1))
+    if not valid or isinstance(noise_rate, bool):
+        raise ValueError(
+            "noise_rate must be a float in [0, 1] or one such float per class, got "
+            f"{noise_rate!r}.")
+    return values.astype(np.float64)
+
+
+def add_target_outliers(y, fraction, *, kind="replace", scale=5.0, random_state=None):
+    """Corrupt a fraction of regression targets with outliers.
+
+    Parameters
+    ----------
+    y : array-like of float, shape (n_samples,) or (n_samples, n_targets)
+      Clean targets.
+
+    fraction : float in [0, 1]
+      Probability that an example's targets are corrupted (a row of a
+      multi-output y is corrupted as a whole).
+
+    kind : {'replace', 'shift'} (default='replace')
+      * ``'replace'``: the target is replaced by a draw from a wide normal
+        distribution, centred on the column's mean with ``scale`` times its
+        standard deviation (a corrupted measurement);
+      * ``'shift'``: the target is moved by ``scale`` standard deviations
+        of its column, up or down at random (a systematic error).
+
+    scale : float > 0 (default=5.0)
+      Width of the outliers, in standard deviations of each column.
+
+    random_state : int, numpy.random.RandomState, numpy.random.Generator or None
+      Source of randomness; global RNG state is never used or modified.
+
+    Returns
+    -------
+    y_corrupt : numpy.ndarray of float64, shape of y
+
+    is_outlier : numpy.ndarray of bool, shape (n_samples,)
+      True for the corrupted examples.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> y = np.linspace(0, 1, 1000)
+    >>> y_bad, is_outlier = add_target_outliers(y, 0.2, kind="shift", random_state=0)
+    >>> bool(0.17 < is_outlier.mean() < 0.23)
+    True
+    >>> bool(np.allclose(np.abs(y_bad - y)[is_outlier], 5 * y.std()))
+    True
+    """
+    y = np.asarray(y, dtype=np.float64)
+    if y.ndim not in (1, 2):
+        raise ValueError(f"y must be 1- or 2-dimensional, got shape {y.shape}.")
+    if not np.all(np.isfinite(y)):
+        raise ValueError("y contains NaN or infinite values.")
+    if isinstance(fraction, bool) or not isinstance(fraction, numbers.Real) \
+            or not 0 <= fraction <= 1:
+        raise ValueError(f"fraction must be a float in [0, 1], got {fraction!r}.")
+    if kind not in OUTLIER_KINDS:
+        raise ValueError(f"kind must be one of {OUTLIER_KINDS}, got {kind!r}.")
+    if isinstance(scale, bool) or not isinstance(scale, numbers.Real) \
+            or not (scale > 0 and np.isfinite(scale)):
+        raise ValueError(f"scale must be a finite float > 0, got {scale!r}.")
+    rng = _make_rng(random_state)
+    column = y.reshape(len(y), -1)
+    n, d = column.shape
+    uniform = rng.random(n) if isinstance(rng, np.random.Generator) else rng.random_sample(n)
+    is_outlier = uniform < fraction
+    k = int(is_outlier.sum())
+    std = column.std(axis=0)
+    std = np.where(std > 0, std, 1.0)
+    corrupt = column.copy()
+    if kind == "replace":
+        noise = rng.standard_normal((k, d))
+        corrupt[is_outlier] = column.mean(axis=0) + scale * std * noise
+    else:
+        signs = np.where(_integers(rng, 0, 2, (k, 1)) == 1, 1.0, -1.0)
+        corrupt[is_outlier] = column[is_outlier] + scale * std * signs
+    return corrupt.reshape(y.shape), is_outlier
 
 
 def _make_rng(random_state):

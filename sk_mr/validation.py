@@ -14,8 +14,8 @@ import numpy as np
 import torch
 from skorch.utils import is_dataset
 
-__all__ = ["as_numpy", "check_classification_inputs", "could_be_output_indices",
-           "encode_labels", "infer_label_classes"]
+__all__ = ["as_numpy", "check_fit_inputs", "could_be_output_indices",
+           "encode_labels", "infer_binary_labels", "infer_label_classes"]
 
 
 def as_numpy(a):
@@ -71,14 +71,15 @@ def _is_whole_number_array(arr):
     return False
 
 
-def check_classification_inputs(X, y):
-    """Validate ``X`` and ``y`` of a classifier's fit, raising clear errors.
+def check_fit_inputs(X, y):
+    """Validate ``X`` and ``y`` of a fit call, raising clear errors.
 
     Checks that X (arrays, tensors or dicts of them) is finite, that X and y
-    have the same length and that a 1-dimensional ``y`` is non-empty and has
-    no missing labels. Datasets are passed through (their items are checked
-    during training), as is a ``y`` of another shape (e.g. sequences), which
-    the net's criterion interprets.
+    have the same length, that ``y`` is non-empty and that a 1-dimensional
+    ``y`` has no missing labels (NaN or None) and floating targets no NaN.
+    Datasets are passed through (their items are checked during training),
+    as is a ``y`` of another kind (e.g. sequences), which the net's
+    criterion interprets.
 
     Parameters
     ----------
@@ -93,8 +94,8 @@ def check_classification_inputs(X, y):
     Examples
     --------
     >>> import numpy as np
-    >>> check_classification_inputs(np.zeros((2, 3)), ["cat", "dog"])
-    >>> check_classification_inputs(np.zeros((2, 3)), [0])
+    >>> check_fit_inputs(np.zeros((2, 3)), ["cat", "dog"])
+    >>> check_fit_inputs(np.zeros((2, 3)), [0])
     Traceback (most recent call last):
     ...
     ValueError: X and y have inconsistent lengths: len(X)=2, len(y)=1.
@@ -111,12 +112,12 @@ def check_classification_inputs(X, y):
     if n_y == 0:
         raise ValueError("y is empty; fit needs at least one example.")
     y_arr = as_numpy(y)
-    if y_arr.ndim != 1:
-        return
     if np.issubdtype(y_arr.dtype, np.floating) and np.isnan(y_arr).any():
         raise ValueError(
             f"y contains {int(np.isnan(y_arr).sum())} NaN value(s); drop "
-            "those rows or give them a label.")
+            "those rows or give them a target.")
+    if y_arr.ndim != 1:
+        return
     if y_arr.dtype == object and any(v is None for v in y_arr):
         raise ValueError("y contains None; drop those rows or give them a label.")
 
@@ -256,3 +257,47 @@ def encode_labels(y, label_classes):
             f"fitted on (classes_={label_classes.tolist()}). A new class needs a "
             "new fit, or pass all labels as classes=[...] from the first fit.")
     return order[pos].astype(np.int64)
+
+
+def infer_binary_labels(y, require_01=False):
+    """Decide how the labels of a binary classifier map to its logit.
+
+    Parameters
+    ----------
+    y : array-like of shape (n_samples,)
+
+    require_01 : bool (default=False)
+      Refuse labels other than 0/1 (a net fitted on 0/1 gets more 0/1).
+
+    Returns
+    -------
+    label_classes : numpy.ndarray of shape (2,) or None
+      The labels of outputs 0 and 1, sorted, when they must be encoded; None
+      for labels 0/1 (ints, floats or bools), used as they are.
+
+    Raises
+    ------
+    ValueError
+      For more than two labels, or one label other than 0 or 1.
+
+    Examples
+    --------
+    >>> infer_binary_labels([0, 1, 1]) is None
+    True
+    >>> infer_binary_labels(["spam", "ham", "spam"])
+    array(['ham', 'spam'], dtype='<U4')
+    """
+    y_arr = as_numpy(y)
+    uniques = _unique(y_arr)
+    numeric = np.issubdtype(uniques.dtype, np.number) or uniques.dtype == bool
+    if numeric and np.isin(uniques.astype(np.float64), [0.0, 1.0]).all():
+        return None
+    if require_01:
+        raise ValueError(
+            f"y contains label(s) {uniques[:5].tolist()}, but this net was fitted on "
+            "labels 0/1.")
+    if len(uniques) != 2:
+        raise ValueError(
+            f"A binary classifier needs two labels, but y has {len(uniques)}: "
+            f"{uniques[:5].tolist()}. For more classes use MRClassifier.")
+    return uniques

@@ -1002,7 +1002,7 @@ class TestSklearnChecks:
             # is built), as a user would with module__n_classes.
             def initialize_module(self):
                 checked = getattr(self, "_checked_inputs", None) or {}
-                labels = checked.get("label_classes")
+                labels = (checked.get("targets") or {}).get("label_classes")
                 kwargs = self.get_params_for("module")
                 kwargs["n_classes"] = 3 if labels is None else len(labels)
                 self.module_ = self.initialized_instance(self.module, kwargs)

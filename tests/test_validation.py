@@ -5,21 +5,21 @@ import pytest
 import torch
 from sklearn.preprocessing import LabelEncoder
 
-from sk_mr.validation import check_classification_inputs, encode_labels, infer_label_classes
+from sk_mr.validation import check_fit_inputs, encode_labels, infer_label_classes
 
 
 class TestCheckClassificationInputs:
     def test_valid_inputs_pass(self):
-        check_classification_inputs(np.zeros((3, 2), np.float32), np.array([0, 1, 2]))
-        check_classification_inputs({"a": np.zeros((3, 2)), "b": np.ones(3)}, [0, 1, 1])
-        check_classification_inputs(torch.zeros(3, 2), torch.tensor([0, 1, 1]))
-        check_classification_inputs(np.zeros((3, 2)), np.array(["a", "b", "a"]))
+        check_fit_inputs(np.zeros((3, 2), np.float32), np.array([0, 1, 2]))
+        check_fit_inputs({"a": np.zeros((3, 2)), "b": np.ones(3)}, [0, 1, 1])
+        check_fit_inputs(torch.zeros(3, 2), torch.tensor([0, 1, 1]))
+        check_fit_inputs(np.zeros((3, 2)), np.array(["a", "b", "a"]))
         # a y of another shape (sequences, multi-output) is the criterion's business
-        check_classification_inputs(np.zeros((3, 2)), np.zeros((3, 4, 1)))
+        check_fit_inputs(np.zeros((3, 2)), np.zeros((3, 4, 1)))
 
     def test_dataset_is_passed_through(self):
         ds = torch.utils.data.TensorDataset(torch.full((2, 1), float("nan")))
-        check_classification_inputs(ds, None)
+        check_fit_inputs(ds, None)
 
     @pytest.mark.parametrize("X, y, match", [
         ({"a": np.array([[np.nan]])}, [0], r"X\['a'\] contains 1 NaN"),
@@ -30,7 +30,7 @@ class TestCheckClassificationInputs:
     ])
     def test_errors(self, X, y, match):
         with pytest.raises(ValueError, match=match):
-            check_classification_inputs(X, y)
+            check_fit_inputs(X, y)
 
 
 class TestLabelClasses:

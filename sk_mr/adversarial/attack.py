@@ -12,7 +12,7 @@ from skorch.utils import to_tensor
 from sk_mr.adversarial.base import (ATTACK_MODES, AdversarialTraining, _check_option,
                                     _check_real)
 from sk_mr.adversarial.evaluation import _batch_seed, _Logits, _seeded_rng
-from sk_mr.classifier import MixupTarget
+from sk_mr.mixin import MixupTarget
 
 __all__ = ["AttackTraining"]
 

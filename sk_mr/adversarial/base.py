@@ -26,7 +26,7 @@ from sklearn.base import BaseEstimator
 from skorch.dataset import unpack_data
 from skorch.utils import TeeGenerator, to_tensor
 
-from sk_mr.classifier import MixupTarget
+from sk_mr.mixin import MixupTarget
 
 __all__ = ["AdversarialTraining", "check_unit_interval", "linf_pgd"]
 

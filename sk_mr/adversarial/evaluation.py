@@ -20,7 +20,7 @@ import torch
 import torchattacks
 
 from sk_mr.adversarial.base import _check_int, _check_real, check_unit_interval
-from sk_mr.validation import check_classification_inputs, encode_labels
+from sk_mr.validation import check_fit_inputs, encode_labels
 
 __all__ = ["ATTACKS", "RobustScorer", "format_robustness_table", "make_robust_scorer",
            "robustness_report"]
@@ -90,7 +90,7 @@ def _as_inputs(X, y, net=None):
         raise TypeError(
             "robustness_report attacks one input array; X must be a numpy array or a "
             f"torch tensor, got {type(X).__name__}.")
-    check_classification_inputs(X, y)
+    check_fit_inputs(X, y)
     X = X if isinstance(X, torch.Tensor) else torch.from_numpy(np.asarray(X))
     check_unit_interval(X)
     y = y.detach().cpu().numpy() if isinstance(y, torch.Tensor) else np.asarray(y)
