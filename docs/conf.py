@@ -17,6 +17,11 @@ sys.path.insert(0, os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(HERE, "_ext"))
 
 import sk_mr  # noqa: E402
+import torch  # noqa: E402
+
+# The pages run code (quick start, gallery): tiny networks train fastest, and
+# reproducibly, on one intra-op thread.
+torch.set_num_threads(1)
 
 # -- Transitional: module renames in progress on main --------------------------------
 # The documentation names the modules as they are about to be called on main:
@@ -49,6 +54,8 @@ extensions = [
     "numpydoc",
     "sphinx_gallery.gen_gallery",
     "results_tables",
+    "executed_code",
+    "cli_reference",
 ]
 
 nitpicky = True
