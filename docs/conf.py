@@ -148,7 +148,7 @@ html_static_path = ["_static"]
 html_css_files = ["sk_mr.css"]
 html_theme_options = {
     "navbar_align": "left",
-    "header_links_before_dropdown": 8,
+    "header_links_before_dropdown": 6,
     "show_toc_level": 2,
     "navigation_with_keys": False,
     "secondary_sidebar_items": ["page-toc"],
@@ -158,6 +158,7 @@ html_theme_options = {
 }
 html_sidebars = {"index": [], "install": [], "citing": [], "changelog": [],
                  "cli": [], "results": []}
+toc_object_entries_show_parents = "hide"  # "fit()", not "MRClassifier.fit()"
 html_show_sourcelink = False
 html_copy_source = False
 
