@@ -132,6 +132,12 @@ sphinx_gallery_conf = {
     "ignore_pattern": r"__init__\.py",
     "plot_gallery": os.environ.get("SK_MR_DOCS_RUN_EXAMPLES", "True"),
     "download_all_examples": False,
+    # from the core use of MR to its side roads
+    "within_subsection_order": [
+        "plot_mr_weights_digits.py", "label_issues_digits.py",
+        "select_eta_noisy_labels.py", "adversarial_digits.py",
+        "meta_estimators_noise.py", "plot_illustrative_1d.py",
+        "tensorboard_logging.py"],
     "remove_config_comments": True,
     "min_reported_time": 1,
     "matplotlib_animations": False,
@@ -151,7 +157,9 @@ html_theme_options = {
     "header_links_before_dropdown": 6,
     "show_toc_level": 2,
     "navigation_with_keys": False,
-    "secondary_sidebar_items": ["page-toc"],
+    # The API pages and the gallery need the width more than an outline.
+    "secondary_sidebar_items": {"**": ["page-toc"], "generated/*": [],
+                                "auto_examples/*": []},
     "footer_start": ["copyright"],
     "footer_end": ["sphinx-version"],
     "show_prev_next": False,
