@@ -41,6 +41,8 @@ PAGES = {
     "user-guide": "user_guide.html",
     "gallery-weights": "auto_examples/plot_mr_weights_digits.html",
 }
+# screenshot height: the gallery page's first figure is below its code
+HEIGHTS = {"gallery-weights": 3200}
 
 CHROMIUM_FLAGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -146,11 +148,11 @@ def find_chromium(explicit=None):
     return None
 
 
-def render(chromium, url, screenshot, profile):
+def render(chromium, url, screenshot, profile, height=1600):
     common = [chromium, *CHROMIUM_FLAGS, f"--user-data-dir={profile}"]
     dom = subprocess.run([*common, "--dump-dom", url], capture_output=True, text=True,
                          timeout=120, check=True).stdout
-    subprocess.run([*common, "--window-size=1280,1600", f"--screenshot={screenshot}", url],
+    subprocess.run([*common, f"--window-size=1280,{height}", f"--screenshot={screenshot}", url],
                    capture_output=True, timeout=120, check=True)
     return dom
 
@@ -226,7 +228,7 @@ def main(argv=None):
             png = os.path.join(args.out, f"{name}.png")
             with tempfile.TemporaryDirectory(prefix="sk_mr_chromium_") as profile:
                 try:
-                    dom = render(chromium, base + path, png, profile)
+                    dom = render(chromium, base + path, png, profile, HEIGHTS.get(name, 1600))
                 except subprocess.SubprocessError as exc:
                     print(f"FAIL {name} ({path}): Chromium failed: {exc}")
                     failures += 1

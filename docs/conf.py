@@ -132,12 +132,7 @@ sphinx_gallery_conf = {
     "ignore_pattern": r"__init__\.py",
     "plot_gallery": os.environ.get("SK_MR_DOCS_RUN_EXAMPLES", "True"),
     "download_all_examples": False,
-    # from the core use of MR to its side roads
-    "within_subsection_order": [
-        "plot_mr_weights_digits.py", "label_issues_digits.py",
-        "select_eta_noisy_labels.py", "adversarial_digits.py",
-        "meta_estimators_noise.py", "plot_illustrative_1d.py",
-        "tensorboard_logging.py"],
+    "within_subsection_order": "gallery_order.ReadingOrder",  # docs/_ext
     "remove_config_comments": True,
     "min_reported_time": 1,
     "matplotlib_animations": False,
@@ -158,8 +153,9 @@ html_theme_options = {
     "show_toc_level": 2,
     "navigation_with_keys": False,
     # The API pages and the gallery need the width more than an outline.
-    "secondary_sidebar_items": {"**": ["page-toc"], "generated/*": [],
-                                "auto_examples/*": []},
+    # (patterns must not overlap: "*" does not match "generated/x")
+    "secondary_sidebar_items": {"*": ["page-toc"], "guide/*": ["page-toc"],
+                                "generated/*": [], "auto_examples/*": []},
     "footer_start": ["copyright"],
     "footer_end": ["sphinx-version"],
     "show_prev_next": False,
@@ -217,6 +213,26 @@ def _resolve_sk_mr(app, env, node, contnode):
                         contnode, name)
 
 
+# Every name these modules export must have a page in the API reference.
+PUBLIC_MODULES = ("sk_mr", "sk_mr.classifier", "sk_mr.callbacks", "sk_mr.mw", "sk_mr.noise",
+                  "sk_mr.inspection", "sk_mr.plotting", "sk_mr.adversarial",
+                  "sk_mr.baselines", "sk_mr.meta", "sk_mr.theory", "sk_mr.models",
+                  "sk_mr.datasets", "sk_mr.batching", "sk_mr.demo")
+
+
+def _check_api_coverage(app, env):
+    from sphinx.util import logging
+
+    logger = logging.getLogger("sk_mr.api")
+    documented = set(env.get_domain("py").objects)
+    for modname in PUBLIC_MODULES:
+        module = importlib.import_module(modname)
+        for name in getattr(module, "__all__", []):
+            if f"{modname}.{name}" not in documented and f"sk_mr.{name}" not in documented:
+                logger.warning(f"{modname}.{name} is public (in __all__) but has no page "
+                               "in the API reference: add it to docs/api.rst")
+
+
 def _reset_torch(gallery_conf, fname):
     """Each gallery example starts from the same torch state, with one thread."""
     import torch
@@ -230,5 +246,6 @@ sphinx_gallery_conf["reset_modules"] = ("matplotlib", _reset_torch)
 
 def setup(app):
     app.connect("missing-reference", _resolve_sk_mr)
+    app.connect("env-check-consistency", _check_api_coverage)
     # matplotlib's Agg backend under sphinx-gallery; nothing to show on screen
     warnings.filterwarnings("ignore", message="Matplotlib is currently using agg")

@@ -15,15 +15,15 @@ Run as a script, it also saves the figures as PNG files
 (``python examples/plot_mr_weights_digits.py --outdir figures``).
 """
 
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import torch  # noqa: E402
-from sklearn.datasets import load_digits  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
+import torch
+from sklearn.datasets import load_digits
 
-from sk_mr import MRClassifier, add_label_noise  # noqa: E402
-from sk_mr.inspection import WeightHistory, noise_detection_report  # noqa: E402
-from sk_mr.models import MLP  # noqa: E402
-from sk_mr.plotting import (plot_extreme_weight_losses, plot_mask_weight,  # noqa: E402
+from sk_mr import MRClassifier, add_label_noise
+from sk_mr.inspection import WeightHistory, noise_detection_report
+from sk_mr.models import MLP
+from sk_mr.plotting import (plot_extreme_weight_losses, plot_mask_weight,
                             plot_noise_by_weight_percentile)
 
 # %%
