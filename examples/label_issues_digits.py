@@ -12,8 +12,7 @@ average precision, and precision / recall when flagging as many
 lowest-weighted rows as there are noisy ones (equal by construction).
 
 For comparison, the same recipe with ``eta=0`` (plain training) ranks the
-labels by their cumulative loss alone: the difference shows what the
-reweighting itself adds to the ranking.
+labels by its cumulative losses alone, without reweighting anything.
 
 The documentation runs two seeds and 60 epochs; ``python
 examples/label_issues_digits.py --seeds 0 1 2 --epochs 100`` runs more.
