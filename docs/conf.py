@@ -205,7 +205,7 @@ def _resolve_sk_mr(app, env, node, contnode):
                       or (name.startswith("sk_mr.") and name.endswith("." + node["py:class"])
                           and objects[name].objtype == "class")][:1]
     if len(candidates) != 1:
-        return None
+        return _resolve_skorch_hook(app, env, node, contnode, target)
     name = candidates[0]
     entry = objects[name]
     from sphinx.util.nodes import make_refnode
@@ -218,6 +218,26 @@ PUBLIC_MODULES = ("sk_mr", "sk_mr.classifier", "sk_mr.callbacks", "sk_mr.mw", "s
                   "sk_mr.inspection", "sk_mr.plotting", "sk_mr.adversarial",
                   "sk_mr.baselines", "sk_mr.meta", "sk_mr.theory", "sk_mr.models",
                   "sk_mr.datasets", "sk_mr.batching", "sk_mr.demo")
+
+
+def _resolve_skorch_hook(app, env, node, contnode, target):
+    """A bare hook name (``get_loss``, ``initialize``) in an sk_mr class's docstring
+    that sk_mr does not document is skorch's: link to skorch's documentation."""
+    if node.get("reftype") not in ("meth", "attr", "obj") or "." in target:
+        return None
+    from skorch.callbacks import Callback
+    from skorch.net import NeuralNet
+    from sphinx.ext import intersphinx
+
+    for base, path in ((NeuralNet, "skorch.net.NeuralNet"),
+                       (Callback, "skorch.callbacks.Callback")):
+        if hasattr(base, target):
+            hook = node.deepcopy()
+            hook["reftarget"] = f"{path}.{target}"
+            resolved = intersphinx.missing_reference(app, env, hook, contnode)
+            if resolved is not None:
+                return resolved
+    return None
 
 
 def _check_api_coverage(app, env):
