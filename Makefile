@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.sk_mr-installed
 EXTRAS ?= test,adversarial,plot,docs
 
-.PHONY: install demo test compat docs bench clean
+.PHONY: install demo test compat docs docs-check bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -25,11 +25,17 @@ test: $(STAMP)
 compat: $(STAMP)
 	$(PY) tests/skorch_compat/run.py
 
+# Strict and offline: -W (warnings are errors), -n (every reference resolves).
 docs: $(STAMP)
-	$(PY) -m sphinx -W --keep-going -b html docs docs/_build/html
+	$(PY) -m sphinx -W -n --keep-going -j 1 -b html docs docs/_build/html
+
+# The built pages as a reader sees them, in headless Chromium (screenshots in
+# docs/_build/screenshots).
+docs-check: docs
+	$(PY) docs/check_pages.py
 
 bench: $(STAMP)
 	$(PY) benchmarks/overhead.py
 
 clean:
-	rm -rf $(VENV) docs/_build *.egg-info .pytest_cache build
+	rm -rf $(VENV) docs/_build docs/generated docs/auto_examples *.egg-info .pytest_cache build

@@ -31,16 +31,11 @@ script, this file saves the figure to the path given as its first argument
 """
 
 import math
-import sys
 
-import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
 
-matplotlib.use("Agg")  # headless: works without a display
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-
-from sk_mr.theory import (make_linear_1d, make_logistic_1d,  # noqa: E402
-                          mr_gradient_descent, mr_least_squares)
+from sk_mr.theory import make_linear_1d, make_logistic_1d, mr_gradient_descent, mr_least_squares
 
 N, SIGMA, EPSILON, ETA = 15, 1 / 3, 1.0, 1.0
 
@@ -110,7 +105,12 @@ ax_lin.set_ylim(1e-16, 1)
 ax_lin.legend(fontsize=8)
 fig.suptitle(f"MR on the 1D examples (N={N}, sigma={SIGMA:.2f}, eta={ETA:g})")
 
+# sphinx_gallery_start_ignore
+# Run as a script, save the figure: python examples/plot_illustrative_1d.py figure1.png
+import sys  # noqa: E402
+
 if __name__ == "__main__" and "sphinx_gallery" not in sys.modules:
     path = sys.argv[1] if len(sys.argv) > 1 else "figure1.png"
     fig.savefig(path, dpi=120)
     print(f"saved {path}")
+# sphinx_gallery_end_ignore

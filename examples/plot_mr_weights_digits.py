@@ -15,22 +15,15 @@ Run as a script, it also saves the figures as PNG files
 (``python examples/plot_mr_weights_digits.py --outdir figures``).
 """
 
-import argparse
-import os
+import matplotlib.pyplot as plt
+import numpy as np
+import torch
+from sklearn.datasets import load_digits
 
-import matplotlib
-
-if "__file__" in globals():  # run as a script: no display needed
-    matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import torch  # noqa: E402
-from sklearn.datasets import load_digits  # noqa: E402
-
-from sk_mr import MRClassifier, add_label_noise  # noqa: E402
-from sk_mr.inspection import WeightHistory, noise_detection_report  # noqa: E402
-from sk_mr.models import MLP  # noqa: E402
-from sk_mr.plotting import (plot_extreme_weight_losses, plot_mask_weight,  # noqa: E402
+from sk_mr import MRClassifier, add_label_noise
+from sk_mr.inspection import WeightHistory, noise_detection_report
+from sk_mr.models import MLP
+from sk_mr.plotting import (plot_extreme_weight_losses, plot_mask_weight,
                             plot_noise_by_weight_percentile)
 
 # %%
@@ -86,16 +79,18 @@ plot_noise_by_weight_percentile(net, is_noisy, ax=ax)
 ax.set_title("Noisy labels by weight percentile")
 fig4.tight_layout()
 
-# %%
-# Saving the figures (when run as a script)
-# -----------------------------------------
+# sphinx_gallery_start_ignore
+# Run as a script, save the figures: python examples/plot_mr_weights_digits.py --outdir DIR
+if __name__ == "__main__" and "sphinx_gallery" not in __import__("sys").modules:
+    import argparse
+    import os
 
-if "__file__" in globals():
     parser = argparse.ArgumentParser()
     parser.add_argument("--outdir", default=".", help="where to save the PNGs")
-    outdir = parser.parse_args().outdir
+    outdir = parser.parse_known_args()[0].outdir
     os.makedirs(outdir, exist_ok=True)
     for number, fig in ((2, fig2), (3, fig3), (4, fig4)):
         path = os.path.join(outdir, f"mr_weights_digits_fig{number}.png")
         fig.savefig(path, dpi=120)
         print(f"saved {path}")
+# sphinx_gallery_end_ignore

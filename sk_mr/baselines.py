@@ -291,13 +291,22 @@ class BetaMixtureBootstrapping(SampleReweighting):
 
     Examples
     --------
+    >>> import numpy as np
+    >>> from sklearn.datasets import load_digits
     >>> from sk_mr import MRClassifier, add_label_noise
     >>> from sk_mr.baselines import BetaMixtureBootstrapping
-    >>> net = MRClassifier(MyModule, eta=0.0, mixup_alpha=32.0, max_epochs=30,
-    ...                    callbacks__reweighting=BetaMixtureBootstrapping(warmup_epochs=10))
-    ... # doctest: +SKIP
-    >>> net.fit(X, y_noisy)  # doctest: +SKIP
-    >>> p_noisy = net.mr_.full_length(net.mr_.noise_probabilities_)  # doctest: +SKIP
+    >>> from sk_mr.models import MLP
+    >>> X, y = load_digits(return_X_y=True)
+    >>> X = (X / 16).astype(np.float32)
+    >>> y_noisy, is_noisy = add_label_noise(y, 0.4, random_state=0)
+    >>> net = MRClassifier(MLP, module__in_features=64, module__n_classes=10,
+    ...                    eta=0.0, mixup_alpha=32.0, max_epochs=8, lr=0.05,
+    ...                    optimizer__momentum=0.9, train_split=None, verbose=0,
+    ...                    callbacks__reweighting=BetaMixtureBootstrapping(warmup_epochs=4))
+    >>> _ = net.fit(X, y_noisy)
+    >>> p_noisy = net.mr_.full_length(net.mr_.noise_probabilities_)  # one per row of X
+    >>> bool(p_noisy[is_noisy].mean() > p_noisy[~is_noisy].mean())
+    True
     """
 
     _tensor_attributes = SampleReweighting._tensor_attributes + (
@@ -538,8 +547,11 @@ def make_arazo_classifier(module, *, warmup_epochs=10, reg_term=1.0, mixup_alpha
     Examples
     --------
     >>> from sk_mr.baselines import make_arazo_classifier
-    >>> net = make_arazo_classifier(MyModule, warmup_epochs=10, max_epochs=100)
-    ... # doctest: +SKIP
+    >>> from sk_mr.models import MLP
+    >>> net = make_arazo_classifier(MLP, warmup_epochs=10, max_epochs=100,
+    ...                             module__in_features=64, module__n_classes=10)
+    >>> net.eta, net.mixup_alpha
+    (0.0, 32.0)
     """
     from sk_mr.classifier import MRClassifier
 

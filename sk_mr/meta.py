@@ -396,7 +396,7 @@ class MRMetaClassifier(ClassifierMixin, _MRMetaEstimator):
         Returns
         -------
         proba : numpy.ndarray of shape (n_samples, n_classes)
-          Columns ordered as :attr:`classes_`.
+          Columns ordered as ``classes_``.
         """
         check_is_fitted(self)
         return self.estimator_.predict_proba(X)
