@@ -23,22 +23,6 @@ import torch  # noqa: E402
 # reproducibly, on one intra-op thread.
 torch.set_num_threads(1)
 
-# -- Transitional: module renames in progress on main --------------------------------
-# The documentation names the modules as they are about to be called on main:
-# ``sk_mr.batching`` (batch-position plumbing, formerly ``sk_mr.dataset``) and
-# ``sk_mr.validation`` (formerly ``sk_mr.utils``). On a tree that still has the old
-# names, the new ones are aliases, and references to the old names in docstrings
-# resolve to the new pages (see ``_resolve_renamed`` below). Once main has the
-# renames this block does nothing and can be deleted.
-RENAMED_MODULES = {"sk_mr.batching": "sk_mr.dataset", "sk_mr.validation": "sk_mr.utils"}
-_PACKAGE_DIR = os.path.dirname(sk_mr.__file__)
-for _new, _old in RENAMED_MODULES.items():
-    # Look in this tree only: an editable install elsewhere may resolve sk_mr.* names.
-    if not os.path.exists(os.path.join(_PACKAGE_DIR, _new.rpartition(".")[2] + ".py")):
-        _module = importlib.import_module(_old)
-        sys.modules[_new] = _module
-        setattr(sk_mr, _new.rpartition(".")[2], _module)
-# -- end of the transitional block -----------------------------------------------------
 
 project = "sk_mr"
 author = "sk_mr developers"
@@ -77,7 +61,8 @@ numpydoc_xref_param_type = False
 # Methods that sk_mr classes inherit from or override on skorch's NeuralNet and
 # Callback are skorch's API (documented there), not MR's: the class pages list
 # only what sk_mr adds, plus these overrides whose behaviour MR changes.
-MR_DOCUMENTED_OVERRIDES = {"fit", "partial_fit", "get_loss", "set_params"}
+MR_DOCUMENTED_OVERRIDES = {"fit", "partial_fit", "set_params", "predict", "get_iterator",
+                           "get_dataset", "load_params"}
 
 
 def _skorch_hidden_members():
@@ -112,9 +97,6 @@ intersphinx_mapping = {
     "torch": ("https://pytorch.org/docs/stable/", "inventories/torch.inv"),
     "numpy": ("https://numpy.org/doc/stable/", "inventories/numpy.inv"),
 }
-# Transitional: a docstring of a module being rewritten on main names a private
-# helper (SampleReweighting's :meth:`_set_probabilities`); remove once fixed there.
-nitpick_ignore = [("py:meth", "_set_probabilities")]
 
 # -- math, offline: MathJax 3 shipped in _static/mathjax (see its README) ---------------
 mathjax_path = "mathjax/tex-svg.js"
@@ -170,16 +152,12 @@ def _resolve_sk_mr(app, env, node, contnode):
     while the class is documented as ``sk_mr.MRClassifier``: a short name that
     matches exactly one documented sk_mr object resolves to it, and an
     attribute of a documented class (``sample_weights_``, described in the
-    class's Attributes section) resolves to the class. Transitional: names in
-    renamed modules (``sk_mr.dataset.X``) resolve to their new pages.
+    class's Attributes section) resolves to the class.
     """
     if node.get("refdomain") != "py":
         return None
     domain = env.get_domain("py")
     target = node.get("reftarget", "")
-    for new, old in RENAMED_MODULES.items():
-        if target == old or target.startswith(old + "."):
-            target = new + target[len(old):]
     objects = domain.objects
     candidates = []
     if target in objects:
@@ -210,7 +188,9 @@ def _resolve_sk_mr(app, env, node, contnode):
 
 
 # Every name these modules export must have a page in the API reference.
-PUBLIC_MODULES = ("sk_mr", "sk_mr.classifier", "sk_mr.callbacks", "sk_mr.mw", "sk_mr.noise",
+PUBLIC_MODULES = ("sk_mr", "sk_mr.mixin", "sk_mr.classifier", "sk_mr.regressor",
+                  "sk_mr.callbacks", "sk_mr.mw", "sk_mr.losses", "sk_mr.noise",
+                  "sk_mr.exceptions",
                   "sk_mr.inspection", "sk_mr.plotting", "sk_mr.adversarial",
                   "sk_mr.baselines", "sk_mr.meta", "sk_mr.theory", "sk_mr.models",
                   "sk_mr.datasets", "sk_mr.batching", "sk_mr.demo")

@@ -21,7 +21,7 @@ class SampleReweighting(Callback):
     """Base class of callbacks that weight the training examples.
 
     A subclass sets :attr:`probabilities_` (float64, one entry per training
-    example, summing to one) through :meth:`_set_probabilities`. The net reads
+    example, summing to one) through ``_set_probabilities``. The net reads
     the per-batch weights with :meth:`batch_weights`, a pure on-device gather.
 
     Parameters are stored verbatim in ``__init__``; all state is created in
@@ -251,8 +251,11 @@ class MultiplicativeReweighting(SampleReweighting):
     Replace the default to change nothing but make it explicit:
 
     >>> from sk_mr import MRClassifier, MultiplicativeReweighting
-    >>> net = MRClassifier(MyModule, callbacks__reweighting=MultiplicativeReweighting())
-    ... # doctest: +SKIP
+    >>> from sk_mr.models import MLP
+    >>> net = MRClassifier(MLP, module__in_features=64, module__n_classes=10,
+    ...                    callbacks__reweighting=MultiplicativeReweighting())
+    >>> type(net.initialize().mr_).__name__
+    'MultiplicativeReweighting'
     """
 
     _tensor_attributes = SampleReweighting._tensor_attributes + (

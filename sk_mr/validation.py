@@ -215,8 +215,8 @@ def could_be_output_indices(label_classes):
     >>> could_be_output_indices(np.array([1, 3])), could_be_output_indices(np.array(["a"]))
     (True, False)
     """
-    return (label_classes is not None and _is_whole_number_array(label_classes)
-            and label_classes.min() >= 0)
+    return bool(label_classes is not None and _is_whole_number_array(label_classes)
+                and label_classes.min() >= 0)
 
 
 def encode_labels(y, label_classes):

@@ -256,10 +256,24 @@ def robustness_report(net, X, y, *, attacks=("pgd", "fgsm"), eps=(0.01, 0.02, 8 
 
     Examples
     --------
+    >>> import numpy as np
+    >>> from sklearn.datasets import load_digits
+    >>> from sk_mr import MRClassifier
+    >>> from sk_mr.models import SmallCNN
     >>> from sk_mr.adversarial import robustness_report, format_robustness_table
-    >>> records = robustness_report(net, X_test, y_test, random_state=0)
-    ... # doctest: +SKIP
-    >>> print(format_robustness_table({'Adv.+MR': records}))  # doctest: +SKIP
+    >>> X, y = load_digits(return_X_y=True)
+    >>> X = (X / 16).astype(np.float32).reshape(-1, 1, 8, 8)
+    >>> net = MRClassifier(SmallCNN, module__in_channels=1, module__n_classes=10,
+    ...                    max_epochs=3, lr=0.05, train_split=None, random_state=0,
+    ...                    verbose=0).fit(X[:1500], y[:1500])
+    >>> records = robustness_report(net, X[1500:], y[1500:], eps=(0.1,), steps=5,
+    ...                             random_state=0)
+    >>> [(r['attack'], r['eps']) for r in records]
+    [('none', 0.0), ('pgd', 0.1), ('fgsm', 0.1)]
+    >>> print(format_robustness_table({'MR': records}))  # doctest: +ELLIPSIS
+    Method  Natural    PGD   FGSM
+    eps           0    0.1    0.1
+    MR          ...
     """
     _check_net(net)
     attacks, eps = _check_options(attacks, eps, steps, step_size, restarts, batch_size)
@@ -414,10 +428,20 @@ def make_robust_scorer(attack="pgd", eps=8 / 255, **attack_kwargs):
 
     Examples
     --------
+    >>> import numpy as np
+    >>> from sklearn.datasets import load_digits
     >>> from sklearn.model_selection import GridSearchCV
+    >>> from sk_mr import MRClassifier
+    >>> from sk_mr.models import SmallCNN
     >>> from sk_mr.adversarial import make_robust_scorer
-    >>> scorer = make_robust_scorer('pgd', eps=8/255, steps=10, random_state=0)
-    >>> search = GridSearchCV(net, {'eta': [0.0, 0.01]}, scoring=scorer, cv=3)
-    ... # doctest: +SKIP
+    >>> X, y = load_digits(return_X_y=True)
+    >>> X = (X / 16).astype(np.float32).reshape(-1, 1, 8, 8)
+    >>> net = MRClassifier(SmallCNN, module__in_channels=1, module__n_classes=10,
+    ...                    max_epochs=2, lr=0.05, train_split=None, random_state=0,
+    ...                    verbose=0)
+    >>> scorer = make_robust_scorer('pgd', eps=0.1, steps=5, random_state=0)
+    >>> search = GridSearchCV(net, {'eta': [0.0, 0.1]}, scoring=scorer, cv=2)
+    >>> search.fit(X[:600], y[:600]).best_params_['eta'] in (0.0, 0.1)
+    True
     """
     return RobustScorer(attack, eps, **attack_kwargs)
