@@ -1,10 +1,10 @@
-"""Tests of sk_mr.noise.add_label_noise."""
+"""Tests of sk_mr.noise: label noise and target outliers."""
 
 import numpy as np
 import pytest
 import torch
 
-from sk_mr.noise import add_label_noise
+from sk_mr.noise import add_label_noise, add_target_outliers
 
 
 @pytest.fixture(scope="module")
@@ -79,3 +79,69 @@ class TestAddLabelNoise:
     def test_non_integer_labels_rejected(self):
         with pytest.raises(ValueError, match="LabelEncoder"):
             add_label_noise(np.array(["a", "b"]), 0.1)
+
+
+class TestClassConditionalNoise:
+    def test_per_class_rates_for_binary_flips(self):
+        y = np.repeat([0, 1], 20000)
+        y_noisy, is_noisy = add_label_noise(y, [0.1, 0.4], kind="symmetric", random_state=0)
+        assert is_noisy[y == 0].mean() == pytest.approx(0.1, abs=0.01)
+        assert is_noisy[y == 1].mean() == pytest.approx(0.4, abs=0.01)
+        np.testing.assert_array_equal(y_noisy[is_noisy], 1 - y[is_noisy])
+
+    def test_same_draws_as_a_scalar_rate(self, labels):
+        # one rate per class, all equal, is the scalar rate exactly
+        a = add_label_noise(labels, 0.3, kind="pairflip", random_state=5)
+        b = add_label_noise(labels, [0.3] * 10, kind="pairflip", random_state=5)
+        np.testing.assert_array_equal(a[0], b[0])
+
+    @pytest.mark.parametrize("rate, match", [([0.1, 0.2], "2 per-class rates"),
+                                             ([0.1] * 9 + [1.5], "noise_rate"),
+                                             (np.zeros((2, 5)), "noise_rate")])
+    def test_bad_rates(self, labels, rate, match):
+        with pytest.raises(ValueError, match=match):
+            add_label_noise(labels, rate)
+
+
+class TestAddTargetOutliers:
+    def test_replace_draws_from_a_wide_normal(self):
+        rng = np.random.default_rng(0)
+        y = rng.normal(3.0, 2.0, size=50000)
+        y_bad, is_outlier = add_target_outliers(y, 0.2, scale=4.0, random_state=1)
+        assert is_outlier.mean() == pytest.approx(0.2, abs=0.01)
+        np.testing.assert_array_equal(y_bad[~is_outlier], y[~is_outlier])
+        drawn = y_bad[is_outlier]
+        assert drawn.mean() == pytest.approx(y.mean(), abs=0.2)
+        assert drawn.std() == pytest.approx(4.0 * y.std(), rel=0.03)
+
+    def test_shift_moves_whole_rows_by_scale_stds(self):
+        rng = np.random.default_rng(0)
+        y = rng.normal(size=(2000, 3)) * [1.0, 10.0, 0.1]
+        y_bad, is_outlier = add_target_outliers(y, 0.3, kind="shift", scale=2.0, random_state=0)
+        shift = (y_bad - y)[is_outlier] / y.std(axis=0)
+        np.testing.assert_allclose(np.abs(shift), 2.0)
+        # a row is shifted up or down as a whole, both directions occur
+        assert np.all(np.sign(shift) == np.sign(shift[:, :1]))
+        assert 0.4 < np.mean(shift[:, 0] > 0) < 0.6
+        np.testing.assert_array_equal(y_bad[~is_outlier], y[~is_outlier])
+
+    def test_reproducible_and_global_rng_untouched(self):
+        y = np.arange(100.0)
+        np.random.seed(0)
+        torch.manual_seed(0)
+        state, tstate = np.random.get_state()[1].copy(), torch.get_rng_state().clone()
+        a = add_target_outliers(y, 0.5, random_state=3)
+        b = add_target_outliers(y, 0.5, random_state=3)
+        np.testing.assert_array_equal(a[0], b[0])
+        assert np.array_equal(np.random.get_state()[1], state)
+        assert torch.equal(torch.get_rng_state(), tstate)
+
+    @pytest.mark.parametrize("kwargs, match", [
+        (dict(fraction=1.5), "fraction"), (dict(fraction=0.1, kind="flip"), "kind"),
+        (dict(fraction=0.1, scale=0), "scale"), (dict(fraction=True), "fraction"),
+    ])
+    def test_bad_input(self, kwargs, match):
+        with pytest.raises(ValueError, match=match):
+            add_target_outliers(np.zeros(10), **kwargs)
+        with pytest.raises(ValueError, match="NaN"):
+            add_target_outliers(np.array([0.0, np.nan]), 0.1)
