@@ -705,8 +705,13 @@ METHODS = (("plain",) + GRID_METHODS + ("auto", "gridsearch", "gce", "sce", "cle
            + tuple(f"online:{m}" for m in GRID_METHODS + ("auto",)))
 
 
-def run(settings, methods, seeds, out, log=sys.stderr):
-    """Run every missing (setting, seed, method) cell; return all records."""
+def run(settings, methods, seeds, out, log=None):
+    """Run every missing (setting, seed, method) cell; return all records.
+
+    Progress goes to ``log`` (default: ``sys.stderr`` at call time; False
+    silences it).
+    """
+    log = sys.stderr if log is None else (log or None)
     results = ResultsFile(out, settings)
     cells = [(s, seed, m) for s in settings for seed in seeds for m in methods]
     pending = [c for c in cells if not results.has(c[0], c[2], c[1])]
