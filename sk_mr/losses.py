@@ -1,13 +1,251 @@
-"""Per-example criteria for MR and plain skorch nets.
+"""Per-example criteria: MR's default cross-entropy and the baselines users pick instead.
 
-Every criterion here is a torch module that honours a ``reduction``
-attribute (``'none'``, ``'mean'`` or ``'sum'``) at call time, like torch's own
-losses, so MRClassifier can ask it for one loss per example.
+* :class:`AutoCrossEntropyLoss`: MRClassifier's default, cross-entropy on a
+  module's logits, or on the log of its probabilities (skorch's ``NLLLoss``
+  convention), decided per batch on the device.
+* :class:`GeneralizedCrossEntropy`: the L_q loss of Zhang & Sabuncu,
+  "Generalized Cross Entropy Loss for Training Deep Neural Networks with
+  Noisy Labels" (NeurIPS 2018), ``(1 - p_y ** q) / q``; cross-entropy as
+  ``q -> 0``, mean absolute error (up to a factor 2) at ``q = 1``.
+* :class:`SymmetricCrossEntropy`: the loss of Wang et al., "Symmetric Cross
+  Entropy for Robust Learning with Noisy Labels" (ICCV 2019),
+  ``alpha * CE + beta * RCE``, where the reverse cross-entropy
+  ``RCE = -sum_k p_k log q_k`` swaps the roles of prediction and label and
+  takes ``log 0 = A``.
+
+GCE and SCE are :class:`torch.nn.Module` criteria that take logits ``(n, K)`` and
+either integer class targets ``(n,)`` or class-probability targets
+``(n, K)``, and honour ``reduction`` ('none' | 'mean' | 'sum', default
+'mean') at call time, like torch's losses. They therefore work as the
+``criterion`` of a plain skorch net and of :class:`~sk_mr.MRClassifier`,
+which asks for per-example losses (``reduction='none'``) and weights them:
+MR composes with either loss.
+
+skorch infers ``predict_proba``'s softmax only for
+:class:`torch.nn.CrossEntropyLoss`; with these criteria pass
+``predict_nonlinearity=functools.partial(torch.softmax, dim=-1)`` to get
+probabilities (``predict`` is the argmax either way).
 """
 
-import torch
+import math
+import numbers
 
-__all__ = ["AutoCrossEntropyLoss", "log_if_probabilities", "outputs_are_probabilities"]
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+__all__ = ["AutoCrossEntropyLoss", "GeneralizedCrossEntropy", "SymmetricCrossEntropy",
+           "log_if_probabilities", "outputs_are_probabilities"]
+
+REDUCTIONS = ("none", "mean", "sum")
+
+
+def _check_reduction(reduction):
+    if reduction not in REDUCTIONS:
+        raise ValueError(
+            f"reduction must be one of {REDUCTIONS}, got {reduction!r}.")
+
+
+def _check_inputs(input, target):
+    if input.dim() != 2:
+        raise ValueError(
+            f"input must be logits of shape (n, n_classes), got shape {tuple(input.shape)}.")
+    if target.dim() == 1:
+        if target.is_floating_point():
+            raise ValueError(
+                "integer class targets are expected for 1-d targets, got dtype "
+                f"{target.dtype}; pass class indices (int64) or class probabilities "
+                "of shape (n, n_classes).")
+        if target.shape[0] != input.shape[0]:
+            raise ValueError(
+                f"target has {target.shape[0]} entries but input {input.shape[0]} rows.")
+    elif target.dim() == 2:
+        if target.shape != input.shape:
+            raise ValueError(
+                f"class-probability targets must have the input's shape "
+                f"{tuple(input.shape)}, got {tuple(target.shape)}.")
+    else:
+        raise ValueError(
+            f"target must be class indices (n,) or class probabilities (n, n_classes), "
+            f"got shape {tuple(target.shape)}.")
+
+
+def _reduce(losses, reduction):
+    _check_reduction(reduction)
+    if reduction == "mean":
+        return losses.mean()
+    if reduction == "sum":
+        return losses.sum()
+    return losses
+
+
+class GeneralizedCrossEntropy(nn.Module):
+    """Generalized Cross Entropy (the L_q loss) of Zhang & Sabuncu (2018).
+
+    For logits ``z`` with softmax ``p`` and class ``y``,
+
+        l(z, y) = (1 - p_y ** q) / q.
+
+    It interpolates between cross-entropy (``q -> 0``) and the
+    noise-tolerant mean absolute error (``q = 1``); the paper's default is
+    ``q = 0.7``. With class-probability targets ``t`` the loss is
+    ``sum_k t_k (1 - p_k ** q) / q`` (linear in the target, like
+    cross-entropy). ``p_y ** q`` is computed as ``exp(q * log_softmax(z)_y)``,
+    so large logits do not underflow.
+
+    Parameters
+    ----------
+    q : float in (0, 1] (default=0.7)
+      The exponent.
+
+    reduction : {'none', 'mean', 'sum'} (default='mean')
+      Read at call time: 'none' returns one loss per example.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from sk_mr.losses import GeneralizedCrossEntropy
+    >>> logits = torch.tensor([[2.0, 0.0], [0.0, 0.0]])
+    >>> GeneralizedCrossEntropy(q=1.0, reduction="none")(logits, torch.tensor([0, 1]))
+    tensor([0.1192, 0.5000])
+
+    With a skorch net (or :class:`~sk_mr.MRClassifier`, which composes MR
+    with it):
+
+    >>> from skorch import NeuralNetClassifier
+    >>> from sk_mr.models import MLP
+    >>> net = NeuralNetClassifier(MLP, criterion=GeneralizedCrossEntropy,
+    ...                           criterion__q=0.7, module__in_features=64)
+    """
+
+    def __init__(self, q=0.7, reduction="mean"):
+        super().__init__()
+        if isinstance(q, bool) or not isinstance(q, numbers.Real) or not 0 < q <= 1:
+            raise ValueError(
+                f"q must be a float in (0, 1], got {q!r} (q -> 0 is cross-entropy, "
+                "q = 1 mean absolute error; the paper uses 0.7).")
+        _check_reduction(reduction)
+        self.q = float(q)
+        self.reduction = reduction
+
+    def forward(self, input, target):
+        """Return the loss of logits ``input`` for ``target``.
+
+        Parameters
+        ----------
+        input : torch.Tensor, shape (n, n_classes)
+          Logits.
+        target : torch.Tensor
+          Class indices (int64, shape ``(n,)``) or class probabilities
+          (float, shape ``(n, n_classes)``).
+
+        Returns
+        -------
+        loss : torch.Tensor
+          Shape ``(n,)`` with ``reduction='none'``, else a scalar.
+        """
+        _check_inputs(input, target)
+        log_p = F.log_softmax(input, dim=-1)
+        if target.dim() == 1:
+            log_p_y = log_p.gather(1, target.long().unsqueeze(1)).squeeze(1)
+            losses = (1.0 - torch.exp(self.q * log_p_y)) / self.q
+        else:
+            losses = (target.to(log_p.dtype) * (1.0 - torch.exp(self.q * log_p))).sum(1) / self.q
+        return _reduce(losses, self.reduction)
+
+    def extra_repr(self):
+        return f"q={self.q}, reduction={self.reduction!r}"
+
+
+class SymmetricCrossEntropy(nn.Module):
+    """Symmetric Cross Entropy of Wang et al. (2019): ``alpha CE + beta RCE``.
+
+    For logits ``z`` with softmax ``p`` and a label distribution ``t`` (one-hot
+    for a class index), the reverse cross-entropy is
+    ``RCE = -sum_k p_k * log t_k`` with ``log 0`` replaced by the constant
+    ``A`` (the paper's ``A = -4``): entries of ``log t`` are clamped to be at
+    least ``A``. For a class ``y`` it is ``-A * (1 - p_y)``, so
+
+        l(z, y) = -alpha * log p_y - beta * A * (1 - p_y).
+
+    The paper's ``(alpha, beta)`` are (0.1, 1.0) on CIFAR-10 (the default
+    here), (6.0, 0.1) on CIFAR-100 and (0.01, 1.0) on MNIST.
+
+    Parameters
+    ----------
+    alpha : float >= 0 (default=0.1)
+      Weight of the cross-entropy term.
+
+    beta : float >= 0 (default=1.0)
+      Weight of the reverse cross-entropy term.
+
+    A : float < 0 (default=-4.0)
+      The value taken for ``log 0`` in the reverse cross-entropy.
+
+    reduction : {'none', 'mean', 'sum'} (default='mean')
+      Read at call time: 'none' returns one loss per example.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from sk_mr.losses import SymmetricCrossEntropy
+    >>> logits = torch.tensor([[0.0, 0.0]])
+    >>> # 0.1 * ln 2 + 1.0 * 4 * (1 - 0.5)
+    >>> SymmetricCrossEntropy(reduction="none")(logits, torch.tensor([0]))
+    tensor([2.0693])
+    """
+
+    def __init__(self, alpha=0.1, beta=1.0, A=-4.0, reduction="mean"):
+        super().__init__()
+        for name, value in (("alpha", alpha), ("beta", beta)):
+            if isinstance(value, bool) or not isinstance(value, numbers.Real) \
+                    or not (value >= 0 and math.isfinite(value)):
+                raise ValueError(f"{name} must be a finite float >= 0, got {value!r}.")
+        if isinstance(A, bool) or not isinstance(A, numbers.Real) \
+                or not (A < 0 and math.isfinite(A)):
+            raise ValueError(
+                f"A must be a finite negative float (the value of log 0), got {A!r}; "
+                "the paper uses -4.")
+        _check_reduction(reduction)
+        self.alpha = float(alpha)
+        self.beta = float(beta)
+        self.A = float(A)
+        self.reduction = reduction
+
+    def forward(self, input, target):
+        """Return the loss of logits ``input`` for ``target``.
+
+        Parameters
+        ----------
+        input : torch.Tensor, shape (n, n_classes)
+          Logits.
+        target : torch.Tensor
+          Class indices (int64, shape ``(n,)``) or class probabilities
+          (float, shape ``(n, n_classes)``).
+
+        Returns
+        -------
+        loss : torch.Tensor
+          Shape ``(n,)`` with ``reduction='none'``, else a scalar.
+        """
+        _check_inputs(input, target)
+        log_p = F.log_softmax(input, dim=-1)
+        p = log_p.exp()
+        if target.dim() == 1:
+            index = target.long().unsqueeze(1)
+            ce = -log_p.gather(1, index).squeeze(1)
+            rce = -self.A * (1.0 - p.gather(1, index).squeeze(1))
+        else:
+            target = target.to(log_p.dtype)
+            ce = -(target * log_p).sum(1)
+            # log t with log 0 = A: clamp_min maps -inf (and anything below A) to A
+            log_target = torch.log(target).clamp_min(self.A)
+            rce = -(p * log_target).sum(1)
+        return _reduce(self.alpha * ce + self.beta * rce, self.reduction)
+
+    def extra_repr(self):
+        return (f"alpha={self.alpha}, beta={self.beta}, A={self.A}, "
+                f"reduction={self.reduction!r}")
 
 
 class AutoCrossEntropyLoss(torch.nn.CrossEntropyLoss):

@@ -51,10 +51,17 @@ class TestParseMethods:
     def test_canonical_order_and_dedup(self):
         assert parse_methods("ls+mixup+mr, mr+mixup+ls,base+mr") == ["mr+mixup+ls", "mr"]
 
+    def test_robust_losses_parse_and_compose_with_mr(self):
+        assert parse_methods("gce,sce,gce+mr,mixup+sce+mr,base+gce") == [
+            "gce", "sce", "mr+gce", "mr+mixup+sce"]
+
     @pytest.mark.parametrize("spec, match", [
         ("mr,bogus", "Unknown method component.*valid components"),
         ("mr+random", "at most one"),
         ("", "No method"),
+        ("gce+sce", "at most one of gce and sce"),
+        ("mr+ls+gce", "does not compose with gce"),
+        ("arazo+sce", "does not compose with sce"),
     ])
     def test_bad(self, spec, match):
         with pytest.raises(ValueError, match=match):
@@ -87,6 +94,16 @@ class TestRecipes:
         adam = make_estimator("mixup", recipe_for("cifar10", optimizer="adam"),
                               n_classes=10, seed=1)
         assert adam.mixup_alpha == 0.5 and adam.lr == 1e-3
+
+    def test_robust_loss_estimators(self):
+        from sk_mr.losses import GeneralizedCrossEntropy, SymmetricCrossEntropy
+        net = make_estimator("mr+gce", RECIPES["digits"], n_classes=10, seed=0)
+        assert net.criterion is GeneralizedCrossEntropy and net.criterion__q == 0.7
+        assert net.eta == 0.01
+        sce = make_estimator("sce", RECIPES["digits"], n_classes=10, seed=0)
+        assert sce.criterion is SymmetricCrossEntropy and sce.eta == 0.0
+        assert (sce.criterion__alpha, sce.criterion__beta, sce.criterion__A) == \
+            (0.1, 1.0, -4.0)
 
     def test_clothing_estimator_uses_eta_schedule(self):
         net = make_estimator("mr", RECIPES["clothing1m"], n_classes=14, seed=0)
@@ -152,6 +169,67 @@ class TestNoisyLabelsEndToEnd:
         # another configuration is refused, not mixed in
         with pytest.raises(ValueError, match="another configuration"):
             main(argv[:5] + ["3"] + argv[6:])
+
+
+class TestRunSettingsInResults:
+    """Settings outside the recipe that change numbers are part of a file's config."""
+
+    ARGV = ["reproduce", "noisy-labels", "--dataset", "digits", "--epochs", "1",
+            "--seeds", "1", "--noise-rates", "0", "--methods", "gce,mr+sce",
+            "--limit-train", "100", "--limit-test", "50"]
+
+    def test_environment_config(self, tmp_path):
+        import hashlib
+
+        import torch
+
+        from sk_mr.reproduce.common import environment_config
+        weights = tmp_path / "w.pt"
+        weights.write_bytes(b"not really weights")
+        config = environment_config("cuda:1", amp=True, num_workers=2,
+                                    weights_path=str(weights))
+        assert config == dict(
+            device_type="cuda", amp=True, num_workers=2,
+            pretrained_sha256=hashlib.sha256(b"not really weights").hexdigest(),
+            torch_version=torch.__version__)
+        assert environment_config()["pretrained_sha256"] is None
+
+    def test_amp_results_are_not_mixed_with_float32_ones(self, tmp_path, capsys):
+        out = tmp_path / "r.json"
+        argv = self.ARGV + ["--out", str(out)]
+        assert main(argv) == 0
+        records = json.loads(out.read_text())
+        assert sorted(r["method"] for r in records) == ["gce", "mr+sce"]
+        for record in records:
+            assert (record["amp"], record["device_type"], record["num_workers"],
+                    record["pretrained_sha256"]) == (False, "cpu", 0, None)
+            assert (record["recipe_gce_q"], record["recipe_sce_A"]) == (0.7, -4.0)
+        with pytest.raises(ValueError, match="amp: file has False, this run True"):
+            main(argv + ["--amp"])
+        with pytest.raises(ValueError, match="num_workers: file has 0, this run 1"):
+            main(argv + ["--num-workers", "1"])
+
+    def test_file_without_run_settings_is_refused(self, tmp_path, capsys):
+        out = tmp_path / "r.json"
+        assert main(self.ARGV + ["--out", str(out)]) == 0
+        records = json.loads(out.read_text())
+        for record in records:
+            del record["torch_version"]
+        out.write_text(json.dumps(records))
+        with pytest.raises(ValueError, match="torch_version: file has no record of it"):
+            main(self.ARGV + ["--out", str(out)])
+
+    def test_adversarial_records_run_settings(self, tmp_path, capsys):
+        out = tmp_path / "adv.json"
+        argv = ["reproduce", "adversarial", "--dataset", "digits", "--epochs", "1",
+                "--seeds", "1", "--methods", "base", "--limit-train", "60",
+                "--limit-test", "20", "--pgd-steps", "1", "--eval-eps", "0.1",
+                "--attacks", "fgsm", "--out", str(out)]
+        assert main(argv) == 0
+        assert all(r["amp"] is False and r["device_type"] == "cpu"
+                   for r in json.loads(out.read_text()))
+        with pytest.raises(ValueError, match="amp: file has False, this run True"):
+            main(argv + ["--amp"])
 
 
 class TestAdversarialGrid:

@@ -23,7 +23,7 @@ from dataclasses import asdict, dataclass, replace
 import numpy as np
 import torch
 
-from sk_mr.reproduce.common import run_cells
+from sk_mr.reproduce.common import environment_config, run_cells
 from sk_mr.reproduce.results import ResultStore
 
 __all__ = ["ADVERSARIAL_COMPONENTS", "TABLE4_METHODS", "AdversarialRecipe",
@@ -328,7 +328,9 @@ def main_adversarial(args):
     config = dict(dataset=args.dataset, n_train=len(data.y_train), n_test=data.n_test,
                   attacks=list(args.attacks), pgd_steps=args.pgd_steps,
                   **{f"recipe_{k}": (list(v) if isinstance(v, tuple) else v)
-                     for k, v in asdict(recipe).items()})
+                     for k, v in asdict(recipe).items()},
+                  **environment_config(args.device, args.amp, args.num_workers,
+                                       data.module_kwargs.get("weights_path")))
     store = ResultStore(args.out, config, ("method", "seed"))
     print(f"reproduce adversarial: {args.dataset}, {recipe.arch}, {recipe.optimizer}, "
           f"{recipe.epochs} epochs, methods {methods}, {args.seeds} seeds, device "

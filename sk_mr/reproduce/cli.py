@@ -55,6 +55,7 @@ def _add_common(parser, datasets):
 
 
 def _noisy_labels(args):
+    from sk_mr.reproduce.common import environment_config
     from sk_mr.reproduce.data import load_experiment_data
     from sk_mr.reproduce.noisy_labels import (TABLE1_METHODS, format_table, parse_methods,
                                               recipe_config, recipe_for, run_noisy_labels)
@@ -71,7 +72,9 @@ def _noisy_labels(args):
                                 pretrained=args.pretrained, limit_train=args.limit_train,
                                 limit_test=args.limit_test, arch=recipe.arch)
     config = dict(dataset=args.dataset, epochs=recipe.epochs, noise_kind="uniform",
-                  n_train=len(data.y_train), n_test=data.n_test, **recipe_config(recipe))
+                  n_train=len(data.y_train), n_test=data.n_test, **recipe_config(recipe),
+                  **environment_config(args.device, args.amp, args.num_workers,
+                                       data.module_kwargs.get("weights_path")))
     store = ResultStore(args.out, config, ("method", "noise_rate", "seed"))
     # DataLoader options (workers, pinned memory) and amp go to every net.
     net_kwargs = data.iterator_kwargs(args.num_workers, args.device)
@@ -121,7 +124,7 @@ def add_reproduce_parser(subparsers):
                             "0 for clothing1m, whose labels are noisy already)")
     noisy.add_argument("--methods", default=",".join(TABLE1_METHODS),
                        help="comma-separated; components base, mr, random, mixup, ls, "
-                            "arazo joined with '+'")
+                            "arazo, gce, sce joined with '+' (e.g. gce, mr+sce)")
     noisy.set_defaults(func=_noisy_labels)
 
     adversarial = sub.add_parser("adversarial", help="Tables 4, 7 and 8 of the paper")

@@ -1,8 +1,56 @@
-"""What the reproduction grids share: estimator options and the cell runner."""
+"""What the reproduction grids share: estimator options, run settings, the cell runner."""
+
+import hashlib
 
 import torch
 
-__all__ = ["base_estimator_params", "run_cells"]
+__all__ = ["base_estimator_params", "environment_config", "run_cells"]
+
+
+def environment_config(device="cpu", amp=False, num_workers=0, weights_path=None):
+    """Settings outside the recipe that change a grid's numbers.
+
+    A results file records them in its configuration, so that a rerun with
+    another device type, precision, worker count, initialization or torch
+    version is refused instead of being mixed into the same table.
+
+    Parameters
+    ----------
+    device : str or torch.device (default='cpu')
+      Only the device type counts ('cuda:0' and 'cuda:1' give the same
+      numbers; 'cpu' and 'cuda' do not).
+    amp : bool (default=False)
+      bfloat16 autocast.
+    num_workers : int (default=0)
+      DataLoader workers: each worker draws its own augmentation stream.
+    weights_path : str or None (default=None)
+      Pretrained weights the model starts from; identified by the SHA-256 of
+      the file's content, so a moved copy of the same file still matches.
+
+    Returns
+    -------
+    config : dict
+      ``device_type``, ``amp``, ``num_workers``, ``pretrained_sha256`` (None
+      without pretrained weights) and ``torch_version``.
+
+    Examples
+    --------
+    >>> config = environment_config("cuda:1", amp=True)
+    >>> config["device_type"], config["amp"], config["pretrained_sha256"]
+    ('cuda', True, None)
+    """
+    return dict(device_type=torch.device(device).type, amp=bool(amp),
+                num_workers=int(num_workers or 0),
+                pretrained_sha256=_file_sha256(weights_path) if weights_path else None,
+                torch_version=torch.__version__)
+
+
+def _file_sha256(path):
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
 
 
 def base_estimator_params(parts, recipe, *, n_classes, seed, epochs, device="cpu",

@@ -7,9 +7,16 @@ columns, mean +- std over seeds of the last-epoch clean test accuracy) and
 saves each finished cell to a JSON file, so an interrupted grid resumes.
 
 Methods are compositions of ``base``, ``mr``, ``random`` (random weighting),
-``mixup``, ``ls`` (label smoothing 0.1) and ``arazo`` (Arazo et al.'s
-M-DYR-H), joined with ``+``: ``mr+mixup+ls`` is MR with mixup and label
-smoothing, in one training step.
+``mixup``, ``ls`` (label smoothing 0.1), ``arazo`` (Arazo et al.'s
+M-DYR-H), ``gce`` (Generalized Cross Entropy, q = 0.7) and ``sce``
+(Symmetric Cross Entropy, alpha 0.1, beta 1, A = -4), joined with ``+``:
+``mr+mixup+ls`` is MR with mixup and label smoothing, in one training step;
+``mr+gce`` is MR weighting the per-example GCE losses.
+
+The results file records, besides the recipe, every run setting that changes
+the numbers (device type, amp, DataLoader workers, pretrained weights, torch
+version; see :func:`sk_mr.reproduce.common.environment_config`) and refuses
+to mix cells run under different ones.
 """
 
 import math
@@ -23,11 +30,14 @@ import torch
 from sk_mr.reproduce.common import run_cells
 from sk_mr.reproduce.results import ResultStore
 
-__all__ = ["METHOD_COMPONENTS", "TABLE1_METHODS", "Recipe", "RECIPES", "parse_methods",
-           "make_estimator", "run_noisy_labels", "format_table"]
+__all__ = ["CRITERIA", "METHOD_COMPONENTS", "TABLE1_METHODS", "Recipe", "RECIPES",
+           "parse_methods", "make_estimator", "run_noisy_labels", "format_table"]
 
 #: The building blocks a method name is made of.
-METHOD_COMPONENTS = ("base", "mr", "random", "mixup", "ls", "arazo")
+METHOD_COMPONENTS = ("base", "mr", "random", "mixup", "ls", "arazo", "gce", "sce")
+
+#: Components that replace the cross-entropy criterion.
+CRITERIA = ("gce", "sce")
 
 #: Table 1's columns, in order.
 TABLE1_METHODS = ("base", "random", "mixup", "ls", "mixup+ls", "arazo", "mr",
@@ -60,6 +70,11 @@ class Recipe:
     mixup_alpha : float
       Mixup's alpha with SGD; ``mixup_alpha_adam`` with Adam.
     label_smoothing : float
+    gce_q : float
+      Generalized Cross Entropy's q (Zhang & Sabuncu's 0.7).
+    sce_alpha, sce_beta, sce_A : float
+      Symmetric Cross Entropy's weights and log 0 (Wang et al.'s CIFAR-10
+      values 0.1, 1.0 and -4).
     arazo_warmup : int
       Epochs of plain mixup before Arazo et al.'s bootstrapping starts.
     arazo_mixup_alpha : float
@@ -84,6 +99,10 @@ class Recipe:
     mixup_alpha: float = 1.0
     mixup_alpha_adam: float = 0.5
     label_smoothing: float = 0.1
+    gce_q: float = 0.7
+    sce_alpha: float = 0.1
+    sce_beta: float = 1.0
+    sce_A: float = -4.0
     arazo_warmup: int = 10
     arazo_mixup_alpha: float = 32.0
     adam_lr: float = 1e-3
@@ -148,9 +167,23 @@ def parse_methods(spec):
             raise ValueError(
                 f"Method {name!r} combines {weighting}; use at most one of mr, "
                 "random and arazo.")
+        criteria = [p for p in parts if p in CRITERIA]
+        if len(set(criteria)) > 1:
+            raise ValueError(
+                f"Method {name!r} combines the criteria {criteria}; use at most one "
+                "of gce and sce.")
+        if criteria and "ls" in parts:
+            raise ValueError(
+                f"Method {name!r}: label smoothing (ls) is a cross-entropy option; "
+                f"it does not compose with {criteria[0]}.")
+        if criteria and "arazo" in parts:
+            raise ValueError(
+                f"Method {name!r}: Arazo et al.'s bootstrapping is defined with "
+                f"cross-entropy; it does not compose with {criteria[0]}.")
         if "base" in parts and len(parts) > 1:
             parts = [p for p in parts if p != "base"]
-        order = {c: i for i, c in enumerate(("base", "random", "arazo", "mr", "mixup", "ls"))}
+        order = {c: i for i, c in enumerate(
+            ("base", "random", "arazo", "mr", "mixup", "ls", "gce", "sce"))}
         canonical = "+".join(sorted(set(parts), key=order.get))
         if canonical not in methods:
             methods.append(canonical)
@@ -166,7 +199,8 @@ def make_estimator(method, recipe, *, n_classes, seed, device="cpu", module_kwar
     All methods are one :class:`sk_mr.MRClassifier` with options: ``base`` is
     ``eta=0`` (plain training, uniform weights), ``mr`` sets eta, ``random``
     and ``arazo`` replace the reweighting callback, ``mixup`` and ``ls`` set
-    mixup's alpha and the criterion's label smoothing.
+    mixup's alpha and the criterion's label smoothing, ``gce`` and ``sce``
+    replace the criterion (:mod:`sk_mr.losses`).
 
     Parameters
     ----------
@@ -223,6 +257,13 @@ def make_estimator(method, recipe, *, n_classes, seed, device="cpu", module_kwar
         params["mixup_alpha"] = recipe.arazo_mixup_alpha
     if "ls" in parts:
         params["criterion__label_smoothing"] = recipe.label_smoothing
+    if "gce" in parts:
+        from sk_mr.losses import GeneralizedCrossEntropy
+        params.update(criterion=GeneralizedCrossEntropy, criterion__q=recipe.gce_q)
+    if "sce" in parts:
+        from sk_mr.losses import SymmetricCrossEntropy
+        params.update(criterion=SymmetricCrossEntropy, criterion__alpha=recipe.sce_alpha,
+                      criterion__beta=recipe.sce_beta, criterion__A=recipe.sce_A)
     return MRClassifier(**params)
 
 

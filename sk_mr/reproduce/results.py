@@ -55,11 +55,14 @@ class ResultStore:
         if not isinstance(records, list) or not all(isinstance(r, dict) for r in records):
             raise ValueError(f"{self.path} must hold a JSON list of records.")
         for record in records:
-            differing = {key: (record.get(key), value) for key, value in self.config.items()
-                         if _normalize(record.get(key)) != _normalize(value)}
+            differing = {key: (record.get(key, _MISSING), value)
+                         for key, value in self.config.items()
+                         if key not in record
+                         or _normalize(record[key]) != _normalize(value)}
             if differing:
-                detail = ", ".join(f"{k}: file has {old!r}, this run {new!r}"
-                                   for k, (old, new) in sorted(differing.items()))
+                detail = ", ".join(
+                    f"{k}: file has {'no record of it' if old is _MISSING else repr(old)}, "
+                    f"this run {new!r}" for k, (old, new) in sorted(differing.items()))
                 raise ValueError(
                     f"{self.path} holds results of another configuration ({detail}). "
                     "Use another --out file, or rerun with the file's settings.")
@@ -92,6 +95,9 @@ class ResultStore:
         with os.fdopen(fd, "w") as f:
             json.dump(self.records, f, indent=1)
         os.replace(tmp, self.path)
+
+
+_MISSING = object()
 
 
 def _normalize(value):

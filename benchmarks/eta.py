@@ -1,0 +1,780 @@
+"""eta without a grid: the automatic step size against a tuned grid and the peers.
+
+For each setting (data, model, optimizer, epochs, label noise) and seed this
+script trains, on the noisy training labels, and measures the clean test
+accuracy at the last epoch of:
+
+* ``plain``: the same net without MR (skorch's ``NeuralNetClassifier``);
+* ``eta=v`` for v in the grid {0.003, 0.01, 0.03, 0.1, 0.3} (MR, one fit
+  each); the table derives from them the *oracle* (the grid value with the
+  best mean clean test accuracy over seeds: 5 fits and clean test labels)
+  and the *default* (0.01);
+* ``gridsearch``: ``GridSearchCV`` over the grid, 3-fold, on the noisy
+  labels (15 fits and a refit);
+* ``auto``: MR with the automatic step size of :mod:`sk_mr.auto_eta`
+  (one fit);
+* ``gce`` / ``sce``: Generalized / Symmetric Cross Entropy
+  (:mod:`sk_mr.losses`) on a plain net;
+* ``cleanlab``: cleanlab's ``CleanLearning`` (5-fold out-of-sample
+  probabilities, pruning, a final fit) around the plain net;
+* ``online:eta=v`` and ``online:auto``: the same with ``loss_pass='online'``
+  (for the default ``loss_pass`` decision).
+
+Settings S1-S6 were used to choose the rule's constants (role ``tuning``);
+H1-H7 are held out: they were run only after the rule was frozen.
+
+Every finished (setting, method, seed) cell is appended as one JSON line to
+``--out`` (default ``benchmarks/results/eta.jsonl``) with the setting's full
+configuration and the torch version; a rerun skips finished cells and
+refuses a file whose records for a setting were made under another
+configuration. ``--quick`` runs a tiny smoke grid (two settings, a few
+epochs) into ``benchmarks/results/eta_quick.jsonl``.
+
+Run (about 4 hours on one core of a laptop-class CPU)::
+
+    python benchmarks/eta.py                     # everything, 3 seeds
+    python benchmarks/eta.py --settings S1 S4 --methods auto plain
+    python benchmarks/eta.py --table             # print the table only
+    python benchmarks/eta.py --quick
+
+Timings are wall-clock seconds of ``fit`` with one torch thread.
+"""
+
+import argparse
+import copy
+import dataclasses
+import json
+import math
+import os
+import sys
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+DEFAULT_OUT = os.path.join(HERE, "results", "eta.jsonl")
+QUICK_OUT = os.path.join(HERE, "results", "eta_quick.jsonl")
+
+#: The eta grid of the issue.
+ETA_GRID = (0.003, 0.01, 0.03, 0.1, 0.3)
+DEFAULT_ETA = 0.01
+
+
+# -- settings -----------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Setting:
+    """One benchmark setting: data, model, optimizer, epochs and label noise.
+
+    Parameters
+    ----------
+    name : str
+    role : {'tuning', 'held-out'}
+      Whether the rule's constants were chosen on this setting.
+    description : str
+    data : str
+      ``'digits'``, ``'mnist1d'`` or ``'classification'`` (see
+      :func:`load_data`).
+    data_kwargs : dict
+      Arguments of the data loader.
+    arch : str
+      ``'mlp'``, ``'smallcnn'`` or ``'cnn1d'``.
+    module_kwargs : dict
+      Extra ``module__*`` arguments (e.g. hidden widths).
+    optimizer : {'sgd', 'adam'}
+    lr, momentum, weight_decay : float
+    batch_size, epochs : int
+    noise_kind : {'uniform', 'symmetric', 'pairflip'}
+    noise_rate : float
+    """
+
+    name: str
+    role: str
+    description: str
+    data: str
+    arch: str
+    optimizer: str
+    lr: float
+    epochs: int
+    noise_kind: str
+    noise_rate: float
+    batch_size: int = 128
+    momentum: float = 0.9
+    weight_decay: float = 0.0
+    data_kwargs: dict = field(default_factory=dict)
+    module_kwargs: dict = field(default_factory=dict)
+
+    def config(self):
+        """JSON-friendly configuration: what makes this setting's numbers."""
+        return {k: (list(v) if isinstance(v, tuple) else v)
+                for k, v in dataclasses.asdict(self).items()
+                if k not in ("role", "description")}
+
+
+def _settings():
+    sgd = dict(optimizer="sgd", lr=0.05, momentum=0.9)
+    adam = dict(optimizer="adam", lr=1e-3)
+    mnist1d_sgd = dict(optimizer="sgd", lr=0.05, momentum=0.9, weight_decay=5e-4)
+    classification_s3 = dict(n_samples=3000, n_features=20, n_informative=10,
+                             n_classes=5, class_sep=1.0, test_size=0.3)
+    settings = [
+        # The four settings of issue 10 (S1-S4) and a clean one: tuning.
+        Setting("S1", "tuning", "digits, MLP, SGD, 100 ep, 40% uniform", "digits", "mlp",
+                epochs=100, noise_kind="uniform", noise_rate=0.4, **sgd),
+        Setting("S2", "tuning", "digits, MLP, SGD, 50 ep, 20% symmetric", "digits", "mlp",
+                epochs=50, noise_kind="symmetric", noise_rate=0.2, **sgd),
+        Setting("S3", "tuning", "make_classification N=2100 K=5, MLP, SGD, 100 ep, "
+                "40% symmetric", "classification", "mlp", epochs=100,
+                noise_kind="symmetric", noise_rate=0.4, data_kwargs=classification_s3,
+                **sgd),
+        Setting("S4", "tuning", "MNIST-1D N=4000, CNN1D, SGD, 60 ep, 40% uniform",
+                "mnist1d", "cnn1d", epochs=60, noise_kind="uniform", noise_rate=0.4,
+                **mnist1d_sgd),
+        Setting("S5", "tuning", "digits, MLP, SGD, 100 ep, clean", "digits", "mlp",
+                epochs=100, noise_kind="uniform", noise_rate=0.0, **sgd),
+        Setting("S6", "tuning", "MNIST-1D N=4000, CNN1D, SGD, 60 ep, clean", "mnist1d",
+                "cnn1d", epochs=60, noise_kind="uniform", noise_rate=0.0, **mnist1d_sgd),
+        # Held out: never looked at before the rule was frozen.
+        Setting("H1", "held-out", "digits 8x8 images, small CNN, Adam, 40 ep, "
+                "30% pairflip", "digits", "smallcnn", epochs=40, noise_kind="pairflip",
+                noise_rate=0.3, module_kwargs={"channels": [16, 32]}, **adam),
+        Setting("H2", "held-out", "make_classification N=500 K=2, MLP, SGD, 200 ep, "
+                "30% symmetric", "classification", "mlp", epochs=200, batch_size=64,
+                noise_kind="symmetric", noise_rate=0.3,
+                data_kwargs=dict(n_samples=2500, n_features=20, n_informative=5,
+                                 n_classes=2, class_sep=1.0, test_size=2000), **sgd),
+        Setting("H3", "held-out", "make_classification N=50000 K=20, MLP 128-128, Adam, "
+                "20 ep, 60% uniform", "classification", "mlp", epochs=20, batch_size=256,
+                noise_kind="uniform", noise_rate=0.6,
+                data_kwargs=dict(n_samples=60000, n_features=40, n_informative=30,
+                                 n_classes=20, n_clusters_per_class=1, class_sep=1.5,
+                                 test_size=10000),
+                module_kwargs={"hidden": [128, 128]}, **adam),
+        Setting("H4", "held-out", "MNIST-1D N=4000, CNN1D, Adam (lr 0.01), 40 ep, clean",
+                "mnist1d", "cnn1d", epochs=40, noise_kind="uniform", noise_rate=0.0,
+                optimizer="adam", lr=1e-2),
+        Setting("H5", "held-out", "MNIST-1D N=8000, CNN1D, SGD, 50 ep, 60% symmetric",
+                "mnist1d", "cnn1d", epochs=50, noise_kind="symmetric", noise_rate=0.6,
+                data_kwargs=dict(n_samples=10000), **mnist1d_sgd),
+        Setting("H6", "held-out", "make_classification N=5000 K=10, MLP, Adam, 50 ep, "
+                "20% pairflip", "classification", "mlp", epochs=50, noise_kind="pairflip",
+                noise_rate=0.2,
+                data_kwargs=dict(n_samples=7000, n_features=30, n_informative=15,
+                                 n_classes=10, class_sep=1.0, test_size=2000), **adam),
+        Setting("H7", "held-out", "digits 8x8 images, small CNN, SGD, 30 ep, clean",
+                "digits", "smallcnn", epochs=30, noise_kind="uniform", noise_rate=0.0,
+                module_kwargs={"channels": [16, 32]}, **sgd),
+    ]
+    return {s.name: s for s in settings}
+
+
+SETTINGS = _settings()
+
+#: The ``--quick`` smoke grid: tiny versions of two settings.
+QUICK_SETTINGS = {
+    "Q1": Setting("Q1", "tuning", "digits subset, MLP, SGD, 6 ep, 40% uniform", "digits",
+                  "mlp", optimizer="sgd", lr=0.05, epochs=6, noise_kind="uniform",
+                  noise_rate=0.4, data_kwargs={"limit_train": 300, "limit_test": 200},
+                  module_kwargs={"hidden": [32]}),
+    "Q2": Setting("Q2", "held-out", "make_classification N=300 K=3, MLP, Adam, 6 ep, "
+                  "20% pairflip", "classification", "mlp", optimizer="adam", lr=1e-2,
+                  epochs=6, noise_kind="pairflip", noise_rate=0.2,
+                  data_kwargs=dict(n_samples=500, n_features=10, n_informative=5,
+                                   n_classes=3, class_sep=1.0, test_size=200),
+                  module_kwargs={"hidden": [32]}),
+}
+
+
+# -- data ---------------------------------------------------------------------
+
+_DATA_CACHE = {}
+
+
+def load_data(setting):
+    """Return ``(X_train, y_train, X_test, y_test, n_classes)`` of a setting.
+
+    The data are fixed per setting (generated or split with seed 0); seeds
+    vary the label noise, the initialization and the batch order. Labels
+    are clean here; :func:`noisy_labels` corrupts the training labels.
+    """
+    key = (setting.data, setting.arch, json.dumps(setting.data_kwargs, sort_keys=True))
+    if key not in _DATA_CACHE:
+        _DATA_CACHE[key] = _load_data(setting.data, setting.arch, dict(setting.data_kwargs))
+    return _DATA_CACHE[key]
+
+
+def _load_data(name, arch, kwargs):
+    from sk_mr import datasets
+
+    limit_train = kwargs.pop("limit_train", None)
+    limit_test = kwargs.pop("limit_test", None)
+    if name == "digits":
+        bunch = datasets.load_digits_images(random_state=0, **kwargs)
+        X_train, X_test = bunch.X_train, bunch.X_test
+        if arch == "mlp":
+            X_train, X_test = X_train.reshape(len(X_train), -1), X_test.reshape(len(X_test), -1)
+        y_train, y_test, n_classes = bunch.y_train, bunch.y_test, 10
+    elif name == "mnist1d":
+        bunch = datasets.load_mnist1d(**kwargs)
+        X_train, X_test, y_train, y_test = bunch.X_train, bunch.X_test, bunch.y_train, bunch.y_test
+        n_classes = 10
+    elif name == "classification":
+        from sklearn.datasets import make_classification
+        from sklearn.model_selection import train_test_split
+        from sklearn.preprocessing import StandardScaler
+
+        test_size = kwargs.pop("test_size")
+        X, y = make_classification(random_state=0, **kwargs)
+        X_train, X_test, y_train, y_test = train_test_split(
+            X, y, test_size=test_size, stratify=y, random_state=0)
+        scaler = StandardScaler().fit(X_train)
+        X_train, X_test = scaler.transform(X_train), scaler.transform(X_test)
+        n_classes = kwargs["n_classes"]
+    else:
+        raise ValueError(f"Unknown data {name!r}; valid: digits, mnist1d, classification.")
+    X_train = np.ascontiguousarray(X_train[:limit_train], dtype=np.float32)
+    X_test = np.ascontiguousarray(X_test[:limit_test], dtype=np.float32)
+    return (X_train, np.asarray(y_train[:limit_train], np.int64), X_test,
+            np.asarray(y_test[:limit_test], np.int64), n_classes)
+
+
+def noisy_labels(setting, seed):
+    """Training labels of ``seed`` with the setting's noise, and the noise mask."""
+    from sk_mr.noise import add_label_noise
+
+    _, y_train, _, _, n_classes = load_data(setting)
+    if setting.noise_rate == 0:
+        return y_train.copy(), np.zeros(len(y_train), dtype=bool)
+    return add_label_noise(y_train, setting.noise_rate, kind=setting.noise_kind,
+                           n_classes=n_classes, random_state=seed)
+
+
+# -- nets ---------------------------------------------------------------------
+
+def net_params(setting, seed):
+    """skorch parameters shared by every method of a setting."""
+    from sk_mr.models import make_model_class
+
+    X_train, _, _, _, n_classes = load_data(setting)
+    params = dict(module=make_model_class(setting.arch), module__n_classes=n_classes,
+                  max_epochs=setting.epochs, batch_size=setting.batch_size,
+                  lr=setting.lr, train_split=None, verbose=0)
+    if setting.arch == "mlp":
+        params["module__in_features"] = int(np.prod(X_train.shape[1:]))
+    for key, value in setting.module_kwargs.items():
+        params[f"module__{key}"] = tuple(value) if isinstance(value, list) else value
+    if setting.optimizer == "adam":
+        params.update(optimizer=torch.optim.Adam,
+                      optimizer__weight_decay=setting.weight_decay)
+    else:
+        params.update(optimizer=torch.optim.SGD, optimizer__momentum=setting.momentum,
+                      optimizer__weight_decay=setting.weight_decay)
+    return params
+
+
+def plain_net(setting, seed, criterion=None):
+    """A plain skorch ``NeuralNetClassifier`` (cross-entropy unless ``criterion``)."""
+    from skorch import NeuralNetClassifier
+
+    params = net_params(setting, seed)
+    params["criterion"] = criterion if criterion is not None else torch.nn.CrossEntropyLoss
+    return NeuralNetClassifier(**params)
+
+
+def mr_net(setting, seed, eta, loss_pass="full", rule=None):
+    """An MRClassifier with ``eta`` (a float, or ``'auto'`` with ``rule``)."""
+    from sk_mr import MRClassifier
+
+    params = net_params(setting, seed)
+    params.update(loss_pass=loss_pass, random_state=seed)
+    if eta == "auto":
+        params.update(auto_eta_params(rule))
+    else:
+        params["eta"] = eta
+    return MRClassifier(**params)
+
+
+# -- the glue of eta='auto' (one place) -------------------------------------------
+
+def uniform_prediction_loss(net):
+    """The criterion's loss of a know-nothing prediction (``ln K`` for cross-entropy).
+
+    Evaluated on all-zero logits (a uniform prediction) for class 0; the
+    criteria of sk_mr treat classes symmetrically, so any class gives the
+    same value.
+    """
+    n_classes = len(net.classes_)
+    logits = torch.zeros(1, n_classes, device=net.device)
+    target = torch.zeros(1, dtype=torch.long, device=net.device)
+    with torch.no_grad():
+        return float(net.get_example_losses(logits, target).reshape(-1)[0])
+
+
+def auto_eta_params(rule=None):
+    """MRClassifier parameters that make it choose eta with :class:`AutoEta`.
+
+    This is the only place the benchmark wires the rule in. Once
+    MRClassifier accepts ``eta='auto'`` this becomes
+    ``return {"eta": "auto"}``.
+
+    Parameters
+    ----------
+    rule : object or None (default=None)
+      A rule with ``reset()`` and ``step(losses, cumulative_losses,
+      completed_epochs, n_epochs, updates_per_epoch) -> eta``;
+      None is ``AutoEta()`` with its default constants.
+
+    Returns
+    -------
+    params : dict
+    """
+    from sk_mr.callbacks import MultiplicativeReweighting
+    from sk_mr.mw import mw_probabilities
+
+    class AutoEtaReweighting(MultiplicativeReweighting):
+        """MultiplicativeReweighting whose eta comes from an AutoEta rule."""
+
+        def __init__(self, rule):
+            self.rule = rule
+
+        def initialize(self):
+            super().initialize()
+            self.rule_ = None
+            self.planned_epochs_ = None
+            self.chance_loss_ = None
+            return self
+
+        def on_train_begin(self, net, **kwargs):
+            # A warm-started fit or partial_fit continues the same weights:
+            # its horizon is the epochs so far plus the ones of this call.
+            self.planned_epochs_ = len(net.history) + net.max_epochs
+            if self.rule_ is None:
+                self.rule_ = copy.deepcopy(self.rule)
+                self.rule_.reset()
+
+        def update(self, net, dataset_train, completed_epochs=None):
+            epoch = len(net.history)
+            if completed_epochs is None:
+                completed_epochs = epoch
+            losses = self._collect_losses(net, dataset_train).to(torch.float64)
+            if not bool(torch.isfinite(losses).all()):
+                raise ValueError(f"Non-finite per-example loss at epoch {epoch}.")
+            if self.chance_loss_ is None:
+                self.chance_loss_ = uniform_prediction_loss(net)
+            cumulative = self.cumulative_losses_ + losses
+            eta = self.rule_.step(losses, cumulative, completed_epochs,
+                                  self.planned_epochs_, net.updates_per_epoch,
+                                  chance_loss=self.chance_loss_)
+            self.cumulative_losses_ = cumulative
+            self._set_probabilities(mw_probabilities(cumulative, eta))
+            self.n_updates_ += 1
+            self._record_history(net, eta=eta)
+
+    if rule is None:
+        from sk_mr.auto_eta import AutoEta
+        rule = AutoEta()
+    return {"callbacks__reweighting": AutoEtaReweighting(rule)}
+
+
+# -- methods --------------------------------------------------------------------
+
+def _accuracy(net, setting):
+    _, _, X_test, y_test, _ = load_data(setting)
+    return float(np.mean(net.predict(X_test) == y_test))
+
+
+def _fit(net, X, y, seed):
+    torch.manual_seed(seed)
+    start = time.perf_counter()
+    net.fit(X, y)
+    return time.perf_counter() - start
+
+
+def _mr_record(net, setting, seed, is_noisy, seconds):
+    weights = net.sample_weights_
+    history = net.history
+    etas = [float(e) for e in history[:, "mr_eta"]] if "mr_eta" in history[-1] else []
+    return dict(test_accuracy=_accuracy(net, setting), fits=1, seconds=seconds,
+                noisy_weight=float(weights[is_noisy].sum()),
+                final_ess_fraction=float(history[-1, "mr_ess"]) / len(weights),
+                etas=etas)
+
+
+def run_method(setting, method, seed):
+    """Train one (setting, method, seed) cell; return its record (a dict).
+
+    Parameters
+    ----------
+    setting : Setting
+    method : str
+      ``'plain'``, ``'eta=<v>'``, ``'auto'``, ``'gridsearch'``, ``'gce'``,
+      ``'sce'``, ``'cleanlab'``, or ``'online:eta=<v>'`` / ``'online:auto'``.
+    seed : int
+      Seeds the label noise, ``torch.manual_seed`` before each fit, MR's own
+      generator and the folds of the searches.
+
+    Returns
+    -------
+    record : dict
+      ``test_accuracy`` (clean test labels, last epoch), ``fits`` (full
+      trainings, counting a 3-fold CV fit as one), ``seconds`` (wall time of
+      all of them) and method-specific diagnostics.
+    """
+    X_train, _, _, _, _ = load_data(setting)
+    y_noisy, is_noisy = noisy_labels(setting, seed)
+    loss_pass = "full"
+    name = method
+    if method.startswith("online:"):
+        loss_pass, name = "online", method[len("online:"):]
+
+    if name == "plain":
+        net = plain_net(setting, seed)
+        seconds = _fit(net, X_train, y_noisy, seed)
+        return dict(test_accuracy=_accuracy(net, setting), fits=1, seconds=seconds)
+    if name.startswith("eta="):
+        net = mr_net(setting, seed, float(name[len("eta="):]), loss_pass)
+        return _mr_record(net, setting, seed, is_noisy, _fit(net, X_train, y_noisy, seed))
+    if name == "auto":
+        net = mr_net(setting, seed, "auto", loss_pass)
+        seconds = _fit(net, X_train, y_noisy, seed)
+        record = _mr_record(net, setting, seed, is_noisy, seconds)
+        rule = net.mr_.rule_
+        record.update(rule.diagnostics())
+        return record
+    if name in ("gce", "sce"):
+        from sk_mr.losses import GeneralizedCrossEntropy, SymmetricCrossEntropy
+        criterion = GeneralizedCrossEntropy if name == "gce" else SymmetricCrossEntropy
+        net = plain_net(setting, seed, criterion=criterion)
+        seconds = _fit(net, X_train, y_noisy, seed)
+        return dict(test_accuracy=_accuracy(net, setting), fits=1, seconds=seconds)
+    if name == "gridsearch":
+        return _grid_search(setting, seed, X_train, y_noisy)
+    if name == "cleanlab":
+        return _clean_learning(setting, seed, X_train, y_noisy, is_noisy)
+    raise ValueError(f"Unknown method {method!r}; see --help.")
+
+
+def _grid_search(setting, seed, X, y):
+    """GridSearchCV over ETA_GRID, 3 stratified folds of the noisy labels."""
+    from sklearn.model_selection import GridSearchCV, StratifiedKFold
+
+    search = GridSearchCV(mr_net(setting, seed, DEFAULT_ETA), {"eta": list(ETA_GRID)},
+                          cv=StratifiedKFold(3, shuffle=True, random_state=seed),
+                          refit=True, n_jobs=1)
+    seconds = _fit(search, X, y, seed)
+    return dict(test_accuracy=_accuracy(search.best_estimator_, setting),
+                fits=3 * len(ETA_GRID) + 1, seconds=seconds,
+                selected_eta=float(search.best_params_["eta"]),
+                noisy_cv_accuracy=[float(v) for v in search.cv_results_["mean_test_score"]])
+
+
+def _clean_learning(setting, seed, X, y, is_noisy):
+    """cleanlab's CleanLearning (5-fold, defaults) around the plain net."""
+    from cleanlab.classification import CleanLearning
+
+    # find_label_issues_kwargs n_jobs=1: cleanlab must not start its own
+    # process pool (this may run inside joblib workers).
+    learner = CleanLearning(plain_net(setting, seed), seed=seed, cv_n_folds=5,
+                            find_label_issues_kwargs={"n_jobs": 1})
+    seconds = _fit(learner, X, y, seed)
+    issues = np.asarray(learner.label_issues_mask, dtype=bool)
+    return dict(test_accuracy=_accuracy(learner, setting), fits=6, seconds=seconds,
+                flagged_fraction=float(issues.mean()),
+                flagged_precision=float(is_noisy[issues].mean()) if issues.any() else None)
+
+
+# -- results file -----------------------------------------------------------------
+
+class ResultsFile:
+    """Finished cells as JSON lines, appended as each cell finishes.
+
+    A record holds the setting's name and full configuration, the method,
+    the seed, the torch version and (for ``auto``) the rule's constants.
+    Loading refuses records of a known setting that were made under another
+    configuration, so that results of different experiments never mix.
+
+    Parameters
+    ----------
+    path : str
+    settings : dict of Setting
+    """
+
+    def __init__(self, path, settings):
+        self.path = path
+        self.settings = settings
+        self.records = []
+        if os.path.exists(path):
+            with open(path) as f:
+                for number, line in enumerate(f, start=1):
+                    if line.strip():
+                        self.records.append(self._checked(json.loads(line), number))
+
+    def _expected(self, record):
+        expected = dict(config=self.settings[record["setting"]].config(),
+                        torch_version=torch.__version__)
+        if record["method"].endswith("auto"):
+            expected["rule"] = _rule_config()
+        return expected
+
+    def _checked(self, record, number):
+        if record.get("setting") not in self.settings:
+            return record
+        for key, value in self._expected(record).items():
+            if record.get(key) != value:
+                raise ValueError(
+                    f"{self.path}, line {number}: the {key!r} of {record['setting']} / "
+                    f"{record['method']} differs from this run's ({record.get(key)!r} vs "
+                    f"{value!r}). Use another --out file, or restore the settings.")
+        return record
+
+    def has(self, setting, method, seed):
+        return any(r["setting"] == setting and r["method"] == method and r["seed"] == seed
+                   for r in self.records)
+
+    def add(self, setting, method, seed, result):
+        record = dict(setting=setting, method=method, seed=seed, **result)
+        record.update(self._expected(record))
+        self.records.append(record)
+        os.makedirs(os.path.dirname(os.path.abspath(self.path)), exist_ok=True)
+        with open(self.path, "a") as f:
+            f.write(json.dumps(record) + "\n")
+            f.flush()
+            os.fsync(f.fileno())
+
+
+def _rule_config():
+    from sk_mr.auto_eta import AutoEta
+    return AutoEta().get_params()
+
+
+# -- the table -------------------------------------------------------------------
+
+def _values(records, setting, method, key="test_accuracy"):
+    return [r[key] for r in records if r["setting"] == setting and r["method"] == method]
+
+
+def _mean_std(values):
+    if not values:
+        return None, None
+    values = 100 * np.asarray(values, dtype=float)
+    return float(values.mean()), float(values.std(ddof=1)) if len(values) > 1 else 0.0
+
+
+def summarize(records, settings, prefix=""):
+    """Per-setting summary of every method, with the derived oracle and default.
+
+    Returns
+    -------
+    rows : list of dict
+      One per setting with records: ``setting``, ``role``, and per column
+      ``(mean, std, n_seeds, fits, seconds)`` (accuracy in %, fits and
+      seconds per seed, means over seeds), plus ``oracle_eta`` and
+      ``grid_eta`` (GridSearchCV's choices).
+    """
+    rows = []
+    for name, setting in settings.items():
+        if not any(r["setting"] == name for r in records):
+            continue
+        row = dict(setting=name, role=setting.role, noise=setting.noise_rate)
+
+        def cell(method):
+            accuracy = _values(records, name, method)
+            if not accuracy:
+                return None
+            mean, std = _mean_std(accuracy)
+            return dict(mean=mean, std=std, n=len(accuracy),
+                        fits=float(np.mean(_values(records, name, method, "fits"))),
+                        seconds=float(np.mean(_values(records, name, method, "seconds"))))
+
+        grid = {eta: cell(f"{prefix}eta={eta:g}") for eta in ETA_GRID}
+        complete = {eta: c for eta, c in grid.items() if c is not None}
+        if len(complete) == len(ETA_GRID):
+            best = max(complete, key=lambda eta: complete[eta]["mean"])
+            row["oracle"] = dict(complete[best],
+                                 fits=sum(c["fits"] for c in complete.values()),
+                                 seconds=sum(c["seconds"] for c in complete.values()))
+            row["oracle_eta"] = best
+        row["grid"] = grid
+        row["default"] = grid[DEFAULT_ETA]
+        row["auto"] = cell(f"{prefix}auto")
+        for method in ("plain", "gridsearch", "gce", "sce", "cleanlab"):
+            row[method] = cell(method)
+        row["grid_eta"] = _values(records, name, "gridsearch", "selected_eta")
+        row["auto_eta"] = [r["etas"][-1] for r in records if r["setting"] == name
+                           and r["method"] == f"{prefix}auto" and r["etas"]]
+        rows.append(row)
+    return rows
+
+
+COLUMNS = ("auto", "oracle", "gridsearch", "default", "plain", "gce", "sce", "cleanlab")
+
+
+def format_table(rows, title):
+    """The accuracy table (mean +- std over seeds) and the cost table."""
+    def acc(c):
+        return "-" if c is None else f"{c['mean']:.1f}+-{c['std']:.1f}"
+
+    def cost(c):
+        return "-" if c is None else f"{c['fits']:.0f}/{c['seconds']:.0f}s"
+
+    width = 13
+    lines = [title, "", "clean test accuracy (%), mean +- std over seeds (n = seeds)"]
+    header = f"{'setting':<8}{'role':<9}" + "".join(f"{c:>{width}}" for c in COLUMNS) + \
+        "  auto-oracle  oracle eta  gridsearch eta  final auto eta"
+    lines += [header, "-" * len(header)]
+    for row in rows:
+        cells = "".join(f"{acc(row.get(c)):>{width}}" for c in COLUMNS)
+        gap = (f"{row['auto']['mean'] - row['oracle']['mean']:+.1f}"
+               if row.get("auto") and row.get("oracle") else "-")
+        n = max((row[c]["n"] for c in COLUMNS if row.get(c)), default=0)
+        grid_etas = ",".join(f"{e:g}" for e in row["grid_eta"]) or "-"
+        auto_etas = ",".join(f"{e:.3g}" for e in row["auto_eta"]) or "-"
+        lines.append(f"{row['setting']:<8}{row['role']:<9}{cells}  {gap:>11}  "
+                     f"{row.get('oracle_eta', '-')!s:>10}  {grid_etas:>14}  {auto_etas}"
+                     f"  (n={n})")
+    lines += ["", "cost per seed: fits / seconds (mean over seeds; the oracle and "
+              "default are read off the grid: 5 and 1 fits)"]
+    header = f"{'setting':<8}{'role':<9}" + "".join(f"{c:>{width}}" for c in COLUMNS)
+    lines += [header, "-" * len(header)]
+    for row in rows:
+        lines.append(f"{row['setting']:<8}{row['role']:<9}" +
+                     "".join(f"{cost(row.get(c)):>{width}}" for c in COLUMNS))
+    lines += ["", goal_report(rows)]
+    return "\n".join(lines)
+
+
+def goal_report(rows):
+    """The issue's goal, checked on the rows that have auto and the oracle."""
+    both = [r for r in rows if r.get("auto") and r.get("oracle")]
+    if not both:
+        return "goal: not enough results yet"
+    lines = []
+    for role in ("tuning", "held-out", None):
+        subset = [r for r in both if role is None or r["role"] == role]
+        if not subset:
+            continue
+        gaps = np.array([r["auto"]["mean"] - r["oracle"]["mean"] for r in subset])
+        label = "all settings" if role is None else f"{role} settings"
+        lines.append(f"{label} ({len(subset)}): auto - oracle mean {gaps.mean():+.2f} "
+                     f"(goal >= -1), worst {gaps.min():+.2f} (goal >= -2.5) -> "
+                     f"{'met' if gaps.mean() >= -1 and gaps.min() >= -2.5 else 'NOT met'}")
+    clean = [r for r in both if r["noise"] == 0 and r.get("plain")]
+    for r in clean:
+        gap = r["auto"]["mean"] - r["plain"]["mean"]
+        lines.append(f"clean labels {r['setting']}: auto - plain {gap:+.2f} (goal >= -1) -> "
+                     f"{'met' if gap >= -1 else 'NOT met'}")
+    return "\n".join(lines)
+
+
+def loss_pass_table(records, settings):
+    """full vs online: oracle-grid accuracy, auto accuracy and seconds per fit."""
+    full = {r["setting"]: r for r in summarize(records, settings)}
+    online = {r["setting"]: r for r in summarize(records, settings, prefix="online:")}
+    lines = ["loss_pass: 'full' vs 'online' (accuracy %, seconds per MR fit, mean over "
+             "seeds)",
+             f"{'setting':<8}{'oracle full':>13}{'oracle online':>15}{'auto full':>11}"
+             f"{'auto online':>13}{'s/fit full':>12}{'s/fit online':>14}"]
+    diffs, autodiffs, ratios = [], [], []
+    for name in full:
+        f, o = full[name], online.get(name)
+        if not o or not f.get("oracle") or not o.get("oracle"):
+            continue
+        sec_full = np.mean([c["seconds"] for c in f["grid"].values()])
+        sec_online = np.mean([c["seconds"] for c in o["grid"].values()])
+        auto_f = f["auto"]["mean"] if f.get("auto") else float("nan")
+        auto_o = o["auto"]["mean"] if o.get("auto") else float("nan")
+        diffs.append(o["oracle"]["mean"] - f["oracle"]["mean"])
+        autodiffs.append(auto_o - auto_f)
+        ratios.append(sec_online / sec_full)
+        lines.append(f"{name:<8}{f['oracle']['mean']:>13.1f}{o['oracle']['mean']:>15.1f}"
+                     f"{auto_f:>11.1f}{auto_o:>13.1f}{sec_full:>12.1f}{sec_online:>14.1f}")
+    if diffs:
+        lines.append(f"online - full: oracle {np.mean(diffs):+.2f} on average (worst "
+                     f"{min(diffs):+.2f}), auto {np.nanmean(autodiffs):+.2f} (worst "
+                     f"{np.nanmin(autodiffs):+.2f}); time online / full "
+                     f"{np.mean(ratios):.2f}")
+    return "\n".join(lines)
+
+
+# -- command line ----------------------------------------------------------------
+
+GRID_METHODS = tuple(f"eta={eta:g}" for eta in ETA_GRID)
+METHODS = (("plain",) + GRID_METHODS + ("auto", "gridsearch", "gce", "sce", "cleanlab")
+           + tuple(f"online:{m}" for m in GRID_METHODS + ("auto",)))
+
+
+def run(settings, methods, seeds, out, log=None):
+    """Run every missing (setting, seed, method) cell; return all records.
+
+    Progress goes to ``log`` (default: ``sys.stderr`` at call time; False
+    silences it).
+    """
+    log = sys.stderr if log is None else (log or None)
+    results = ResultsFile(out, settings)
+    cells = [(s, seed, m) for s in settings for seed in seeds for m in methods]
+    pending = [c for c in cells if not results.has(c[0], c[2], c[1])]
+    if log is not None:
+        print(f"{len(cells) - len(pending)} of {len(cells)} cells already in {out}",
+              file=log, flush=True)
+    for done, (name, seed, method) in enumerate(pending, start=1):
+        result = run_method(settings[name], method, seed)
+        results.add(name, method, seed, result)
+        if log is not None:
+            print(f"[{done}/{len(pending)}] {name} {method} seed={seed}: "
+                  f"{100 * result['test_accuracy']:.1f}% ({result['fits']} fits, "
+                  f"{result['seconds']:.1f}s)", file=log, flush=True)
+    return results.records
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--settings", nargs="+", default=None,
+                        help=f"default: all ({', '.join(SETTINGS)})")
+    parser.add_argument("--methods", nargs="+", default=None,
+                        help=f"default: all ({', '.join(METHODS)})")
+    parser.add_argument("--seeds", type=int, default=3, help="seeds 0..n-1 (default 3)")
+    parser.add_argument("--out", default=None, help=f"JSON lines file (default {DEFAULT_OUT})")
+    parser.add_argument("--quick", action="store_true",
+                        help="tiny smoke grid (two settings, 6 epochs) into "
+                             f"{os.path.relpath(QUICK_OUT)}")
+    parser.add_argument("--table", action="store_true",
+                        help="print the table of the results file only")
+    parser.add_argument("--threads", type=int, default=1, help="torch threads (default 1)")
+    args = parser.parse_args(argv)
+
+    torch.set_num_threads(args.threads)
+    all_settings = QUICK_SETTINGS if args.quick else SETTINGS
+    names = args.settings or list(all_settings)
+    unknown = [n for n in names if n not in all_settings]
+    if unknown:
+        parser.error(f"unknown settings {unknown}; valid: {', '.join(all_settings)}")
+    methods = args.methods or list(METHODS)
+    bad = [m for m in methods if m not in METHODS]
+    if bad:
+        parser.error(f"unknown methods {bad}; valid: {', '.join(METHODS)}")
+    if args.seeds < 1:
+        parser.error(f"--seeds must be >= 1, got {args.seeds}")
+    out = args.out or (QUICK_OUT if args.quick else DEFAULT_OUT)
+    settings = {n: all_settings[n] for n in names}
+
+    start = time.perf_counter()
+    if args.table:
+        records = ResultsFile(out, settings).records
+    else:
+        records = run(settings, methods, list(range(args.seeds)), out)
+    records = [r for r in records if r["setting"] in settings and r["seed"] < args.seeds]
+    print(format_table(summarize(records, settings),
+                       f"eta='auto' vs the eta grid and the peers ({out})"))
+    print()
+    print(loss_pass_table(records, settings))
+    for name, setting in settings.items():
+        print(f"  {name}: {setting.description}"
+              + ("" if setting.role == "tuning" else "  [held out]"))
+    print(f"\n{len(records)} records; {time.perf_counter() - start:.0f}s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

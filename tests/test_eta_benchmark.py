@@ -1,0 +1,113 @@
+"""The eta benchmark (benchmarks/eta.py): its --quick grid, resume, the auto glue, the table."""
+
+import importlib.util
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+BENCHMARK = Path(__file__).resolve().parents[1] / "benchmarks" / "eta.py"
+
+
+@pytest.fixture(scope="module")
+def eta_benchmark():
+    spec = importlib.util.spec_from_file_location("eta_benchmark", BENCHMARK)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+class TestQuickRun:
+    def test_quick_grid_saves_resumes_and_refuses_other_settings(self, eta_benchmark,
+                                                                  tmp_path, capsys):
+        pytest.importorskip("cleanlab")
+        out = tmp_path / "eta.jsonl"
+        argv = ["--quick", "--seeds", "2", "--out", str(out)]
+        assert eta_benchmark.main(argv) == 0
+        records = [json.loads(line) for line in out.read_text().splitlines()]
+        methods = eta_benchmark.METHODS
+        assert len(records) == 2 * 2 * len(methods)
+        assert {(r["setting"], r["method"], r["seed"]) for r in records} == {
+            (s, m, seed) for s in ("Q1", "Q2") for m in methods for seed in (0, 1)}
+        for r in records:
+            assert r["config"] == eta_benchmark.QUICK_SETTINGS[r["setting"]].config()
+            assert r["torch_version"] == torch.__version__
+            assert 0 <= r["test_accuracy"] <= 1 and r["seconds"] > 0
+        auto = [r for r in records if r["method"].endswith("auto")]
+        assert all(r["rule"] == eta_benchmark._rule_config() for r in auto)
+        assert all(len(r["etas"]) == eta_benchmark.QUICK_SETTINGS[r["setting"]].epochs
+                   for r in auto)
+        grid = [r for r in records if r["method"] == "gridsearch"]
+        assert all(r["fits"] == 16 and r["selected_eta"] in eta_benchmark.ETA_GRID
+                   for r in grid)
+        table = capsys.readouterr().out
+        for word in ("auto", "oracle", "gridsearch", "cleanlab", "auto - oracle",
+                     "loss_pass"):
+            assert word in table
+
+        # a rerun trains nothing
+        assert eta_benchmark.main(argv) == 0
+        assert f"{len(records)} of {len(records)} cells already" in capsys.readouterr().err
+        assert len(out.read_text().splitlines()) == len(records)
+
+        # records of another configuration of a setting are refused
+        changed = dict(records[0], config=dict(records[0]["config"], epochs=99))
+        out.write_text("\n".join(json.dumps(r) for r in [changed] + records[1:]) + "\n")
+        with pytest.raises(ValueError, match="'config' of Q1"):
+            eta_benchmark.main(argv)
+
+
+class TestAutoGlue:
+    def test_weights_follow_the_rule(self, eta_benchmark):
+        from sk_mr.mw import mw_probabilities
+
+        setting = eta_benchmark.QUICK_SETTINGS["Q2"]
+        X, _, _, _, n_classes = eta_benchmark.load_data(setting)
+        y, _ = eta_benchmark.noisy_labels(setting, 0)
+        net = eta_benchmark.mr_net(setting, 0, "auto")
+        eta_benchmark._fit(net, X, y, 0)
+        rule = net.mr_.rule_
+        # one eta per update, recorded in the history as mr_eta
+        assert list(net.history[:, "mr_eta"]) == rule.etas_
+        assert rule.n_updates_ == setting.epochs
+        # the weights are softmax(-eta L) with the last eta
+        expected = mw_probabilities(torch.as_tensor(net.cumulative_losses_), rule.etas_[-1])
+        np.testing.assert_allclose(net.sample_weights_, expected.numpy(), rtol=1e-9)
+        # chance level of cross-entropy: ln K
+        assert net.mr_.chance_loss_ == pytest.approx(math.log(n_classes))
+
+    def test_partial_fit_continues_the_rule(self, eta_benchmark):
+        setting = eta_benchmark.QUICK_SETTINGS["Q2"]
+        X, _, _, _, _ = eta_benchmark.load_data(setting)
+        y, _ = eta_benchmark.noisy_labels(setting, 0)
+        net = eta_benchmark.mr_net(setting, 0, "auto")
+        net.set_params(max_epochs=2)
+        net.fit(X, y)
+        net.partial_fit(X, y)
+        rule = net.mr_.rule_
+        assert rule.n_updates_ == 4 and net.mr_.planned_epochs_ == 4
+        assert list(net.history[:, "mr_eta"]) == rule.etas_
+
+
+class TestTable:
+    def test_oracle_is_the_best_grid_mean_and_costs_add_up(self, eta_benchmark):
+        setting = eta_benchmark.QUICK_SETTINGS["Q1"]
+        accuracy = {0.003: (0.5, 0.6), 0.01: (0.7, 0.7), 0.03: (0.9, 0.7),
+                    0.1: (0.6, 0.6), 0.3: (0.1, 0.2)}
+        records = [dict(setting="Q1", method=f"eta={eta:g}", seed=s, test_accuracy=a,
+                        fits=1, seconds=2.0)
+                   for eta, accs in accuracy.items() for s, a in enumerate(accs)]
+        records += [dict(setting="Q1", method="auto", seed=s, test_accuracy=a, fits=1,
+                         seconds=3.0, etas=[0.0, 0.05]) for s, a in enumerate((0.8, 0.7))]
+        [row] = eta_benchmark.summarize(records, {"Q1": setting})
+        assert row["oracle_eta"] == 0.03  # mean 0.8 beats 0.01's 0.7
+        assert row["oracle"]["mean"] == pytest.approx(80.0)
+        assert row["oracle"]["std"] == pytest.approx(100 * np.std([0.9, 0.7], ddof=1))
+        assert (row["oracle"]["fits"], row["oracle"]["seconds"]) == (5, 10.0)
+        assert row["default"]["mean"] == pytest.approx(70.0)
+        assert row["auto"]["mean"] == pytest.approx(75.0)
+        report = eta_benchmark.goal_report([row])
+        assert "auto - oracle mean -5.00" in report and "NOT met" in report

@@ -1,0 +1,197 @@
+"""Tests of sk_mr.losses against hand computations in numpy."""
+
+import pickle
+
+import numpy as np
+import pytest
+import torch
+from sklearn.base import clone
+from skorch import NeuralNetClassifier
+
+from sk_mr import MRClassifier
+from sk_mr.losses import GeneralizedCrossEntropy, SymmetricCrossEntropy
+
+
+def _softmax(z):
+    e = np.exp(z - z.max(axis=1, keepdims=True))
+    return e / e.sum(axis=1, keepdims=True)
+
+
+def gce_numpy(z, y, q):
+    p = _softmax(z)[np.arange(len(y)), y]
+    return (1 - p ** q) / q
+
+
+def sce_numpy(z, y, alpha, beta, A):
+    probs = _softmax(z)
+    one_hot = np.eye(z.shape[1])[y]
+    ce = -np.log(probs[np.arange(len(y)), y])
+    with np.errstate(divide="ignore"):
+        log_label = np.maximum(np.log(one_hot), A)  # log 0 := A
+    rce = -(probs * log_label).sum(1)
+    return alpha * ce + beta * rce
+
+
+@pytest.fixture(scope="module")
+def batch():
+    rng = np.random.default_rng(0)
+    z = rng.normal(scale=3.0, size=(7, 4))
+    y = rng.integers(0, 4, size=7)
+    return z, y
+
+
+class TestGeneralizedCrossEntropy:
+    @pytest.mark.parametrize("q", [0.1, 0.7, 1.0])
+    def test_matches_numpy(self, batch, q):
+        z, y = batch
+        got = GeneralizedCrossEntropy(q=q, reduction="none")(torch.tensor(z), torch.tensor(y))
+        np.testing.assert_allclose(got.numpy(), gce_numpy(z, y, q), rtol=1e-10)
+
+    def test_reductions(self, batch):
+        z, y = batch
+        expected = gce_numpy(z, y, 0.7)
+        zt, yt = torch.tensor(z), torch.tensor(y)
+        assert float(GeneralizedCrossEntropy()(zt, yt)) == pytest.approx(expected.mean())
+        assert float(GeneralizedCrossEntropy(reduction="sum")(zt, yt)) == \
+            pytest.approx(expected.sum())
+
+    def test_reduction_read_at_call_time(self, batch):
+        # MRClassifier sets reduction='none' on an existing criterion to get
+        # per-example losses.
+        z, y = batch
+        criterion = GeneralizedCrossEntropy()
+        criterion.reduction = "none"
+        got = criterion(torch.tensor(z), torch.tensor(y))
+        np.testing.assert_allclose(got.numpy(), gce_numpy(z, y, 0.7), rtol=1e-10)
+        criterion.reduction = "median"
+        with pytest.raises(ValueError, match="reduction must be one of"):
+            criterion(torch.tensor(z), torch.tensor(y))
+
+    def test_small_q_approaches_cross_entropy(self, batch):
+        z, y = batch
+        got = GeneralizedCrossEntropy(q=1e-6, reduction="none")(torch.tensor(z), torch.tensor(y))
+        ce = torch.nn.functional.cross_entropy(torch.tensor(z), torch.tensor(y), reduction="none")
+        np.testing.assert_allclose(got.numpy(), ce.numpy(), rtol=1e-4)
+
+    def test_probability_targets(self, batch):
+        z, y = batch
+        zt = torch.tensor(z)
+        one_hot = torch.nn.functional.one_hot(torch.tensor(y), 4).double()
+        criterion = GeneralizedCrossEntropy(reduction="none")
+        np.testing.assert_allclose(criterion(zt, one_hot).numpy(),
+                                   criterion(zt, torch.tensor(y)).numpy(), rtol=1e-12)
+        # linear in the target: a mix of two labels mixes their losses
+        soft = 0.3 * one_hot + 0.7 * torch.roll(one_hot, 1, dims=1)
+        expected = 0.3 * gce_numpy(z, y, 0.7) + 0.7 * gce_numpy(z, (y + 1) % 4, 0.7)
+        np.testing.assert_allclose(criterion(zt, soft).numpy(), expected, rtol=1e-10)
+
+    def test_large_logits_finite_gradient(self):
+        z = torch.tensor([[1000.0, -1000.0, 0.0]], requires_grad=True)
+        loss = GeneralizedCrossEntropy()(z, torch.tensor([1]))
+        loss.backward()
+        assert loss.item() == pytest.approx(1 / 0.7)
+        assert torch.isfinite(z.grad).all()
+
+    @pytest.mark.parametrize("q", [0, -0.5, 1.5, True, "0.7"])
+    def test_bad_q(self, q):
+        with pytest.raises(ValueError, match="q must be a float in \\(0, 1\\]"):
+            GeneralizedCrossEntropy(q=q)
+
+
+class TestSymmetricCrossEntropy:
+    @pytest.mark.parametrize("alpha, beta, A", [(0.1, 1.0, -4.0), (6.0, 0.1, -4.0),
+                                                (1.0, 0.5, -9.21)])
+    def test_matches_numpy(self, batch, alpha, beta, A):
+        z, y = batch
+        got = SymmetricCrossEntropy(alpha, beta, A, reduction="none")(
+            torch.tensor(z), torch.tensor(y))
+        np.testing.assert_allclose(got.numpy(), sce_numpy(z, y, alpha, beta, A), rtol=1e-10)
+
+    def test_reductions_and_call_time_reduction(self, batch):
+        z, y = batch
+        expected = sce_numpy(z, y, 0.1, 1.0, -4.0)
+        zt, yt = torch.tensor(z), torch.tensor(y)
+        criterion = SymmetricCrossEntropy()
+        assert float(criterion(zt, yt)) == pytest.approx(expected.mean())
+        criterion.reduction = "sum"
+        assert float(criterion(zt, yt)) == pytest.approx(expected.sum())
+        criterion.reduction = "none"
+        np.testing.assert_allclose(criterion(zt, yt).numpy(), expected, rtol=1e-10)
+
+    def test_probability_targets(self, batch):
+        z, y = batch
+        zt = torch.tensor(z)
+        one_hot = torch.nn.functional.one_hot(torch.tensor(y), 4).double()
+        criterion = SymmetricCrossEntropy(reduction="none")
+        np.testing.assert_allclose(criterion(zt, one_hot).numpy(),
+                                   sce_numpy(z, y, 0.1, 1.0, -4.0), rtol=1e-12)
+        # a soft label: RCE = -sum_k p_k max(log t_k, A)
+        soft = torch.full((len(y), 4), 0.25, dtype=torch.float64)
+        p = _softmax(z)
+        expected = 0.1 * -(0.25 * np.log(p)).sum(1) + 1.0 * -(p * np.log(0.25)).sum(1)
+        np.testing.assert_allclose(criterion(zt, soft).numpy(), expected, rtol=1e-10)
+
+    @pytest.mark.parametrize("kwargs, match", [
+        (dict(alpha=-1), "alpha must be"), (dict(beta=float("nan")), "beta must be"),
+        (dict(A=0.0), "A must be a finite negative"), (dict(reduction="avg"), "reduction"),
+    ])
+    def test_bad_parameters(self, kwargs, match):
+        with pytest.raises(ValueError, match=match):
+            SymmetricCrossEntropy(**kwargs)
+
+    def test_bad_targets(self, batch):
+        z, _ = batch
+        criterion = SymmetricCrossEntropy()
+        with pytest.raises(ValueError, match="integer class targets"):
+            criterion(torch.tensor(z), torch.zeros(7))
+        with pytest.raises(ValueError, match="must have the input's shape"):
+            criterion(torch.tensor(z), torch.zeros(7, 3))
+
+
+class TestWithNets:
+    """Both criteria train plain skorch nets and compose with MR."""
+
+    def _params(self, tiny_mlp, **kwargs):
+        params = dict(module=tiny_mlp, max_epochs=3, lr=0.1, batch_size=64,
+                      train_split=None, verbose=0)
+        params.update(kwargs)
+        return params
+
+    @pytest.mark.parametrize("criterion, kwargs", [
+        (GeneralizedCrossEntropy, {"criterion__q": 0.5}),
+        (SymmetricCrossEntropy, {"criterion__alpha": 0.5, "criterion__beta": 0.5}),
+    ])
+    def test_mr_with_eta_zero_trains_like_plain_net(self, small_digits, tiny_mlp,
+                                                    criterion, kwargs):
+        # eta=0 gives uniform weights: MRClassifier's weighted mean of the
+        # criterion's per-example losses is the plain net's mean loss.
+        X, y = small_digits
+        torch.manual_seed(0)
+        plain = NeuralNetClassifier(**self._params(tiny_mlp, criterion=criterion,
+                                                   **kwargs)).fit(X, y)
+        torch.manual_seed(0)
+        mr = MRClassifier(**self._params(tiny_mlp, criterion=criterion, eta=0.0,
+                                         **kwargs)).fit(X, y)
+        np.testing.assert_allclose(plain.history[:, "train_loss"],
+                                   mr.history[:, "train_loss"], rtol=1e-5)
+        for a, b in zip(plain.module_.parameters(), mr.module_.parameters()):
+            torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-6)
+
+    def test_mr_cumulative_losses_are_gce_losses(self, noisy_data, tiny_mlp):
+        X, y, _ = noisy_data
+        torch.manual_seed(0)
+        net = MRClassifier(**self._params(tiny_mlp, criterion=GeneralizedCrossEntropy,
+                                          max_epochs=1, eta=0.1)).fit(X, y)
+        logits = net.forward(X).double().numpy()
+        np.testing.assert_allclose(net.cumulative_losses_, gce_numpy(logits, y, 0.7),
+                                   rtol=1e-5)
+
+    def test_clone_pickle_and_grid_parameter(self, small_digits, tiny_mlp):
+        X, y = small_digits
+        net = MRClassifier(**self._params(tiny_mlp, criterion=SymmetricCrossEntropy,
+                                          max_epochs=1))
+        net.set_params(criterion__alpha=1.0)
+        fitted = clone(net).fit(X, y)
+        assert fitted.criterion_.alpha == 1.0 and fitted.criterion_.reduction == "none"
+        again = pickle.loads(pickle.dumps(fitted))
+        np.testing.assert_array_equal(again.predict(X), fitted.predict(X))
