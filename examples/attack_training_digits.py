@@ -47,18 +47,26 @@ EPS = 0.1
 ETA = 0.1
 METHOD_NAMES = ["Natural", "PGD-7/sk_mr", "PGD-7/torchattacks", "FFGSM", "FFGSM+MR"]
 
-parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-parser.add_argument("--full", action="store_true",
-                    help="3 seeds, 20 epochs, AutoAttack on 100 test images")
-parser.add_argument("--seeds", type=int, nargs="+", help="override the seeds")
-parser.add_argument("--methods", nargs="+", choices=METHOD_NAMES, default=METHOD_NAMES)
-parser.add_argument("--autoattack", type=int,
-                    help="override the number of test images attacked by AutoAttack")
-args, _ = parser.parse_known_args()  # ignore a runner's own (e.g. sphinx-gallery)
-SEEDS = args.seeds or ([0, 1, 2] if args.full else [0])
-EPOCHS = 20 if args.full else 5
+FULL, SEED_OVERRIDE, N_AUTOATTACK_OVERRIDE = False, None, None
+
+# sphinx_gallery_start_ignore
+if __name__ == "__main__" and "__file__" in globals():
+    parser = argparse.ArgumentParser(description="Training against torchattacks attacks.")
+    parser.add_argument("--full", action="store_true",
+                        help="3 seeds, 20 epochs, AutoAttack on 100 test images")
+    parser.add_argument("--seeds", type=int, nargs="+", help="override the seeds")
+    parser.add_argument("--methods", nargs="+", choices=METHOD_NAMES, default=METHOD_NAMES)
+    parser.add_argument("--autoattack", type=int,
+                        help="override the number of test images attacked by AutoAttack")
+    args, _ = parser.parse_known_args()
+    FULL, SEED_OVERRIDE, N_AUTOATTACK_OVERRIDE = args.full, args.seeds, args.autoattack
+    METHOD_NAMES = args.methods
+# sphinx_gallery_end_ignore
+
+SEEDS = SEED_OVERRIDE or ([0, 1, 2] if FULL else [0])
+EPOCHS = 20 if FULL else 5
 # AutoAttack is slow on a CPU: it attacks the first images of the test split
-N_AUTOATTACK = args.autoattack if args.autoattack is not None else 100 * args.full
+N_AUTOATTACK = N_AUTOATTACK_OVERRIDE if N_AUTOATTACK_OVERRIDE is not None else 100 * FULL
 torch.set_num_threads(1)  # these models are too small to gain from more threads
 
 # %%
@@ -88,7 +96,7 @@ ALL_METHODS = {
     "FFGSM+MR": (lambda seed: AttackTraining(
         torchattacks.FFGSM, eps=EPS, alpha=1.25 * EPS, random_state=seed), ETA),
 }
-METHODS = {name: ALL_METHODS[name] for name in args.methods}
+METHODS = {name: ALL_METHODS[name] for name in METHOD_NAMES}
 
 
 def run(seed, make_strategy, eta):

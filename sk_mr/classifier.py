@@ -15,7 +15,7 @@ from sk_mr.mixin import MixupTarget, MRMixin, fill_mr_doc
 from sk_mr.validation import (as_numpy, could_be_output_indices, encode_labels,
                               infer_binary_labels, infer_label_classes)
 
-__all__ = ["MRBinaryClassifier", "MRClassifier", "MixupTarget"]
+__all__ = ["MRBinaryClassifier", "MRClassifier"]
 
 
 class MRClassifier(MRMixin, NeuralNetClassifier):
