@@ -132,6 +132,15 @@ def record_batch_positions(loader):
     >>> [(xb.tolist(), recorder.pop().tolist()) for xb, in loader]
     [([0.0, 1.0, 2.0], [0, 1, 2]), ([3.0], [3])]
     """
+    if getattr(loader, "skip_batches", 0):
+        raise ValueError(
+            "MR cannot follow a loader that skips the first batches of an epoch "
+            "(Accelerate's skip_first_batches): their positions would be recorded "
+            "but never trained on. Resume at an epoch boundary instead.")
+    # Accelerate's prepared loaders (DataLoaderShard, ...) iterate an inner
+    # DataLoader, whose batch sampler is this process's shard.
+    while hasattr(loader, "base_dataloader"):
+        loader = loader.base_dataloader
     batch_sampler = getattr(loader, "batch_sampler", None)
     if isinstance(batch_sampler, PositionRecorder):
         return batch_sampler

@@ -110,7 +110,7 @@ class SampleReweighting(Callback):
             self.n_rows_ = int(n_rows)
             self.data_fingerprint_ = fingerprint
             self._init_state(len(self.train_rows_))
-        self._to_device(net.device)
+        self._to_device(net._mr_device())
 
     def _init_state(self, n_train):
         self._set_probabilities(
@@ -145,7 +145,7 @@ class SampleReweighting(Callback):
         """
         return self.batch_weights_[positions]
 
-    def record_batch_losses(self, net, positions, losses):
+    def record_batch_losses(self, net, positions, losses, padding=None):
         """Receive the per-example training losses of a batch (no-op here)."""
 
     def correct_targets(self, net, X, y):
@@ -277,18 +277,28 @@ class MultiplicativeReweighting(SampleReweighting):
         self.online_seen_ = None
 
     # -- collecting losses ------------------------------------------------------
-    def record_batch_losses(self, net, positions, losses):
-        """Store the batch's training losses for ``loss_pass='online'``."""
+    def record_batch_losses(self, net, positions, losses, padding=None):
+        """Store the batch's training losses for ``loss_pass='online'``.
+
+        ``padding`` (bool, per example) marks repeated examples a
+        data-parallel loader added to the batch: they are not recorded.
+        """
         if net.loss_pass != "online":
             return
         if self.online_losses_ is None:
             self.online_losses_ = torch.zeros_like(self.cumulative_losses_)
             self.online_seen_ = torch.zeros(self.cumulative_losses_.shape, dtype=torch.bool,
                                             device=self.cumulative_losses_.device)
+        losses = losses.to(self.online_losses_.dtype)
+        seen = torch.ones_like(positions, dtype=torch.bool)
+        if padding is not None:
+            # keep what is there: a where, not a boolean index, so no sync
+            losses = torch.where(padding, self.online_losses_[positions], losses)
+            seen = self.online_seen_[positions] | ~padding
         # index ops on the device: no host sync in the per-batch path. A
         # non-finite loss is stored as it is and refused at the update.
-        self.online_losses_.index_copy_(0, positions, losses.to(self.online_losses_.dtype))
-        self.online_seen_[positions] = True
+        self.online_losses_.index_copy_(0, positions, losses)
+        self.online_seen_.index_copy_(0, positions, seen)
 
     def _collect_losses(self, net, dataset_train):
         if net.loss_pass == "full":
@@ -298,6 +308,9 @@ class MultiplicativeReweighting(SampleReweighting):
         if losses is None:
             raise RuntimeError(
                 "loss_pass='online' recorded no training losses this epoch.")
+        # other processes' losses (data-parallel training)
+        losses, seen = net._gather_example_losses(
+            torch.where(seen, losses, torch.zeros_like(losses)).to(torch.float64), seen)
         if not bool(seen.all()):
             # Examples no batch has visited yet (e.g. drop_last=True) get
             # the mean loss of the others rather than a free pass or a penalty.
@@ -425,7 +438,7 @@ class RandomReweighting(SampleReweighting):
         z = np.maximum(self.rng_.standard_normal(n), 0.0)
         total = z.sum()
         p = z / total if total > 0 else np.full(n, 1.0 / n)
-        self._set_probabilities(torch.from_numpy(p).to(net.device))
+        self._set_probabilities(torch.from_numpy(p).to(net._mr_device()))
         self.n_updates_ += 1
 
     def on_epoch_end(self, net, **kwargs):

@@ -305,15 +305,21 @@ class MRMixin:
         created when first needed) draws on-device values such as mixup's
         pairing, so the per-batch path copies nothing from the host.
         """
-        self.rng_ = np.random.default_rng(self.random_state)
-        self.torch_rng_ = None
+        self._initialize_mr_generators()
         with self._seeded_torch():
             super().initialize()
+        self._initialize_strategy()
+        return self
+
+    def _initialize_mr_generators(self):
+        self.rng_ = np.random.default_rng(self.random_state)
+        self.torch_rng_ = None
+
+    def _initialize_strategy(self):
         if self.adversarial is not None:
             self._apply_adversarial_params()
             if hasattr(self.adversarial, "initialize"):
                 self.adversarial.initialize()  # a new fit starts from delta = 0
-        return self
 
     @contextlib.contextmanager
     def _seeded_torch(self):
@@ -323,7 +329,7 @@ class MRMixin:
             return
         seed = int(self.rng_.integers(2 ** 62))
         devices = []
-        device = _torch_device(self.device)
+        device = _torch_device(self._mr_device())
         if device is not None and device.type == "cuda" and torch.cuda.is_available():
             devices = [device.index if device.index is not None else torch.cuda.current_device()]
         with torch.random.fork_rng(devices=devices):
@@ -334,7 +340,7 @@ class MRMixin:
 
     def _mixup_generator(self):
         if getattr(self, "torch_rng_", None) is None:
-            generator = torch.Generator(device=self.device or "cpu")
+            generator = torch.Generator(device=self._mr_device())
             generator.manual_seed(int(self.rng_.integers(2 ** 62)))
             self.torch_rng_ = generator
         return self.torch_rng_
@@ -365,7 +371,7 @@ class MRMixin:
 
     # Attributes that live for one fit call only: never pickled.
     _transient_attributes = ("_mr_forward_params", "_position_recorder", "batch_positions_",
-                             "_checked_inputs", "_outputs_checked")
+                             "batch_padding_", "_checked_inputs", "_outputs_checked")
 
     def __getstate__(self):
         state = super().__getstate__()
@@ -382,7 +388,7 @@ class MRMixin:
         generator = state.get("torch_rng_")
         super().__setstate__(state)
         if isinstance(generator, tuple) and generator[0] == "torch.Generator":
-            rebuilt = torch.Generator(device=self.device or "cpu")
+            rebuilt = torch.Generator(device=self._mr_device())
             try:
                 rebuilt.set_state(generator[1])
             except RuntimeError:  # a state of another device type
@@ -581,14 +587,14 @@ class MRMixin:
         super().on_batch_begin(net, batch=batch, training=training, **kwargs)
         recorder = getattr(self, "_position_recorder", None)
         if training and recorder is not None:
-            self.batch_positions_ = recorder.pop().to(self.device, non_blocking=True)
+            self.batch_positions_ = recorder.pop().to(self._mr_device(), non_blocking=True)
 
     # -- forward and losses -------------------------------------------------------
     def infer(self, x, **fit_params):
         """Forward a batch, under bfloat16 autocast when ``amp=True``."""
         if not self.amp:
             return super().infer(x, **fit_params)
-        device_type = torch.device(self.device).type
+        device_type = torch.device(self._mr_device()).type
         with torch.autocast(device_type=device_type, dtype=torch.bfloat16):
             y_pred = super().infer(x, **fit_params)
         return y_pred.float() if torch.is_tensor(y_pred) else y_pred
@@ -734,20 +740,26 @@ class MRMixin:
         positions = getattr(self, "batch_positions_", None)
         reweighting = self._reweighting_or_none() if positions is not None else None
         weights = None if reweighting is None else reweighting.batch_weights(positions)
+        padding = getattr(self, "batch_padding_", None)
+        if weights is not None and padding is not None:
+            # examples a data-parallel loader repeated to even out its shards
+            weights = weights.masked_fill(padding, 0.0)
         reduction = self._weighted_reduction()
 
         total = 0.0
         for i, (coef, target, permutation) in enumerate(terms):
-            target = to_tensor(target, device=self.device)
+            target = to_tensor(target, device=self._mr_device())
             losses = self.get_example_losses(y_pred, target, X=X, training=True)
             normalizers = self._loss_normalizers(target)
             if i == 0 and reweighting is not None:
                 reweighting.record_batch_losses(
-                    self, positions, _mw_losses(losses, normalizers))
+                    self, positions, _mw_losses(losses, normalizers), padding=padding)
             w = weights if weights is None or permutation is None else weights[permutation]
-            total = total + coef * _reduce(losses, w, normalizers, reduction)
+            total = total + coef * _reduce(losses, w, normalizers, reduction,
+                                           self._global_weight_total)
         if extra_losses is not None:
-            total = total + _reduce(extra_losses, weights, None, reduction)
+            total = total + _reduce(extra_losses, weights, None, reduction,
+                                    self._global_weight_total)
         if reweighting is not None:
             regularizer = reweighting.batch_regularizer(self, y_pred)
             if regularizer is not None:
@@ -762,8 +774,8 @@ class MRMixin:
         the targets (a no-op for MR) and applies mixup. Every training step,
         adversarial ones included, goes through here.
         """
-        Xi = to_tensor(Xi, device=self.device)
-        yi = to_tensor(yi, device=self.device)
+        Xi = to_tensor(Xi, device=self._mr_device())
+        yi = to_tensor(yi, device=self._mr_device())
         reweighting = self._reweighting_or_none()
         if reweighting is not None:
             yi = reweighting.correct_targets(self, Xi, yi)
@@ -778,8 +790,8 @@ class MRMixin:
         """
         if not self.mixup_alpha:
             return Xi, yi
-        Xi = to_tensor(Xi, device=self.device)
-        yi = to_tensor(yi, device=self.device)
+        Xi = to_tensor(Xi, device=self._mr_device())
+        yi = to_tensor(yi, device=self._mr_device())
         lam = float(self.rng_.beta(self.mixup_alpha, self.mixup_alpha))
         permutation = torch.randperm(Xi.shape[0], device=Xi.device,
                                      generator=self._mixup_generator())
@@ -793,8 +805,36 @@ class MRMixin:
         Xi, target = self.prepare_batch(Xi, yi)
         y_pred = self.infer(Xi, **fit_params)
         loss = self.get_weighted_loss(y_pred, target, X=Xi)
-        loss.backward()
+        self._backward(loss)
         return {"loss": loss, "y_pred": y_pred}
+
+    # -- hooks for data-parallel training (see sk_mr.distributed) ----------------
+    def _mr_device(self):
+        """Where MR's tensors live: the net's device (CPU when it is None)."""
+        return self.device if self.device is not None else "cpu"
+
+    def _backward(self, loss):
+        """Backpropagate the training loss (every training step comes here)."""
+        loss.backward()
+
+    def _gather_example_losses(self, losses, seen):
+        """Combine the per-example losses of all processes (one process: as is).
+
+        Parameters
+        ----------
+        losses : torch.Tensor of float64, shape (n,)
+          This process's losses, 0 where not ``seen``.
+        seen : torch.Tensor of bool, shape (n,)
+
+        Returns
+        -------
+        losses, seen : the same for all processes together
+        """
+        return losses, seen
+
+    def _global_weight_total(self, total):
+        """The weight total that normalizes this process's batch loss."""
+        return total
 
     def train_step(self, batch, **fit_params):
         """One optimization step, or the adversarial strategy's steps."""
@@ -849,22 +889,24 @@ class MRMixin:
         # inputs; crafting them needs gradients, so it runs outside
         # inference mode.
         perturb = getattr(self.adversarial, "loss_pass_inputs", None)
-        losses = torch.zeros(len(dataset), dtype=torch.float64, device=self.device)
-        seen = torch.zeros(len(dataset), dtype=torch.bool, device=self.device)
+        device = self._mr_device()
+        losses = torch.zeros(len(dataset), dtype=torch.float64, device=device)
+        seen = torch.zeros(len(dataset), dtype=torch.bool, device=device)
         self._set_training(False)
         for batch in iterator:
-            positions = recorder.pop().to(self.device, non_blocking=True)
+            positions = recorder.pop().to(device, non_blocking=True)
             Xi, yi = unpack_data(batch)
             if perturb is not None:
                 Xi = perturb(self, Xi, yi)
                 self._set_training(False)
-            yi = to_tensor(yi, device=self.device)
+            yi = to_tensor(yi, device=device)
             with torch.inference_mode():
                 y_pred = self.infer(Xi, **fit_params)
                 batch_losses = self.get_example_losses(y_pred, yi, X=Xi, training=False)
                 batch_losses = _mw_losses(batch_losses, self._loss_normalizers(yi))
                 losses.index_copy_(0, positions, batch_losses.to(torch.float64))
                 seen[positions] = True
+        losses, seen = self._gather_example_losses(losses, seen)
         if not bool(seen.all()):
             raise ValueError(
                 f"The loss pass skipped {int((~seen).sum())} of {len(seen)} examples: "
@@ -970,8 +1012,12 @@ class MixupTarget:
         return len(self.y_a)
 
 
-def _reduce(losses, weights, normalizers, reduction):
-    """Reduce per-example losses with MR weights (None: uniform)."""
+def _reduce(losses, weights, normalizers, reduction, global_total=lambda total: total):
+    """Reduce per-example losses with MR weights (None: uniform).
+
+    ``global_total`` maps the batch's weight total to the one that
+    normalizes it (across processes, see :mod:`sk_mr.distributed`).
+    """
     if weights is None:
         if reduction == "sum":
             return losses.sum()
@@ -984,10 +1030,11 @@ def _reduce(losses, weights, normalizers, reduction):
     # gradient instead of 0/0, and the device is never synced.
     tiny = torch.finfo(weights.dtype).tiny
     if reduction == "sum":
-        return losses.shape[0] * weighted / weights.sum().clamp_min(tiny)
+        return losses.shape[0] * weighted / global_total(weights.sum()).clamp_min(tiny)
     if normalizers is None:
-        return weighted / weights.sum().clamp_min(tiny)
-    return weighted / (weights * normalizers.to(weights.dtype)).sum().clamp_min(tiny)
+        return weighted / global_total(weights.sum()).clamp_min(tiny)
+    return weighted / global_total(
+        (weights * normalizers.to(weights.dtype)).sum()).clamp_min(tiny)
 
 
 def _mw_losses(losses, normalizers):

@@ -406,7 +406,7 @@ class AdversarialTraining(BaseEstimator):
         ``compute_step()`` runs the forward pass and returns
         ``{'loss': weighted_loss, 'y_pred': y_pred}``; it is called inside the
         optimizer's closure (once for SGD/Adam), after the gradients are
-        zeroed, and followed by ``loss.backward()`` and the
+        zeroed, and followed by the net's backward (``net._backward``) and the
         ``on_grad_computed`` notification (so gradient clipping applies).
         """
         accumulator = net.get_train_step_accumulator()
@@ -414,7 +414,7 @@ class AdversarialTraining(BaseEstimator):
         def closure():
             net._zero_grad_optimizer()
             step = compute_step()
-            step["loss"].backward()
+            net._backward(step["loss"])
             accumulator.store_step(step)
             net.notify(
                 "on_grad_computed",

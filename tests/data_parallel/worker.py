@@ -1,0 +1,43 @@
+"""One process of a data-parallel MR fit (run by tests/test_distributed.py).
+
+Launched by ``torch.distributed.run`` with N processes (gloo on the CPU):
+every process fits the same AcceleratedMRClassifier on the same data and
+writes its MR state to ``OUT/rank{r}.pt``.
+"""
+
+import argparse
+import sys
+from pathlib import Path
+
+import torch
+from accelerate import Accelerator
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import N_EXAMPLES, make_data, mr_params  # noqa: E402
+
+from sk_mr.distributed import AcceleratedMRClassifier  # noqa: E402
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("out")
+    parser.add_argument("--updates-per-epoch", type=int, default=1)
+    parser.add_argument("--loss-pass", default="full")
+    args = parser.parse_args()
+    torch.set_num_threads(1)
+    accelerator = Accelerator(cpu=True)
+    X, y = make_data()
+    per_process = mr_params(args.updates_per_epoch, args.loss_pass,
+                            n_processes=accelerator.num_processes)
+    net = AcceleratedMRClassifier(accelerator=accelerator, device=None, **per_process)
+    net.fit(X, y)
+    assert len(X) == N_EXAMPLES
+    torch.save({"cumulative_losses": torch.from_numpy(net.cumulative_losses_),
+                "sample_weights": torch.from_numpy(net.sample_weights_),
+                "n_processes": accelerator.num_processes,
+                "train_loss": torch.tensor(net.history[:, "train_loss"])},
+               Path(args.out) / f"rank{accelerator.process_index}.pt")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,77 @@
+"""Tests of sk_mr.distributed: MR under Accelerate with several processes.
+
+Two CPU processes (gloo) are launched with ``torch.distributed.run``; each
+fits the same AcceleratedMRClassifier on shards of the data (worker:
+``tests/data_parallel/worker.py``). After 3 epochs the MR state of every
+process must equal a single-process MRClassifier's on the same data, with
+uneven shards, padded loss-pass shards and mid-epoch updates.
+"""
+
+import os
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+pytest.importorskip("accelerate")
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE / "data_parallel"))
+
+from common import make_data, mr_params  # noqa: E402
+
+from sk_mr import MRClassifier  # noqa: E402
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def run_two_processes(tmp_path, *args):
+    env = dict(os.environ, OMP_NUM_THREADS="1", MASTER_ADDR="127.0.0.1")
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2",
+           "--master_addr", "127.0.0.1", "--master_port", str(free_port()),
+           str(HERE / "data_parallel" / "worker.py"), str(tmp_path), *args]
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=600)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-5000:]
+    return [torch.load(tmp_path / f"rank{r}.pt", weights_only=True) for r in (0, 1)]
+
+
+@pytest.mark.parametrize("updates_per_epoch, loss_pass", [(1, "full"), (2, "full"),
+                                                          (1, "online")])
+def test_two_processes_equal_one(tmp_path, updates_per_epoch, loss_pass):
+    ranks = run_two_processes(tmp_path, "--updates-per-epoch", str(updates_per_epoch),
+                              "--loss-pass", loss_pass)
+    assert [r["n_processes"] for r in ranks] == [2, 2]
+    # every process ends with the same weights...
+    np.testing.assert_array_equal(ranks[0]["sample_weights"], ranks[1]["sample_weights"])
+    np.testing.assert_array_equal(ranks[0]["cumulative_losses"], ranks[1]["cumulative_losses"])
+    # ...and they are the single-process run's, on the global batches
+    X, y = make_data()
+    torch.set_num_threads(1)
+    single = MRClassifier(**mr_params(updates_per_epoch, loss_pass)).fit(X, y)
+    np.testing.assert_allclose(ranks[0]["cumulative_losses"].numpy(),
+                               single.cumulative_losses_, rtol=1e-6, atol=1e-7)
+    np.testing.assert_allclose(ranks[0]["sample_weights"].numpy(), single.sample_weights_,
+                               rtol=1e-6, atol=1e-12)
+    assert single.mr_.n_updates_ == 3 * updates_per_epoch
+
+
+def test_criterion_without_parameters_is_not_wrapped_in_ddp(tmp_path):
+    # Accelerate's DDP raises for a module without trainable parameters; the
+    # run above would have failed, and the criterion stays a plain module.
+    from accelerate import Accelerator
+    from sk_mr.distributed import AcceleratedMRClassifier
+    X, y = make_data()
+    net = AcceleratedMRClassifier(accelerator=Accelerator(cpu=True), device=None,
+                                  **mr_params()).initialize()
+    assert type(net.criterion_).__name__ == "AutoCrossEntropyLoss"
+    net.fit(X, y)
+    single = MRClassifier(**mr_params()).fit(X, y)
+    np.testing.assert_allclose(net.cumulative_losses_, single.cumulative_losses_, rtol=1e-6)
