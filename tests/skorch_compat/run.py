@@ -211,6 +211,7 @@ def main(argv=None):
     parser.add_argument("--build-dir", default="build/skorch_compat", type=Path)
     parser.add_argument("--files", nargs="+", default=DEFAULT_FILES)
     args = parser.parse_args(argv)
+    args.build_dir = args.build_dir.resolve()  # pytest runs in each variant's folder
     variants = args.variants.split(",")
     if "skorch" not in variants:
         parser.error("--variants must include the 'skorch' baseline")
