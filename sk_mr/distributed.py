@@ -160,7 +160,8 @@ class AcceleratedMRClassifier(MRAccelerateMixin, MRClassifier):
     >>> X, y = load_digits(return_X_y=True)
     >>> net = AcceleratedMRClassifier(MLP, accelerator=Accelerator(cpu=True), device=None,
     ...                               module__in_features=64, module__n_classes=10,
-    ...                               max_epochs=2, train_split=None, verbose=0)
+    ...                               max_epochs=2, train_split=None, verbose=0,
+    ...                               callbacks__print_log__sink=print)
     >>> net.fit((X / 16).astype(np.float32), y).sample_weights_.shape
     (1797,)
     """

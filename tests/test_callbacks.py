@@ -12,7 +12,7 @@ from sk_mr.callbacks import MultiplicativeReweighting, RandomReweighting
 
 def bound(cb, n_train=4, n_rows=6):
     cb.initialize()
-    net = types.SimpleNamespace(device="cpu")
+    net = types.SimpleNamespace(device="cpu", _mr_device=lambda: "cpu")
     cb.bind(net, np.arange(n_train, dtype=np.int64) + 1, n_rows)
     return cb
 
@@ -29,7 +29,7 @@ class TestSampleReweighting:
 
     def test_rebinding_to_another_split_is_refused(self):
         cb = bound(MultiplicativeReweighting())
-        net = types.SimpleNamespace(device="cpu")
+        net = types.SimpleNamespace(device="cpu", _mr_device=lambda: "cpu")
         cb.bind(net, np.arange(4, dtype=np.int64) + 1, 6)  # same split: fine
         with pytest.raises(ValueError, match="trains on 3 of 6 rows"):
             cb.bind(net, np.arange(3, dtype=np.int64), 6)
@@ -59,7 +59,7 @@ class TestRandomReweighting:
         cb = bound(RandomReweighting(random_state=0), n_train=2000, n_rows=2000)
         state = torch.get_rng_state().clone()
         np_state = np.random.get_state()[1].copy()
-        cb.on_epoch_begin(types.SimpleNamespace(device="cpu"))
+        cb.on_epoch_begin(types.SimpleNamespace(device="cpu", _mr_device=lambda: "cpu"))
         assert torch.equal(torch.get_rng_state(), state)
         np.testing.assert_array_equal(np.random.get_state()[1], np_state)
         p = cb.probabilities_.numpy()
