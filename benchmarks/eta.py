@@ -368,6 +368,7 @@ def auto_eta_params(rule=None):
                                   self.planned_epochs_, net.updates_per_epoch,
                                   chance_loss=self.chance_loss_)
             self.cumulative_losses_ = cumulative
+            self.eta_ = eta  # probabilities_ is softmax(-eta_ * L)
             self._set_probabilities(mw_probabilities(cumulative, eta))
             self.n_updates_ += 1
             self._record_history(net, eta=eta)

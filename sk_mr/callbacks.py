@@ -20,9 +20,10 @@ __all__ = ["SampleReweighting", "MultiplicativeReweighting", "RandomReweighting"
 class SampleReweighting(Callback):
     """Base class of callbacks that weight the training examples.
 
-    A subclass sets :attr:`probabilities_` (float64, one entry per training
-    example, summing to one) through ``_set_probabilities``. The net reads
-    the per-batch weights with :meth:`batch_weights`, a pure on-device gather.
+    A subclass sets the weights (float64, one per training example, summing
+    to one) through ``_set_probabilities``; they are kept as
+    :attr:`batch_weights_`, ``p_i * n`` in float32, which the net reads per
+    batch with :meth:`batch_weights`, a pure on-device gather.
 
     Parameters are stored verbatim in ``__init__``; all state is created in
     :meth:`initialize` (so ``clone`` and a cold ``fit`` reset it) and bound to
@@ -31,14 +32,18 @@ class SampleReweighting(Callback):
 
     Attributes
     ----------
-    train_rows_ : numpy.ndarray of int64 or None
+    train_rows_ : numpy.ndarray of int32 (int64 beyond 2**31 rows) or None
       Rows of the ``X`` given to fit that are trained on (and weighted).
 
     n_rows_ : int or None
       Number of rows of that ``X``.
 
+    batch_weights_ : torch.Tensor of float32 or None
+      ``p_i * n``: the weights scaled to mean one (what batches use).
+
     probabilities_ : torch.Tensor of float64 or None
-      Current weights of the training examples, summing to one.
+      Current weights of the training examples, summing to one (computed
+      from the state on access).
 
     n_updates_ : int
       Number of weight updates so far.
@@ -46,16 +51,22 @@ class SampleReweighting(Callback):
 
     # Tensor attributes moved to the net's device in ``bind`` and to the CPU
     # when pickled.
-    _tensor_attributes = ("probabilities_", "batch_weights_")
+    _tensor_attributes = ("batch_weights_",)
 
     def initialize(self):
         self.train_rows_ = None
         self.n_rows_ = None
         self.data_fingerprint_ = None
-        self.probabilities_ = None
         self.batch_weights_ = None
         self.n_updates_ = 0
         return self
+
+    @property
+    def probabilities_(self):
+        if self.batch_weights_ is None:
+            return None
+        weights = self.batch_weights_.to(torch.float64)
+        return weights / weights.sum()
 
     # -- binding to the training split -------------------------------------
     def bind(self, net, train_rows, n_rows, fingerprint=None):
@@ -106,7 +117,8 @@ class SampleReweighting(Callback):
                     "a warm-started fit, or call fit with warm_start=False to start "
                     "over on the new data (or on old and new data together).")
         else:
-            self.train_rows_ = np.asarray(train_rows, dtype=np.int64)
+            dtype = np.int32 if n_rows < 2 ** 31 else np.int64  # 4 bytes per example
+            self.train_rows_ = np.asarray(train_rows, dtype=dtype)
             self.n_rows_ = int(n_rows)
             self.data_fingerprint_ = fingerprint
             self._init_state(len(self.train_rows_))
@@ -123,11 +135,24 @@ class SampleReweighting(Callback):
                 setattr(self, name, value.to(device))
 
     def _set_probabilities(self, probabilities):
-        self.probabilities_ = probabilities
         # Batches use p_i * n (mean one) in float32: the per-batch ratio
         # sum(p l) / sum(p) is unchanged, and float32 keeps more of the
         # small weights than p_i itself would.
         self.batch_weights_ = (probabilities * probabilities.shape[0]).to(torch.float32)
+
+    def state_nbytes(self):
+        """Bytes of per-example state this callback keeps (MR's memory cost).
+
+        Returns
+        -------
+        nbytes : int
+        """
+        total = 0 if self.train_rows_ is None else self.train_rows_.nbytes
+        for name in self._tensor_attributes:
+            value = getattr(self, name, None)
+            if isinstance(value, torch.Tensor):
+                total += value.element_size() * value.numel()
+        return total
 
     # -- the per-batch contract ---------------------------------------------
     def batch_weights(self, positions):
@@ -200,7 +225,9 @@ class SampleReweighting(Callback):
         if not state_dict:
             self.initialize()
             return
-        self.train_rows_ = state_dict["train_rows"].cpu().numpy().astype(np.int64)
+        rows = state_dict["train_rows"].cpu().numpy()
+        self.train_rows_ = rows.astype(np.int32 if rows.size == 0 or rows.max() < 2 ** 31
+                                       else np.int64)
         self.n_rows_ = int(state_dict["n_rows"])
         self.n_updates_ = int(state_dict["n_updates"])
         fingerprint = state_dict.get("data_fingerprint")
@@ -264,6 +291,7 @@ class MultiplicativeReweighting(SampleReweighting):
     def initialize(self):
         super().initialize()
         self.cumulative_losses_ = None
+        self.eta_ = 0.0
         self.online_losses_ = None
         self.online_seen_ = None
         self.batches_seen_ = 0
@@ -273,8 +301,16 @@ class MultiplicativeReweighting(SampleReweighting):
     def _init_state(self, n_train):
         super()._init_state(n_train)
         self.cumulative_losses_ = torch.zeros(n_train, dtype=torch.float64)
+        self.eta_ = 0.0
         self.online_losses_ = None
         self.online_seen_ = None
+
+    @property
+    def probabilities_(self):
+        """``softmax(-eta_ * cumulative_losses_)`` in float64, computed on access."""
+        if self.cumulative_losses_ is None:
+            return None
+        return mw_probabilities(self.cumulative_losses_, self.eta_)
 
     # -- collecting losses ------------------------------------------------------
     def record_batch_losses(self, net, positions, losses, padding=None):
@@ -286,7 +322,8 @@ class MultiplicativeReweighting(SampleReweighting):
         if net.loss_pass != "online":
             return
         if self.online_losses_ is None:
-            self.online_losses_ = torch.zeros_like(self.cumulative_losses_)
+            # float32: the losses of one epoch; accumulated in float64
+            self.online_losses_ = torch.zeros_like(self.cumulative_losses_, dtype=torch.float32)
             self.online_seen_ = torch.zeros(self.cumulative_losses_.shape, dtype=torch.bool,
                                             device=self.cumulative_losses_.device)
         losses = losses.to(self.online_losses_.dtype)
@@ -349,6 +386,7 @@ class MultiplicativeReweighting(SampleReweighting):
                 "or gradient clipping). The MR weights were left unchanged.")
         cumulative = self.cumulative_losses_ + losses.to(torch.float64)
         self.cumulative_losses_ = cumulative
+        self.eta_ = eta
         self._set_probabilities(mw_probabilities(cumulative, eta))
         self.n_updates_ += 1
         # online_losses_ keeps each example's most recent training loss
@@ -389,12 +427,20 @@ class MultiplicativeReweighting(SampleReweighting):
         state = super().state_dict()
         if state:
             state["cumulative_losses"] = self.cumulative_losses_.detach().cpu()
+            state["eta"] = torch.tensor(self.eta_, dtype=torch.float64)
         return state
 
     def load_state_dict(self, state_dict):
         super().load_state_dict(state_dict)
         if state_dict:
             self.cumulative_losses_ = state_dict["cumulative_losses"].to(torch.float64)
+            eta = state_dict.get("eta")
+            if eta is not None:
+                self.eta_ = float(eta)
+            else:
+                # a state saved before eta_ was kept: the saved weights are
+                # softmax(-eta L); recover eta from two of them
+                self.eta_ = _eta_from(self.cumulative_losses_, state_dict["probabilities"])
             self.online_losses_ = None
             self.online_seen_ = None
 
@@ -443,3 +489,13 @@ class RandomReweighting(SampleReweighting):
 
     def on_epoch_end(self, net, **kwargs):
         self._record_history(net)
+
+
+def _eta_from(cumulative_losses, probabilities):
+    """The eta with ``probabilities == softmax(-eta * cumulative_losses)``."""
+    L = cumulative_losses.to(torch.float64)
+    logp = torch.log(probabilities.to(torch.float64))
+    i, j = int(torch.argmin(L)), int(torch.argmax(L))
+    if not torch.isfinite(logp[j]) or L[j] == L[i]:
+        return 0.0
+    return float((logp[i] - logp[j]) / (L[j] - L[i]))

@@ -65,3 +65,35 @@ class TestRandomReweighting:
         p = cb.probabilities_.numpy()
         assert p.sum() == pytest.approx(1.0)
         assert 0.45 < np.mean(p == 0) < 0.55
+
+
+class TestMemory:
+    @pytest.mark.parametrize("loss_pass, expected", [("full", 8 + 4 + 4),
+                                                    ("online", 8 + 4 + 4 + 4 + 1)])
+    def test_state_is_at_most_24_bytes_per_example(self, small_digits, loss_pass, expected):
+        from skorch.dataset import ValidSplit
+        from sk_mr import MRClassifier
+        from conftest import TinyMLP
+        X, y = small_digits
+        net = MRClassifier(TinyMLP, max_epochs=1, train_split=ValidSplit(5), verbose=0,
+                           loss_pass=loss_pass).fit(X, y)
+        n_train = len(net.mr_.train_rows_)
+        # cumulative losses (float64), batch weights (float32), rows (int32);
+        # online: the epoch's losses (float32) and whether each was seen
+        assert net.mr_.state_nbytes() == expected * n_train
+        assert expected <= 24
+        # the float64 weights are still exact: computed from L and eta
+        L = net.mr_.cumulative_losses_
+        p = torch.softmax(-net.eta * L, 0)
+        torch.testing.assert_close(net.mr_.probabilities_, p, rtol=1e-12, atol=0)
+
+    def test_state_saved_before_eta_was_kept_loads(self):
+        cb = bound(MultiplicativeReweighting())
+        cb.cumulative_losses_ = torch.tensor([0.0, 1.0, 2.0, 3.0], dtype=torch.float64)
+        cb.eta_ = 0.7
+        state = cb.state_dict()
+        del state["eta"]  # what an older version saved
+        other = MultiplicativeReweighting().initialize()
+        other.load_state_dict(state)
+        assert other.eta_ == pytest.approx(0.7)
+        torch.testing.assert_close(other.probabilities_, cb.probabilities_)
