@@ -199,3 +199,26 @@ class TestSubsetPositions:
         rows, n = subset_positions(Subset(root, [2]), root=root)
         np.testing.assert_array_equal(rows, [2])
         assert n == 3
+
+
+class TestLazyData:
+    def test_memory_mapped_data_trains_like_arrays(self, tmp_path):
+        # A memmap is fetched a batch at a time (one fancy index per batch),
+        # never loaded whole; MR trains on it exactly as on the array.
+        from sk_mr import MRClassifier
+        rng = np.random.default_rng(0)
+        X = rng.normal(size=(3000, 5)).astype(np.float32)
+        y = (X[:, 0] > 0).astype(np.int64)
+        mapped = np.memmap(tmp_path / "X.f32", dtype=np.float32, mode="w+", shape=X.shape)
+        mapped[:] = X
+        mapped.flush()
+        mapped = np.memmap(tmp_path / "X.f32", dtype=np.float32, mode="r", shape=X.shape)
+        ds = Dataset(mapped, y)
+        batch = ds.__getitems__([5, 2999, 7])
+        assert isinstance(batch.collated[0], torch.Tensor) and batch.collated[0].shape == (3, 5)
+        params = dict(module=torch.nn.Linear, module__in_features=5, module__out_features=2,
+                      max_epochs=2, batch_size=256, train_split=None, verbose=0,
+                      random_state=0, eta=0.5)
+        a = MRClassifier(**params).fit(mapped, y)
+        b = MRClassifier(**params).fit(X, y)
+        np.testing.assert_array_equal(a.cumulative_losses_, b.cumulative_losses_)
