@@ -238,3 +238,24 @@ class TestRegressor:
         w = net.sample_weights_
         assert w[is_outlier].mean() < 0.5 * w[~is_outlier].mean()
         assert errors[0.05] < 0.7 * errors[0.0], errors
+
+
+class TestParallelSearch:
+    def test_grid_search_in_worker_processes_equals_sequential(self, small_digits):
+        # joblib's loky workers: every candidate is a clone fitted in its own
+        # process, nothing leaks between candidates or back to the estimator
+        X, y = small_digits
+        net = MRClassifier(TinyMLP, max_epochs=3, lr=0.1, train_split=None, verbose=0,
+                           random_state=0)
+        grid = {"eta": [0.0, 0.5, 2.0]}
+        results = {}
+        for n_jobs in (1, 2):
+            search = GridSearchCV(net, grid, cv=2, n_jobs=n_jobs, error_score="raise")
+            search.fit(X, y)
+            results[n_jobs] = search
+        np.testing.assert_array_equal(results[1].cv_results_["mean_test_score"],
+                                      results[2].cv_results_["mean_test_score"])
+        best = results[2].best_estimator_
+        np.testing.assert_array_equal(best.history[:, "mr_eta"],
+                                      [results[2].best_params_["eta"]] * 3)
+        assert not hasattr(net, "callbacks_")  # the searched estimator is untouched
