@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.sk_mr-installed
-EXTRAS ?= test,adversarial,plot,docs
+EXTRAS ?= test,adversarial,plot,docs,distributed,benchmark
 
 .PHONY: install demo test compat docs docs-check bench clean
 
