@@ -140,7 +140,8 @@ def hand_full(X, y, args, eta=0.01):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
+    parser.add_argument("--device", default=None,
+                        help="default: cuda; without a GPU, the --tiny run on the CPU")
     parser.add_argument("--n", type=int, default=10_000)
     parser.add_argument("--batch-size", type=int, default=256)
     parser.add_argument("--repeats", type=int, default=3)
@@ -149,6 +150,11 @@ def main(argv=None):
     parser.add_argument("--tiny", action="store_true",
                         help="16 images on the CPU, no warm-up (what the tests run)")
     args = parser.parse_args(argv)
+    if args.device is None:
+        args.device = "cuda" if torch.cuda.is_available() else "cpu"
+        if args.device == "cpu" and not args.tiny:
+            print("no GPU: running the --tiny version on the CPU")
+            args.tiny = True
     if args.tiny:
         args.device, args.n, args.batch_size, args.repeats = "cpu", 16, 8, 1
     if args.amp is None:
