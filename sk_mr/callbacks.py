@@ -12,7 +12,8 @@ import numpy as np
 import torch
 from skorch.callbacks import Callback
 
-from sk_mr.mw import effective_sample_size, mw_probabilities, resolve_eta
+from sk_mr.mw import (effective_sample_size, is_eta_rule, make_eta_rule, mw_probabilities,
+                      resolve_eta)
 
 __all__ = ["SampleReweighting", "MultiplicativeReweighting", "RandomReweighting"]
 
@@ -262,6 +263,15 @@ class MultiplicativeReweighting(SampleReweighting):
     Each update records in the net's history the effective sample size
     ``1 / sum(p_i^2)`` (``mr_ess``) and the eta used (``mr_eta``).
 
+    With ``eta='auto'`` (or a rule object such as
+    :class:`sk_mr.auto_eta.AutoEta`) the eta of each update comes from the
+    rule, called as ``rule.step(losses, cumulative_losses, completed_epochs,
+    planned_epochs, updates_per_epoch, chance_loss=net.chance_loss())``,
+    where ``planned_epochs`` is the history's length at the start of the
+    fit call plus ``max_epochs``. The rule (``eta_rule_``) lives with the
+    weights: a warm-started fit or ``partial_fit`` continues it, and its
+    counters are saved with them.
+
     Attributes
     ----------
     cumulative_losses_ : torch.Tensor of float64
@@ -292,11 +302,24 @@ class MultiplicativeReweighting(SampleReweighting):
         super().initialize()
         self.cumulative_losses_ = None
         self.eta_ = 0.0
+        self.eta_rule_ = None
+        self.planned_epochs_ = None
         self.online_losses_ = None
         self.online_seen_ = None
         self.batches_seen_ = 0
         self.dataset_train_ = None
         return self
+
+    def on_train_begin(self, net, **kwargs):
+        # eta='auto': the rule's horizon is the whole training so far plus
+        # this call's epochs (a warm start or partial_fit continues it)
+        self.planned_epochs_ = len(net.history) + net.max_epochs
+        if is_eta_rule(net.eta) and self.eta_rule_ is None:
+            self.eta_rule_ = make_eta_rule(net.eta)
+            restored = getattr(self, "eta_rule_state_", None)
+            if restored:  # a checkpoint of an eta='auto' fit
+                for name, value in restored.items():
+                    setattr(self.eta_rule_, name, value)
 
     def _init_state(self, n_train):
         super()._init_state(n_train)
@@ -376,7 +399,8 @@ class MultiplicativeReweighting(SampleReweighting):
         epoch = len(net.history)
         if completed_epochs is None:
             completed_epochs = epoch
-        eta = resolve_eta(net.eta, completed_epochs)
+        rule = self.eta_rule_ if is_eta_rule(net.eta) else None
+        eta = None if rule is not None else resolve_eta(net.eta, completed_epochs)
         losses = self._collect_losses(net, dataset_train)
         if not bool(torch.isfinite(losses).all()):
             n_bad = int((~torch.isfinite(losses)).sum())
@@ -385,6 +409,10 @@ class MultiplicativeReweighting(SampleReweighting):
                 f"epoch {epoch}: the model diverged (try a smaller learning rate "
                 "or gradient clipping). The MR weights were left unchanged.")
         cumulative = self.cumulative_losses_ + losses.to(torch.float64)
+        if rule is not None:
+            eta = rule.step(losses.to(torch.float64), cumulative, completed_epochs,
+                            self.planned_epochs_ or epoch, net.updates_per_epoch,
+                            chance_loss=net.chance_loss())
         self.cumulative_losses_ = cumulative
         self.eta_ = eta
         self._set_probabilities(mw_probabilities(cumulative, eta))
@@ -428,6 +456,11 @@ class MultiplicativeReweighting(SampleReweighting):
         if state:
             state["cumulative_losses"] = self.cumulative_losses_.detach().cpu()
             state["eta"] = torch.tensor(self.eta_, dtype=torch.float64)
+            rule = self.eta_rule_
+            for name in _RULE_STATE:
+                if hasattr(rule, name):
+                    state["eta_rule." + name] = torch.tensor(
+                        getattr(rule, name), dtype=_RULE_STATE[name])
         return state
 
     def load_state_dict(self, state_dict):
@@ -443,6 +476,14 @@ class MultiplicativeReweighting(SampleReweighting):
                 self.eta_ = _eta_from(self.cumulative_losses_, state_dict["probabilities"])
             self.online_losses_ = None
             self.online_seen_ = None
+            self.eta_rule_ = None
+            self.eta_rule_state_ = {
+                name: (int if dtype == torch.int64 else float)(state_dict["eta_rule." + name])
+                for name, dtype in _RULE_STATE.items() if "eta_rule." + name in state_dict}
+
+
+#: The state of an eta rule (AutoEta) that a checkpoint keeps.
+_RULE_STATE = {"n_updates_": torch.int64, "max_misfit_": torch.float64}
 
 
 class RandomReweighting(SampleReweighting):

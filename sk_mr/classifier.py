@@ -165,8 +165,27 @@ class MRClassifier(MRMixin, NeuralNetClassifier):
             return y_arr.astype(np.int64)  # output indices, possibly as floats
         return y_arr
 
+    def chance_loss(self):
+        """The criterion's loss of a uniform prediction (all-zero logits).
+
+        ``ln K`` for cross-entropy over the module's ``K`` outputs; evaluated
+        through the net's own loss, so label smoothing and custom criteria
+        count.
+
+        Returns
+        -------
+        loss : float
+        """
+        n_outputs = getattr(self, "n_outputs_", None) or len(self.classes_)
+        logits = torch.zeros(1, n_outputs, device=self._mr_device())
+        target = torch.zeros(1, dtype=torch.int64, device=self._mr_device())
+        with torch.no_grad():
+            return float(self.get_example_losses(logits, target)[0])
+
     def _check_outputs(self, y_pred):
         output = y_pred[0] if isinstance(y_pred, (tuple, list)) else y_pred
+        if torch.is_tensor(output) and output.dim() == 2:
+            self.n_outputs_ = int(output.shape[1])
         label_classes = getattr(self, "label_classes_", None)
         if label_classes is not None and torch.is_tensor(output) and output.dim() == 2 \
                 and output.shape[1] != len(label_classes):
@@ -317,6 +336,18 @@ class MRBinaryClassifier(MRMixin, NeuralNetBinaryClassifier):
         if label_classes is not None:
             return label_classes
         return super().classes_
+
+    def chance_loss(self):
+        """The criterion's loss of a logit of 0 (probability 1/2): ``ln 2``.
+
+        Returns
+        -------
+        loss : float
+        """
+        logit = torch.zeros(1, device=self._mr_device())
+        target = torch.zeros(1, device=self._mr_device())
+        with torch.no_grad():
+            return float(self.get_example_losses(logit, target)[0])
 
     def predict(self, X):
         """Return ``classes_[1]`` where ``predict_proba(X)[:, 1] > threshold``.

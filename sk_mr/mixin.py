@@ -47,8 +47,12 @@ _MR_STATE_PREFIX = "_sk_mr."
 
 #: The MR parameters, shared by the docstrings of the MR estimators.
 MR_PARAMETERS_DOC = """
-    eta : float or callable (default=0.01)
-      The MW step size. It multiplies the *whole* cumulative loss
+    eta : float, callable or 'auto' (default=0.01)
+      The MW step size. ``'auto'`` chooses it during the fit from the
+      training losses (:class:`sk_mr.auto_eta.AutoEta`: the weights set
+      aside about the fraction of examples fitted worse than chance; the
+      eta of each update is recorded in ``history[:, 'mr_eta']``); for
+      classifiers. A float multiplies the *whole* cumulative loss
       (``p = softmax(-eta * L)``, the FTRL form of MW), so raising eta later
       sharpens the weights of all past losses at once. ``eta=0`` is plain
       training with uniform weights. A callable is called with the number of
@@ -232,7 +236,7 @@ class MRMixin:
         return callbacks
 
     def _check_mr_params(self):
-        check_eta(self.eta)
+        check_eta(self.eta, allow_auto=True)
         alpha = self.mixup_alpha
         if isinstance(alpha, bool) or not isinstance(alpha, numbers.Real) or not (
                 alpha >= 0 and np.isfinite(alpha)):
@@ -601,6 +605,23 @@ class MRMixin:
 
     def _check_outputs(self, y_pred):
         """Check, once per fit call, the module's first training output (task hook)."""
+
+    def chance_loss(self):
+        """The criterion's loss of a know-nothing prediction (task hook).
+
+        ``eta='auto'`` compares each example's loss with it. Defined for
+        classifiers (``ln K`` for cross-entropy over ``K`` outputs).
+
+        Raises
+        ------
+        ValueError
+          For a task without a know-nothing prediction (regression: the
+          loss scale is the targets').
+        """
+        raise ValueError(
+            f"eta='auto' needs the loss of a know-nothing prediction, which "
+            f"{type(self).__name__} does not define (for regression it depends on "
+            "the scale of the targets); pass a float eta.")
 
 
     @contextlib.contextmanager

@@ -26,6 +26,8 @@ __all__ = [
     "MultiplicativeWeights",
     "check_eta",
     "effective_sample_size",
+    "is_eta_rule",
+    "make_eta_rule",
     "mw_probabilities",
     "resolve_eta",
 ]
@@ -150,17 +152,48 @@ def _check_eta_value(eta, name="eta", epoch=None):
     return float(eta)
 
 
-def check_eta(eta, name="eta"):
+def is_eta_rule(eta):
+    """Whether ``eta`` asks for an automatic step size (``'auto'`` or a rule object).
+
+    A rule is an object with ``reset()`` and ``step(...)`` such as
+    :class:`sk_mr.auto_eta.AutoEta`; see
+    :class:`~sk_mr.MultiplicativeReweighting` for how it is called.
+
+    Examples
+    --------
+    >>> is_eta_rule("auto"), is_eta_rule(0.01)
+    (True, False)
+    """
+    if isinstance(eta, str):
+        return eta == "auto"
+    return hasattr(eta, "step") and hasattr(eta, "reset") and not callable(eta)
+
+
+def make_eta_rule(eta):
+    """A fresh, reset rule object for ``eta='auto'`` (AutoEta) or a copy of a rule."""
+    import copy
+
+    from sk_mr.auto_eta import AutoEta
+    rule = AutoEta() if isinstance(eta, str) else copy.deepcopy(eta)
+    return rule.reset()
+
+
+def check_eta(eta, name="eta", allow_auto=False):
     """Validate an eta specification: a non-negative float or a schedule.
 
     Parameters
     ----------
-    eta : float or callable
+    eta : float, callable, 'auto' or rule
       A finite, non-negative float, or a callable mapping the number of
-      completed epochs to such a float (e.g. :class:`MultiStepEta`).
+      completed epochs to such a float (e.g. :class:`MultiStepEta`); with
+      ``allow_auto``, also ``'auto'`` or a rule object (see
+      :func:`is_eta_rule`).
 
     name : str (default='eta')
       Parameter name used in error messages.
+
+    allow_auto : bool (default=False)
+      Whether an automatic step size is accepted.
 
     Returns
     -------
@@ -172,6 +205,15 @@ def check_eta(eta, name="eta"):
     TypeError, ValueError
       If ``eta`` is neither a valid float nor callable.
     """
+    if is_eta_rule(eta):
+        if not allow_auto:
+            raise ValueError(f"{name}={eta!r} (an automatic step size) is not supported here.")
+        if hasattr(eta, "_check_params"):
+            eta._check_params()
+        return eta
+    if isinstance(eta, str):
+        raise TypeError(
+            f"{name} must be a non-negative float, a schedule or 'auto', got {eta!r}.")
     if callable(eta):
         if isinstance(eta, MultiStepEta):
             _check_eta_value(eta.eta, name=f"{name}.eta")

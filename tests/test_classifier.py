@@ -1121,3 +1121,61 @@ class TestNoSilentState:
         # MR adds its per-example state (a few float64 vectors), never the data
         assert sizes[MRClassifier] < sizes[NeuralNetClassifier] + 6000 * 8 * 6
         assert sizes[MRClassifier] < X.nbytes / 2
+
+
+class TestAutoEta:
+    """eta='auto': the rule of sk_mr.auto_eta, wired into the MW update."""
+
+    def test_weights_follow_the_rule_and_history_records_its_eta(self, noisy_data):
+        from sk_mr.auto_eta import AutoEta
+        X, y_noisy, is_noisy = noisy_data
+        net = make_net(eta="auto", max_epochs=15, lr=0.1).fit(X, y_noisy)
+        rule = net.mr_.eta_rule_
+        assert isinstance(rule, AutoEta) and rule.n_updates_ == 15
+        np.testing.assert_array_equal(net.history[:, "mr_eta"], rule.etas_)
+        # the weights are softmax(-eta L) with the rule's last eta
+        L = net.cumulative_losses_
+        p = np.exp(-rule.etas_[-1] * (L - L.min()))
+        np.testing.assert_allclose(net.sample_weights_, p / p.sum(), rtol=1e-9)
+        # 40% noise: the rule found misfit examples and set weight aside
+        assert rule.kl_targets_[-1] > 0 and rule.etas_[-1] > 0
+        w = net.sample_weights_
+        assert w[is_noisy].mean() < w[~is_noisy].mean()
+
+    def test_chance_loss_is_ln_k(self, small_digits):
+        X, y = small_digits
+        net = make_net(max_epochs=1).fit(X, y)
+        assert net.chance_loss() == pytest.approx(np.log(10), rel=1e-6)
+
+    def test_warm_start_continues_the_rule_cold_fit_restarts_it(self, small_digits):
+        X, y = small_digits
+        net = make_net(eta="auto", max_epochs=2, warm_start=True).fit(X, y)
+        net.fit(X, y)
+        assert net.mr_.eta_rule_.n_updates_ == 4
+        assert net.mr_.planned_epochs_ == 4
+        net.set_params(warm_start=False).fit(X, y)
+        assert net.mr_.eta_rule_.n_updates_ == 2
+
+    def test_checkpoint_keeps_the_rules_counters(self, small_digits, tmp_path):
+        X, y = small_digits
+        net = make_net(eta="auto", max_epochs=3).fit(X, y)
+        net.save_params(f_criterion=tmp_path / "c.pt")
+        fresh = make_net(eta="auto", max_epochs=1).initialize()
+        fresh.load_params(f_criterion=tmp_path / "c.pt")
+        fresh.partial_fit(X, y)
+        assert fresh.mr_.eta_rule_.n_updates_ == net.mr_.eta_rule_.n_updates_ + 1
+
+    def test_regressor_refuses_auto(self):
+        from sk_mr import MRRegressor
+        X = np.zeros((20, 3), np.float32)
+        y = np.zeros((20, 1), np.float32)
+        net = MRRegressor(torch.nn.Linear, module__in_features=3, module__out_features=1,
+                          eta="auto", max_epochs=1, train_split=None, verbose=0)
+        with pytest.raises(ValueError, match="know-nothing prediction"):
+            net.fit(X, y)
+
+    @pytest.mark.parametrize("bad", ["automatic", "AUTO"])
+    def test_bad_strings(self, small_digits, bad):
+        X, y = small_digits
+        with pytest.raises(TypeError, match="'auto'"):
+            make_net(eta=bad).fit(X, y)
