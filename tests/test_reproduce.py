@@ -274,3 +274,33 @@ class TestAdversarialGrid:
         assert "Adv.+MR" in table and "Natural" in table and "PGD" in table
         assert main(argv) == 0
         assert len(json.loads(out.read_text())) == len(records)
+
+
+class TestDaskScheduler:
+    def test_cells_run_on_a_dask_cluster_and_resume(self, tmp_path, capsys):
+        from dask.distributed import LocalCluster
+        argv = ["reproduce", "noisy-labels", "--dataset", "digits", "--epochs", "2",
+                "--seeds", "2", "--noise-rates", "0.4", "--methods", "base,mr",
+                "--limit-train", "150", "--limit-test", "80"]
+        assert main(argv + ["--out", str(tmp_path / "local.json")]) == 0
+        cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                               dashboard_address=None)
+        try:
+            out = tmp_path / "cluster.json"
+            assert main(argv + ["--out", str(out), "--scheduler", cluster.scheduler_address]) == 0
+            # a rerun on the cluster skips the finished cells
+            assert main(argv + ["--out", str(out), "--scheduler", cluster.scheduler_address]) == 0
+            assert "4 of 4 cells are in the results file already" in capsys.readouterr().err
+        finally:
+            cluster.close()
+
+        def key(r):
+            return r["method"], r["seed"]
+
+        local = sorted(json.loads((tmp_path / "local.json").read_text()), key=key)
+        remote = sorted(json.loads(out.read_text()), key=key)
+        assert [key(r) for r in remote] == [key(r) for r in local]
+        # every cell is seeded: the cluster's workers compute the same results
+        for a, b in zip(local, remote):
+            assert a["test_accuracy"] == b["test_accuracy"]
+            assert a["test_accuracy_curve"] == b["test_accuracy_curve"]

@@ -46,6 +46,10 @@ def _add_common(parser, datasets):
     parser.add_argument("--jobs", type=_positive_int, default=1,
                         help="cells trained at once in separate processes with one "
                              "torch thread each (CPU; keep 1 on a GPU)")
+    parser.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                        help="run the cells on a Dask cluster, given its scheduler's "
+                             "address (tcp://host:8786); results are saved as cells "
+                             "finish, so a rerun resumes")
     parser.add_argument("--out", default="results.json",
                         help="JSON results file; finished cells are skipped on rerun")
     parser.add_argument("--limit-train", type=_positive_int, default=None,
@@ -109,6 +113,18 @@ def _adversarial(args):
     return main_adversarial(args)
 
 
+def _on_cluster(run):
+    """Run a subcommand's cells on the Dask cluster of ``--scheduler``, if any."""
+    def run_on_cluster(args):
+        from sk_mr.reproduce.common import cluster_backend
+        if args.scheduler is not None:
+            args.jobs = -1  # every worker of the cluster
+        with cluster_backend(args.scheduler):
+            return run(args)
+    run_on_cluster.__name__ = run.__name__
+    return run_on_cluster
+
+
 def add_reproduce_parser(subparsers):
     """Add ``reproduce`` and its subcommands to an argparse subparsers object."""
     from sk_mr.reproduce.noisy_labels import DATASETS, TABLE1_METHODS
@@ -125,7 +141,7 @@ def add_reproduce_parser(subparsers):
     noisy.add_argument("--methods", default=",".join(TABLE1_METHODS),
                        help="comma-separated; components base, mr, random, mixup, ls, "
                             "arazo, gce, sce joined with '+' (e.g. gce, mr+sce)")
-    noisy.set_defaults(func=_noisy_labels)
+    noisy.set_defaults(func=_on_cluster(_noisy_labels))
 
     adversarial = sub.add_parser("adversarial", help="Tables 4, 7 and 8 of the paper")
     _add_common(adversarial, ("digits", "cifar10", "cifar100"))
@@ -140,5 +156,5 @@ def add_reproduce_parser(subparsers):
                              help="attack sizes (default 0.01 0.02 8/255)")
     adversarial.add_argument("--attacks", nargs="+", default=["pgd", "fgsm"])
     adversarial.add_argument("--pgd-steps", type=_positive_int, default=20)
-    adversarial.set_defaults(func=_adversarial)
+    adversarial.set_defaults(func=_on_cluster(_adversarial))
     return reproduce

@@ -1,5 +1,6 @@
 """What the reproduction grids share: estimator options, run settings, the cell runner."""
 
+import contextlib
 import hashlib
 
 import torch
@@ -106,12 +107,36 @@ def base_estimator_params(parts, recipe, *, n_classes, seed, epochs, device="cpu
     return params
 
 
+@contextlib.contextmanager
+def cluster_backend(scheduler=None):
+    """Run joblib's work on a Dask cluster for the duration (None: no change).
+
+    Parameters
+    ----------
+    scheduler : str or None
+      The address of the cluster's scheduler (``tcp://host:8786``).
+    """
+    if scheduler is None:
+        yield
+        return
+    import joblib
+    from dask.distributed import Client
+    client = Client(scheduler)
+    try:
+        with joblib.parallel_backend("dask"):
+            yield
+    finally:
+        client.close()
+
+
 def run_cells(run_cell, cells, n_jobs=1):
     """Yield ``run_cell(*cell, threads)`` for each cell as it finishes.
 
-    With ``n_jobs > 1`` the cells run in joblib worker processes with one
-    torch thread each (small CPU models train faster so than with contending
-    threads); results then arrive in completion order.
+    With ``n_jobs != 1`` the cells run in joblib workers (processes, or a
+    Dask cluster's workers inside :func:`cluster_backend`; ``-1``: all of
+    them) with one torch thread each (small CPU models train faster so than
+    with contending threads); results then arrive in completion order, and
+    the caller saves each as it comes, so an interrupted grid resumes.
     """
     if n_jobs == 1:
         return (run_cell(*cell, None) for cell in cells)
