@@ -18,7 +18,23 @@ from sk_mr.validation import (as_numpy, could_be_output_indices, encode_labels,
 __all__ = ["MRBinaryClassifier", "MRClassifier"]
 
 
-class MRClassifier(MRMixin, NeuralNetClassifier):
+class _LabelClasses:
+    """What both classifiers share: labels encoded by fit, ``classes_`` from them."""
+
+    def initialize(self):
+        """Initialize the net (see :meth:`sk_mr.mixin.MRMixin.initialize`)."""
+        self.label_classes_ = None
+        return super().initialize()
+
+    @property
+    def classes_(self):
+        label_classes = getattr(self, "label_classes_", None)
+        if label_classes is not None:
+            return label_classes
+        return super().classes_
+
+
+class MRClassifier(_LabelClasses, MRMixin, NeuralNetClassifier):
     """Neural network classifier trained with Multiplicative Reweighting (MR).
 
     MR (Bar, Koren and Giryes, Algorithm 1) treats each training example as
@@ -144,11 +160,6 @@ class MRClassifier(MRMixin, NeuralNetClassifier):
             return int(output.shape[1])
         return None
 
-    def initialize(self):
-        """Initialize the net (see :meth:`sk_mr.mixin.MRMixin.initialize`)."""
-        self.label_classes_ = None
-        return super().initialize()
-
     def _targets(self, y):
         if not self._takes_class_indices():
             return self._cast_floats(y)
@@ -197,13 +208,6 @@ class MRClassifier(MRMixin, NeuralNetClassifier):
                 f"{len(label_classes)} outputs, or pass classes=[...] with the "
                 "label of each output.")
 
-    @property
-    def classes_(self):
-        label_classes = getattr(self, "label_classes_", None)
-        if label_classes is not None:
-            return label_classes
-        return super().classes_
-
     # -- prediction -----------------------------------------------------------
     def _get_predict_nonlinearity(self):
         nonlinearity = super()._get_predict_nonlinearity()
@@ -235,7 +239,7 @@ class MRClassifier(MRMixin, NeuralNetClassifier):
         return label_classes[indices]
 
 
-class MRBinaryClassifier(MRMixin, NeuralNetBinaryClassifier):
+class MRBinaryClassifier(_LabelClasses, MRMixin, NeuralNetBinaryClassifier):
     """Binary classifier (one logit per example) trained with MR.
 
     :class:`skorch.NeuralNetBinaryClassifier` with Multiplicative
@@ -312,11 +316,6 @@ class MRBinaryClassifier(MRMixin, NeuralNetBinaryClassifier):
     def _apply_targets(self, targets, X, **fit_params):
         self.label_classes_ = targets["label_classes"]
 
-    def initialize(self):
-        """Initialize the net (see :meth:`sk_mr.mixin.MRMixin.initialize`)."""
-        self.label_classes_ = None
-        return super().initialize()
-
     def _targets(self, y):
         y_arr = y if isinstance(y, (np.ndarray, torch.Tensor)) else as_numpy(y)
         if not _holds_labels(y_arr):
@@ -329,13 +328,6 @@ class MRBinaryClassifier(MRMixin, NeuralNetBinaryClassifier):
             return y_arr.to(dtype)
         # BCE takes float targets of the module's dtype
         return np.asarray(y_arr).astype(torch.empty((), dtype=dtype).numpy().dtype)
-
-    @property
-    def classes_(self):
-        label_classes = getattr(self, "label_classes_", None)
-        if label_classes is not None:
-            return label_classes
-        return super().classes_
 
     def chance_loss(self):
         """The criterion's loss of a logit of 0 (probability 1/2): ``ln 2``.
