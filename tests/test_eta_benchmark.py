@@ -92,6 +92,19 @@ class TestAutoGlue:
         assert list(net.history[:, "mr_eta"]) == rule.etas_
 
 
+    def test_two_updates_per_epoch_and_online_losses(self, eta_benchmark):
+        setting = eta_benchmark.QUICK_SETTINGS["Q2"]
+        X, _, _, _, _ = eta_benchmark.load_data(setting)
+        y, _ = eta_benchmark.noisy_labels(setting, 0)
+        net = eta_benchmark.mr_net(setting, 0, "auto", loss_pass="online")
+        net.set_params(updates_per_epoch=2)
+        eta_benchmark._fit(net, X, y, 0)
+        rule = net.mr_.rule_
+        assert rule.n_updates_ == 2 * setting.epochs == net.mr_.n_updates_
+        # the last update of each epoch is the one the history keeps
+        assert list(net.history[:, "mr_eta"]) == rule.etas_[1::2]
+
+
 class TestTable:
     def test_oracle_is_the_best_grid_mean_and_costs_add_up(self, eta_benchmark):
         setting = eta_benchmark.QUICK_SETTINGS["Q1"]
