@@ -11,12 +11,15 @@ accuracy at the last epoch of:
   and the *default* (0.01);
 * ``gridsearch``: ``GridSearchCV`` over the grid, 3-fold, on the noisy
   labels (15 fits and a refit);
-* ``auto``: MR with the automatic step size of :mod:`sk_mr.auto_eta`
+* ``auto``: MR with the automatic step size of :class:`sk_mr.mw.AutoEta`
   (one fit);
 * ``gce`` / ``sce``: Generalized / Symmetric Cross Entropy
   (:mod:`sk_mr.losses`) on a plain net;
 * ``cleanlab``: cleanlab's ``CleanLearning`` (5-fold out-of-sample
   probabilities, pruning, a final fit) around the plain net;
+* ``arazo``: Arazo et al.'s M-DYR-H (:mod:`sk_mr.baselines`; beta mixture
+  of the losses, dynamic hard bootstrapping, mixup), warm-up 35% of the
+  epochs;
 * ``online:eta=v`` and ``online:auto``: the same with ``loss_pass='online'``
   (for the default ``loss_pass`` decision).
 
@@ -41,7 +44,6 @@ Timings are wall-clock seconds of ``fit`` with one torch thread.
 """
 
 import argparse
-import copy
 import dataclasses
 import json
 import math
@@ -296,87 +298,41 @@ def mr_net(setting, seed, eta, loss_pass="full", rule=None):
     return MRClassifier(**params)
 
 
-# -- the glue of eta='auto' (one place) -------------------------------------------
+#: Arazo et al.'s warm-up as a fraction of the epochs (105 of 300 in their
+#: CIFAR recipe, which ``reproduce`` follows).
+ARAZO_WARMUP_FRACTION = 0.35
 
-def uniform_prediction_loss(net):
-    """The criterion's loss of a know-nothing prediction (``ln K`` for cross-entropy).
 
-    Evaluated on all-zero logits (a uniform prediction) for class 0; the
-    criteria of sk_mr treat classes symmetrically, so any class gives the
-    same value.
+def arazo_net(setting, seed):
+    """Arazo et al.'s M-DYR-H (:func:`sk_mr.baselines.make_arazo_classifier`).
+
+    Mixup with alpha 32 and dynamic hard bootstrapping after a warm-up of
+    ``ARAZO_WARMUP_FRACTION`` of the epochs.
     """
-    n_classes = len(net.classes_)
-    logits = torch.zeros(1, n_classes, device=net.device)
-    target = torch.zeros(1, dtype=torch.long, device=net.device)
-    with torch.no_grad():
-        return float(net.get_example_losses(logits, target).reshape(-1)[0])
+    from sk_mr.baselines import make_arazo_classifier
 
+    params = net_params(setting, seed)
+    warmup = max(1, round(ARAZO_WARMUP_FRACTION * setting.epochs))
+    return make_arazo_classifier(params.pop("module"), warmup_epochs=warmup,
+                                 random_state=seed, **params)
+
+
+# -- the glue of eta='auto' (one place) -------------------------------------------
 
 def auto_eta_params(rule=None):
     """MRClassifier parameters that make it choose eta with :class:`AutoEta`.
 
-    This is the only place the benchmark wires the rule in. Once
-    MRClassifier accepts ``eta='auto'`` this becomes
-    ``return {"eta": "auto"}``.
-
     Parameters
     ----------
     rule : object or None (default=None)
-      A rule with ``reset()`` and ``step(losses, cumulative_losses,
-      completed_epochs, n_epochs, updates_per_epoch) -> eta``;
-      None is ``AutoEta()`` with its default constants.
+      A rule object (see :class:`sk_mr.MultiplicativeReweighting`); None is
+      ``eta='auto'``, :class:`sk_mr.mw.AutoEta` with its default constants.
 
     Returns
     -------
     params : dict
     """
-    from sk_mr.callbacks import MultiplicativeReweighting
-    from sk_mr.mw import mw_probabilities
-
-    class AutoEtaReweighting(MultiplicativeReweighting):
-        """MultiplicativeReweighting whose eta comes from an AutoEta rule."""
-
-        def __init__(self, rule):
-            self.rule = rule
-
-        def initialize(self):
-            super().initialize()
-            self.rule_ = None
-            self.planned_epochs_ = None
-            self.chance_loss_ = None
-            return self
-
-        def on_train_begin(self, net, **kwargs):
-            # A warm-started fit or partial_fit continues the same weights:
-            # its horizon is the epochs so far plus the ones of this call.
-            self.planned_epochs_ = len(net.history) + net.max_epochs
-            if self.rule_ is None:
-                self.rule_ = copy.deepcopy(self.rule)
-                self.rule_.reset()
-
-        def update(self, net, dataset_train, completed_epochs=None):
-            epoch = len(net.history)
-            if completed_epochs is None:
-                completed_epochs = epoch
-            losses = self._collect_losses(net, dataset_train).to(torch.float64)
-            if not bool(torch.isfinite(losses).all()):
-                raise ValueError(f"Non-finite per-example loss at epoch {epoch}.")
-            if self.chance_loss_ is None:
-                self.chance_loss_ = uniform_prediction_loss(net)
-            cumulative = self.cumulative_losses_ + losses
-            eta = self.rule_.step(losses, cumulative, completed_epochs,
-                                  self.planned_epochs_, net.updates_per_epoch,
-                                  chance_loss=self.chance_loss_)
-            self.cumulative_losses_ = cumulative
-            self.eta_ = eta  # probabilities_ is softmax(-eta_ * L)
-            self._set_probabilities(mw_probabilities(cumulative, eta))
-            self.n_updates_ += 1
-            self._record_history(net, eta=eta)
-
-    if rule is None:
-        from sk_mr.auto_eta import AutoEta
-        rule = AutoEta()
-    return {"callbacks__reweighting": AutoEtaReweighting(rule)}
+    return {"eta": "auto" if rule is None else rule}
 
 
 # -- methods --------------------------------------------------------------------
@@ -411,7 +367,7 @@ def run_method(setting, method, seed):
     setting : Setting
     method : str
       ``'plain'``, ``'eta=<v>'``, ``'auto'``, ``'gridsearch'``, ``'gce'``,
-      ``'sce'``, ``'cleanlab'``, or ``'online:eta=<v>'`` / ``'online:auto'``.
+      ``'sce'``, ``'cleanlab'``, ``'arazo'``, or ``'online:eta=<v>'`` / ``'online:auto'``.
     seed : int
       Seeds the label noise, ``torch.manual_seed`` before each fit, MR's own
       generator and the folds of the searches.
@@ -441,7 +397,7 @@ def run_method(setting, method, seed):
         net = mr_net(setting, seed, "auto", loss_pass)
         seconds = _fit(net, X_train, y_noisy, seed)
         record = _mr_record(net, setting, seed, is_noisy, seconds)
-        rule = net.mr_.rule_
+        rule = net.mr_.eta_rule_
         record.update(rule.diagnostics())
         return record
     if name in ("gce", "sce"):
@@ -450,6 +406,11 @@ def run_method(setting, method, seed):
         net = plain_net(setting, seed, criterion=criterion)
         seconds = _fit(net, X_train, y_noisy, seed)
         return dict(test_accuracy=_accuracy(net, setting), fits=1, seconds=seconds)
+    if name == "arazo":
+        net = arazo_net(setting, seed)
+        seconds = _fit(net, X_train, y_noisy, seed)
+        return dict(test_accuracy=_accuracy(net, setting), fits=1, seconds=seconds,
+                    warmup_epochs=net.mr_.warmup_epochs)
     if name == "gridsearch":
         return _grid_search(setting, seed, X_train, y_noisy)
     if name == "cleanlab":
@@ -546,7 +507,7 @@ class ResultsFile:
 
 
 def _rule_config():
-    from sk_mr.auto_eta import AutoEta
+    from sk_mr.mw import AutoEta
     return AutoEta().get_params()
 
 
@@ -600,7 +561,7 @@ def summarize(records, settings, prefix=""):
         row["grid"] = grid
         row["default"] = grid[DEFAULT_ETA]
         row["auto"] = cell(f"{prefix}auto")
-        for method in ("plain", "gridsearch", "gce", "sce", "cleanlab"):
+        for method in ("plain", "gridsearch", "gce", "sce", "cleanlab", "arazo"):
             row[method] = cell(method)
         row["grid_eta"] = _values(records, name, "gridsearch", "selected_eta")
         row["auto_eta"] = [r["etas"][-1] for r in records if r["setting"] == name
@@ -609,7 +570,8 @@ def summarize(records, settings, prefix=""):
     return rows
 
 
-COLUMNS = ("auto", "oracle", "gridsearch", "default", "plain", "gce", "sce", "cleanlab")
+COLUMNS = ("auto", "oracle", "gridsearch", "default", "plain", "gce", "sce", "cleanlab",
+           "arazo")
 
 
 def format_table(rows, title):
@@ -702,7 +664,7 @@ def loss_pass_table(records, settings):
 # -- command line ----------------------------------------------------------------
 
 GRID_METHODS = tuple(f"eta={eta:g}" for eta in ETA_GRID)
-METHODS = (("plain",) + GRID_METHODS + ("auto", "gridsearch", "gce", "sce", "cleanlab")
+METHODS = (("plain",) + GRID_METHODS + ("auto", "gridsearch", "gce", "sce", "cleanlab", "arazo")
            + tuple(f"online:{m}" for m in GRID_METHODS + ("auto",)))
 
 

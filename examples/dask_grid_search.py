@@ -6,7 +6,7 @@ A search over MR's ``eta`` (and anything else) is a scikit-learn
 :class:`~sklearn.model_selection.GridSearchCV`, so it runs wherever joblib
 runs: in local processes (``n_jobs``), or on a Dask cluster through joblib's
 Dask backend, with no change to the search itself. Here a
-:class:`dask.distributed.LocalCluster` of two worker processes stands in
+``dask.distributed.LocalCluster`` of two worker processes stands in
 for a real cluster; for one, replace it with
 ``Client("tcp://scheduler-address:8786")``.
 

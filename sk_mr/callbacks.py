@@ -264,7 +264,7 @@ class MultiplicativeReweighting(SampleReweighting):
     ``1 / sum(p_i^2)`` (``mr_ess``) and the eta used (``mr_eta``).
 
     With ``eta='auto'`` (or a rule object such as
-    :class:`sk_mr.auto_eta.AutoEta`) the eta of each update comes from the
+    :class:`sk_mr.mw.AutoEta`) the eta of each update comes from the
     rule, called as ``rule.step(losses, cumulative_losses, completed_epochs,
     planned_epochs, updates_per_epoch, chance_loss=net.chance_loss())``,
     where ``planned_epochs`` is the history's length at the start of the

@@ -49,7 +49,7 @@ _MR_STATE_PREFIX = "_sk_mr."
 MR_PARAMETERS_DOC = """
     eta : float, callable or 'auto' (default=0.01)
       The MW step size. ``'auto'`` chooses it during the fit from the
-      training losses (:class:`sk_mr.auto_eta.AutoEta`: the weights set
+      training losses (:class:`sk_mr.mw.AutoEta`: the weights set
       aside about the fraction of examples fitted worse than chance; the
       eta of each update is recorded in ``history[:, 'mr_eta']``); for
       classifiers. A float multiplies the *whole* cumulative loss

@@ -1124,10 +1124,10 @@ class TestNoSilentState:
 
 
 class TestAutoEta:
-    """eta='auto': the rule of sk_mr.auto_eta, wired into the MW update."""
+    """eta='auto': the rule of sk_mr.mw.AutoEta, wired into the MW update."""
 
     def test_weights_follow_the_rule_and_history_records_its_eta(self, noisy_data):
-        from sk_mr.auto_eta import AutoEta
+        from sk_mr.mw import AutoEta
         X, y_noisy, is_noisy = noisy_data
         net = make_net(eta="auto", max_epochs=15, lr=0.1).fit(X, y_noisy)
         rule = net.mr_.eta_rule_

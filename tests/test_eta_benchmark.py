@@ -69,7 +69,7 @@ class TestAutoGlue:
         y, _ = eta_benchmark.noisy_labels(setting, 0)
         net = eta_benchmark.mr_net(setting, 0, "auto")
         eta_benchmark._fit(net, X, y, 0)
-        rule = net.mr_.rule_
+        rule = net.mr_.eta_rule_
         # one eta per update, recorded in the history as mr_eta
         assert list(net.history[:, "mr_eta"]) == rule.etas_
         assert rule.n_updates_ == setting.epochs
@@ -77,7 +77,7 @@ class TestAutoGlue:
         expected = mw_probabilities(torch.as_tensor(net.cumulative_losses_), rule.etas_[-1])
         np.testing.assert_allclose(net.sample_weights_, expected.numpy(), rtol=1e-9)
         # chance level of cross-entropy: ln K
-        assert net.mr_.chance_loss_ == pytest.approx(math.log(n_classes))
+        assert net.chance_loss() == pytest.approx(math.log(n_classes))
 
     def test_partial_fit_continues_the_rule(self, eta_benchmark):
         setting = eta_benchmark.QUICK_SETTINGS["Q2"]
@@ -87,7 +87,7 @@ class TestAutoGlue:
         net.set_params(max_epochs=2)
         net.fit(X, y)
         net.partial_fit(X, y)
-        rule = net.mr_.rule_
+        rule = net.mr_.eta_rule_
         assert rule.n_updates_ == 4 and net.mr_.planned_epochs_ == 4
         assert list(net.history[:, "mr_eta"]) == rule.etas_
 
@@ -99,7 +99,7 @@ class TestAutoGlue:
         net = eta_benchmark.mr_net(setting, 0, "auto", loss_pass="online")
         net.set_params(updates_per_epoch=2)
         eta_benchmark._fit(net, X, y, 0)
-        rule = net.mr_.rule_
+        rule = net.mr_.eta_rule_
         assert rule.n_updates_ == 2 * setting.epochs == net.mr_.n_updates_
         # the last update of each epoch is the one the history keeps
         assert list(net.history[:, "mr_eta"]) == rule.etas_[1::2]

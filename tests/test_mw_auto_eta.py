@@ -1,4 +1,4 @@
-"""Tests of sk_mr.auto_eta against hand computations in numpy."""
+"""Tests of sk_mr.mw.AutoEta against hand computations in numpy."""
 
 import math
 
@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from sk_mr.auto_eta import AutoEta, eta_for_kl, kl_from_uniform
+from sk_mr.mw import AutoEta, eta_for_kl, kl_from_uniform
 
 CHANCE = math.log(10)
 
