@@ -69,3 +69,44 @@ def test_rewritten_tree_imports_mr(variant, tmp_path):
     cls = namespace["NeuralNetClassifier"]
     assert issubclass(cls, MRClassifier)
     assert cls(object).eta == (0.0 if variant == "eta0" else MRClassifier(object).eta)
+
+
+def test_targeted_baseline_gives_the_full_verdict(monkeypatch):
+    """A targeted baseline reruns only what did not pass on MR (and the
+    intended tests); its verdict equals that of the full baseline."""
+    monkeypatch.setattr(run, "INTENDED_DIFFERENCES", {
+        "why": {"reason": "r", "tests": ["m.py::intended", "m.py::stale"]}})
+    monkeypatch.setattr(run, "CLASS_PATH_ARTIFACTS", [])
+    full = {"m.py::ok": "passed", "m.py::intended": "passed", "m.py::stale": "passed",
+            "m.py::broken": "passed", "m.py::skorch_fails": "failed",
+            "m.py::both_skip": "skipped"}
+    mine = {"m.py::ok": "passed", "m.py::intended": "failed", "m.py::stale": "passed",
+            "m.py::broken": "error", "m.py::skorch_fails": "failed",
+            "m.py::both_skip": "skipped"}
+    wanted = run.targeted_tests({"eta0": mine})
+    assert wanted == {"m.py::intended", "m.py::stale", "m.py::broken",
+                      "m.py::skorch_fails", "m.py::both_skip"}
+    rerun = {node_id: full[node_id] for node_id in wanted}
+    targeted = run.compare(run.fill_baseline(rerun, {"eta0": mine}), {"eta0": mine})
+    assert targeted == run.compare(full, {"eta0": mine})
+
+
+def test_only_conftest_runs_the_listed_tests(tmp_path):
+    import subprocess
+
+    (tmp_path / "skorch_tests").mkdir()
+    (tmp_path / "skorch_tests" / "test_x.py").write_text(
+        "import pytest\n\n"
+        "class TestA:\n    def test_one(self):\n        pass\n\n"
+        "    @pytest.mark.parametrize('v', [1, 2])\n    def test_two(self, v):\n"
+        "        pass\n\n"
+        "def test_three():\n    pass\n")
+    (tmp_path / "conftest.py").write_text(run.ONLY_CONFTEST)
+    (tmp_path / "pytest.ini").write_text("[pytest]\naddopts =\n")
+    outcomes, _ = run.run_variant(tmp_path, ["test_x.py"], "0",
+                                  only={"test_x.py::TestA::test_two[2]",
+                                        "test_x.py::test_three"})
+    assert outcomes == {"test_x.py::TestA::test_two[2]": "passed",
+                        "test_x.py::test_three": "passed"}
+    outcomes, _ = run.run_variant(tmp_path, ["test_x.py"], "0")
+    assert len(outcomes) == 4
