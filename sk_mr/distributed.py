@@ -145,7 +145,7 @@ class AcceleratedMRClassifier(MRAccelerateMixin, MRClassifier):
     """:class:`sk_mr.MRClassifier` trained with Accelerate (several GPUs or machines).
 
     Parameters are :class:`~sk_mr.MRClassifier`'s plus ``accelerator`` (an
-    :class:`accelerate.Accelerator`) and ``unwrap_after_train``, as in
+    ``accelerate.Accelerator``) and ``unwrap_after_train``, as in
     :class:`skorch.hf.AccelerateMixin`; ``device`` must be None. See
     :mod:`sk_mr.distributed` for what MR does across processes, and
     ``examples/distributed_training.py`` for the launch commands.
