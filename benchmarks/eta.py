@@ -631,6 +631,48 @@ def goal_report(rows):
     return "\n".join(lines)
 
 
+RST_HEADERS = {"auto": "auto", "oracle": "oracle grid", "gridsearch": "GridSearchCV",
+               "default": "eta=0.01", "plain": "plain", "gce": "GCE", "sce": "SCE",
+               "cleanlab": "CleanLearning", "arazo": "Arazo"}
+
+
+def format_rst(rows):
+    """The accuracy and cost tables as reStructuredText list-tables (for the docs)."""
+    def row_lines(cells):
+        return ["   * - " + cells[0]] + [f"     - {c}" for c in cells[1:]]
+
+    def table(title, header, body):
+        lines = [f".. list-table:: {title}", "   :header-rows: 1", ""]
+        lines += row_lines(header)
+        for cells in body:
+            lines += row_lines(cells)
+        return lines
+
+    header = ["setting"] + [RST_HEADERS[c] for c in COLUMNS]
+    accuracy, cost = [], []
+    for row in rows:
+        name = row["setting"] + ("" if row["role"] == "tuning" else " (held out)")
+        cells, costs = [name], [name]
+        best = max((row[c]["mean"] for c in COLUMNS if row.get(c)), default=None)
+        for c in COLUMNS:
+            cell = row.get(c)
+            if cell is None:
+                cells.append("-")
+                costs.append("-")
+                continue
+            text = f"{cell['mean']:.1f} ± {cell['std']:.1f}"
+            if c == "oracle":
+                text += f" ({row['oracle_eta']:g})"
+            cells.append(f"**{text}**" if cell["mean"] == best else text)
+            costs.append(f"{cell['fits']:.0f} / {cell['seconds']:.0f} s")
+        accuracy.append(cells)
+        cost.append(costs)
+    lines = table("Clean test accuracy (%), mean ± std over seeds (bold: best)",
+                  header, accuracy)
+    lines += [""] + table("Cost per seed: fits / seconds", header, cost)
+    return "\n".join(lines)
+
+
 def loss_pass_table(records, settings):
     """full vs online: oracle-grid accuracy, auto accuracy and seconds per fit."""
     full = {r["setting"]: r for r in summarize(records, settings)}
@@ -704,6 +746,8 @@ def main(argv=None):
                              f"{os.path.relpath(QUICK_OUT)}")
     parser.add_argument("--table", action="store_true",
                         help="print the table of the results file only")
+    parser.add_argument("--rst", action="store_true",
+                        help="also print the tables as reStructuredText (for the docs)")
     parser.add_argument("--threads", type=int, default=1, help="torch threads (default 1)")
     args = parser.parse_args(argv)
 
@@ -735,6 +779,9 @@ def main(argv=None):
     for name, setting in settings.items():
         print(f"  {name}: {setting.description}"
               + ("" if setting.role == "tuning" else "  [held out]"))
+    if args.rst:
+        print()
+        print(format_rst(summarize(records, settings)))
     print(f"\n{len(records)} records; {time.perf_counter() - start:.0f}s")
     return 0
 

@@ -124,3 +124,25 @@ class TestTable:
         assert row["auto"]["mean"] == pytest.approx(75.0)
         report = eta_benchmark.goal_report([row])
         assert "auto - oracle mean -5.00" in report and "NOT met" in report
+
+    def test_rst_table_gives_every_column(self, eta_benchmark):
+        setting = eta_benchmark.QUICK_SETTINGS["Q2"]
+        records = [dict(setting="Q2", method=f"eta={eta:g}", seed=s,
+                        test_accuracy=0.5 + 0.1 * i + 0.01 * s, fits=1, seconds=1.0)
+                   for i, eta in enumerate(eta_benchmark.ETA_GRID) for s in range(2)]
+        records += [dict(setting="Q2", method="plain", seed=s, test_accuracy=0.4, fits=1,
+                         seconds=0.5) for s in range(2)]
+        text = eta_benchmark.format_rst(eta_benchmark.summarize(records, {"Q2": setting}))
+        lines = text.splitlines()
+        assert lines[0].startswith(".. list-table:: Clean test accuracy")
+        first = lines.index("   * - Q2 (held out)")
+        cells = [line[len("     - "):] for line in lines[first + 1:first + 10]]
+        columns = list(eta_benchmark.COLUMNS)
+        # the oracle is eta=0.3 (the last, highest grid value): mean 90.5, std 0.7
+        assert cells[columns.index("oracle")] == "**90.5 ± 0.7 (0.3)**"
+        assert cells[columns.index("default")] == "60.5 ± 0.7"
+        assert cells[columns.index("plain")] == "40.0 ± 0.0"
+        assert cells[columns.index("auto")] == "-"
+        assert "   * - Q2 (held out)" in lines[first + 10:]  # the cost table
+        costs = lines[lines.index("   * - Q2 (held out)", first + 1) + 1:]
+        assert costs[columns.index("oracle")] == "     - 5 / 5 s"
