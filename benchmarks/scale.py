@@ -13,9 +13,11 @@ For N tiny examples (20 features, 10 classes, a linear model, batches of
   memory of the MR fit above the process's baseline.
 
 Times should grow linearly in N (constant per example), the lookup not at
-all. ``--lazy`` also trains one MR epoch on a memory-mapped file of 10^6
-examples and reports the anonymous memory (what was really allocated, not
-the file's pages the kernel caches), which stays far below the data's size.
+all. ``--lazy`` also trains one MR epoch on memory-mapped files of 10^6
+examples of 20 and of 320 features (``--lazy-features``) and reports the
+anonymous memory (what was really allocated, not the file's pages the kernel
+caches): the same for both widths, so the data stay on disk and only O(N)
+scalars (labels, losses, MR's state) are held.
 
 Run ``python benchmarks/scale.py`` (``--sizes 10000 100000 1000000``,
 ``--repeats``, ``--lazy``); on a quiet machine only.
@@ -48,10 +50,10 @@ def rss_mb():
     return fields
 
 
-def make_net(loss_pass="full", eta=0.01, mr=True, max_epochs=1):
+def make_net(loss_pass="full", eta=0.01, mr=True, max_epochs=1, n_features=N_FEATURES):
     from skorch import NeuralNetClassifier
     from sk_mr import MRClassifier
-    params = dict(module=torch.nn.Linear, module__in_features=N_FEATURES,
+    params = dict(module=torch.nn.Linear, module__in_features=n_features,
                   module__out_features=N_CLASSES, criterion=torch.nn.CrossEntropyLoss,
                   batch_size=BATCH, max_epochs=max_epochs, train_split=None, verbose=0)
     if not mr:
@@ -121,25 +123,26 @@ def warm_up():
         make_net(**kwargs).fit(X, y)
 
 
-def lazy_epoch(n, directory):
-    """One MR epoch on a memory-mapped file of n examples."""
+def lazy_epoch(n, directory, n_features=N_FEATURES):
+    """One MR epoch on a memory-mapped file of n examples of n_features."""
     path = os.path.join(directory, "X.f32")
-    X = np.memmap(path, dtype=np.float32, mode="w+", shape=(n, N_FEATURES))
+    X = np.memmap(path, dtype=np.float32, mode="w+", shape=(n, n_features))
     rng = np.random.default_rng(0)
     for start in range(0, n, 100_000):  # written in chunks: never all in memory
         stop = min(n, start + 100_000)
-        X[start:stop] = rng.normal(size=(stop - start, N_FEATURES))
+        X[start:stop] = rng.normal(size=(stop - start, n_features))
     X.flush()
     del X
-    X = np.memmap(path, dtype=np.float32, mode="r", shape=(n, N_FEATURES))
+    X = np.memmap(path, dtype=np.float32, mode="r", shape=(n, n_features))
     y = np.arange(n) % N_CLASSES
     warm_up()
     base = rss_mb()
     start = time.perf_counter()
-    net = make_net().fit(X, y)
+    net = make_net(n_features=n_features).fit(X, y)
     seconds = time.perf_counter() - start
     after = rss_mb()
-    return {"n": n, "data_mb": n * N_FEATURES * 4 / 2 ** 20, "epoch_s": seconds,
+    return {"n": n, "n_features": n_features, "data_mb": n * n_features * 4 / 2 ** 20,
+            "epoch_s": seconds,
             "anon_growth_mb": after["RssAnon"] - base["RssAnon"],
             "file_pages_mb": after["RssFile"], "mr_state_mb": net.mr_.state_nbytes() / 2 ** 20}
 
@@ -156,6 +159,8 @@ def main(argv=None):
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--lazy", action="store_true")
     parser.add_argument("--lazy-size", type=int, default=1_000_000)
+    parser.add_argument("--lazy-features", type=int, nargs="+", default=[20, 320],
+                        help="widths of the memory-mapped data (default: 20 320)")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
@@ -163,7 +168,7 @@ def main(argv=None):
         torch.set_num_threads(spec.get("threads", torch.get_num_threads()))
         if spec["kind"] == "lazy":
             with tempfile.TemporaryDirectory() as directory:
-                print(json.dumps(lazy_epoch(spec["n"], directory)))
+                print(json.dumps(lazy_epoch(spec["n"], directory, spec["n_features"])))
         else:
             print(json.dumps(measure(spec["n"], spec["repeats"])))
         return None
@@ -186,11 +191,15 @@ def main(argv=None):
           f"MR epoch x{last['epoch_mr_full_s'] / first['epoch_mr_full_s'] / growth:.2f} "
           "(1.00 = linear)")
     if args.lazy:
-        lazy = run_in_subprocess({"kind": "lazy", "n": args.lazy_size})
-        print(f"memory-mapped {lazy['n']} examples ({lazy['data_mb']:.0f} MB on disk): one MR "
-              f"epoch in {lazy['epoch_s']:.1f}s, anonymous memory +{lazy['anon_growth_mb']:.0f} MB "
-              f"(MR state {lazy['mr_state_mb']:.0f} MB), file pages cached "
-              f"{lazy['file_pages_mb']:.0f} MB")
+        # The memory MR adds must not grow with the width of X: the data stay
+        # on disk, and only O(N) scalars are held.
+        for n_features in args.lazy_features:
+            lazy = run_in_subprocess({"kind": "lazy", "n": args.lazy_size,
+                                      "n_features": n_features})
+            print(f"memory-mapped {lazy['n']} x {n_features} examples "
+                  f"({lazy['data_mb']:.0f} MB on disk): one MR epoch in "
+                  f"{lazy['epoch_s']:.1f}s, anonymous memory +{lazy['anon_growth_mb']:.0f} MB "
+                  f"(MR state {lazy['mr_state_mb']:.0f} MB)")
     return rows
 
 

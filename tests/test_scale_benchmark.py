@@ -24,3 +24,5 @@ def test_lazy_epoch_on_a_memory_map(tmp_path):
     row = scale.lazy_epoch(5000, tmp_path)
     assert row["n"] == 5000 and np.isfinite(row["epoch_s"])
     assert row["mr_state_mb"] * 2 ** 20 == 16 * 5000
+    wide = scale.lazy_epoch(5000, tmp_path, n_features=64)
+    assert wide["data_mb"] * 2 ** 20 == 5000 * 64 * 4
