@@ -116,7 +116,7 @@ def summary(values):
 
 
 print(f"{'data':<16}{'flips':>6}" + "".join(f"{m:>14}" for m in METHODS)
-      + f"{'eta (MR)':>12}{'MR weight on flips':>21}")
+      + f"{'eta (MR)':>16}{'MR weight on flips':>21}")
 for name in DATASETS:
     for noise in NOISE_RATES:
         cell = [r for r in rows if r["data"] == name and r["noise"] == noise]
@@ -125,7 +125,7 @@ for name in DATASETS:
         share = np.mean([r["share flipped"] for r in cell])
         print(f"{name:<16}{int(100 * noise):>5}%"
               + "".join(f"{summary([r[m] for r in cell]):>14}" for m in METHODS)
-              + f"{etas:>12}{weight:>11.3f} (of {share:.2f})")
+              + f"{etas:>16}{weight:>11.3f} (of {share:.2f})")
 print(f"{len(rows)} cell(s) in {time.perf_counter() - start:.0f} s")
 
 # %%

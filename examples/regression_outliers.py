@@ -125,7 +125,7 @@ def summary(values):
 
 
 print(f"{'data':<11}{'outliers':>9}" + "".join(f"{m:>18}" for m in METHODS)
-      + f"{'eta (MR)':>12}{'MR weight on outliers':>24}")
+      + f"{'eta (MR)':>16}{'MR weight on outliers':>24}")
 for name in DATASETS:
     for fraction in FRACTIONS:
         cell = [r for r in rows if r["data"] == name and r["fraction"] == fraction]
@@ -134,7 +134,7 @@ for name in DATASETS:
         share = np.mean([r["share outliers"] for r in cell])
         print(f"{name:<11}{int(100 * fraction):>8}%"
               + "".join(f"{summary([r[m] for r in cell]):>18}" for m in METHODS)
-              + f"{etas:>12}{weight:>14.3f} (of {share:.2f})")
+              + f"{etas:>16}{weight:>14.3f} (of {share:.2f})")
 print(f"{len(rows)} cell(s) in {time.perf_counter() - start:.0f} s")
 
 # %%
