@@ -868,7 +868,7 @@ class TestAttackTraining:
             torch.manual_seed(0)
             net = make_net(AttackTraining(torchattacks.FGSM, eps=0.1, mw_losses=mw_losses,
                                           fraction=0.5, random_state=0),
-                           eta=0.5).fit(X, y)
+                           eta=0.5, loss_pass="full").fit(X, y)
             cumulative[mw_losses] = net.cumulative_losses_
         # FGSM can only raise a linear model's (convex) loss
         assert np.all(cumulative["adversarial"] >= cumulative["clean"] - 1e-6)

@@ -24,7 +24,8 @@ def make_net(cls=MRClassifier, **kwargs):
     params = dict(module=TinyMLP, max_epochs=3, lr=0.1, batch_size=64,
                   train_split=None, verbose=0)
     if cls is not NeuralNetClassifier:
-        params["eta"] = 0.5
+        # Algorithm 1 exactly: the hand computations here are full-pass losses
+        params.update(eta=0.5, loss_pass="full")
     params.update(kwargs)
     return cls(**params)
 
@@ -137,6 +138,24 @@ class TestAlgorithm1:
 
 
 class TestLossPass:
+    def test_default_is_the_online_pass(self, small_digits):
+        """The default records training losses (no extra pass); an explicit
+        loss_pass='full' is Algorithm 1, whose losses are the eval-mode ones."""
+        X, y = small_digits
+        params = dict(module=TinyMLP, max_epochs=2, lr=0.1, batch_size=64, eta=0.5,
+                      train_split=None, verbose=0, random_state=0)
+        default = MRClassifier(**params).fit(X, y)
+        online = MRClassifier(**params, loss_pass="online").fit(X, y)
+        full = MRClassifier(**params, loss_pass="full").fit(X, y)
+        np.testing.assert_array_equal(default.cumulative_losses_, online.cumulative_losses_)
+        np.testing.assert_array_equal(default.sample_weights_, online.sample_weights_)
+        # the full pass's last update is the eval-mode loss at the final parameters
+        last = per_example_losses(full, X, y)
+        first = full.cumulative_losses_ - last
+        assert np.all(first > 0)
+        assert not np.allclose(default.cumulative_losses_, full.cumulative_losses_,
+                               rtol=1e-3)
+
     def test_online_makes_no_extra_pass(self, small_digits):
         X, y = small_digits
         calls = {"eval": 0}

@@ -181,7 +181,7 @@ class TestWithNets:
         X, y, _ = noisy_data
         torch.manual_seed(0)
         net = MRClassifier(**self._params(tiny_mlp, criterion=GeneralizedCrossEntropy,
-                                          max_epochs=1, eta=0.1)).fit(X, y)
+                                          max_epochs=1, eta=0.1, loss_pass="full")).fit(X, y)
         logits = net.forward(X).double().numpy()
         np.testing.assert_allclose(net.cumulative_losses_, gce_numpy(logits, y, 0.7),
                                    rtol=1e-5)

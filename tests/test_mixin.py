@@ -41,8 +41,9 @@ def regression_data():
 def task_setup(task, small_digits, regression_data):
     """(MR class, skorch class, data, params, per-example loss function)."""
     X, y = small_digits
+    # the full loss pass: the hand computations are Algorithm 1's losses
     params = dict(module=TinyMLP, max_epochs=3, lr=0.1, batch_size=64, train_split=None,
-                  verbose=0)
+                  verbose=0, loss_pass="full")
     if task == "classifier":
         return (MRClassifier, NeuralNetClassifier, (X, y),
                 dict(params, criterion=torch.nn.CrossEntropyLoss),
@@ -82,13 +83,17 @@ class TestOneMechanism:
     def test_eta_zero_trains_as_skorch(self, task):
         mr_cls, skorch_cls, (X, y), params, _ = task
         histories = []
-        for cls, extra in ((skorch_cls, {}), (mr_cls, {"eta": 0.0})):
+        skorch_params = {k: v for k, v in params.items() if k != "loss_pass"}
+        for cls, kwargs in ((skorch_cls, skorch_params),
+                            (mr_cls, dict(params, eta=0.0, loss_pass="full")),
+                            (mr_cls, dict(params, eta=0.0, loss_pass="online"))):
             torch.manual_seed(0)
             split = {} if skorch_cls is NeuralNet else {"train_split": ValidSplit(5)}
-            net = cls(**dict(params, **split, **extra)).fit(X, y)
+            net = cls(**dict(kwargs, **split)).fit(X, y)
             keys = ("train_loss", "valid_loss") if split else ("train_loss",)
             histories.append(net.history[:, keys])
         np.testing.assert_allclose(histories[0], histories[1], rtol=1e-6, atol=1e-7)
+        np.testing.assert_allclose(histories[0], histories[2], rtol=1e-6, atol=1e-7)
 
     def test_cumulative_losses_are_the_criterions(self, task):
         mr_cls, _, (X, y), params, loss_fn = task

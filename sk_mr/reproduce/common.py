@@ -58,8 +58,8 @@ def base_estimator_params(parts, recipe, *, n_classes, seed, epochs, device="cpu
                           module_kwargs=None, iterator_kwargs=None, verbose=0):
     """MRClassifier parameters every grid builds the same way.
 
-    The module and its arguments, the optimizer (SGD with momentum or Adam,
-    with weight decay), MR's eta when ``'mr'`` is in ``parts`` (0 otherwise:
+    The module and its arguments, the full loss pass (Algorithm 1 exactly),
+    the optimizer (SGD with momentum or Adam, with weight decay), MR's eta when ``'mr'`` is in ``parts`` (0 otherwise:
     plain training), mixup's alpha for ``'mixup'`` and the random-weighting
     callback for ``'random'``. Grids add their own schedulers, strategies and
     baselines on top.
@@ -85,9 +85,10 @@ def base_estimator_params(parts, recipe, *, n_classes, seed, epochs, device="cpu
     from sk_mr.models import make_model_class
 
     adam = recipe.optimizer == "adam"
+    # the paper's experiments: Algorithm 1 exactly (the full loss pass)
     params = dict(module=make_model_class(recipe.arch), module__n_classes=n_classes,
                   max_epochs=epochs, batch_size=recipe.batch_size, device=device,
-                  random_state=seed, verbose=verbose, callbacks=[])
+                  random_state=seed, verbose=verbose, callbacks=[], loss_pass="full")
     if adam:
         params.update(optimizer=torch.optim.Adam, lr=recipe.adam_lr,
                       optimizer__weight_decay=recipe.weight_decay)
