@@ -56,7 +56,7 @@ def test_every_intended_difference_is_documented():
         assert entry["reason"] and entry["tests"]
 
 
-@pytest.mark.parametrize("variant", ["eta0", "default"])
+@pytest.mark.parametrize("variant", ["eta0", "default", "full"])
 def test_rewritten_tree_imports_mr(variant, tmp_path):
     root, n = run.build_tree(variant, tmp_path)
     assert n >= 40  # every 'from skorch import NeuralNetClassifier' line
@@ -68,7 +68,9 @@ def test_rewritten_tree_imports_mr(variant, tmp_path):
     from sk_mr import MRClassifier
     cls = namespace["NeuralNetClassifier"]
     assert issubclass(cls, MRClassifier)
-    assert cls(object).eta == (0.0 if variant == "eta0" else MRClassifier(object).eta)
+    assert cls(object).eta == (MRClassifier(object).eta if variant == "default" else 0.0)
+    assert cls(object).loss_pass == ("full" if variant == "full"
+                                     else MRClassifier(object).loss_pass)
 
 
 def test_targeted_baseline_gives_the_full_verdict(monkeypatch):

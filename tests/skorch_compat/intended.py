@@ -31,7 +31,8 @@ INTENDED_DIFFERENCES = {
     },
     "loss-pass": {
         "reason": (
-            "With loss_pass='full' (Algorithm 1), each epoch ends with one more "
+            "With loss_pass='full' (Algorithm 1; not the default, checked by the "
+            "harness's 'full' variant), each epoch ends with one more "
             "pass over the training split, in eval mode, through iterator_valid, "
             "the module's forward (with the fit parameters) and the criterion: "
             "tests that count these calls or inspect iterator_valid's last "
@@ -45,16 +46,6 @@ INTENDED_DIFFERENCES = {
             "test_net.py::TestNeuralNet::test_fit_params_passed_to_module",
             "test_net.py::TestNeuralNet::test_fit_params_passed_to_module_in_pipeline",
             "test_net.py::TestMetadataRouting::test_fit_with_extra_params_and_routing",
-        ],
-    },
-    "reweighting-trajectory": {
-        "reason": (
-            "With eta > 0 the weighted loss trains differently from plain "
-            "training, so a test that asserts when one particular run stops "
-            "(early stopping by a given epoch) sees a different run; with eta=0 "
-            "it passes."),
-        "tests": [
-            "callbacks/test_training.py::TestEarlyStopping::test_weights_restore",
         ],
     },
     "reweighting-callback": {

@@ -7,7 +7,9 @@ them into a build folder once per variant, rewrites only the line
 * ``skorch``: skorch's own class (the baseline: what passes here, in this
   environment, is what MRClassifier must pass),
 * ``eta0``: ``MRClassifier`` with ``eta=0`` (uniform weights),
-* ``default``: ``MRClassifier`` with its default ``eta``,
+* ``default``: ``MRClassifier`` with its default parameters,
+* ``full``: ``MRClassifier`` with ``eta=0`` and ``loss_pass='full'`` (the
+  paper's Algorithm 1 exactly; the default is ``'online'``),
 
 runs the suites with pytest, and compares. The MR classes are subclasses
 named ``NeuralNetClassifier``, so tests that compare error messages with the
@@ -25,7 +27,7 @@ default) runs the whole suite on skorch's class too and reports its counts.
 
 Usage::
 
-    python tests/skorch_compat/run.py [--variants skorch,eta0,default]
+    python tests/skorch_compat/run.py [--variants skorch,eta0,default,full]
         [--baseline full|targeted] [--workers auto]
         [--build-dir build/skorch_compat] [--files ...]
 """
@@ -74,6 +76,15 @@ class NeuralNetClassifier(MRClassifier):
 
 class NeuralNetClassifier(MRClassifier):
     """MRClassifier with its default parameters."""
+''',
+    "full": '''from sk_mr import MRClassifier
+
+
+class NeuralNetClassifier(MRClassifier):
+    """MRClassifier with eta=0 and the full loss pass (Algorithm 1 exactly)."""
+
+    def __init__(self, *args, eta=0.0, loss_pass="full", **kwargs):
+        super().__init__(*args, eta=eta, loss_pass=loss_pass, **kwargs)
 ''',
 }
 
@@ -271,7 +282,7 @@ def compare(baseline, results, files=None):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--variants", default="skorch,eta0,default")
+    parser.add_argument("--variants", default="skorch,eta0,default,full")
     parser.add_argument("--workers", default="auto",
                         help="pytest-xdist workers per suite run ('0': none)")
     parser.add_argument("--build-dir", default="build/skorch_compat", type=Path)
