@@ -168,6 +168,36 @@ def _settings():
         Setting("H7", "held-out", "digits 8x8 images, small CNN, SGD, 30 ep, clean",
                 "digits", "smallcnn", epochs=30, noise_kind="uniform", noise_rate=0.0,
                 module_kwargs={"channels": [16, 32]}, **sgd),
+        # Held out for issue 17's defaults: frozen (committed) before any
+        # constant of the new defaults was chosen on S1-S6 and H1-H7.
+        Setting("F1", "held-out", "digits, MLP, Adam, 30 ep, 35% pairflip", "digits", "mlp",
+                epochs=30, noise_kind="pairflip", noise_rate=0.35, **adam),
+        Setting("F2", "held-out", "make_classification N=4000 K=8, MLP, SGD, 60 ep, "
+                "class-dependent symmetric 10%-45%", "classification", "mlp", epochs=60,
+                noise_kind="symmetric",
+                noise_rate=(0.10, 0.15, 0.20, 0.25, 0.30, 0.35, 0.40, 0.45),
+                data_kwargs=dict(n_samples=6000, n_features=20, n_informative=12,
+                                 n_classes=8, class_sep=1.0, test_size=2000), **sgd),
+        Setting("F3", "held-out", "digits 8x8 images, small CNN, Adam, 25 ep, clean",
+                "digits", "smallcnn", epochs=25, noise_kind="uniform", noise_rate=0.0,
+                module_kwargs={"channels": [16, 32]}, **adam),
+        Setting("F4", "held-out", "make_classification N=6000 K=10, MLP, SGD, 40 ep, clean",
+                "classification", "mlp", epochs=40, noise_kind="uniform", noise_rate=0.0,
+                data_kwargs=dict(n_samples=8000, n_features=30, n_informative=20,
+                                 n_classes=10, class_sep=1.0, test_size=2000), **sgd),
+        Setting("F5", "held-out", "make_classification N=10000 K=50, MLP 256, Adam, 30 ep, "
+                "40% symmetric", "classification", "mlp", epochs=30, noise_kind="symmetric",
+                noise_rate=0.4,
+                data_kwargs=dict(n_samples=12000, n_features=60, n_informative=40,
+                                 n_classes=50, n_clusters_per_class=1, class_sep=2.0,
+                                 test_size=2000),
+                module_kwargs={"hidden": [256]}, **adam),
+        Setting("F6", "held-out", "MNIST-1D N=4000, CNN1D, Adam (lr 0.01), 10 ep, "
+                "30% uniform", "mnist1d", "cnn1d", epochs=10, noise_kind="uniform",
+                noise_rate=0.3, optimizer="adam", lr=1e-2),
+        Setting("F7", "held-out", "MNIST-1D N=4000, CNN1D, SGD, 40 ep, 25% pairflip",
+                "mnist1d", "cnn1d", epochs=40, noise_kind="pairflip", noise_rate=0.25,
+                **mnist1d_sgd),
     ]
     return {s.name: s for s in settings}
 
