@@ -4,6 +4,7 @@ Each is :class:`sk_mr.mixin.MRMixin` on the skorch net of its task, plus what
 the task needs: how labels become targets and predictions become labels.
 """
 
+import math
 import numpy as np
 import torch
 from skorch import NeuralNetBinaryClassifier, NeuralNetClassifier
@@ -17,6 +18,22 @@ from sk_mr.validation import (as_numpy, could_be_output_indices, encode_labels,
 
 __all__ = ["MRBinaryClassifier", "MRClassifier"]
 
+
+
+def _loss_unit(chance_loss, reference):
+    """``chance_loss / reference``, exactly 1 where they agree to 1e-6.
+
+    Cross-entropy's know-nothing loss is ``ln K`` up to the rounding of the
+    dtype it is computed in; snapping keeps ``eta`` exactly the paper's there.
+    """
+    unit = chance_loss / reference
+    if not (math.isfinite(unit) and unit > 0):
+        raise ValueError(
+            f"The criterion's loss of a know-nothing prediction is {chance_loss!r}, so "
+            "it gives eta no scale; MR needs a criterion whose loss grows when the "
+            "prediction is wrong (pass a criterion with a positive loss at uniform "
+            "outputs).")
+    return 1.0 if abs(unit - 1.0) <= 1e-6 else unit
 
 class _LabelClasses:
     """What both classifiers share: labels encoded by fit, ``classes_`` from them."""
@@ -32,6 +49,26 @@ class _LabelClasses:
         if label_classes is not None:
             return label_classes
         return super().classes_
+
+    def notify(self, method_name, **cb_kwargs):
+        """Notify the callbacks as skorch does; batches carry the labels given to fit.
+
+        The items of a batch carry encoded targets (what the criterion
+        takes), but ``predict`` returns the labels given to fit. skorch's
+        scoring callbacks compare the two: ``EpochScoring`` with caching
+        (the default ``valid_acc``) and ``BatchScoring`` take ``y_true``
+        from the batches of ``on_batch_end``. So that they compare labels
+        with labels, ``on_batch_end`` receives the batch with its targets
+        decoded back to the labels (only when fit encoded them).
+        """
+        batch = cb_kwargs.get("batch")
+        label_classes = getattr(self, "label_classes_", None)
+        if method_name == "on_batch_end" and label_classes is not None \
+                and isinstance(batch, (tuple, list)) and len(batch) == 2 \
+                and torch.is_tensor(batch[1]):
+            indices = batch[1].detach().to("cpu", torch.int64).numpy()
+            cb_kwargs["batch"] = type(batch)((batch[0], label_classes[indices]))
+        return super().notify(method_name, **cb_kwargs)
 
 
 class MRClassifier(_LabelClasses, MRMixin, NeuralNetClassifier):
@@ -193,6 +230,20 @@ class MRClassifier(_LabelClasses, MRMixin, NeuralNetClassifier):
         with torch.no_grad():
             return float(self.get_example_losses(logits, target)[0])
 
+    def loss_unit(self):
+        """:meth:`chance_loss` over ``ln K``: the criterion's unit for ``eta``.
+
+        Exactly 1 for cross-entropy (with or without label smoothing), so
+        ``eta`` is the paper's; about 0.50 for GCE (q=0.7) and 1.66 for SCE
+        (alpha=0.1, beta=1, A=-4) over 10 classes.
+
+        Returns
+        -------
+        unit : float
+        """
+        n_outputs = getattr(self, "n_outputs_", None) or len(self.classes_)
+        return _loss_unit(self.chance_loss(), math.log(n_outputs))
+
     def _check_outputs(self, y_pred):
         output = y_pred[0] if isinstance(y_pred, (tuple, list)) else y_pred
         if torch.is_tensor(output) and output.dim() == 2:
@@ -340,6 +391,15 @@ class MRBinaryClassifier(_LabelClasses, MRMixin, NeuralNetBinaryClassifier):
         target = torch.zeros(1, device=self._mr_device())
         with torch.no_grad():
             return float(self.get_example_losses(logit, target)[0])
+
+    def loss_unit(self):
+        """:meth:`chance_loss` over ``ln 2``: exactly 1 for the default BCE.
+
+        Returns
+        -------
+        unit : float
+        """
+        return _loss_unit(self.chance_loss(), math.log(2.0))
 
     def predict(self, X):
         """Return ``classes_[1]`` where ``predict_proba(X)[:, 1] > threshold``.
