@@ -4,9 +4,9 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.sk_mr-installed
-EXTRAS ?= test,adversarial,plot,docs,distributed,benchmark
+EXTRAS ?= test,adversarial,plot,docs,distributed,benchmark,release
 
-.PHONY: install demo test compat docs docs-check bench clean
+.PHONY: install demo test compat docs docs-check dist-check bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -35,6 +35,24 @@ docs: $(STAMP)
 # docs/_build/screenshots).
 docs-check: docs
 	$(PY) docs/check_pages.py
+
+# The package as a release would ship it: build the sdist and the wheel (the
+# wheel from the sdist, in isolated build environments), check their metadata
+# and README with twine, install the wheel alone in a fresh virtualenv and run
+# the quick start there from an empty directory, so the source tree cannot be
+# imported instead of the installed package.
+DIST := build/dist
+WHEEL_VENV := build/wheel-venv
+dist-check: $(STAMP)
+	rm -rf $(DIST) $(WHEEL_VENV)
+	$(PY) -m build --outdir $(DIST) .
+	$(PY) -m twine check --strict $(DIST)/*
+	$(PYTHON) -m venv $(WHEEL_VENV)
+	$(WHEEL_VENV)/bin/python -m pip install --quiet --disable-pip-version-check $(DIST)/*.whl
+	cd "$$(mktemp -d)" && \
+	    $(CURDIR)/$(WHEEL_VENV)/bin/python -c "import sk_mr; assert '$(CURDIR)/$(WHEEL_VENV)/' in sk_mr.__file__, sk_mr.__file__; print('sk_mr', sk_mr.__version__, 'from', sk_mr.__file__)" && \
+	    $(CURDIR)/$(WHEEL_VENV)/bin/sk-mr demo --noise-rates 0.4 --seeds 1 --epochs 30
+	rm -rf $(WHEEL_VENV)  # torch's CUDA wheels make it several GB
 
 bench: $(STAMP)
 	$(PY) benchmarks/overhead.py
