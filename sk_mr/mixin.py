@@ -141,15 +141,20 @@ MR_CRITERION_DOC = """
       including any override) with the ``reduction`` of every criterion
       temporarily set to ``'none'``, so a criterion must either honour a
       ``reduction`` attribute (all torch losses do) or return one loss per
-      example; losses with more dimensions (multi-output regression,
-      sequences) are averaged per example. ``criterion__reduction`` says how
-      the *weighted* losses of a training batch are reduced: ``'mean'``
-      (default) gives ``sum(p_i l_i) / sum(p_i n_i)``, where ``n_i`` is the
-      example's weight in the criterion's own mean (its class weight for
-      cross-entropy's ``weight``, 0 for ``ignore_index``, else 1), so that
-      ``eta=0`` is exactly the criterion's mean; ``'sum'`` gives the batch
-      size times the weighted mean of ``l_i``. Outside training (validation,
-      ``skorch.scoring.loss_scoring``), ``get_loss`` is skorch's.
+      example. With several outputs or positions per example (multi-output
+      regression, multilabel, sequences) an example's summed loss ``s_i`` and
+      the number ``n_i`` of positions it counts in the criterion's own mean
+      (its class weights for cross-entropy's ``weight``, 0 for
+      ``ignore_index`` padding; ``n_i = 1`` with one position, and for
+      ``KLDivLoss(reduction='batchmean')``) define its MR loss, the mean
+      ``s_i / n_i`` over the positions it counts. ``criterion__reduction``
+      says how the *weighted* losses of a training batch are reduced:
+      ``'mean'`` (default) and ``'batchmean'`` give
+      ``sum(p_i s_i) / sum(p_i n_i)``, ``'sum'`` gives the batch size times
+      ``sum(p_i s_i) / sum(p_i)``, so that with uniform weights (``eta=0``)
+      the batch loss and its gradient are exactly the criterion's. Outside
+      training (validation, ``skorch.scoring.loss_scoring``), ``get_loss``
+      is skorch's.
 """
 
 
@@ -669,6 +674,11 @@ class MRMixin:
         Returns
         -------
         losses : torch.Tensor, shape (batch,)
+          With one loss per example, the criterion's. With several outputs
+          or positions per example (multi-output regression, multilabel,
+          sequences), their mean over the positions the criterion counts
+          (``ignore_index`` padding excluded, class-weighted under
+          cross-entropy's ``weight``); see ``criterion``.
 
         Raises
         ------
@@ -676,6 +686,22 @@ class MRMixin:
           If ``get_loss`` does not return one loss per example (e.g. a
           criterion that only returns the batch's mean): such a loss cannot
           be reweighted.
+        """
+        totals, normalizers, n_positions = self._example_loss_terms(
+            y_pred, y_true, X=X, training=training)
+        if n_positions == 1:
+            return totals
+        return _mw_losses(totals, normalizers, detach=False)
+
+    def _example_loss_terms(self, y_pred, y_true, X=None, training=False):
+        """Return ``(totals, normalizers, n_positions)`` of a batch.
+
+        ``totals[i]`` is example i's summed loss over its outputs or
+        positions, ``normalizers[i]`` the weight of those positions in the
+        criterion's own mean (None: one each), ``n_positions`` the number of
+        positions per example. ``sum(totals) / sum(normalizers)`` is the
+        criterion's ``'mean'`` and ``sum(totals)`` its ``'sum'``; see
+        :meth:`get_example_losses`.
         """
         try:
             with self._per_example_criteria():
@@ -686,10 +712,13 @@ class MRMixin:
                 "cross-entropy, y must hold labels the net maps to the module's "
                 "outputs (see the classes parameter).") from exc
         n = _batch_length(y_pred, y_true)
+        n_positions = 1
         if torch.is_tensor(losses) and losses.dim() > 1 and losses.shape[0] == n:
-            # several outputs or steps per example: its loss is their mean,
-            # which keeps the criterion's mean the mean of these
-            losses = losses.flatten(1).mean(1)
+            # several outputs or steps per example: summed here, divided by
+            # the positions counted (normalizers), so that both the
+            # criterion's 'mean' and its 'sum' come out exactly
+            n_positions = losses[0].numel()
+            losses = losses.flatten(1).sum(1)
         if not torch.is_tensor(losses) or losses.dim() != 1 or (
                 n is not None and losses.shape[0] != n):
             shape = tuple(losses.shape) if torch.is_tensor(losses) else type(losses).__name__
@@ -699,25 +728,34 @@ class MRMixin:
                 "that only returns one number for the batch cannot be reweighted: "
                 "use one with a `reduction` attribute (all torch losses have it) or "
                 "one that returns a loss per example.")
-        return losses
+        return losses, self._loss_normalizers(y_true, n_positions, losses), n_positions
 
-    def _loss_normalizers(self, y_true):
+    def _loss_normalizers(self, y_true, n_positions=1, totals=None):
         """Each example's weight in the criterion's own mean, or None for all ones.
 
-        For cross-entropy / NLL with class indices, that is its class weight
-        (``criterion__weight``) and 0 for ``ignore_index``, so that the
-        weighted mean with uniform MR weights equals the criterion's mean.
+        For cross-entropy / NLL with class indices, the sum over the
+        example's positions of their class weights (``criterion__weight``,
+        else 1) and 0 for ``ignore_index``; for other criteria the number of
+        positions per example; 1 under ``reduction='batchmean'`` (KL
+        divergence, a mean over examples). So the weighted mean with uniform
+        MR weights equals the criterion's mean.
         """
         criterion = getattr(self, "criterion_", None)
         criterion = getattr(criterion, "_orig_mod", criterion)
-        if not isinstance(criterion, (torch.nn.CrossEntropyLoss, torch.nn.NLLLoss)):
+        if getattr(criterion, "reduction", None) == "batchmean":
             return None
-        if not torch.is_tensor(y_true) or y_true.dim() != 1 or y_true.is_floating_point():
-            return None  # class-probability targets: the mean is over examples
-        keep = y_true != criterion.ignore_index
-        if criterion.weight is None:
-            return keep.to(torch.float32)
-        return criterion.weight[torch.where(keep, y_true, 0)] * keep
+        if isinstance(criterion, (torch.nn.CrossEntropyLoss, torch.nn.NLLLoss)) \
+                and torch.is_tensor(y_true) and y_true.dim() >= 1 \
+                and not y_true.is_floating_point():
+            keep = y_true != criterion.ignore_index
+            if criterion.weight is None:
+                counted = keep.to(torch.float32)
+            else:
+                counted = criterion.weight[torch.where(keep, y_true, 0)] * keep
+            return counted.flatten(1).sum(1) if counted.dim() > 1 else counted
+        if n_positions > 1 and totals is not None:
+            return torch.full_like(totals, float(n_positions))
+        return None  # e.g. class-probability targets: the mean is over examples
 
     def _weighted_reduction(self):
         reduction = getattr(getattr(self, "criterion_", None), "reduction", "mean")
@@ -774,8 +812,8 @@ class MRMixin:
         total = 0.0
         for i, (coef, target, permutation) in enumerate(terms):
             target = to_tensor(target, device=self._mr_device())
-            losses = self.get_example_losses(y_pred, target, X=X, training=True)
-            normalizers = self._loss_normalizers(target)
+            losses, normalizers, _ = self._example_loss_terms(
+                y_pred, target, X=X, training=True)
             if i == 0 and reweighting is not None:
                 reweighting.record_batch_losses(
                     self, positions, _mw_losses(losses, normalizers), padding=padding)
@@ -927,8 +965,9 @@ class MRMixin:
             yi = to_tensor(yi, device=device)
             with torch.inference_mode():
                 y_pred = self.infer(Xi, **fit_params)
-                batch_losses = self.get_example_losses(y_pred, yi, X=Xi, training=False)
-                batch_losses = _mw_losses(batch_losses, self._loss_normalizers(yi))
+                batch_losses, normalizers, _ = self._example_loss_terms(
+                    y_pred, yi, X=Xi, training=False)
+                batch_losses = _mw_losses(batch_losses, normalizers)
                 losses.index_copy_(0, positions, batch_losses.to(torch.float64))
                 seen[positions] = True
         losses, seen = self._gather_example_losses(losses, seen)
@@ -1062,9 +1101,11 @@ def _reduce(losses, weights, normalizers, reduction, global_total=lambda total: 
         (weights * normalizers.to(weights.dtype)).sum()).clamp_min(tiny)
 
 
-def _mw_losses(losses, normalizers):
-    """The loss MR accumulates: per example, without the criterion's class weight."""
-    losses = losses.detach()
+def _mw_losses(losses, normalizers, detach=True):
+    """The loss MR accumulates: per example, the mean over the positions it
+    counts, without the criterion's class weight."""
+    if detach:
+        losses = losses.detach()
     if normalizers is None:
         return losses
     normalizers = normalizers.to(losses.dtype)

@@ -61,3 +61,106 @@ class TestValidAccuracy:
         assert net.history[:, "valid_acc_best"] == best
         assert net.history[:, "event_cp"] == best
         assert max(accs) > 0.7
+
+
+class _Head(torch.nn.Module):
+    """A linear layer whose output has the shape ``(n, *shape)``, then ``final``."""
+
+    def __init__(self, shape=(3,), final=None):
+        super().__init__()
+        self.shape = tuple(shape)
+        self.linear = torch.nn.Linear(4, int(np.prod(shape)))
+        self.final = final
+
+    def forward(self, X):
+        out = self.linear(X).reshape(len(X), *self.shape)
+        if self.final == "sigmoid":
+            return torch.sigmoid(out)
+        if self.final == "log_softmax":
+            return torch.log_softmax(out, dim=1)
+        return out
+
+
+def _loss_case(name, n, rng):
+    """(criterion class, criterion kwargs, module kwargs, targets) of a loss case."""
+    nn = torch.nn
+    multi = rng.normal(size=(n, 3)).astype(np.float32)
+    binary = (rng.random(size=(n, 3)) < 0.5).astype(np.float32)
+    classes = rng.integers(0, 4, size=n)
+    sequences = rng.integers(0, 4, size=(n, 5))
+    probs = rng.dirichlet(np.ones(3), size=n).astype(np.float32)
+    return {
+        "mse": (nn.MSELoss, {}, {}, multi),
+        "l1": (nn.L1Loss, {}, {}, multi),
+        "smooth_l1": (nn.SmoothL1Loss, {}, {}, multi),
+        "huber": (nn.HuberLoss, {}, {}, multi),
+        "bce_logits_multilabel": (nn.BCEWithLogitsLoss, {}, {}, binary),
+        "bce_multilabel": (nn.BCELoss, {}, {"final": "sigmoid"}, binary),
+        "soft_margin": (nn.SoftMarginLoss, {}, {}, 2 * binary - 1),
+        "multilabel_soft_margin": (nn.MultiLabelSoftMarginLoss, {}, {}, binary),
+        "hinge_embedding": (nn.HingeEmbeddingLoss, {}, {}, 2 * binary - 1),
+        "poisson_nll": (nn.PoissonNLLLoss, {}, {}, rng.poisson(2.0, size=(n, 3)).astype(
+            np.float32)),
+        "kl_div": (nn.KLDivLoss, {}, {"final": "log_softmax"}, probs),
+        "cross_entropy": (nn.CrossEntropyLoss, {}, {"shape": (4,)}, classes),
+        "cross_entropy_weighted": (nn.CrossEntropyLoss,
+                                   {"weight": torch.tensor([1.0, 2.0, 0.5, 3.0])},
+                                   {"shape": (4,)}, classes),
+        "cross_entropy_soft": (nn.CrossEntropyLoss, {}, {"shape": (3,)}, probs),
+        "cross_entropy_sequence": (nn.CrossEntropyLoss, {}, {"shape": (4, 5)}, sequences),
+        "cross_entropy_sequence_weighted": (
+            nn.CrossEntropyLoss, {"weight": torch.tensor([1.0, 2.0, 0.5, 3.0])},
+            {"shape": (4, 5)}, sequences),
+        "nll_sequence": (nn.NLLLoss, {}, {"shape": (4, 5), "final": "log_softmax"}, sequences),
+        "multi_margin": (nn.MultiMarginLoss, {}, {"shape": (4,)}, classes),
+    }[name]
+
+
+_INDEXED = {"cross_entropy", "cross_entropy_weighted", "cross_entropy_sequence",
+            "cross_entropy_sequence_weighted", "nll_sequence"}
+_LOSS_CASES = [(name, reduction, ignore)
+               for name in ["mse", "l1", "smooth_l1", "huber", "bce_logits_multilabel",
+                            "bce_multilabel", "soft_margin", "multilabel_soft_margin",
+                            "hinge_embedding", "poisson_nll", "kl_div", "cross_entropy",
+                            "cross_entropy_weighted", "cross_entropy_soft",
+                            "cross_entropy_sequence", "cross_entropy_sequence_weighted",
+                            "nll_sequence", "multi_margin"]
+               for reduction in (["mean", "sum", "batchmean"] if name == "kl_div"
+                                 else ["mean", "sum"])
+               for ignore in ([False, True] if name in _INDEXED else [False])]
+
+
+class TestEtaZeroIsTheCriterion:
+    """With uniform weights MR's batch loss and gradients are the criterion's own."""
+
+    @pytest.mark.parametrize("name, reduction, ignore", _LOSS_CASES)
+    def test_batch_loss_and_gradients_equal_skorch(self, name, reduction, ignore):
+        import copy
+
+        from skorch import NeuralNet
+
+        from sk_mr import MRMixin
+
+        class MRNet(MRMixin, NeuralNet):
+            pass
+
+        n = 24
+        rng = np.random.default_rng(0)
+        X = rng.normal(size=(n, 4)).astype(np.float32)
+        criterion, criterion_kwargs, module_kwargs, y = _loss_case(name, n, rng)
+        if ignore:  # padding: about a third of the positions are ignored
+            y = np.where(rng.random(size=y.shape) < 0.35, -100, y)
+            y.flat[0] = 1  # and never a batch with nothing to count
+        torch.manual_seed(0)
+        module = _Head(**module_kwargs)
+        params = dict(criterion=criterion, max_epochs=1, lr=0.0, batch_size=n,
+                      train_split=None, verbose=0, criterion__reduction=reduction,
+                      **{"criterion__" + k: v for k, v in criterion_kwargs.items()})
+        plain = NeuralNet(copy.deepcopy(module), **params).fit(X, y)
+        mr = MRNet(copy.deepcopy(module), eta=0.0, **params).fit(X, y)
+        assert mr.history[-1, "train_loss"] == pytest.approx(
+            plain.history[-1, "train_loss"], rel=1e-5)
+        for (key, p_mr), p_plain in zip(mr.module_.named_parameters(),
+                                        plain.module_.parameters()):
+            np.testing.assert_allclose(p_mr.grad.numpy(), p_plain.grad.numpy(),
+                                       rtol=1e-4, atol=1e-7, err_msg=key)
