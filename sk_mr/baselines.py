@@ -313,6 +313,8 @@ class BetaMixtureBootstrapping(SampleReweighting):
         "bmm_alphas_", "bmm_betas_", "bmm_weights_", "loss_min_", "loss_max_",
         "posterior_lookup_", "noise_probabilities_", "training_losses_")
 
+    _state_kind = "BetaMixtureBootstrapping"
+
     _state_keys = ("bmm_alphas", "bmm_betas", "bmm_weights", "loss_min", "loss_max",
                    "posterior_lookup", "noise_probabilities", "training_losses")
 

@@ -17,6 +17,11 @@ from sk_mr.mw import (effective_sample_size, is_eta_rule, make_eta_rule, mw_prob
 
 __all__ = ["SampleReweighting", "MultiplicativeReweighting", "RandomReweighting"]
 
+#: Layout version of a saved state (``state_dict()['version']``); 1 added
+#: ``kind`` and ``version``. A state without them is an earlier one (version
+#: 0), whose kind is told by its keys.
+STATE_VERSION = 1
+
 
 class SampleReweighting(Callback):
     """Base class of callbacks that weight the training examples.
@@ -203,29 +208,72 @@ class SampleReweighting(Callback):
             net.history.record("mr_eta", eta)
 
     # -- persistence ----------------------------------------------------------
+    #: What a saved state says it is (``state_dict()['kind']``): a state is
+    #: loaded only into a callback of the same kind. Subclasses that keep
+    #: other state set their own.
+    _state_kind = "SampleReweighting"
+
     def state_dict(self):
         """Return the weighting state as a dict of CPU tensors.
 
-        Loadable with ``torch.load(..., weights_only=True)``; used by
-        ``net.save_params(f_mr=...)`` and skorch's ``Checkpoint``.
+        Loadable with ``torch.load(..., weights_only=True)`` and safetensors;
+        used by ``net.save_params(f_mr=...)`` and skorch's ``Checkpoint``. It
+        always holds ``kind`` (the callback's kind, as bytes) and
+        ``version`` (of the layout); the weights only once the callback is
+        bound to training examples.
         """
+        state = {"kind": torch.tensor(list(self._state_kind.encode("ascii")),
+                                      dtype=torch.uint8),
+                 "version": torch.tensor(STATE_VERSION, dtype=torch.int64)}
         if self.train_rows_ is None:
-            return {}
-        state = {
+            return state
+        state.update({
             "train_rows": torch.from_numpy(self.train_rows_.copy()),
             "n_rows": torch.tensor(self.n_rows_, dtype=torch.int64),
             "n_updates": torch.tensor(self.n_updates_, dtype=torch.int64),
             "probabilities": self.probabilities_.detach().cpu(),
-        }
+        })
         if self.data_fingerprint_ is not None:
             state["data_fingerprint"] = torch.tensor(self.data_fingerprint_, dtype=torch.int64)
         return state
 
+    def check_state_dict(self, state_dict):
+        """Validate a saved state as a whole, before any of it is assigned.
+
+        Checks its kind (a state of another reweighting callback is
+        refused), its layout version, every tensor's dtype and shape and the
+        weights' values, and, when this callback already holds weights, that
+        the state belongs to the same training examples and is not the empty
+        state of an unfitted net. :meth:`load_state_dict` and
+        ``net.load_params`` call it first, so a refused load changes nothing.
+
+        Parameters
+        ----------
+        state_dict : dict of str to torch.Tensor
+
+        Raises
+        ------
+        ValueError
+          Naming what is wrong and how to load the state instead.
+        """
+        _StateCheck(self, state_dict).run()
+
     def load_state_dict(self, state_dict):
-        """Restore the state saved by :meth:`state_dict`."""
-        if not state_dict:
+        """Restore the state saved by :meth:`state_dict` (validated first).
+
+        A state without weights (saved before the first fit) leaves an
+        unbound callback unbound; loading it over weights is refused (call
+        ``initialize()`` to start over).
+        """
+        self.check_state_dict(state_dict)
+        if "train_rows" not in state_dict:
             self.initialize()
             return
+        self._load_state(state_dict)
+        self.state_restored_ = True
+
+    def _load_state(self, state_dict):
+        """Assign a validated, non-empty state (subclasses extend this)."""
         rows = state_dict["train_rows"].cpu().numpy()
         self.train_rows_ = rows.astype(np.int32 if rows.size == 0 or rows.max() < 2 ** 31
                                        else np.int64)
@@ -234,7 +282,6 @@ class SampleReweighting(Callback):
         fingerprint = state_dict.get("data_fingerprint")
         self.data_fingerprint_ = None if fingerprint is None else int(fingerprint)
         self._set_probabilities(state_dict["probabilities"].to(torch.float64))
-        self.state_restored_ = True
 
     def __getstate__(self):
         # Fitted tensors are pickled on the CPU so that a net trained on CUDA
@@ -451,9 +498,11 @@ class MultiplicativeReweighting(SampleReweighting):
         self.dataset_train_ = None
 
     # -- persistence ----------------------------------------------------------
+    _state_kind = "MultiplicativeReweighting"
+
     def state_dict(self):
         state = super().state_dict()
-        if state:
+        if self.train_rows_ is not None:
             state["cumulative_losses"] = self.cumulative_losses_.detach().cpu()
             state["eta"] = torch.tensor(self.eta_, dtype=torch.float64)
             rule = self.eta_rule_
@@ -463,23 +512,22 @@ class MultiplicativeReweighting(SampleReweighting):
                         getattr(rule, name), dtype=_RULE_STATE[name])
         return state
 
-    def load_state_dict(self, state_dict):
-        super().load_state_dict(state_dict)
-        if state_dict:
-            self.cumulative_losses_ = state_dict["cumulative_losses"].to(torch.float64)
-            eta = state_dict.get("eta")
-            if eta is not None:
-                self.eta_ = float(eta)
-            else:
-                # a state saved before eta_ was kept: the saved weights are
-                # softmax(-eta L); recover eta from two of them
-                self.eta_ = _eta_from(self.cumulative_losses_, state_dict["probabilities"])
-            self.online_losses_ = None
-            self.online_seen_ = None
-            self.eta_rule_ = None
-            self.eta_rule_state_ = {
-                name: (int if dtype == torch.int64 else float)(state_dict["eta_rule." + name])
-                for name, dtype in _RULE_STATE.items() if "eta_rule." + name in state_dict}
+    def _load_state(self, state_dict):
+        super()._load_state(state_dict)
+        self.cumulative_losses_ = state_dict["cumulative_losses"].to(torch.float64)
+        eta = state_dict.get("eta")
+        if eta is not None:
+            self.eta_ = float(eta)
+        else:
+            # a state saved before eta_ was kept: the saved weights are
+            # softmax(-eta L); recover eta from two of them
+            self.eta_ = _eta_from(self.cumulative_losses_, state_dict["probabilities"])
+        self.online_losses_ = None
+        self.online_seen_ = None
+        self.eta_rule_ = None
+        self.eta_rule_state_ = {
+            name: (int if dtype == torch.int64 else float)(state_dict["eta_rule." + name])
+            for name, dtype in _RULE_STATE.items() if "eta_rule." + name in state_dict}
 
 
 #: The state of an eta rule (AutoEta) that a checkpoint keeps.
@@ -512,6 +560,8 @@ class RandomReweighting(SampleReweighting):
       Number of epochs drawn so far.
     """
 
+    _state_kind = "RandomReweighting"
+
     def __init__(self, random_state=None):
         self.random_state = random_state
 
@@ -540,3 +590,146 @@ def _eta_from(cumulative_losses, probabilities):
     if not torch.isfinite(logp[j]) or L[j] == L[i]:
         return 0.0
     return float((logp[i] - logp[j]) / (L[j] - L[i]))
+
+
+def _saved_kind(state_dict):
+    """The kind a saved state says it is; for an earlier layout, told by its keys."""
+    kind = state_dict.get("kind")
+    if kind is None:
+        # version 0: only MultiplicativeReweighting kept cumulative losses
+        return "MultiplicativeReweighting" if "cumulative_losses" in state_dict else None
+    if not (torch.is_tensor(kind) and kind.dtype == torch.uint8 and kind.dim() == 1):
+        return repr(kind)
+    return bytes(kind.tolist()).decode("ascii", "replace")
+
+
+class _StateCheck:
+    """The checks of :meth:`SampleReweighting.check_state_dict`, in one place."""
+
+    #: key: (dtype family, shape, required); shape 'scalar' or 'example'
+    #: (one value per training example)
+    SPECS = {
+        "SampleReweighting": {
+            "train_rows": ("int", "example", True), "n_rows": ("int", "scalar", True),
+            "n_updates": ("int", "scalar", True),
+            "probabilities": ("float", "example", True),
+            "data_fingerprint": ("int", "scalar", False)},
+        "MultiplicativeReweighting": {
+            "cumulative_losses": ("float", "example", True),
+            "eta": ("float", "scalar", False),
+            **{"eta_rule." + name: ("int" if dtype == torch.int64 else "float", "scalar", False)
+               for name, dtype in _RULE_STATE.items()}},
+    }
+
+    def __init__(self, callback, state_dict):
+        self.callback = callback
+        self.state = state_dict
+        self.name = type(callback).__name__
+
+    def fail(self, problem, fix):
+        raise ValueError(f"Cannot load this MR state into {self.name}: {problem}. {fix} "
+                         "Nothing was changed.")
+
+    def specs(self):
+        specs = dict(self.SPECS["SampleReweighting"])
+        if isinstance(self.callback, MultiplicativeReweighting):
+            specs.update(self.SPECS["MultiplicativeReweighting"])
+        return specs
+
+    def run(self):
+        state, cb = self.state, self.callback
+        if not isinstance(state, dict):
+            self.fail(f"a state is a dict of tensors, got {type(state).__name__}",
+                      "Pass what state_dict() or save_params(f_mr=...) saved.")
+        version = state.get("version")
+        if version is not None:
+            if not (torch.is_tensor(version) and version.dim() == 0
+                    and not version.is_floating_point()):
+                self.fail(f"its 'version' is {version!r}, not an integer tensor",
+                          "The file is not an sk_mr MR state.")
+            if int(version) > STATE_VERSION:
+                self.fail(f"it has layout version {int(version)}, newer than this "
+                          f"sk_mr's ({STATE_VERSION})", "Load it with the sk_mr that saved it.")
+        kind = _saved_kind(state)
+        if kind is not None and kind != cb._state_kind:
+            self.fail(f"it is the state of a {kind}, and this net's reweighting callback "
+                      f"is a {self.name} (its weights mean something else)",
+                      f"Load it into a net with callbacks__reweighting={kind}(), or "
+                      "save the state of this callback's kind.")
+        bound = getattr(cb, "train_rows_", None) is not None
+        if "train_rows" not in state:
+            if bound:
+                self.fail(
+                    "it holds no weights (it was saved before the first fit), and "
+                    f"loading it would discard this net's weights of {len(cb.train_rows_)} "
+                    "training examples",
+                    "To start over, call net.initialize() (or fit with warm_start=False) "
+                    "instead; to load a fitted state, save it after fit.")
+            return
+        specs = self.specs()
+        missing = [key for key, (_, _, required) in specs.items()
+                   if required and key not in state]
+        if missing:
+            self.fail(f"it lacks {missing}" + (f" (it is the state of a {kind})" if kind else ""),
+                      f"Load a state saved from a {self.name}.")
+        rows = state["train_rows"]
+        for key, (family, shape, _) in specs.items():
+            value = state.get(key)
+            if value is None:
+                continue
+            if not torch.is_tensor(value):
+                self.fail(f"its {key!r} is a {type(value).__name__}, not a tensor",
+                          "The file is not an sk_mr MR state.")
+            ok_dtype = value.is_floating_point() if family == "float" else (
+                not value.is_floating_point() and not value.is_complex()
+                and value.dtype != torch.bool)
+            if not ok_dtype:
+                self.fail(f"its {key!r} has dtype {value.dtype}, not {family}",
+                          "The file is not an sk_mr MR state (or it was altered).")
+            if shape == "scalar" and value.dim() != 0:
+                self.fail(f"its {key!r} has shape {tuple(value.shape)}, not a scalar",
+                          "The file is not an sk_mr MR state (or it was altered).")
+            if shape == "example" and (value.dim() != 1 or value.shape != rows.shape):
+                self.fail(f"its {key!r} has shape {tuple(value.shape)}, but it holds "
+                          f"{tuple(rows.shape)[0] if rows.dim() == 1 else '?'} training "
+                          "rows (one value per example)",
+                          "The file is not an sk_mr MR state (or it was altered).")
+        n_rows, n_train = int(state["n_rows"]), rows.shape[0]
+        rows_np = rows.cpu().numpy()
+        if n_train == 0 or rows_np.min() < 0 or rows_np.max() >= n_rows \
+                or len(np.unique(rows_np)) != n_train:
+            self.fail(f"its training rows are not {n_train} distinct rows of 0..{n_rows - 1}",
+                      "The file is not an sk_mr MR state (or it was altered).")
+        if int(state["n_updates"]) < 0:
+            self.fail("its number of updates is negative", "The file was altered.")
+        p = state["probabilities"].to(torch.float64)
+        if not bool(torch.isfinite(p).all()) or bool((p < 0).any()) \
+                or abs(float(p.sum()) - 1.0) > 1e-6:
+            self.fail("its weights are not finite, non-negative and summing to one",
+                      "The file was altered or saved from a diverged fit.")
+        if "cumulative_losses" in specs and not bool(
+                torch.isfinite(state["cumulative_losses"]).all()):
+            self.fail("its cumulative losses are not all finite",
+                      "The file was altered or saved from a diverged fit.")
+        eta = state.get("eta")
+        if "eta" in specs and eta is not None and not (math.isfinite(float(eta))
+                                                       and float(eta) >= 0):
+            self.fail(f"its eta is {float(eta)!r}, not a finite float >= 0",
+                      "The file was altered.")
+        if bound:
+            same = (n_rows == cb.n_rows_ and np.array_equal(rows_np, cb.train_rows_))
+            if not same:
+                self.fail(
+                    f"it holds weights for a training split of {n_train} of {n_rows} rows, "
+                    f"and this net's weights are for {len(cb.train_rows_)} of {cb.n_rows_} "
+                    "rows (weights belong to fixed examples)",
+                    "To load the state of other examples, call net.initialize() first "
+                    "(it forgets this net's weights), then load_params.")
+            saved = state.get("data_fingerprint")
+            known = cb.data_fingerprint_
+            if saved is not None and known is not None and int(saved) != known:
+                self.fail(f"it holds weights for {n_rows} examples that differ from the "
+                          f"{cb.n_rows_} this net was fitted on (another data set of the "
+                          "same size)",
+                          "To load the state of other examples, call net.initialize() "
+                          "first (it forgets this net's weights), then load_params.")

@@ -21,7 +21,10 @@ only what its task needs (labels, thresholds, target dtypes).
 """
 
 import contextlib
+import inspect
+import io
 import numbers
+import os
 import warnings
 
 import numpy as np
@@ -29,6 +32,7 @@ import torch
 from skorch import NeuralNet
 from skorch.dataset import Dataset as SkorchDataset
 from skorch.dataset import unpack_data
+from skorch.history import History
 from skorch.utils import is_dataset, to_tensor
 from sklearn.exceptions import NotFittedError
 from torch.utils.data import DataLoader
@@ -992,13 +996,24 @@ class MRMixin:
         """Load parameters as skorch does; warn if MR's state is missing.
 
         The MR state comes back with the criterion's file (``f_criterion``,
-        saved by default by skorch's ``Checkpoint``) or ``f_mr``. A load that
-        restores a training history of several epochs but no MR state warns
-        (:class:`sk_mr.exceptions.MRStateWarning`): training would resume with
-        uniform weights while the history says MR has been running.
+        saved by default by skorch's ``Checkpoint``) or ``f_mr``. It is
+        validated whole before anything is loaded (see
+        :meth:`sk_mr.callbacks.SampleReweighting.check_state_dict`): a state
+        of another reweighting callback, of other training examples, or the
+        empty state of an unfitted net over a fitted one is refused with a
+        ValueError, and the net (parameters, history, weights) is left as it
+        was. A load that restores a training history of several epochs but
+        no MR state warns (:class:`sk_mr.exceptions.MRStateWarning`):
+        training would resume with uniform weights while the history says MR
+        has been running.
         """
+        bound = inspect.signature(NeuralNet.load_params).bind(self, *args, **kwargs)
+        if bound.arguments.get("checkpoint") is not None and not self.initialized_:
+            self.initialize()  # as skorch does, before the files are read
         reweighting = self._reweighting_or_none()
         if reweighting is not None:
+            self._check_mr_state_files(reweighting, bound.arguments)
+            args, kwargs = bound.args[1:], bound.kwargs
             reweighting.state_restored_ = False
         history_before = getattr(self, "history_", None)
         super().load_params(*args, **kwargs)
@@ -1015,6 +1030,58 @@ class MRMixin:
                 "with uniform weights. Save the MR state with the criterion file "
                 "(Checkpoint's default f_criterion='criterion.pt') or with "
                 "f_mr=..., and load it the same way.", MRStateWarning, stacklevel=2)
+
+    def _check_mr_state_files(self, reweighting, arguments):
+        """Validate the MR state in the files load_params is given, before it loads any.
+
+        A file object is read here once and handed on as an in-memory copy;
+        a path is read again when loaded.
+        """
+        named = dict(arguments.get("kwargs") or {})
+        for key in ("f_criterion",):
+            if arguments.get(key):
+                named[key] = arguments[key]
+        checkpoint = arguments.get("checkpoint")
+        files = {}
+        if checkpoint is not None:
+            # the file names are formatted with the history skorch loads first
+            history = self.history
+            if arguments.get("f_history") is None and checkpoint.f_history is not None:
+                self.history = History.from_file(checkpoint.f_history_)
+            try:
+                files = dict(checkpoint.get_formatted_files(self))
+            finally:
+                self.history = history
+        files.update({key: value for key, value in named.items() if value})
+        use_safetensors = arguments.get("use_safetensors", False)
+        for key, prefix in (("f_mr", ""), ("f_criterion", _MR_STATE_PREFIX)):
+            f = files.get(key)
+            if not f:
+                continue
+            if not isinstance(f, (str, os.PathLike)):
+                if key not in named:
+                    continue  # checked when loaded
+                f = io.BytesIO(f.read())
+                target = arguments["kwargs"] if key in arguments.get("kwargs", {}) \
+                    else arguments
+                target[key] = io.BytesIO(f.getvalue())
+            state = self._read_state_file(f, use_safetensors)
+            if prefix:
+                state = {k[len(prefix):]: v for k, v in state.items() if k.startswith(prefix)}
+                if not state:
+                    continue  # a criterion file without MR state
+            reweighting.check_state_dict(state)
+
+    def _read_state_file(self, f, use_safetensors):
+        if use_safetensors:
+            from safetensors.torch import load, load_file
+            if isinstance(f, (str, os.PathLike)):
+                return load_file(f, device="cpu")
+            return load(f.getvalue())
+        load_kwargs = self.torch_load_kwargs
+        if load_kwargs is None:
+            load_kwargs = {"weights_only": True}
+        return torch.load(f, map_location="cpu", **load_kwargs)
 
 
 class _CriterionWithMRState:
@@ -1039,6 +1106,8 @@ class _CriterionWithMRState:
         own = {k[len(_MR_STATE_PREFIX):]: v for k, v in state_dict.items()
                if k.startswith(_MR_STATE_PREFIX)}
         rest = {k: v for k, v in state_dict.items() if not k.startswith(_MR_STATE_PREFIX)}
+        if own:  # validated before the criterion changes
+            self.net.mr_.check_state_dict(own)
         criterion = self._criterion()
         if criterion is not None:
             criterion.load_state_dict(rest)

@@ -36,22 +36,41 @@ class TestSampleReweighting:
 
     def test_state_dict_is_tensors_only_and_round_trips(self):
         cb = bound(MultiplicativeReweighting())
-        cb.cumulative_losses_ = torch.tensor([0.0, 1.0, 2.0, 3.0], dtype=torch.float64)
-        cb._set_probabilities(torch.tensor([0.4, 0.3, 0.2, 0.1], dtype=torch.float64))
+        L = np.array([0.0, 1.0, 2.0, 3.0])
+        cb.cumulative_losses_ = torch.tensor(L, dtype=torch.float64)
+        cb.eta_ = 0.7  # the weights are softmax(-eta_ L): not uniform
+        cb.n_updates_ = 3
         buffer = io.BytesIO()
         torch.save(cb.state_dict(), buffer)
         buffer.seek(0)
         state = torch.load(buffer, weights_only=True)
+        assert all(torch.is_tensor(v) for v in state.values())
         other = MultiplicativeReweighting().initialize()
         other.load_state_dict(state)
-        np.testing.assert_array_equal(other.train_rows_, cb.train_rows_)
+        np.testing.assert_array_equal(other.train_rows_, [1, 2, 3, 4])
+        assert other.n_rows_ == 6 and other.n_updates_ == 3 and other.eta_ == 0.7
         assert torch.equal(other.cumulative_losses_, cb.cumulative_losses_)
-        assert torch.equal(other.probabilities_, cb.probabilities_)
+        expected = np.exp(-0.7 * L) / np.exp(-0.7 * L).sum()
+        np.testing.assert_allclose(other.probabilities_.numpy(), expected, rtol=1e-12)
+        # and the weights batches use (p * n, float32) follow them
+        np.testing.assert_allclose(other.batch_weights_.numpy(), 4 * expected, rtol=1e-6)
 
-    def test_empty_state_resets(self):
+    @pytest.mark.parametrize("empty", [{}, "unfitted"])
+    def test_empty_state_never_wipes_weights(self, empty):
+        # {} is what an unfitted callback saved before states had a kind
+        empty = MultiplicativeReweighting().initialize().state_dict() \
+            if empty == "unfitted" else empty
+        unbound = MultiplicativeReweighting().initialize()
+        unbound.load_state_dict(empty)
+        assert unbound.train_rows_ is None and unbound.probabilities_ is None
         cb = bound(MultiplicativeReweighting())
-        cb.load_state_dict({})
-        assert cb.train_rows_ is None and cb.probabilities_ is None
+        cb.cumulative_losses_ = torch.tensor([0.0, 1.0, 2.0, 3.0], dtype=torch.float64)
+        cb.eta_ = 1.0
+        before = cb.probabilities_.clone()
+        with pytest.raises(ValueError, match="holds no weights"):
+            cb.load_state_dict(empty)
+        assert torch.equal(cb.probabilities_, before)
+        np.testing.assert_array_equal(cb.train_rows_, [1, 2, 3, 4])
 
 
 class TestRandomReweighting:
