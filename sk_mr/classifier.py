@@ -10,11 +10,10 @@ import torch
 from skorch import NeuralNetBinaryClassifier, NeuralNetClassifier
 from skorch.utils import is_dataset
 
-from sk_mr.batching import Dataset, collate
 from sk_mr.losses import AutoCrossEntropyLoss, outputs_are_probabilities
 from sk_mr.mixin import MixupTarget, MRMixin, fill_mr_doc
 from sk_mr.validation import (as_numpy, could_be_output_indices, encode_labels,
-                              infer_binary_labels, infer_label_classes)
+                              infer_binary_labels, infer_label_classes, ravel_label_column)
 
 __all__ = ["MRBinaryClassifier", "MRClassifier"]
 
@@ -177,25 +176,25 @@ class MRClassifier(_LabelClasses, MRMixin, NeuralNetClassifier):
                     encode_labels(y_arr, label_classes)  # refuses unknown labels
         return {"label_classes": label_classes, "probe": probe}
 
-    def _apply_targets(self, targets, X, **fit_params):
-        label_classes = targets["label_classes"]
-        if targets["probe"]:
-            n_outputs = self._n_outputs(X, **fit_params)
-            if n_outputs is not None and label_classes.max() < n_outputs:
-                label_classes = None  # output indices, some classes absent
-        self.label_classes_ = label_classes
+    def _check_target_layout(self, y):
+        # a column of labels, as scikit-learn's classifiers take it
+        return ravel_label_column(y) if self._takes_class_indices() else y
 
-    def _n_outputs(self, X, **fit_params):
-        """The module's number of outputs, from one example in eval mode."""
-        dataset = Dataset(self._cast_floats(X))
-        Xi, _ = collate(dataset.__getitems__([0]))
-        self._set_training(False)
-        with torch.no_grad():
-            output = self.infer(Xi, **fit_params)
-        output = output[0] if isinstance(output, (tuple, list)) else output
-        if torch.is_tensor(output) and output.dim() == 2:
-            return int(output.shape[1])
-        return None
+    def _output_needed(self, checked):
+        return checked["targets"]["probe"] or super()._output_needed(checked)
+
+    def _check_target_shape(self, y, output_shape, targets):
+        label_classes = targets["label_classes"]
+        if output_shape and label_classes is not None and self._takes_class_indices():
+            n_outputs = output_shape[0]
+            if targets["probe"] and label_classes.max() < n_outputs:
+                targets["label_classes"] = None  # output indices, some classes absent
+            elif len(label_classes) != n_outputs:
+                raise ValueError(_labels_outputs_message(label_classes, n_outputs))
+        return super()._check_target_shape(y, output_shape, targets)
+
+    def _apply_targets(self, targets, X, **fit_params):
+        self.label_classes_ = targets["label_classes"]
 
     def _targets(self, y):
         if not self._takes_class_indices():
@@ -251,13 +250,7 @@ class MRClassifier(_LabelClasses, MRMixin, NeuralNetClassifier):
         label_classes = getattr(self, "label_classes_", None)
         if label_classes is not None and torch.is_tensor(output) and output.dim() == 2 \
                 and output.shape[1] != len(label_classes):
-            raise ValueError(
-                f"y holds {len(label_classes)} distinct labels "
-                f"{label_classes[:10].tolist()}, mapped to outputs "
-                f"0..{len(label_classes) - 1} as scikit-learn's LabelEncoder does, but "
-                f"the module returns {output.shape[1]} outputs. Give the module "
-                f"{len(label_classes)} outputs, or pass classes=[...] with the "
-                "label of each output.")
+            raise ValueError(_labels_outputs_message(label_classes, output.shape[1]))
 
     # -- prediction -----------------------------------------------------------
     def _get_predict_nonlinearity(self):
@@ -367,6 +360,9 @@ class MRBinaryClassifier(_LabelClasses, MRMixin, NeuralNetBinaryClassifier):
     def _apply_targets(self, targets, X, **fit_params):
         self.label_classes_ = targets["label_classes"]
 
+    def _check_target_layout(self, y):
+        return ravel_label_column(y)  # skorch's binary classifier takes y of shape (n,)
+
     def _targets(self, y):
         y_arr = y if isinstance(y, (np.ndarray, torch.Tensor)) else as_numpy(y)
         if not _holds_labels(y_arr):
@@ -377,8 +373,11 @@ class MRBinaryClassifier(_LabelClasses, MRMixin, NeuralNetBinaryClassifier):
         dtype = self._module_dtype() or torch.float32
         if isinstance(y_arr, torch.Tensor):
             return y_arr.to(dtype)
-        # BCE takes float targets of the module's dtype
-        return np.asarray(y_arr).astype(torch.empty((), dtype=dtype).numpy().dtype)
+        # BCE takes float targets of the module's dtype (numpy has no bfloat16)
+        y_arr = np.asarray(y_arr)
+        if dtype == torch.bfloat16:
+            return torch.from_numpy(y_arr.astype(np.float32)).to(dtype)
+        return y_arr.astype(torch.empty((), dtype=dtype).numpy().dtype)
 
     def chance_loss(self):
         """The criterion's loss of a logit of 0 (probability 1/2): ``ln 2``.
@@ -418,6 +417,15 @@ class MRBinaryClassifier(_LabelClasses, MRMixin, NeuralNetBinaryClassifier):
         if label_classes is None:
             return positive.astype("uint8")
         return label_classes[positive.astype(np.int64)]
+
+
+def _labels_outputs_message(label_classes, n_outputs):
+    return (f"y holds {len(label_classes)} distinct labels "
+            f"{label_classes[:10].tolist()}, mapped to outputs "
+            f"0..{len(label_classes) - 1} as scikit-learn's LabelEncoder does, but "
+            f"the module returns {n_outputs} outputs. Give the module "
+            f"{len(label_classes)} outputs, or pass classes=[...] with the "
+            "label of each output.")
 
 
 def _softmax_unless_probabilities(output):

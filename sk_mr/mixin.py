@@ -41,8 +41,9 @@ from sk_mr.batching import (Dataset, collate, data_fingerprint, plain_view,
                             record_batch_positions, subset_positions)
 from sk_mr.callbacks import MultiplicativeReweighting, SampleReweighting
 from sk_mr.exceptions import MRStateWarning
-from sk_mr.mw import check_eta
-from sk_mr.validation import check_fit_inputs
+from sk_mr.mw import check_eta, is_eta_rule
+from sk_mr.validation import (check_dataframe_columns, check_fit_inputs, check_fit_params,
+                              check_target_shape, is_elementwise_loss)
 
 __all__ = ["MRMixin", "MixupTarget", "fill_mr_doc"]
 
@@ -250,6 +251,8 @@ class MRMixin:
 
     def _check_mr_params(self):
         check_eta(self.eta, allow_auto=True)
+        if is_eta_rule(self.eta) and type(self).chance_loss is MRMixin.chance_loss:
+            self.chance_loss()  # refuses: this task has no know-nothing loss
         alpha = self.mixup_alpha
         if isinstance(alpha, bool) or not isinstance(alpha, numbers.Real) or not (
                 alpha >= 0 and np.isfinite(alpha)):
@@ -275,22 +278,124 @@ class MRMixin:
                 "loss_pass_batch_size must be None, -1 (the whole training split) "
                 f"or an int >= 1, got {bs!r}.")
 
-    def _check_fit_inputs(self, X, y, cold, classes=None):
-        """Validate a fit call before anything changes; return what it implies."""
+    def _check_fit_inputs(self, X, y, cold, classes=None, fit_params=None):
+        """Validate a fit call completely before anything changes; return what it implies.
+
+        Everything a fit call can refuse is checked here, so that a refused
+        ``fit`` / ``partial_fit`` leaves a fitted net exactly as it was: the
+        parameters, X and y and the fit parameters (:mod:`sk_mr.validation`),
+        the task's labels and, when the net is initialized, the targets
+        against the module's output for X's first example (through a new
+        instance of the module for a cold refit, see :meth:`_output_shape`).
+        A net not initialized yet has nothing to lose: its output is checked
+        in ``partial_fit``, right after ``initialize``, before any training.
+
+        Returns
+        -------
+        checked : dict
+          ``y`` (the targets to train on: reshaped to the output's shape
+          where that is unambiguous), ``n_features``, the task's ``targets``
+          and ``output_checked``.
+        """
+        fit_params = {k: v for k, v in (fit_params or {}).items() if k != "_routing_method"}
         self._check_mr_params()
         check_fit_inputs(X, y)
+        check_fit_params(fit_params, self.module)
+        check_dataframe_columns(X, self.module)
+        y = self._check_target_layout(y)
         n_features = _n_features(X)
         if not cold and n_features is not None and \
                 getattr(self, "n_features_in_", n_features) != n_features:
             raise ValueError(
                 f"X has {n_features} features, but {type(self).__name__} is expecting "
                 f"{self.n_features_in_} features as input.")
-        return {"n_features": n_features,
-                "targets": self._check_targets(X, y, cold, classes=classes)}
+        checked = {"n_features": n_features, "y": y, "output_checked": False,
+                   "targets": self._check_targets(X, y, cold, classes=classes)}
+        if self.initialized_:
+            self._check_output(checked, X, fresh=cold, **fit_params)
+        return checked
 
     def _check_targets(self, X, y, cold, classes=None):
         """Validate the targets of a fit call (task hook); return what they imply."""
         return None
+
+    def _check_target_layout(self, y):
+        """Return ``y`` in the layout the task trains on (task hook): as it is."""
+        return y
+
+    def _output_needed(self, checked):
+        """Whether a new net's targets need its output to be checked (task hook).
+
+        An initialized net is always checked (a refused call must keep it);
+        a new one only when its targets depend on the output's shape, so a
+        first fit runs no extra forward pass otherwise.
+        """
+        return checked["y"] is not None and is_elementwise_loss(self.criterion)
+
+    def _check_output(self, checked, X, fresh=False, **fit_params):
+        """Check ``checked['y']`` against the module's output; store the result."""
+        shape = self._output_shape(X, fresh=fresh, **fit_params)
+        checked["y"] = self._check_target_shape(checked["y"], shape, checked["targets"])
+        checked["output_checked"] = True
+
+    def _check_target_shape(self, y, output_shape, targets):
+        """Return ``y`` shaped as the module's output, or refuse it (task hook).
+
+        For an element-wise criterion (squared error, binary cross-entropy,
+        ...) the targets of an example must have the shape of its output:
+        see :func:`sk_mr.validation.check_target_shape`.
+        """
+        if y is None or output_shape is None or not is_elementwise_loss(self.criterion):
+            return y
+        name = getattr(self.criterion, "__name__", type(self.criterion).__name__)
+        return check_target_shape(y, output_shape, name)
+
+    def _output_shape(self, X, fresh=False, **fit_params):
+        """The shape of the module's output for X's first example, or None if unknown.
+
+        The example goes through :meth:`infer` in eval mode without
+        gradients; every submodule's mode is restored. With ``fresh`` it goes
+        through a new instance of ``module`` (built as a cold fit would,
+        from a forked RNG), so a cold refit is checked without touching the
+        fitted module.
+        """
+        if is_dataset(X) or not _length(X):
+            return None
+        fitted = self.__dict__.get("module_")
+        if fresh:
+            with torch.random.fork_rng(devices=[]):
+                module = self.initialized_instance(self.module, self.get_params_for("module"))
+            module = module.to(self._mr_device())
+        else:
+            module = fitted
+        if not isinstance(module, torch.nn.Module):
+            return None
+        Xi, _ = collate(Dataset(self._cast_floats(X, _floating_dtype(module))).__getitems__([0]))
+        modes = [(m, m.training) for m in module.modules()]
+        module.eval()
+        self.module_ = module
+        try:
+            with torch.no_grad():
+                output = self.infer(Xi, **fit_params)
+        except Exception as exc:
+            n_features = _n_features(X)
+            fitted_features = getattr(self, "n_features_in_", None)
+            if n_features is not None and fitted_features not in (None, n_features):
+                raise ValueError(
+                    f"X has {n_features} features, but {type(self).__name__} was fitted "
+                    f"with {fitted_features} and its module fails on X "
+                    f"({type(exc).__name__}: {exc}). Nothing was changed: pass X with "
+                    f"{fitted_features} features, or set the module's parameters "
+                    f"(module__...) for {n_features}.") from exc
+            raise
+        finally:
+            for m, mode in modes:
+                m.training = mode
+            self.module_ = fitted
+        output = output[0] if isinstance(output, (tuple, list)) and output else output
+        if not torch.is_tensor(output) or output.dim() < 1:
+            return None
+        return tuple(output.shape[1:])
 
     def _apply_fit_inputs(self, checked, X, **fit_params):
         if checked["n_features"] is not None:
@@ -460,7 +565,7 @@ class MRMixin:
         a call with bad input leaves a fitted net as it was.
         """
         cold = not self.warm_start or not self.initialized_
-        self._checked_inputs = self._check_fit_inputs(X, y, cold=cold)
+        self._checked_inputs = self._check_fit_inputs(X, y, cold=cold, fit_params=fit_params)
         try:
             return super().fit(X, y, **fit_params)
         finally:
@@ -476,10 +581,13 @@ class MRMixin:
         checked = getattr(self, "_checked_inputs", None)
         if checked is None:
             checked = self._check_fit_inputs(X, y, cold=not self.initialized_,
-                                             classes=classes)
+                                             classes=classes, fit_params=fit_params)
         if not self.initialized_:
             self.initialize()
         forward_params = {k: v for k, v in fit_params.items() if k != "_routing_method"}
+        if not checked["output_checked"] and self._output_needed(checked):
+            self._check_output(checked, X, **forward_params)  # a new net, before training
+        y = checked["y"]
         self._apply_fit_inputs(checked, X, **forward_params)
         self._outputs_checked = False
         try:
@@ -511,10 +619,12 @@ class MRMixin:
             return Dataset(X, y, targets=targets, **kwargs)
         return super().get_dataset(X, targets)
 
-    def _cast_floats(self, data):
-        dtype = self._module_dtype()
+    def _cast_floats(self, data, dtype=None):
+        dtype = self._module_dtype() if dtype is None else dtype
         if dtype is not None and isinstance(data, np.ndarray) and data.dtype == np.float64 \
                 and dtype != torch.float64:
+            if dtype == torch.bfloat16:  # numpy has no bfloat16: a tensor
+                return torch.from_numpy(data).to(dtype)
             return data.astype(torch.empty((), dtype=dtype).numpy().dtype)
         return data
 
@@ -524,13 +634,7 @@ class MRMixin:
 
 
     def _module_dtype(self):
-        module = getattr(self, "module_", None)
-        if not isinstance(module, torch.nn.Module):
-            return None
-        for param in module.parameters():
-            if param.is_floating_point():
-                return param.dtype
-        return None
+        return _floating_dtype(getattr(self, "module_", None))
 
     def get_split_datasets(self, X, y=None, **fit_params):
         """Split as skorch does, then bind the MR state to the training rows.
@@ -1188,6 +1292,23 @@ def _batch_length(y_pred, y_true):
         return output.shape[0]
     try:
         return len(y_true)
+    except TypeError:
+        return None
+
+
+def _floating_dtype(module):
+    """The dtype of a module's first floating parameter, or None."""
+    if not isinstance(module, torch.nn.Module):
+        return None
+    for param in module.parameters():
+        if param.is_floating_point():
+            return param.dtype
+    return None
+
+
+def _length(X):
+    try:
+        return len(X)
     except TypeError:
         return None
 

@@ -8,14 +8,27 @@ loses nothing. Class labels follow scikit-learn: any labels
 labels that already are the positions ``0..K-1`` are left as they are.
 """
 
+import inspect
+import warnings
 from collections.abc import Mapping
 
 import numpy as np
 import torch
+from scipy import sparse
+from sklearn.exceptions import DataConversionWarning
 from skorch.utils import is_dataset
 
-__all__ = ["as_numpy", "check_fit_inputs", "could_be_output_indices",
-           "encode_labels", "infer_binary_labels", "infer_label_classes"]
+__all__ = ["as_numpy", "check_dataframe_columns", "check_fit_inputs", "check_fit_params",
+           "check_target_shape", "could_be_output_indices", "encode_labels",
+           "infer_binary_labels", "infer_label_classes", "is_elementwise_loss",
+           "ravel_label_column"]
+
+#: torch's losses that compare each output with the target of the same shape.
+ELEMENTWISE_LOSSES = (
+    torch.nn.MSELoss, torch.nn.L1Loss, torch.nn.SmoothL1Loss, torch.nn.HuberLoss,
+    torch.nn.BCELoss, torch.nn.BCEWithLogitsLoss, torch.nn.SoftMarginLoss,
+    torch.nn.MultiLabelSoftMarginLoss, torch.nn.PoissonNLLLoss, torch.nn.KLDivLoss,
+    torch.nn.HingeEmbeddingLoss)
 
 
 def as_numpy(a):
@@ -42,6 +55,8 @@ def _check_finite_X(X, name="X"):
         for key, value in X.items():
             _check_finite_X(value, name=f"{name}[{key!r}]")
         return
+    if sparse.issparse(X):
+        X = X.data  # the stored values; the implicit zeros are finite
     if isinstance(X, torch.Tensor):
         if X.is_floating_point() and not bool(torch.isfinite(X).all()):
             n_bad = int((~torch.isfinite(X)).sum())
@@ -100,6 +115,13 @@ def check_fit_inputs(X, y):
     ...
     ValueError: X and y have inconsistent lengths: len(X)=2, len(y)=1.
     """
+    if isinstance(X, torch.utils.data.IterableDataset):
+        raise TypeError(
+            f"X is an IterableDataset ({type(X).__name__}), but MR keeps a weight "
+            "and a cumulative loss for each example, so it needs a map-style "
+            "dataset with len() and indexing, whose examples stay the same from "
+            "epoch to epoch. Load the examples into arrays or tensors, or wrap "
+            "them in a torch.utils.data.Dataset with __len__ and __getitem__.")
     if is_dataset(X):
         return
     _check_finite_X(X)
@@ -112,14 +134,191 @@ def check_fit_inputs(X, y):
     if n_y == 0:
         raise ValueError("y is empty; fit needs at least one example.")
     y_arr = as_numpy(y)
-    if np.issubdtype(y_arr.dtype, np.floating) and np.isnan(y_arr).any():
+    if torch.is_tensor(y) and y.is_floating_point():
+        y_arr = y.detach().cpu().float().numpy()  # bfloat16 has no numpy dtype
+    if np.issubdtype(y_arr.dtype, np.floating) and not np.isfinite(y_arr).all():
         raise ValueError(
-            f"y contains {int(np.isnan(y_arr).sum())} NaN value(s); drop "
-            "those rows or give them a target.")
+            f"y contains {int((~np.isfinite(y_arr)).sum())} NaN or infinite "
+            "value(s): a target that is not finite cannot be trained on. Drop those "
+            "rows or give them a finite target.")
     if y_arr.ndim != 1:
         return
     if y_arr.dtype == object and any(v is None for v in y_arr):
         raise ValueError("y contains None; drop those rows or give them a label.")
+
+
+def check_fit_params(fit_params, module):
+    """Refuse fit parameters that skorch would silently misroute.
+
+    skorch passes every fit parameter to the module's ``forward``. A
+    ``sample_weight`` (scikit-learn's name for prior example weights, which
+    e.g. ``GridSearchCV.fit(X, y, sample_weight=w)`` routes to the
+    estimator) would be ignored by a ``forward(**kwargs)`` or rejected by
+    torch, so it is refused unless ``forward`` names it.
+
+    Parameters
+    ----------
+    fit_params : dict
+      The keyword arguments of ``fit`` / ``partial_fit``.
+
+    module : torch.nn.Module class or instance
+      The net's ``module`` parameter.
+
+    Raises
+    ------
+    TypeError
+      For a ``sample_weight`` that ``forward`` does not name.
+    """
+    if "sample_weight" not in fit_params:
+        return
+    names, _ = _forward_parameters(module)
+    if names is not None and "sample_weight" in names:
+        return  # the module's own argument
+    raise TypeError(
+        "fit got sample_weight, but MR estimators take no prior sample weights: "
+        "MR computes each example's weight itself (sample_weights_), and skorch "
+        "would pass sample_weight to the module's forward, which "
+        f"{'ignores' if names is None else 'does not take'} it. Repeat or drop "
+        "rows to weight examples, or pass the weights inside X (a dict) and "
+        "multiply the per-example losses by them in get_loss, as skorch's FAQ "
+        "shows (MR then reweights those losses).")
+
+
+def _forward_parameters(module):
+    """The names ``module.forward`` takes, or None when it takes ``**kwargs``."""
+    forward = getattr(module, "forward", None)
+    try:
+        parameters = inspect.signature(forward).parameters
+    except (TypeError, ValueError):
+        return None, True
+    if any(p.kind == inspect.Parameter.VAR_KEYWORD for p in parameters.values()):
+        return None, True
+    return [name for name in parameters if name != "self"], False
+
+
+def check_dataframe_columns(X, module):
+    """Refuse a pandas DataFrame whose columns the module's forward cannot take.
+
+    skorch passes each column of a DataFrame to ``forward`` as a keyword
+    argument named after it (a dict of ``(n, 1)`` arrays).
+
+    Raises
+    ------
+    ValueError
+      If a column name is not a string, or not an argument of ``forward``.
+    """
+    if not hasattr(X, "columns") or not hasattr(X, "to_numpy"):
+        return
+    names, _ = _forward_parameters(module)
+    columns = list(X.columns)
+    bad = [c for c in columns
+           if not isinstance(c, str) or (names is not None and c not in names)]
+    if bad:
+        raise ValueError(
+            f"X is a pandas DataFrame, and skorch passes each column to the "
+            "module's forward as a keyword argument named after it, but forward "
+            f"cannot take the column(s) {bad[:5]}. For a module that takes one "
+            "tensor, pass X.to_numpy(dtype=np.float32); otherwise name the "
+            "columns after forward's arguments.")
+
+
+def ravel_label_column(y):
+    """Return a column of labels, shape ``(n, 1)``, as shape ``(n,)``.
+
+    As scikit-learn's classifiers do, with a
+    :class:`~sklearn.exceptions.DataConversionWarning`; any other ``y`` is
+    returned as it is.
+
+    Examples
+    --------
+    >>> import numpy as np, warnings
+    >>> with warnings.catch_warnings():
+    ...     warnings.simplefilter("ignore")
+    ...     ravel_label_column(np.array([[1], [0]]))
+    array([1, 0])
+    """
+    shape = tuple(getattr(y, "shape", ()))
+    if len(shape) != 2 or shape[1] != 1:
+        return y
+    warnings.warn(
+        f"A column-vector y was passed when a 1d array was expected (y has shape "
+        f"{shape}); it is raveled to shape ({shape[0]},). Pass y.ravel() to "
+        "silence this warning.", DataConversionWarning, stacklevel=3)
+    return y.reshape(-1)
+
+
+def is_elementwise_loss(criterion):
+    """Whether ``criterion`` (class or instance) needs targets shaped as the output.
+
+    Examples
+    --------
+    >>> import torch
+    >>> is_elementwise_loss(torch.nn.MSELoss), is_elementwise_loss(torch.nn.CrossEntropyLoss())
+    (True, False)
+    """
+    cls = criterion if isinstance(criterion, type) else type(criterion)
+    return issubclass(cls, ELEMENTWISE_LOSSES)
+
+
+def check_target_shape(y, output_shape, criterion=None):
+    """Return ``y`` shaped as the module's output, or refuse it; never broadcast.
+
+    An element-wise loss (squared error, binary cross-entropy, ...) of an
+    output of shape ``(n, *output_shape)`` needs targets of the same shape:
+    torch would otherwise broadcast a ``(n,)`` target against an ``(n, 1)``
+    output to an ``(n, n)`` loss. The one unambiguous difference, a single
+    target per example as ``(n,)`` against ``(n, 1)`` (or the reverse), is
+    reshaped, as a user expects.
+
+    Parameters
+    ----------
+    y : array-like or torch.Tensor
+
+    output_shape : tuple of int
+      The shape of the module's output for one example.
+
+    criterion : str or None (default=None)
+      The criterion's name, for the message.
+
+    Returns
+    -------
+    y : the same kind as given, reshaped if needed
+
+    Raises
+    ------
+    ValueError
+      Naming y's shape and the output's.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> check_target_shape(np.zeros(4), (1,)).shape
+    (4, 1)
+    >>> check_target_shape(np.zeros((4, 2)), (1,))  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ValueError: y has shape (4, 2), but the module's output has shape (n, 1) (n=4): ...
+    """
+    if not hasattr(y, "shape") or hasattr(y, "to_numpy"):
+        y = as_numpy(y)
+    shape = tuple(y.shape)
+    per_example, output_shape = shape[1:], tuple(output_shape)
+    if per_example == output_shape:
+        return y
+    if per_example == () and output_shape == (1,):
+        return y.reshape(-1, 1)
+    if per_example == (1,) and output_shape == ():
+        return y.reshape(-1)
+    loss = f" for {criterion}" if criterion else ""
+    expected = (shape[0],) + output_shape
+    output = "(n, " + ", ".join(str(k) for k in output_shape) + ")" if output_shape \
+        else "(n,)"
+    raise ValueError(
+        f"y has shape {shape}, but the module's output has shape "
+        f"{output} (n={shape[0]}): an element-wise loss{loss} "
+        f"would broadcast them and compare each output with other examples' "
+        f"targets. Give y the shape {expected}, or give the module "
+        f"{int(np.prod(per_example)) if per_example else 1} output(s) per example.")
 
 
 def _unique(y_arr, name="y"):

@@ -164,3 +164,197 @@ class TestEtaZeroIsTheCriterion:
                                         plain.module_.parameters()):
             np.testing.assert_allclose(p_mr.grad.numpy(), p_plain.grad.numpy(),
                                        rtol=1e-4, atol=1e-7, err_msg=key)
+
+
+@pytest.fixture(scope="module")
+def outlier_regression():
+    """Standardized linear targets, 20% of them replaced by outliers."""
+    from sk_mr.noise import add_target_outliers
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(200, 3)).astype(np.float32)
+    y = X @ np.array([1.0, -2.0, 0.5], dtype=np.float32)
+    y = ((y - y.mean()) / y.std()).astype(np.float32)
+    y_bad, is_outlier = add_target_outliers(y.reshape(-1, 1), 0.2, random_state=0)
+    return X, y_bad[:, 0], is_outlier.ravel()
+
+
+def _regressor(**kwargs):
+    params = dict(module=torch.nn.Linear, module__in_features=3, module__out_features=1,
+                  eta=0.05, max_epochs=8, lr=0.05, train_split=None, random_state=0,
+                  verbose=0, loss_pass="full")
+    params.update(kwargs)
+    return MRRegressor(**params)
+
+
+class TestTargetShapes:
+    """Targets are checked against the module's output: reshaped or refused, never broadcast."""
+
+    def test_1d_y_trains_as_its_column(self, outlier_regression):
+        X, y, is_outlier = outlier_regression
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")  # torch's broadcasting warning included
+            net_1d = _regressor().fit(X, y)
+        net_2d = _regressor().fit(X, y.reshape(-1, 1))
+        np.testing.assert_array_equal(net_1d.cumulative_losses_, net_2d.cumulative_losses_)
+        np.testing.assert_array_equal(net_1d.sample_weights_, net_2d.sample_weights_)
+        np.testing.assert_array_equal(net_1d.predict(X), net_2d.predict(X))
+        weights = net_1d.sample_weights_
+        # measured: 0.18 (a broadcast (n, n) loss gave 0.98)
+        assert weights[is_outlier].mean() < 0.5 * weights[~is_outlier].mean()
+
+    def test_1d_y_per_example_loss_is_its_own_error(self, outlier_regression):
+        X, y, _ = outlier_regression
+        net = _regressor(lr=0.0, max_epochs=1).fit(X, y)
+        with torch.no_grad():
+            out = net.module_(torch.as_tensor(X)).numpy()[:, 0]
+        np.testing.assert_allclose(net.cumulative_losses_, (out - y) ** 2, rtol=1e-5)
+
+    @pytest.mark.parametrize("y_shape, out_features", [((200, 2), 1), ((200,), 2),
+                                                       ((200, 1), 3), ((200, 2, 1), 2)])
+    def test_other_shapes_are_refused(self, outlier_regression, y_shape, out_features):
+        X, y, _ = outlier_regression
+        y = np.resize(y, y_shape).astype(np.float32)
+        net = _regressor(module__out_features=out_features)
+        with pytest.raises(ValueError, match=r"y has shape .*the module's output"):
+            net.fit(X, y)
+
+
+def _fitted_state(net, X):
+    state = {key: value.clone() for key, value in net.module_.state_dict().items()}
+    return net.predict(X), net.sample_weights_.copy(), len(net.history), state
+
+
+def _assert_unchanged(net, X, before):
+    predictions, weights, n_epochs, state = before
+    np.testing.assert_array_equal(net.predict(X), predictions)
+    np.testing.assert_array_equal(net.sample_weights_, weights)
+    assert len(net.history) == n_epochs
+    for key, value in net.module_.state_dict().items():
+        assert torch.equal(value, state[key]), key
+
+
+class TestRefusedFitKeepsTheNet:
+    """A refused fit or partial_fit leaves a fitted net exactly as it was."""
+
+    @pytest.mark.parametrize("method", ["fit", "partial_fit"])
+    @pytest.mark.parametrize("case", ["inf_target", "nan_target", "auto_eta",
+                                      "n_features", "target_shape"])
+    def test_regressor(self, outlier_regression, case, method):
+        X, y, _ = outlier_regression
+        net = _regressor(max_epochs=2).fit(X, y)
+        before = _fitted_state(net, X)
+        X_new, y_new, match = X, y.copy(), None
+        if case == "inf_target":
+            y_new[3] = np.inf
+            match = r"y contains 1 NaN or infinite value.*not finite"
+        elif case == "nan_target":
+            y_new[3] = np.nan
+            match = r"y contains 1 NaN or infinite value"
+        elif case == "auto_eta":
+            net.set_params(eta="auto")
+            match = "eta='auto'"
+        elif case == "n_features":
+            X_new = X[:, :2]
+            match = "2 features"
+        else:
+            y_new = np.stack([y, y], axis=1)
+            match = r"y has shape \(200, 2\)"
+        with pytest.raises(ValueError, match=match):
+            getattr(net, method)(X_new, y_new)
+        _assert_unchanged(net, X, before)
+
+    @pytest.mark.parametrize("case", ["n_features", "labels_outputs"])
+    def test_classifier_cold_refit(self, blobs, case):
+        X, y = blobs
+        net = MRClassifier(TinyMLP, module__in_features=4, module__n_classes=2, max_epochs=2,
+                           lr=0.1, train_split=None, verbose=0, random_state=0).fit(X, y)
+        before = _fitted_state(net, X)
+        if case == "n_features":
+            with pytest.raises(ValueError, match="3 features"):
+                net.fit(X[:, :3], y)
+        else:
+            with pytest.raises(ValueError, match="3 distinct labels"):
+                net.fit(X, np.array(["a", "b", "c"])[np.arange(len(y)) % 3])
+        _assert_unchanged(net, X, before)
+
+    def test_auto_eta_refused_before_any_epoch(self, outlier_regression):
+        X, y, _ = outlier_regression
+        net = _regressor(eta="auto")
+        with pytest.raises(ValueError, match="eta='auto'.*pass a float eta"):
+            net.fit(X, y)
+        assert not getattr(net, "initialized_", False) or len(net.history) == 0
+
+
+class TestInputKinds:
+    """Inputs of other kinds train as their plain equivalent or are refused clearly."""
+
+    def _classifier(self, **kwargs):
+        params = dict(module=TinyMLP, module__in_features=4, module__n_classes=2,
+                      max_epochs=2, lr=0.1, train_split=None, verbose=0, random_state=0,
+                      eta=0.5)
+        params.update(kwargs)
+        return MRClassifier(**params)
+
+    @pytest.mark.parametrize("binary", [False, True])
+    def test_column_of_labels_is_raveled_with_a_warning(self, blobs, binary):
+        from sklearn.exceptions import DataConversionWarning
+
+        X, y = blobs
+        make = (lambda: self._classifier() if not binary else MRBinaryClassifier(
+            TinyMLP, module__in_features=4, module__n_classes=1, max_epochs=2, lr=0.1,
+            train_split=None, verbose=0, random_state=0, eta=0.5))
+        y = np.array([-1, 1])[y]
+        with pytest.warns(DataConversionWarning, match=r"shape \(200, 1\)"):
+            column = make().fit(X, y.reshape(-1, 1))
+        plain = make().fit(X, y)
+        np.testing.assert_array_equal(column.sample_weights_, plain.sample_weights_)
+        np.testing.assert_array_equal(column.predict_proba(X), plain.predict_proba(X))
+        np.testing.assert_array_equal(column.classes_, [-1, 1])
+
+    def test_iterable_dataset_is_refused(self, blobs):
+        X, y = blobs
+
+        class Stream(torch.utils.data.IterableDataset):
+            def __iter__(self):
+                return iter(zip(torch.as_tensor(X), torch.as_tensor(y)))
+
+        with pytest.raises(TypeError, match="IterableDataset.*map-style dataset"):
+            self._classifier().fit(Stream(), None)
+
+    def test_dataframe_with_columns_forward_cannot_take_is_refused(self, blobs):
+        pd = pytest.importorskip("pandas")
+        X, y = blobs
+        net = self._classifier()
+        with pytest.raises(ValueError, match=r"pandas DataFrame.*\[0, 1, 2, 3\].*to_numpy"):
+            net.fit(pd.DataFrame(X), y)
+        assert not net.initialized_
+
+    def test_dataframe_columns_are_forward_arguments(self, blobs):
+        pd = pytest.importorskip("pandas")
+        X, y = blobs
+
+        class TwoInputs(torch.nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.a = torch.nn.Linear(1, 2)
+                self.b = torch.nn.Linear(1, 2)
+
+            def forward(self, a, b):
+                return self.a(a) + self.b(b)
+
+        frame = pd.DataFrame({"a": X[:, 0], "b": X[:, 1]})
+        as_dict = {"a": X[:, :1], "b": X[:, 1:2]}  # what skorch makes of the frame
+        nets = [MRClassifier(TwoInputs, max_epochs=2, lr=0.1, train_split=None, verbose=0,
+                             random_state=0, eta=0.5).fit(data, y)
+                for data in (frame, as_dict)]
+        np.testing.assert_array_equal(nets[0].sample_weights_, nets[1].sample_weights_)
+        np.testing.assert_array_equal(nets[0].predict_proba(frame), nets[1].predict_proba(as_dict))
+
+    def test_nan_in_sparse_X_is_non_finite_input(self, blobs):
+        sparse = pytest.importorskip("scipy.sparse")
+        X, y = blobs
+        X_sparse = sparse.csr_matrix(X)
+        X_sparse.data[5] = np.nan
+        with pytest.raises(ValueError, match=r"X contains 1 NaN or infinite value"):
+            self._classifier().fit(X_sparse, y)
