@@ -355,7 +355,10 @@ _FINGERPRINT_ROWS = 64
 
 def _hash_into(h, value):
     if isinstance(value, torch.Tensor):
-        value = value.detach().cpu().numpy()
+        value = value.detach().cpu()
+        if value.dtype == torch.bfloat16:  # numpy has no bfloat16: hash its bits
+            value = value.view(torch.int16)
+        value = value.numpy()
     if sparse.issparse(value):
         value = value.toarray()
     if hasattr(value, "to_numpy"):  # pandas

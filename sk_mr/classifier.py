@@ -198,7 +198,7 @@ class MRClassifier(_LabelClasses, MRMixin, NeuralNetClassifier):
 
     def _targets(self, y):
         if not self._takes_class_indices():
-            return self._cast_floats(y)
+            return self._cast_floats(y, self._target_dtype())
         y_arr = y if isinstance(y, (np.ndarray, torch.Tensor)) else as_numpy(y)
         if not _holds_labels(y_arr):
             return y
@@ -370,14 +370,11 @@ class MRBinaryClassifier(_LabelClasses, MRMixin, NeuralNetBinaryClassifier):
         label_classes = getattr(self, "label_classes_", None)
         if label_classes is not None:
             y_arr = encode_labels(y_arr, label_classes)
-        dtype = self._module_dtype() or torch.float32
+        dtype = self._target_dtype()
         if isinstance(y_arr, torch.Tensor):
             return y_arr.to(dtype)
-        # BCE takes float targets of the module's dtype (numpy has no bfloat16)
-        y_arr = np.asarray(y_arr)
-        if dtype == torch.bfloat16:
-            return torch.from_numpy(y_arr.astype(np.float32)).to(dtype)
-        return y_arr.astype(torch.empty((), dtype=dtype).numpy().dtype)
+        # BCE takes float targets of the outputs' dtype
+        return np.asarray(y_arr).astype(torch.empty((), dtype=dtype).numpy().dtype)
 
     def chance_loss(self):
         """The criterion's loss of a logit of 0 (probability 1/2): ``ln 2``.

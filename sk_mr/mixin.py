@@ -630,7 +630,13 @@ class MRMixin:
 
     def _targets(self, y):
         """What the dataset's items carry as targets (task hook): float64 cast."""
-        return self._cast_floats(y)
+        return self._cast_floats(y, self._target_dtype())
+
+    def _target_dtype(self):
+        """The float dtype of targets: the module's, float32 for a bfloat16 module
+        (whose outputs :meth:`infer` returns in float32)."""
+        dtype = self._module_dtype()
+        return torch.float32 if dtype in (None, torch.bfloat16) else dtype
 
 
     def _module_dtype(self):
@@ -712,9 +718,14 @@ class MRMixin:
 
     # -- forward and losses -------------------------------------------------------
     def infer(self, x, **fit_params):
-        """Forward a batch, under bfloat16 autocast when ``amp=True``."""
+        """Forward a batch, under bfloat16 autocast when ``amp=True``.
+
+        bfloat16 outputs (under ``amp``, or of a bfloat16 module) are
+        returned in float32: losses are computed in float32, and
+        ``predict_proba`` returns numpy arrays (numpy has no bfloat16).
+        """
         if not self.amp:
-            return super().infer(x, **fit_params)
+            return _float32_if_bfloat16(super().infer(x, **fit_params))
         device_type = torch.device(self._mr_device()).type
         with torch.autocast(device_type=device_type, dtype=torch.bfloat16):
             y_pred = super().infer(x, **fit_params)
@@ -1294,6 +1305,15 @@ def _batch_length(y_pred, y_true):
         return len(y_true)
     except TypeError:
         return None
+
+
+def _float32_if_bfloat16(output):
+    if torch.is_tensor(output) and output.dtype == torch.bfloat16:
+        return output.float()
+    if isinstance(output, tuple) and any(torch.is_tensor(o) and o.dtype == torch.bfloat16
+                                         for o in output):
+        return tuple(_float32_if_bfloat16(o) for o in output)
+    return output
 
 
 def _floating_dtype(module):

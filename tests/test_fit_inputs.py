@@ -358,3 +358,45 @@ class TestInputKinds:
         X_sparse.data[5] = np.nan
         with pytest.raises(ValueError, match=r"X contains 1 NaN or infinite value"):
             self._classifier().fit(X_sparse, y)
+
+
+class _BFloat16MLP(TinyMLP):
+    """TinyMLP with bfloat16 parameters."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.to(torch.bfloat16)
+
+
+class TestBFloat16:
+    """A bfloat16 module trains on float64 arrays (cast to its dtype), its outputs in float32."""
+
+    @pytest.mark.parametrize("task", ["classifier", "binary", "regressor"])
+    def test_losses_and_predictions_are_the_modules(self, blobs, task):
+        X, y = blobs
+        X64 = X.astype(np.float64)  # what StandardScaler returns
+        F = torch.nn.functional
+        if task == "classifier":
+            net = MRClassifier(_BFloat16MLP, module__n_classes=2)
+            loss_fn = lambda out, t: F.cross_entropy(out, torch.as_tensor(t), reduction="none")
+        elif task == "binary":
+            net = MRBinaryClassifier(_BFloat16MLP, module__n_classes=1)
+            loss_fn = lambda out, t: F.binary_cross_entropy_with_logits(
+                out[:, 0], torch.as_tensor(t, dtype=torch.float32), reduction="none")
+        else:
+            net = MRRegressor(_BFloat16MLP, module__n_classes=1)
+            y = X[:, :1] - 2 * X[:, 1:2]
+            loss_fn = lambda out, t: F.mse_loss(out, torch.as_tensor(t), reduction="none")[:, 0]
+        net.set_params(module__in_features=4, max_epochs=1, lr=0.0, train_split=None,
+                       verbose=0, random_state=0, loss_pass="full").fit(X64, y)
+        with torch.no_grad():
+            out = net.module_.eval()(torch.as_tensor(X64).to(torch.bfloat16)).float()
+        np.testing.assert_allclose(net.cumulative_losses_, loss_fn(out, y).numpy(), rtol=1e-6)
+        if task == "regressor":
+            np.testing.assert_array_equal(net.predict(X64), out.numpy())
+        elif task == "classifier":
+            np.testing.assert_allclose(net.predict_proba(X64), out.softmax(1).numpy(),
+                                       rtol=1e-6)
+        else:
+            np.testing.assert_allclose(net.predict_proba(X64)[:, 1],
+                                       torch.sigmoid(out[:, 0]).numpy(), rtol=1e-6)
