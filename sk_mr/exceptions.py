@@ -1,6 +1,6 @@
 """sk_mr's own warning classes."""
 
-__all__ = ["MRStateWarning"]
+__all__ = ["MRParameterWarning", "MRStateWarning"]
 
 
 class MRStateWarning(UserWarning):
@@ -9,4 +9,16 @@ class MRStateWarning(UserWarning):
     Raised, for example, when ``load_params`` restores a training history of
     several epochs but no MR state, so that training would resume with
     uniform weights although the history says MR has been running.
+    """
+
+
+class MRParameterWarning(UserWarning):
+    """A parameter has no effect because of another parameter's value.
+
+    Raised, for example, for ``eta='auto'`` when the reweighting callback is
+    :class:`~sk_mr.RandomReweighting` (which draws its own weights and reads
+    no eta), or for an adversarial strategy's ``mw_losses='adversarial'``
+    under ``loss_pass='online'`` (the MW losses are then those of the
+    training steps). Settings that cannot train as asked raise a ValueError
+    instead.
     """

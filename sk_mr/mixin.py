@@ -40,7 +40,7 @@ from torch.utils.data import DataLoader
 from sk_mr.batching import (Dataset, collate, data_fingerprint, plain_view,
                             record_batch_positions, subset_positions)
 from sk_mr.callbacks import MultiplicativeReweighting, SampleReweighting
-from sk_mr.exceptions import MRStateWarning
+from sk_mr.exceptions import MRParameterWarning, MRStateWarning
 from sk_mr.mw import check_eta, is_eta_rule
 from sk_mr.validation import (check_dataframe_columns, check_fit_inputs, check_fit_params,
                               check_target_shape, is_elementwise_loss)
@@ -277,6 +277,47 @@ class MRMixin:
             raise ValueError(
                 "loss_pass_batch_size must be None, -1 (the whole training split) "
                 f"or an int >= 1, got {bs!r}.")
+        if self.adversarial is not None and hasattr(self.adversarial, "check_net"):
+            # with the net's pending adversarial__* parameters, before they apply
+            self.adversarial.check_net(self, {**self.adversarial.get_params(deep=False),
+                                              **self.get_params_for("adversarial")})
+        self._check_mw_params_used()
+
+    def _check_mw_params_used(self):
+        """Warn when MW parameters are set but the reweighting callback reads none."""
+        reweighting = self._declared_reweighting()
+        if isinstance(reweighting, MultiplicativeReweighting) or (
+                isinstance(reweighting, type)
+                and issubclass(reweighting, MultiplicativeReweighting)):
+            return
+        eta, default_eta = self.eta, _MR_DEFAULTS["eta"]
+        ignored = []
+        if callable(eta) or is_eta_rule(eta) or (
+                isinstance(eta, numbers.Real) and eta not in (0, default_eta)):
+            ignored.append(f"eta={eta!r}")
+        if self.updates_per_epoch != _MR_DEFAULTS["updates_per_epoch"]:
+            ignored.append(f"updates_per_epoch={self.updates_per_epoch!r}")
+        if not ignored:
+            return
+        if reweighting is None:
+            who = "there is no reweighting callback (callbacks__reweighting=None)"
+        else:
+            name = reweighting.__name__ if isinstance(reweighting, type) \
+                else type(reweighting).__name__
+            who = f"the reweighting callback is {name}, which does not use MW weights"
+        warnings.warn(
+            f"{' and '.join(ignored)} {'has' if len(ignored) == 1 else 'have'} no effect: "
+            f"{who}; only MultiplicativeReweighting reads them. Leave them at their "
+            "defaults (or eta=0) with this callback.", MRParameterWarning, stacklevel=2)
+
+    def _declared_reweighting(self):
+        """The reweighting callback a fit will use, as declared (before initialize)."""
+        given = self.callbacks if isinstance(self.callbacks, (list, tuple)) else []
+        for item in list(given) + list(self._default_callbacks):
+            cb = item[1] if isinstance(item, (tuple, list)) else item
+            if _is_reweighting(cb):
+                return cb
+        return None
 
     def _check_fit_inputs(self, X, y, cold, classes=None, fit_params=None):
         """Validate a fit call completely before anything changes; return what it implies.
@@ -1345,6 +1386,11 @@ def _torch_device(device):
         return torch.device(device)
     except (RuntimeError, TypeError):
         return None
+
+
+#: The defaults of MRMixin's own parameters.
+_MR_DEFAULTS = {name: p.default for name, p in inspect.signature(
+    MRMixin.__init__).parameters.items() if p.default is not p.empty}
 
 
 def _is_reweighting(cb):

@@ -228,10 +228,13 @@ class TestFreeAdversarialTraining:
         cumulative = {}
         for mw_losses in ("clean", "adversarial"):
             torch.manual_seed(0)
+            # mw_losses chooses the inputs of the full loss pass (under the
+            # online pass it has no effect, and the two would be equal)
             net = make_net(FreeAdversarialTraining(eps=0.1, replays=2, mw_losses=mw_losses),
-                           eta=0.5, max_epochs=1).fit(X, y)
+                           eta=0.5, max_epochs=1, loss_pass="full").fit(X, y)
             cumulative[mw_losses] = net.cumulative_losses_
         assert np.all(cumulative["adversarial"] >= cumulative["clean"] - 1e-6)
+        assert cumulative["adversarial"].mean() > cumulative["clean"].mean()
 
     def test_state_resets_on_new_fit_and_persists_on_partial_fit(self):
         X, y = make_data(n=32)
@@ -350,7 +353,7 @@ class TestPGDAdversarialTraining:
         # without the random start every signed step raises a convex loss
         strategy = PGDAdversarialTraining(eps=0.1, step_size=0.04, steps=3,
                                           random_start=False, mw_losses="adversarial")
-        net = make_net(strategy, eta=0.5, max_epochs=2).fit(X, y)
+        net = make_net(strategy, eta=0.5, max_epochs=2, loss_pass="full").fit(X, y)
         Xt, yt = torch.as_tensor(X), torch.as_tensor(y)
         X_adv = net.adversarial.loss_pass_inputs(net, X, y)
         net.module_.eval()

@@ -6,11 +6,12 @@ import math
 
 import torch
 import torchattacks
+from sklearn.base import is_regressor
 from skorch.dataset import unpack_data
 from skorch.utils import to_tensor
 
-from sk_mr.adversarial.base import (ATTACK_MODES, AdversarialTraining, _check_option,
-                                    _check_real)
+from sk_mr.adversarial.base import (ATTACK_MODES, AdversarialTraining, _check_int,
+                                    _check_option, _check_real)
 from sk_mr.adversarial.evaluation import _batch_seed, _Logits, _seeded_rng
 from sk_mr.mixin import MixupTarget
 
@@ -199,6 +200,13 @@ class AttackTraining(AdversarialTraining):
                     f"{_attack_name(params['attack'])} does not take (its parameters: "
                     f"{', '.join(accepted) or 'none'}; the strategy's: "
                     f"{', '.join(sorted(self._get_param_names()))}).{hint}")
+        # torchattacks does not check these: a negative eps or step size
+        # trains on inputs that *decrease* the loss, and steps=0 on clean ones
+        for name, low, low_open in (("eps", 0.0, False), ("alpha", 0.0, True)):
+            if name in params:
+                _check_real(name, params[name], low=low, low_open=low_open)
+        if "steps" in params:
+            _check_int("steps", params["steps"], 1)
         missing = [name for name, p in list(signature.parameters.items())[1:]
                    if p.default is p.empty and p.kind in (p.POSITIONAL_OR_KEYWORD,
                                                           p.KEYWORD_ONLY)
@@ -208,6 +216,26 @@ class AttackTraining(AdversarialTraining):
                 f"{_attack_name(params['attack'])} needs the parameter(s) {missing}; "
                 f"pass them to AttackTraining, e.g. AttackTraining("
                 f"{_attack_name(params['attack'])}, {missing[0]}=...).")
+
+    def check_net(self, net, params=None):
+        """Refuse what a torchattacks attack cannot train.
+
+        See :meth:`sk_mr.adversarial.AdversarialTraining.check_net`.
+        A regressor is refused: torchattacks attacks maximize cross-entropy
+        with class labels, which over a regressor's outputs is constant, so
+        the attack would not move the inputs. Mixup is refused (one label
+        per input).
+        """
+        super().check_net(net, params)
+        if is_regressor(net):
+            raise ValueError(
+                f"AttackTraining cannot train {type(net).__name__}: torchattacks "
+                "attacks maximize the cross-entropy of class labels, which is constant "
+                "over a regressor's outputs, so the inputs would not be perturbed and "
+                "training would be plain training. Use PGDAdversarialTraining or "
+                "FreeAdversarialTraining, which attack the net's own criterion.")
+        if getattr(net, "mixup_alpha", 0):
+            raise ValueError(_MIXUP_REFUSED.format(alpha=net.mixup_alpha))
 
     # -- crafting -----------------------------------------------------------------
     def build_attack(self, net, params, device, seed=None, **fit_params):
@@ -284,13 +312,7 @@ class AttackTraining(AdversarialTraining):
     def optimize_batch(self, net, batch, X, target, params, **fit_params):
         """Craft ``x_adv`` for a fraction of the batch, then one optimizer step."""
         if isinstance(target, MixupTarget):
-            raise ValueError(
-                f"AttackTraining cannot train with mixup (mixup_alpha="
-                f"{getattr(net, 'mixup_alpha', '?')!r}): a torchattacks attack takes "
-                "one class label per input, but a mixup input has two (weighted lam "
-                "and 1 - lam), so the attack has no label to attack. Set "
-                "mixup_alpha=0, or use PGDAdversarialTraining, FreeAdversarialTraining "
-                "or TRADES, which attack the mixed input with both of its labels.")
+            raise ValueError(_MIXUP_REFUSED.format(alpha=getattr(net, "mixup_alpha", "?")))
         if torch.is_tensor(target) and not target.is_floating_point():
             labels = target
         else:  # soft targets from the reweighting callback: attack the labels
@@ -315,6 +337,14 @@ class AttackTraining(AdversarialTraining):
             return {"loss": loss, "y_pred": y_pred}
 
         return self.optimizer_step(net, batch, compute_step)
+
+
+_MIXUP_REFUSED = (
+    "AttackTraining cannot train with mixup (mixup_alpha={alpha!r}): a torchattacks "
+    "attack takes one class label per input, but a mixup input has two (weighted lam "
+    "and 1 - lam), so the attack has no label to attack. Set mixup_alpha=0, or use "
+    "PGDAdversarialTraining, FreeAdversarialTraining or TRADES, which attack the mixed "
+    "input with both of its labels.")
 
 
 def _attack_name(attack):

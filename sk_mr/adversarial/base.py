@@ -18,6 +18,7 @@ This module needs torch only (no torchattacks).
 """
 
 import numbers
+import warnings
 import weakref
 
 import numpy as np
@@ -26,6 +27,7 @@ from sklearn.base import BaseEstimator
 from skorch.dataset import unpack_data
 from skorch.utils import TeeGenerator, to_tensor
 
+from sk_mr.exceptions import MRParameterWarning
 from sk_mr.mixin import MixupTarget
 
 __all__ = ["AdversarialTraining", "check_unit_interval", "linf_pgd"]
@@ -286,6 +288,44 @@ class AdversarialTraining(BaseEstimator):
             _check_real("eps", params["eps"], low=0.0, high=1.0)
         if "mw_losses" in params:
             _check_option("mw_losses", params["mw_losses"], MW_LOSSES)
+
+    def check_net(self, net, params=None):
+        """Check this strategy against the net it is to train, before the fit starts.
+
+        Called by the net's parameter validation at every ``fit`` /
+        ``partial_fit``, before anything is initialized, so that a refused
+        combination leaves a fitted net as it was. Subclasses add the
+        combinations they cannot train.
+
+        Parameters
+        ----------
+        net : MRClassifier (or another MR estimator)
+
+        params : dict or None (default=None)
+          The strategy's parameters as the fit will see them (the net's
+          pending ``adversarial__*`` included); None uses ``get_params()``.
+
+        Raises
+        ------
+        ValueError
+          For a bad parameter, or a net this strategy cannot train.
+
+        Warns
+        -----
+        sk_mr.exceptions.MRParameterWarning
+          For ``mw_losses='adversarial'`` under ``loss_pass='online'``, where
+          it has no effect.
+        """
+        params = self.get_params(deep=False) if params is None else params
+        self._check_params(params)
+        if params.get("mw_losses", "clean") == "adversarial" and \
+                getattr(net, "loss_pass", None) == "online":
+            warnings.warn(
+                f"{type(self).__name__}(mw_losses='adversarial') has no effect with "
+                "loss_pass='online': the MW losses are then those of the training "
+                "steps (on the adversarial inputs the strategy trains on). Set "
+                "loss_pass='full' to have the loss pass evaluate each example at its "
+                "adversarial input.", MRParameterWarning, stacklevel=2)
 
     # -- device, inputs and randomness -------------------------------------------
     def _check_batch(self, Xi):

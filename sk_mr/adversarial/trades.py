@@ -1,6 +1,7 @@
 """TRADES (Zhang et al., ICML 2019)."""
 
 import torch
+from sklearn.base import is_regressor
 from torch.nn import functional as F
 
 from sk_mr.adversarial.base import (AdversarialTraining, _check_int, _check_real,
@@ -102,6 +103,22 @@ class TRADES(AdversarialTraining):
         _check_real("step_size", params["step_size"], low=0.0, low_open=True)
         _check_int("steps", params["steps"], 1)
         _check_real("beta", params["beta"], low=0.0)
+
+    def check_net(self, net, params=None):
+        """Refuse a regressor (see :meth:`sk_mr.adversarial.AdversarialTraining.check_net`).
+
+        TRADES' term is the KL divergence between the softmax of the clean
+        and the adversarial outputs: over a regressor's outputs it means
+        nothing (and is zero for one output).
+        """
+        super().check_net(net, params)
+        if is_regressor(net):
+            raise ValueError(
+                f"TRADES cannot train {type(net).__name__}: its robustness term is "
+                "the KL divergence between the class probabilities (softmax) of the "
+                "clean and the adversarial outputs, which a regressor does not have. "
+                "Use PGDAdversarialTraining or FreeAdversarialTraining, which attack "
+                "the net's own criterion.")
 
     def perturb(self, net, X, y, params, **fit_params):
         """Return ``x_adv`` maximizing the KL term, in the module's current mode."""
