@@ -181,6 +181,8 @@ def add_target_outliers(y, fraction, *, kind="replace", scale=5.0, random_state=
     if isinstance(scale, bool) or not isinstance(scale, numbers.Real) \
             or not (scale > 0 and np.isfinite(scale)):
         raise ValueError(f"scale must be a finite float > 0, got {scale!r}.")
+    if len(y) == 0:  # nothing to corrupt (as add_label_noise); draws nothing
+        return y.copy(), np.zeros(0, dtype=bool)
     rng = _make_rng(random_state)
     column = y.reshape(len(y), -1)
     n, d = column.shape

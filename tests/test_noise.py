@@ -104,6 +104,18 @@ class TestClassConditionalNoise:
 
 
 class TestAddTargetOutliers:
+    @pytest.mark.parametrize("y", [[], np.zeros((0, 3)), np.zeros(0, dtype=np.float32)])
+    def test_empty_targets_are_returned_as_they_are(self, y):
+        y_bad, is_outlier = add_target_outliers(y, 0.5, random_state=0)
+        assert y_bad.shape == np.shape(y) and y_bad.dtype == np.float64
+        assert is_outlier.shape == (0,) and is_outlier.dtype == bool
+        # as add_label_noise does with no labels
+        labels, flipped = add_label_noise(np.zeros(0, dtype=int), 0.5, n_classes=3,
+                                          random_state=0)
+        assert labels.shape == flipped.shape == (0,)
+        with pytest.raises(ValueError, match="fraction"):  # still validated
+            add_target_outliers([], 2.0)
+
     def test_replace_draws_from_a_wide_normal(self):
         rng = np.random.default_rng(0)
         y = rng.normal(3.0, 2.0, size=50000)
