@@ -169,6 +169,9 @@ class MRClassifier(_LabelClasses, MRMixin, NeuralNetClassifier):
                 if cold or not hasattr(self, "label_classes_"):
                     given = self.classes if classes is None else classes
                     label_classes = infer_label_classes(y_arr, given)
+                    if classes is not None and label_classes is None and len(classes):
+                        # partial_fit(classes=[0, 1, 2]): all of them, present or not
+                        label_classes = np.asarray(as_numpy(classes))
                     # e.g. y = [1, 3] could be indices of a 4-output module
                     probe = (given is None or not len(given)) and \
                         could_be_output_indices(label_classes)

@@ -88,7 +88,11 @@ MR_PARAMETERS_DOC = """
 
     updates_per_epoch : int (default=1)
       Number of MW updates per epoch, at even fractions of the epoch. The
-      paper uses 2 on Clothing1M.
+      paper uses 2 on Clothing1M. An update falls at the end of a batch, so
+      an epoch of fewer batches than ``updates_per_epoch`` updates after
+      each of its batches, and an ``MRParameterWarning`` names both
+      numbers (the number of batches is known only once ``train_split``
+      has split the data, so this is a warning, not an error).
 
     mixup_alpha : float (default=0.0)
       Mixup (Zhang et al.) with ``lam ~ Beta(alpha, alpha)`` when > 0. Each
@@ -604,6 +608,31 @@ class MRMixin:
 
         Parameters and data are validated before anything is initialized, so
         a call with bad input leaves a fitted net as it was.
+
+        Parameters
+        ----------
+        X : input data, compatible with skorch.dataset.Dataset
+          Arrays, tensors, scipy sparse matrices, dicts of them, pandas
+          DataFrames (each column goes to ``forward`` as a keyword argument,
+          as in skorch) or a map-style Dataset.
+
+        y : target data
+          Labels for classifiers (a column ``(n, 1)`` is raveled with a
+          ``DataConversionWarning``), targets for regressors (a 1-D ``y`` for
+          a module with one output per example is taken as a column).
+
+        **fit_params : dict
+          Passed to the module's ``forward``, as in skorch. ``sample_weight``
+          is refused (``TypeError``) unless ``forward`` takes an argument of
+          that name: MR computes the weight of each example itself
+          (``sample_weights_``) and takes no prior weights. To weight
+          examples, repeat or drop rows, or pass the weights inside X (a
+          dict) and multiply the per-example losses by them in ``get_loss``
+          (MR then reweights those losses).
+
+        Returns
+        -------
+        self
         """
         cold = not self.warm_start or not self.initialized_
         self._checked_inputs = self._check_fit_inputs(X, y, cold=cold, fit_params=fit_params)
@@ -743,6 +772,13 @@ class MRMixin:
             self._position_recorder = record_batch_positions(iterator)
             self.batches_per_epoch_ = len(iterator)
             self._mr_forward_params = fit_params
+            if self.updates_per_epoch > self.batches_per_epoch_:
+                warnings.warn(
+                    f"updates_per_epoch={self.updates_per_epoch}, but an epoch has only "
+                    f"{self.batches_per_epoch_} batches and MR updates at the end of a "
+                    f"batch: each epoch makes {self.batches_per_epoch_} updates. Set "
+                    f"updates_per_epoch <= {self.batches_per_epoch_}, or a smaller "
+                    "batch_size.", MRParameterWarning, stacklevel=2)
         try:
             super().run_single_epoch(iterator, training, prefix, step_fn, **fit_params)
         finally:

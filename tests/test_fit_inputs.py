@@ -16,6 +16,7 @@ from skorch.dataset import ValidSplit
 
 from conftest import TinyMLP
 from sk_mr import MRBinaryClassifier, MRClassifier, MRRegressor
+from sk_mr.exceptions import MRParameterWarning
 
 
 @pytest.fixture(scope="module")
@@ -400,3 +401,65 @@ class TestBFloat16:
         else:
             np.testing.assert_allclose(net.predict_proba(X64)[:, 1],
                                        torch.sigmoid(out[:, 0]).numpy(), rtol=1e-6)
+
+
+class TestUpdatesPerEpoch:
+    def test_more_updates_than_batches_warns_and_updates_once_per_batch(self, blobs):
+        X, y = blobs
+        net = MRClassifier(TinyMLP, module__in_features=4, module__n_classes=2, max_epochs=2,
+                           batch_size=64, updates_per_epoch=6, eta=0.5, lr=0.1,
+                           train_split=None, verbose=0, random_state=0)
+        with pytest.warns(MRParameterWarning, match=r"updates_per_epoch=6.* 4 batches"):
+            net.fit(X, y)
+        assert net.mr_.n_updates_ == 2 * 4  # ceil(200 / 64) = 4 batches an epoch
+
+    def test_as_many_updates_as_batches_does_not_warn(self, blobs):
+        X, y = blobs
+        net = MRClassifier(TinyMLP, module__in_features=4, module__n_classes=2, max_epochs=1,
+                           batch_size=64, updates_per_epoch=4, train_split=None, verbose=0)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", UserWarning)
+            net.fit(X, y)
+        assert net.mr_.n_updates_ == 4
+
+
+class TestPartialFitClasses:
+    @pytest.mark.parametrize("classes", [[0, 1, 2], ["a", "b", "c"]])
+    def test_classes_are_all_the_given_ones(self, blobs, classes):
+        X, y_index = blobs  # two of the three classes present
+        y = np.asarray(classes)[y_index]
+        net = MRClassifier(TinyMLP, module__in_features=4, module__n_classes=3, max_epochs=2,
+                           lr=0.1, train_split=None, verbose=0, random_state=0)
+        net.partial_fit(X, y, classes=classes)
+        np.testing.assert_array_equal(net.classes_, classes)
+        proba = net.predict_proba(X)
+        assert proba.shape == (len(X), len(net.classes_))
+        np.testing.assert_array_equal(net.predict(X), np.asarray(classes)[proba.argmax(1)])
+        net.partial_fit(X, y)  # and a later call keeps them
+        np.testing.assert_array_equal(net.classes_, classes)
+
+
+class TestSampleWeight:
+    @pytest.mark.parametrize("method", ["fit", "partial_fit"])
+    def test_sample_weight_is_refused_before_anything_changes(self, blobs, method):
+        X, y = blobs
+        net = MRClassifier(TinyMLP, module__in_features=4, module__n_classes=2, max_epochs=1,
+                           train_split=None, verbose=0, random_state=0).fit(X, y)
+        before = _fitted_state(net, X)
+        with pytest.raises(TypeError, match=r"fit got sample_weight.*sample_weights_.*get_loss"):
+            getattr(net, method)(X, y, sample_weight=np.ones(len(X)))
+        _assert_unchanged(net, X, before)
+
+    def test_a_forward_argument_named_sample_weight_is_passed(self, blobs):
+        X, y = blobs
+        seen = []
+
+        class Scaled(TinyMLP):
+            def forward(self, X, sample_weight=None):
+                seen.append(sample_weight)
+                return super().forward(X) * sample_weight
+
+        net = MRClassifier(Scaled, module__in_features=4, module__n_classes=2, max_epochs=1,
+                           train_split=None, verbose=0, random_state=0)
+        net.fit(X, y, sample_weight=2.0)
+        assert seen and all(s == 2.0 for s in seen)
