@@ -33,7 +33,7 @@ from skorch import NeuralNet
 from skorch.dataset import Dataset as SkorchDataset
 from skorch.dataset import unpack_data
 from skorch.history import History
-from skorch.utils import is_dataset, to_tensor
+from skorch.utils import is_dataset, multi_indexing, to_tensor
 from sklearn.exceptions import NotFittedError
 from torch.utils.data import DataLoader
 
@@ -415,7 +415,9 @@ class MRMixin:
             module = fitted
         if not isinstance(module, torch.nn.Module):
             return None
-        Xi, _ = collate(Dataset(self._cast_floats(X, _floating_dtype(module))).__getitems__([0]))
+        first = multi_indexing(X, slice(0, 1))  # cast one example, not all of X
+        Xi, _ = collate(Dataset(self._cast_floats(first, _floating_dtype(module))
+                                ).__getitems__([0]))
         modes = [(m, m.training) for m in module.modules()]
         module.eval()
         self.module_ = module

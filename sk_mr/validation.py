@@ -2,7 +2,12 @@
 
 Everything here runs once per ``fit`` / ``partial_fit`` call, before the net
 changes, so that bad input raises a clear error that names the argument and
-loses nothing. Class labels follow scikit-learn: any labels
+loses nothing: finite inputs and targets (:func:`check_fit_inputs`), fit
+parameters skorch would misroute (:func:`check_fit_params`), DataFrame
+columns the module cannot take (:func:`check_dataframe_columns`), targets
+shaped as the module's output, never broadcast (:func:`check_target_shape`),
+a column of labels raveled (:func:`ravel_label_column`). Class labels follow
+scikit-learn: any labels
 :class:`~sklearn.preprocessing.LabelEncoder` accepts (strings, ``[3, 5, 7]``,
 ``[-1, 1]``) are mapped to output positions and ``predict`` returns them;
 labels that already are the positions ``0..K-1`` are left as they are.
@@ -171,7 +176,7 @@ def check_fit_params(fit_params, module):
     """
     if "sample_weight" not in fit_params:
         return
-    names, _ = _forward_parameters(module)
+    names = _forward_parameters(module)
     if names is not None and "sample_weight" in names:
         return  # the module's own argument
     raise TypeError(
@@ -185,15 +190,16 @@ def check_fit_params(fit_params, module):
 
 
 def _forward_parameters(module):
-    """The names ``module.forward`` takes, or None when it takes ``**kwargs``."""
+    """The names ``module.forward`` takes, or None when it takes ``**kwargs``
+    (or its signature cannot be read)."""
     forward = getattr(module, "forward", None)
     try:
         parameters = inspect.signature(forward).parameters
     except (TypeError, ValueError):
-        return None, True
+        return None
     if any(p.kind == inspect.Parameter.VAR_KEYWORD for p in parameters.values()):
-        return None, True
-    return [name for name in parameters if name != "self"], False
+        return None
+    return [name for name in parameters if name != "self"]
 
 
 def check_dataframe_columns(X, module):
@@ -209,7 +215,7 @@ def check_dataframe_columns(X, module):
     """
     if not hasattr(X, "columns") or not hasattr(X, "to_numpy"):
         return
-    names, _ = _forward_parameters(module)
+    names = _forward_parameters(module)
     columns = list(X.columns)
     bad = [c for c in columns
            if not isinstance(c, str) or (names is not None and c not in names)]
