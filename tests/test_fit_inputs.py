@@ -463,3 +463,41 @@ class TestSampleWeight:
                            train_split=None, verbose=0, random_state=0)
         net.fit(X, y, sample_weight=2.0)
         assert seen and all(s == 2.0 for s in seen)
+
+
+class TestLabelsAtTheOutputBoundary:
+    """Labels 1..K on K outputs are labels (encoded); 1..K-1 are output indices."""
+
+    def _fit(self, X, y, n_outputs=3):
+        return MRClassifier(TinyMLP, module__in_features=4, module__n_classes=n_outputs,
+                            max_epochs=1, lr=0.1, train_split=None, verbose=0,
+                            random_state=0).fit(X, y)
+
+    def test_labels_one_to_k_are_encoded(self, blobs):
+        X, y = blobs
+        y = 1 + (y + (X[:, 2] > 0)) % 3  # labels 1, 2, 3
+        net = MRClassifier(TinyMLP, module__in_features=4, module__n_classes=3,
+                           max_epochs=1, lr=0.0, train_split=None, verbose=0,
+                           random_state=0, loss_pass="full").fit(X, y)
+        np.testing.assert_array_equal(net.classes_, [1, 2, 3])
+        proba = net.predict_proba(X)
+        np.testing.assert_array_equal(net.predict(X), 1 + proba.argmax(1))
+        # trained as outputs y - 1: the losses are cross-entropy at y - 1
+        with torch.no_grad():
+            logits = net.module_.eval()(torch.as_tensor(X))
+        np.testing.assert_allclose(net.cumulative_losses_, torch.nn.functional.cross_entropy(
+            logits, torch.as_tensor(y - 1), reduction="none").numpy(), rtol=1e-5)
+
+    def test_labels_below_k_are_output_indices(self, blobs):
+        X, y = blobs
+        net = self._fit(X, y + 1)  # labels 1, 2 on 3 outputs: indices, class 0 absent
+        assert net.label_classes_ is None
+        np.testing.assert_array_equal(net.predict(X), net.predict_proba(X).argmax(1))
+
+    def test_more_labels_than_outputs_is_refused_before_training(self, blobs):
+        X, y = blobs
+        net = MRClassifier(TinyMLP, module__in_features=4, module__n_classes=3, max_epochs=1,
+                           train_split=None, verbose=0)
+        with pytest.raises(ValueError, match="4 distinct labels .* 3 outputs"):
+            net.fit(X, 1 + (y + 2 * (X[:, 2] > 0)))  # labels 1..4
+        assert len(net.history) == 0
