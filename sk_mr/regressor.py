@@ -32,7 +32,12 @@ class MRRegressor(MRMixin, NeuralNetRegressor):
     Parameters
     ----------
     module : torch module (class or instance)
-      The network; its output has the shape of y's rows.
+      The network; its output has the shape of y's rows. A 1-D ``y`` (shape
+      ``(n,)``) for a module with one output per example (``(n, 1)``) is
+      taken as a column; for an element-wise criterion any other difference
+      between y's rows and the output is refused before training (torch
+      would broadcast them and compare each output with other examples'
+      targets).
 
     criterion : torch criterion class or instance (default=torch.nn.MSELoss)
       Any per-example criterion: :class:`torch.nn.MSELoss`,
