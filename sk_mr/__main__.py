@@ -5,6 +5,9 @@ import os
 import sys
 import time
 
+from sk_mr.reproduce.cli import (_jobs, _noise_rate, _non_negative_float, _positive_int,
+                                 add_reproduce_parser)
+
 
 def _demo(args):
     from sk_mr.demo import format_demo_table, run_demo
@@ -16,6 +19,9 @@ def _demo(args):
     records = run_demo(noise_rates=args.noise_rates, n_seeds=args.seeds,
                        epochs=args.epochs, eta=args.eta, n_jobs=args.jobs,
                        log=sys.stderr)
+    if not records:
+        print("sk-mr demo: nothing was computed", file=sys.stderr)
+        return 1
     print()
     print(format_demo_table(records))
     print(f"\n(clean test accuracy, mean +- std over seeds; noisy weight = MR "
@@ -31,16 +37,14 @@ def build_parser():
     sub = parser.add_subparsers(dest="command", required=True)
 
     demo = sub.add_parser("demo", help="plain vs random weighting vs MR on noisy digits")
-    demo.add_argument("--noise-rates", type=float, nargs="+", default=[0.0, 0.4])
-    demo.add_argument("--seeds", type=int, default=3)
-    demo.add_argument("--epochs", type=int, default=100)
-    demo.add_argument("--eta", type=float, default=0.01)
-    demo.add_argument("--jobs", type=int, default=min(2, os.cpu_count() or 1),
-                      help="parallel fits (processes with one torch thread each)")
-    demo.set_defaults(func=_demo)
-
-    from sk_mr.reproduce.cli import add_reproduce_parser
-
+    demo.add_argument("--noise-rates", type=_noise_rate, nargs="+", default=[0.0, 0.4])
+    demo.add_argument("--seeds", type=_positive_int, default=3)
+    demo.add_argument("--epochs", type=_positive_int, default=100)
+    demo.add_argument("--eta", type=_non_negative_float, default=0.01)
+    demo.add_argument("--jobs", type=_jobs, default=min(2, os.cpu_count() or 1),
+                      help="parallel fits (processes with one torch thread each; "
+                           "-1: one per core)")
+    demo.set_defaults(func=_demo, _parser=demo)
     add_reproduce_parser(sub)
     return parser
 

@@ -1,6 +1,7 @@
 """Tests of sk_mr.reproduce: results store, method parsing, tables, the CLI."""
 
 import json
+import re
 
 import numpy as np
 import pytest
@@ -9,6 +10,17 @@ from sk_mr.__main__ import main
 from sk_mr.reproduce.noisy_labels import (RECIPES, TABLE1_METHODS, format_table,
                                           make_estimator, parse_methods, recipe_for)
 from sk_mr.reproduce.results import ResultStore
+
+
+def assert_usage_error(capsys, argv, match):
+    """``main(argv)`` exits with status 2 and one error line matching ``match``."""
+    capsys.readouterr()
+    with pytest.raises(SystemExit) as exc:
+        main(argv)
+    assert exc.value.code == 2
+    err = capsys.readouterr().err
+    assert "Traceback" not in err
+    assert re.search(match, err.strip().splitlines()[-1]), err
 
 
 class TestResultStore:
@@ -135,9 +147,9 @@ class TestCLIValidation:
             main(["reproduce", "noisy-labels", "--dataset", "imagenet"])
         assert "digits" in capsys.readouterr().err
 
-    def test_unknown_method(self):
-        with pytest.raises(ValueError, match="valid components"):
-            main(["reproduce", "noisy-labels", "--dataset", "digits", "--methods", "mr,foo"])
+    def test_unknown_method(self, capsys):
+        assert_usage_error(capsys, ["reproduce", "noisy-labels", "--dataset", "digits",
+                                    "--methods", "mr,foo"], "valid components")
 
 
 class TestNoisyLabelsEndToEnd:
@@ -167,8 +179,7 @@ class TestNoisyLabelsEndToEnd:
         assert "6 of 6 cells are in the results file already" in capsys.readouterr().err
 
         # another configuration is refused, not mixed in
-        with pytest.raises(ValueError, match="another configuration"):
-            main(argv[:5] + ["3"] + argv[6:])
+        assert_usage_error(capsys, argv[:5] + ["3"] + argv[6:], "another configuration")
 
 
 class TestRunSettingsInResults:
@@ -204,10 +215,9 @@ class TestRunSettingsInResults:
             assert (record["amp"], record["device_type"], record["num_workers"],
                     record["pretrained_sha256"]) == (False, "cpu", 0, None)
             assert (record["recipe_gce_q"], record["recipe_sce_A"]) == (0.7, -4.0)
-        with pytest.raises(ValueError, match="amp: file has False, this run True"):
-            main(argv + ["--amp"])
-        with pytest.raises(ValueError, match="num_workers: file has 0, this run 1"):
-            main(argv + ["--num-workers", "1"])
+        assert_usage_error(capsys, argv + ["--amp"], "amp: file has False, this run True")
+        assert_usage_error(capsys, argv + ["--num-workers", "1"],
+                           "num_workers: file has 0, this run 1")
 
     def test_file_without_run_settings_is_refused(self, tmp_path, capsys):
         out = tmp_path / "r.json"
@@ -216,8 +226,8 @@ class TestRunSettingsInResults:
         for record in records:
             del record["torch_version"]
         out.write_text(json.dumps(records))
-        with pytest.raises(ValueError, match="torch_version: file has no record of it"):
-            main(self.ARGV + ["--out", str(out)])
+        assert_usage_error(capsys, self.ARGV + ["--out", str(out)],
+                           "torch_version: file has no record of it")
 
     def test_adversarial_records_run_settings(self, tmp_path, capsys):
         out = tmp_path / "adv.json"
@@ -228,8 +238,7 @@ class TestRunSettingsInResults:
         assert main(argv) == 0
         assert all(r["amp"] is False and r["device_type"] == "cpu"
                    for r in json.loads(out.read_text()))
-        with pytest.raises(ValueError, match="amp: file has False, this run True"):
-            main(argv + ["--amp"])
+        assert_usage_error(capsys, argv + ["--amp"], "amp: file has False, this run True")
 
 
 class TestAdversarialGrid:

@@ -308,30 +308,40 @@ def _eps_label(eps):
 
 def main_adversarial(args):
     """Run ``reproduce adversarial`` from parsed command-line arguments."""
+    from sk_mr.reproduce.cli import report_incomplete, usage_errors
+    from sk_mr.models import make_model_class
     from sk_mr.reproduce.data import load_experiment_data
 
-    methods = parse_adversarial_methods(args.methods)
-    if args.dataset not in ADVERSARIAL_RECIPES:
-        raise ValueError(f"Unknown dataset {args.dataset!r}; valid: "
-                         f"{', '.join(ADVERSARIAL_RECIPES)}.")
-    overrides = dict(arch=args.arch, epochs=args.epochs, batch_size=args.batch_size,
-                     optimizer=args.optimizer, eta=args.eta, replays=args.replays,
-                     train_eps=args.train_eps,
-                     eval_eps=tuple(args.eval_eps) if args.eval_eps else None)
-    if args.lr is not None:
-        overrides.update(lr=args.lr, adam_lr=args.lr)
-    recipe = replace(ADVERSARIAL_RECIPES[args.dataset],
-                     **{k: v for k, v in overrides.items() if v is not None})
-    data = load_experiment_data(args.dataset, root=args.root, download=args.download,
-                                limit_train=args.limit_train, limit_test=args.limit_test,
-                                arch=recipe.arch)
-    config = dict(dataset=args.dataset, n_train=len(data.y_train), n_test=data.n_test,
-                  attacks=list(args.attacks), pgd_steps=args.pgd_steps,
-                  **{f"recipe_{k}": (list(v) if isinstance(v, tuple) else v)
-                     for k, v in asdict(recipe).items()},
-                  **environment_config(args.device, args.amp, args.num_workers,
-                                       data.module_kwargs.get("weights_path")))
-    store = ResultStore(args.out, config, ("method", "seed"))
+    with usage_errors(args):  # bad settings: a usage error, before any training
+        from sk_mr.adversarial.evaluation import ATTACKS
+        unknown = [a for a in args.attacks if a not in ATTACKS]
+        if unknown:
+            raise ValueError(f"Unknown attack(s) {unknown} in --attacks; valid: "
+                             f"{', '.join(ATTACKS)}.")
+        methods = parse_adversarial_methods(args.methods)
+        if args.dataset not in ADVERSARIAL_RECIPES:
+            raise ValueError(f"Unknown dataset {args.dataset!r}; valid: "
+                             f"{', '.join(ADVERSARIAL_RECIPES)}.")
+        overrides = dict(arch=args.arch, epochs=args.epochs, batch_size=args.batch_size,
+                         optimizer=args.optimizer, eta=args.eta, replays=args.replays,
+                         train_eps=args.train_eps,
+                         eval_eps=tuple(args.eval_eps) if args.eval_eps else None)
+        if args.lr is not None:
+            overrides.update(lr=args.lr, adam_lr=args.lr)
+        recipe = replace(ADVERSARIAL_RECIPES[args.dataset],
+                         **{k: v for k, v in overrides.items() if v is not None})
+        make_model_class(recipe.arch)  # an unknown --arch, before the data loads
+        data = load_experiment_data(args.dataset, root=args.root, download=args.download,
+                                    limit_train=args.limit_train, limit_test=args.limit_test,
+                                    arch=recipe.arch)
+        config = dict(dataset=args.dataset, n_train=len(data.y_train), n_test=data.n_test,
+                      attacks=list(args.attacks), pgd_steps=args.pgd_steps,
+                      **{f"recipe_{k}": (list(v) if isinstance(v, tuple) else v)
+                         for k, v in asdict(recipe).items()},
+                      **environment_config(args.device, args.amp, args.num_workers,
+                                           data.module_kwargs.get("weights_path")))
+        store = ResultStore(args.out, config, ("method", "seed"), result_keys=("accuracy",))
+    report_incomplete(store)
     print(f"reproduce adversarial: {args.dataset}, {recipe.arch}, {recipe.optimizer}, "
           f"{recipe.epochs} epochs, methods {methods}, {args.seeds} seeds, device "
           f"{args.device} -> {args.out}", file=sys.stderr, flush=True)
@@ -351,4 +361,4 @@ def main_adversarial(args):
         f"{args.dataset}: robustness to l-inf attacks (PGD {args.pgd_steps} steps)")))
     print(f"\n{len({(r['method'], r['seed']) for r in wanted})} cells, "
           f"{time.perf_counter() - start:.0f}s; records in {args.out}")
-    return 0
+    return 0 if wanted else 1

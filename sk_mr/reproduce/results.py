@@ -1,6 +1,8 @@
 """A resumable JSON file of result records, one per finished grid cell."""
 
 import json
+import math
+import numbers
 import os
 import tempfile
 
@@ -30,17 +32,36 @@ class ResultStore:
     cell_keys : sequence of str
       Record keys that identify a cell (e.g. method, noise_rate, seed).
 
+    result_keys : sequence of str (default=())
+      Keys whose finite numbers a finished record holds (e.g.
+      ``test_accuracy``). A record read from the file without them, or
+      without its cell keys, is incomplete: its cell does not count as done
+      (it is run again, and its new records replace the incomplete ones).
+
     Attributes
     ----------
     records : list of dict
-      All records, loaded and new.
+      All complete records, loaded and new.
+
+    incomplete : list of dict
+      Records read from the file that are not complete; kept in the file
+      until their cell is run again.
     """
 
-    def __init__(self, path, config, cell_keys):
+    def __init__(self, path, config, cell_keys, result_keys=()):
         self.path = path
         self.config = dict(config)
         self.cell_keys = tuple(cell_keys)
-        self.records = self._load()
+        self.result_keys = tuple(result_keys)
+        loaded = self._load()
+        self.records = [r for r in loaded if self.is_complete(r)]
+        self.incomplete = [r for r in loaded if not self.is_complete(r)]
+
+    def is_complete(self, record):
+        """Whether a record holds its cell keys and a finite number for each result key."""
+        return all(k in record for k in self.cell_keys) and all(
+            isinstance(record.get(k), numbers.Real) and not isinstance(record.get(k), bool)
+            and math.isfinite(record[k]) for k in self.result_keys)
 
     def _load(self):
         if self.path is None or not os.path.exists(self.path):
@@ -73,16 +94,19 @@ class ResultStore:
         return tuple(_normalize(record.get(k)) for k in self.cell_keys)
 
     def has(self, **cell):
-        """Whether a record for this cell is already stored."""
+        """Whether complete records of this cell are stored (and no incomplete one)."""
         wanted = tuple(_normalize(cell[k]) for k in self.cell_keys)
-        return any(self.key(r) == wanted for r in self.records)
+        return any(self.key(r) == wanted for r in self.records) and not any(
+            self.key(r) == wanted for r in self.incomplete)
 
     def add(self, records):
-        """Append the records of one finished cell and save the file."""
+        """Store the records of one finished cell, replacing any earlier ones, and save."""
         if isinstance(records, dict):
             records = [records]
-        for record in records:
-            self.records.append({**self.config, **record})
+        records = [{**self.config, **record} for record in records]
+        cells = {self.key(r) for r in records}
+        self.records = [r for r in self.records if self.key(r) not in cells] + records
+        self.incomplete = [r for r in self.incomplete if self.key(r) not in cells]
         self.save()
 
     def save(self):
@@ -93,7 +117,7 @@ class ResultStore:
         os.makedirs(directory, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=directory, suffix=".tmp")
         with os.fdopen(fd, "w") as f:
-            json.dump(self.records, f, indent=1)
+            json.dump(self.records + self.incomplete, f, indent=1)
         os.replace(tmp, self.path)
 
 
