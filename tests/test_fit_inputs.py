@@ -450,6 +450,19 @@ class TestSampleWeight:
             getattr(net, method)(X, y, sample_weight=np.ones(len(X)))
         _assert_unchanged(net, X, before)
 
+    def test_refused_when_forward_takes_kwargs(self, blobs):
+        X, y = blobs
+
+        class Tolerant(TinyMLP):
+            def forward(self, X, **kwargs):  # would silently ignore sample_weight
+                return super().forward(X)
+
+        net = MRClassifier(Tolerant, module__in_features=4, module__n_classes=2,
+                           max_epochs=1, train_split=None, verbose=0)
+        with pytest.raises(TypeError, match="sample_weight.*which ignores it"):
+            net.fit(X, y, sample_weight=np.ones(len(X)))
+        assert not net.initialized_
+
     def test_a_forward_argument_named_sample_weight_is_passed(self, blobs):
         X, y = blobs
         seen = []
