@@ -183,11 +183,20 @@ class TestLossPass:
 
     def test_updates_per_epoch(self, small_digits):
         X, y = small_digits
-        net = make_net(updates_per_epoch=2, max_epochs=3).fit(X, y)
+        modes = []
+
+        class Recording(TinyMLP):
+            def forward(self, X):
+                modes.append("T" if self.training else "E")
+                return super().forward(X)
+
+        net = make_net(module=Recording, updates_per_epoch=2, max_epochs=3).fit(X, y)
         assert net.mr_.n_updates_ == 6
-        # the mid-epoch loss pass switches back to train mode for the rest
-        # of the epoch
         assert len(net.history[-1, "batches"]) == 5
+        # 300 rows, 5 batches of 64: the mid-epoch loss pass (5 eval-mode
+        # batches) falls after batch ceil(5 / 2) = 3, batches 4 and 5 train in
+        # train mode again, then the end-of-epoch pass
+        assert "".join(modes) == ("TTT" + "E" * 5 + "TT" + "E" * 5) * 3
 
     def test_eta_schedule_sees_completed_epochs_with_midepoch_updates(self, small_digits):
         X, y = small_digits

@@ -8,14 +8,32 @@ from sklearn.preprocessing import LabelEncoder
 from sk_mr.validation import check_fit_inputs, encode_labels, infer_label_classes
 
 
+def with_nan(X):
+    """A copy of X (array, tensor or dict of them) with one NaN in its last entry."""
+    if isinstance(X, dict):
+        return {**X, list(X)[-1]: with_nan(X[list(X)[-1]])}
+    X = X.clone() if isinstance(X, torch.Tensor) else np.array(X, dtype=np.float64)
+    X.reshape(-1)[-1] = float("nan")
+    return X
+
+
 class TestCheckClassificationInputs:
-    def test_valid_inputs_pass(self):
-        check_fit_inputs(np.zeros((3, 2), np.float32), np.array([0, 1, 2]))
-        check_fit_inputs({"a": np.zeros((3, 2)), "b": np.ones(3)}, [0, 1, 1])
-        check_fit_inputs(torch.zeros(3, 2), torch.tensor([0, 1, 1]))
-        check_fit_inputs(np.zeros((3, 2)), np.array(["a", "b", "a"]))
+    @pytest.mark.parametrize("X, y", [
+        (np.zeros((3, 2), np.float32), np.array([0, 1, 2])),
+        ({"a": np.zeros((3, 2)), "b": np.ones(3)}, [0, 1, 1]),
+        (torch.zeros(3, 2), torch.tensor([0, 1, 1])),
+        (np.zeros((3, 2)), np.array(["a", "b", "a"])),
         # a y of another shape (sequences, multi-output) is the criterion's business
-        check_fit_inputs(np.zeros((3, 2)), np.zeros((3, 4, 1)))
+        (np.zeros((3, 2)), np.zeros((3, 4, 1))),
+    ])
+    def test_valid_inputs_pass_and_are_looked_at(self, X, y):
+        assert check_fit_inputs(X, y) is None
+        # the same inputs with one NaN (last entry) or one row less are refused:
+        # the check reads the data rather than passing anything
+        with pytest.raises(ValueError, match="1 NaN"):
+            check_fit_inputs(with_nan(X), y)
+        with pytest.raises(ValueError, match="inconsistent lengths"):
+            check_fit_inputs(X, y[:2])
 
     def test_dataset_is_passed_through(self):
         ds = torch.utils.data.TensorDataset(torch.full((2, 1), float("nan")))
