@@ -36,6 +36,7 @@ extensions = [
     "sphinx.ext.mathjax",
     "sphinx.ext.viewcode",
     "viewcode_backlinks",  # docs/_ext: the source pages' [docs] links land on their object
+    "data_tables",  # docs/_ext: tables of numbers never wrap (class data-table)
     "numpydoc",
     "sphinx_gallery.gen_gallery",
     "results_tables",
@@ -111,7 +112,14 @@ sphinx_gallery_conf = {
     "ignore_pattern": r"__init__\.py",
     "plot_gallery": os.environ.get("SK_MR_DOCS_RUN_EXAMPLES", "True"),
     "download_all_examples": False,
+    # sections by task: the top level of examples/ (noisy labels and outliers),
+    # then one folder per task, each with a README.rst that titles it
+    "subsection_order": ["../examples/adversarial", "../examples/beyond_networks",
+                         "../examples/scaling"],
     "within_subsection_order": "gallery_order.ReadingOrder",  # docs/_ext
+    # no sg_execution_times pages: they load jQuery and DataTables from CDNs,
+    # and the build is offline
+    "write_computation_times": False,
     "remove_config_comments": True,
     "min_reported_time": 1,
     "matplotlib_animations": False,
@@ -133,8 +141,9 @@ html_theme_options = {
     "navigation_with_keys": False,
     # The API pages and the gallery need the width more than an outline.
     # (patterns must not overlap: "*" does not match "generated/x")
+    # The results page's wide tables of numbers need the whole width too.
     "secondary_sidebar_items": {"*": ["page-toc"], "guide/*": ["page-toc"],
-                                "generated/*": [], "auto_examples/*": []},
+                                "generated/*": [], "auto_examples/*": [], "results": []},
     "footer_start": ["copyright"],
     "footer_end": ["sphinx-version"],
     "show_prev_next": False,

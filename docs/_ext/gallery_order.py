@@ -1,8 +1,16 @@
-"""The order of the gallery: from the core use of MR to its side roads."""
+"""The order of the examples inside each gallery section: the core use first."""
 
-ORDER = ("plot_mr_weights_digits.py", "label_issues_digits.py", "select_eta_noisy_labels.py",
-         "adversarial_digits.py", "meta_estimators_noise.py", "plot_illustrative_1d.py",
-         "tensorboard_logging.py")
+ORDER = (
+    # noisy labels and outlying targets (the top level of examples/)
+    "plot_mr_weights_digits.py", "label_issues_digits.py", "select_eta_noisy_labels.py",
+    "noisy_labels_peers_digits.py", "binary_label_flips.py", "regression_outliers.py",
+    # examples/adversarial
+    "adversarial_digits.py", "attack_training_digits.py",
+    # examples/beyond_networks
+    "meta_estimators_noise.py", "plot_illustrative_1d.py",
+    # examples/scaling
+    "distributed_training.py", "dask_grid_search.py", "tensorboard_logging.py",
+)
 
 
 class ReadingOrder:

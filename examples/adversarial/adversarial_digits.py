@@ -18,7 +18,7 @@ evaluated on a stratified 25% test split, clean and under l-inf PGD (random
 start) and FGSM at ``eps``, with :func:`sk_mr.adversarial.robustness_report`.
 
 The documentation runs one seed with short training so that the page builds
-in seconds; run the script for more (``python examples/adversarial_digits.py
+in seconds; run the script for more (``python examples/adversarial/adversarial_digits.py
 --seeds 0 1 2 3 4 --epochs 40 --pgd-steps 20``, about three minutes on one
 core), which reports mean ± std over seeds. Needs the ``adversarial`` extra
 (torchattacks).

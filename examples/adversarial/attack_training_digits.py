@@ -23,7 +23,7 @@ Each model is evaluated on a stratified 25% test split, clean and under PGD
 of the test split with AutoAttack (Croce & Hein's standard ensemble).
 
 By default this runs one seed for 5 epochs (about half a minute of one CPU
-core). ``python examples/attack_training_digits.py --full`` runs three
+core). ``python examples/adversarial/attack_training_digits.py --full`` runs three
 seeds for 20 epochs, with AutoAttack on 100 test images per seed (about 11
 minutes of one CPU core), and prints mean ± std over seeds; ``--seeds``,
 ``--methods`` and ``--autoattack N`` override its choices.
@@ -32,6 +32,7 @@ minutes of one CPU core), and prints mean ± std over seeds; ``--seeds``,
 import argparse
 import time
 
+import matplotlib.pyplot as plt
 import numpy as np
 import torch
 import torchattacks
@@ -150,3 +151,18 @@ print(format_robustness_table(
     title=f"test accuracy (%), mean ± std over seeds {SEEDS}" if len(SEEDS) > 1
     else f"test accuracy (%), seed {SEEDS[0]}"))
 print(f"\n{time.perf_counter() - start:.0f} s")
+
+# %%
+# The table's clean and PGD-20 columns as bars (mean over the seeds).
+
+fig, ax = plt.subplots(figsize=(6.4, 3.2), layout="constrained")
+positions = np.arange(len(results))
+for offset, (attack, label) in zip((-0.2, 0.2), (("none", "clean"), ("pgd", "PGD-20"))):
+    means = [100 * np.mean([r["accuracy"] for r in records if r["attack"] == attack])
+             for records in results.values()]
+    ax.bar(positions + offset, means, width=0.4, label=label)
+ax.set_xticks(positions, list(results), rotation=15)
+ax.set_ylabel(f"test accuracy (%), eps={EPS:g}")
+ax.set_ylim(0, 100)
+ax.legend(loc="upper right")
+plt.show()

@@ -19,7 +19,7 @@ The documentation runs ``LogisticRegression`` with 3 seeds (seconds). Run as
 a script for the other models, ``SGDClassifier(loss='log_loss')`` and a
 shallow ``HistGradientBoostingClassifier`` (a few minutes on two cores)::
 
-    python examples/meta_estimators_noise.py --models LogisticRegression \
+    python examples/beyond_networks/meta_estimators_noise.py --models LogisticRegression \
         SGDClassifier HistGradientBoosting --n-jobs 2
 
 The gradient-boosting model is deliberately shallow (``max_depth=3``,

@@ -27,7 +27,7 @@ The curves show the loss with respect to the *clean* labels. Run as a
 script, this file saves the figure to the path given as its first argument
 (default: ``figure1.png``)::
 
-    python examples/plot_illustrative_1d.py figure1.png
+    python examples/beyond_networks/plot_illustrative_1d.py figure1.png
 """
 
 import math
@@ -106,7 +106,7 @@ ax_lin.legend(fontsize=8)
 fig.suptitle(f"MR on the 1D examples (N={N}, sigma={SIGMA:.2f}, eta={ETA:g})")
 
 # sphinx_gallery_start_ignore
-# Run as a script, save the figure: python examples/plot_illustrative_1d.py figure1.png
+# Run as a script, save the figure: python examples/beyond_networks/plot_illustrative_1d.py figure1.png
 import sys  # noqa: E402
 
 if __name__ == "__main__" and "sphinx_gallery" not in sys.modules:

@@ -22,6 +22,7 @@ folds, as in :ref:`choosing-eta`.
 """
 
 import joblib
+import matplotlib.pyplot as plt
 import numpy as np
 import torch
 from dask.distributed import Client, LocalCluster
@@ -61,3 +62,13 @@ if __name__ == "__main__":
                           search.cv_results_["mean_test_score"]):
         print(f"eta={eta:<5} accuracy on the noisy validation folds {score:.3f}")
     print(f"chosen eta: {search.best_params_['eta']}")
+
+    # the search's scores, mean and standard deviation over the folds
+    fig, ax = plt.subplots(figsize=(5, 3), layout="constrained")
+    etas = [str(eta) for eta in search.cv_results_["param_eta"]]
+    ax.errorbar(etas, 100 * search.cv_results_["mean_test_score"],
+                yerr=100 * search.cv_results_["std_test_score"], marker="o", capsize=4)
+    ax.set_xlabel("eta")
+    ax.set_ylabel("accuracy on noisy folds (%)")
+    ax.set_title("GridSearchCV on two Dask workers")
+    plt.show()

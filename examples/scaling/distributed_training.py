@@ -15,14 +15,14 @@ global batch.
 Launch commands (``batch_size`` is per process; the global batch is
 ``batch_size`` times the number of processes):
 
-* one CPU, or one GPU: ``python examples/distributed_training.py``
-* two CPU processes (gloo): ``torchrun --nproc_per_node 2 examples/distributed_training.py``
-* one machine, 4 GPUs: ``accelerate launch --multi_gpu --num_processes 4 examples/distributed_training.py``
+* one CPU, or one GPU: ``python examples/scaling/distributed_training.py``
+* two CPU processes (gloo): ``torchrun --nproc_per_node 2 examples/scaling/distributed_training.py``
+* one machine, 4 GPUs: ``accelerate launch --multi_gpu --num_processes 4 examples/scaling/distributed_training.py``
 * two machines with 4 GPUs each, on machine 0 (machine 1: ``--machine_rank 1``)::
 
       accelerate launch --multi_gpu --num_machines 2 --num_processes 8 \\
           --machine_rank 0 --main_process_ip 10.0.0.1 --main_process_port 29500 \\
-          examples/distributed_training.py
+          examples/scaling/distributed_training.py
 
 * mixed precision: add ``--mixed_precision bf16`` (Accelerate's autocast;
   MR's losses and weights stay float32/float64).
@@ -30,6 +30,7 @@ Launch commands (``batch_size`` is per process; the global batch is
 Only the main process prints.
 """
 
+import matplotlib.pyplot as plt
 import numpy as np
 import torch
 from accelerate import Accelerator
@@ -81,3 +82,20 @@ if accelerator.is_main_process:
     print(f"{accelerator.num_processes} process(es), {accelerator.device} device(s)")
     print(f"clean test accuracy {accuracy:.3f}")
     print(f"weight on the {is_noisy.mean():.0%} wrong labels: {weights[is_noisy].sum():.3f}")
+
+# %%
+# Each training example's weight relative to uniform (``n * p_i``): MR has
+# moved the weight off the wrong labels. The main process draws the
+# figure (with several processes, each holds the same weights).
+
+if accelerator.is_main_process:
+    relative = len(weights) * np.asarray(weights, dtype=float)
+    bins = np.logspace(np.log10(max(relative.min(), 1e-3)), np.log10(relative.max()), 40)
+    fig, ax = plt.subplots(figsize=(6.4, 3.2), layout="constrained")
+    ax.hist(relative[~is_noisy], bins=bins, alpha=0.7, label="correct labels")
+    ax.hist(relative[is_noisy], bins=bins, alpha=0.7, label="wrong labels")
+    ax.set_xscale("log")
+    ax.set_xlabel("weight x number of training examples (1 = uniform)")
+    ax.set_ylabel("training examples")
+    ax.legend()
+    plt.show()
