@@ -31,8 +31,9 @@ compat: $(STAMP)
 docs: $(STAMP)
 	$(PY) -m sphinx -W -n --keep-going -j 1 -b html docs docs/_build/html
 
-# The built pages as a reader sees them, in headless Chromium (screenshots in
-# docs/_build/screenshots).
+# The built pages as a reader sees them: every page read as HTML (no other
+# host, no internal wording, gallery figures, source links), a few rendered in
+# headless Chromium (screenshots in docs/_build/screenshots).
 docs-check: docs
 	$(PY) docs/check_pages.py
 
