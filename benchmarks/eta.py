@@ -315,17 +315,56 @@ def plain_net(setting, seed, criterion=None):
     return NeuralNetClassifier(**params)
 
 
-def mr_net(setting, seed, eta, loss_pass="full", rule=None):
-    """An MRClassifier with ``eta`` (a float, or ``'auto'`` with ``rule``)."""
+#: Robust criteria at their authors' published defaults (``sk_mr.losses``):
+#: GCE q=0.7; SCE alpha=0.1, beta=1, A=-4; NCE+RCE alpha=beta=1, A=-4;
+#: TERM with a negative tilt t=-2.
+ROBUST_LOSSES = ("gce", "sce", "nce_rce", "term")
+
+
+def robust_criterion(name):
+    """The criterion class of a robust loss, at its defaults."""
+    from sk_mr import losses
+
+    classes = {"gce": losses.GeneralizedCrossEntropy, "sce": losses.SymmetricCrossEntropy,
+               "nce_rce": losses.NCEandRCE, "term": losses.TiltedLoss}
+    if name not in classes:
+        raise ValueError(f"Unknown robust loss {name!r}; valid: {', '.join(classes)}.")
+    return classes[name]
+
+
+def mr_net(setting, seed, eta, loss_pass="full", rule=None, criterion=None):
+    """An MRClassifier with ``eta`` (a float, ``'auto'`` with ``rule``, or
+    ``'default'``: the estimator's own default) and ``criterion`` (a robust
+    loss's name; None is the estimator's default criterion)."""
     from sk_mr import MRClassifier
 
     params = net_params(setting, seed)
     params.update(loss_pass=loss_pass, random_state=seed)
+    if criterion is not None:
+        params["criterion"] = robust_criterion(criterion)
     if eta == "auto":
         params.update(auto_eta_params(rule))
-    else:
+    elif eta != "default":
         params["eta"] = eta
     return MRClassifier(**params)
+
+
+def early_stopping_net(setting, seed):
+    """Plain cross-entropy with early stopping on a noisy validation split.
+
+    What a practitioner tries first: skorch's default split (20%,
+    stratified, of the noisy labels), :class:`skorch.callbacks.EarlyStopping`
+    on the validation loss with skorch's default patience (5 epochs), and
+    the best epoch's parameters restored.
+    """
+    from skorch import NeuralNetClassifier
+    from skorch.callbacks import EarlyStopping
+    from skorch.dataset import ValidSplit
+
+    params = net_params(setting, seed)
+    params.update(criterion=torch.nn.CrossEntropyLoss, train_split=ValidSplit(5),
+                  callbacks=[EarlyStopping(patience=5, load_best=True, sink=lambda *a: None)])
+    return NeuralNetClassifier(**params)
 
 
 #: Arazo et al.'s warm-up as a fraction of the epochs (105 of 300 in their
@@ -416,24 +455,35 @@ def run_method(setting, method, seed):
     if method.startswith("online:"):
         loss_pass, name = "online", method[len("online:"):]
 
+    criterion = None
+    if "+" in name:  # MR on top of a robust loss: 'online:auto+sce'
+        name, criterion = name.split("+", 1)
     if name == "plain":
         net = plain_net(setting, seed)
         seconds = _fit(net, X_train, y_noisy, seed)
         return dict(test_accuracy=_accuracy(net, setting), fits=1, seconds=seconds)
-    if name.startswith("eta="):
-        net = mr_net(setting, seed, float(name[len("eta="):]), loss_pass)
-        return _mr_record(net, setting, seed, is_noisy, _fit(net, X_train, y_noisy, seed))
+    if name == "plain_es":
+        net = early_stopping_net(setting, seed)
+        seconds = _fit(net, X_train, y_noisy, seed)
+        return dict(test_accuracy=_accuracy(net, setting), fits=1, seconds=seconds,
+                    epochs_run=len(net.history))
+    if name.startswith("eta=") or name == "default":
+        eta = "default" if name == "default" else float(name[len("eta="):])
+        net = mr_net(setting, seed, eta, loss_pass, criterion=criterion)
+        record = _mr_record(net, setting, seed, is_noisy, _fit(net, X_train, y_noisy, seed))
+        rule = net.mr_.eta_rule_
+        if rule is not None:
+            record.update(rule.diagnostics())
+        return record
     if name == "auto":
-        net = mr_net(setting, seed, "auto", loss_pass)
+        net = mr_net(setting, seed, "auto", loss_pass, criterion=criterion)
         seconds = _fit(net, X_train, y_noisy, seed)
         record = _mr_record(net, setting, seed, is_noisy, seconds)
         rule = net.mr_.eta_rule_
         record.update(rule.diagnostics())
         return record
-    if name in ("gce", "sce"):
-        from sk_mr.losses import GeneralizedCrossEntropy, SymmetricCrossEntropy
-        criterion = GeneralizedCrossEntropy if name == "gce" else SymmetricCrossEntropy
-        net = plain_net(setting, seed, criterion=criterion)
+    if name in ROBUST_LOSSES:
+        net = plain_net(setting, seed, criterion=robust_criterion(name))
         seconds = _fit(net, X_train, y_noisy, seed)
         return dict(test_accuracy=_accuracy(net, setting), fits=1, seconds=seconds)
     if name == "arazo":
@@ -506,8 +556,9 @@ class ResultsFile:
     def _expected(self, record):
         expected = dict(config=self.settings[record["setting"]].config(),
                         torch_version=torch.__version__)
-        if record["method"].endswith("auto"):
+        if "auto" in record["method"] or record["method"] == "default":
             expected["rule"] = _rule_config()
+            expected["defaults"] = _default_config()
         return expected
 
     def _checked(self, record, number):
@@ -539,6 +590,19 @@ class ResultsFile:
 def _rule_config():
     from sk_mr.mw import AutoEta
     return AutoEta().get_params()
+
+
+def _default_config():
+    """MRClassifier's default eta and criterion (what 'default' measures)."""
+    import inspect
+
+    from sk_mr import MRClassifier
+    from sk_mr.mixin import MRMixin
+
+    eta = inspect.signature(MRMixin.__init__).parameters["eta"].default
+    criterion = inspect.signature(MRClassifier.__init__).parameters["criterion"].default
+    return dict(eta=eta if isinstance(eta, (int, float, str)) else repr(eta),
+                criterion=getattr(criterion, "__name__", repr(criterion)))
 
 
 # -- the table -------------------------------------------------------------------
@@ -736,8 +800,13 @@ def loss_pass_table(records, settings):
 # -- command line ----------------------------------------------------------------
 
 GRID_METHODS = tuple(f"eta={eta:g}" for eta in ETA_GRID)
-METHODS = (("plain",) + GRID_METHODS + ("auto", "gridsearch", "gce", "sce", "cleanlab", "arazo")
-           + tuple(f"online:{m}" for m in GRID_METHODS + ("auto",)))
+#: MR on top of each robust loss (online pass): at eta='auto' and eta=0.01.
+COMPOSED_METHODS = tuple(f"online:{eta}+{loss}" for loss in ("gce", "sce", "nce_rce")
+                         for eta in ("auto", "eta=0.01"))
+METHODS = (("plain", "plain_es") + GRID_METHODS
+           + ("auto", "gridsearch", "gce", "sce", "nce_rce", "term", "cleanlab", "arazo")
+           + tuple(f"online:{m}" for m in GRID_METHODS + ("auto",)) + COMPOSED_METHODS
+           + ("default",))
 
 
 def run(settings, methods, seeds, out, log=None):

@@ -307,8 +307,17 @@ class MultiplicativeReweighting(SampleReweighting):
     ``loss_pass_batch_size`` and ``updates_per_epoch`` are read from the net,
     so that grid searches set them on the estimator.
 
+    ``eta`` is measured in units of cross-entropy: the weights are
+    ``softmax(-(eta / u) * L)`` with ``u = net.loss_unit()``, the criterion's
+    loss of a know-nothing prediction divided by that of cross-entropy
+    (``ln K``). For cross-entropy (with or without label smoothing) ``u`` is
+    exactly 1 and this is the paper's Algorithm 1; for GCE, SCE, NCE+RCE or
+    any other criterion the same eta sets aside examples with the same
+    strength, relative to the criterion's own scale.
+
     Each update records in the net's history the effective sample size
-    ``1 / sum(p_i^2)`` (``mr_ess``) and the eta used (``mr_eta``).
+    ``1 / sum(p_i^2)`` (``mr_ess``) and the eta used, in cross-entropy
+    units (``mr_eta``).
 
     With ``eta='auto'`` (or a rule object such as
     :class:`sk_mr.mw.AutoEta`) the eta of each update comes from the
@@ -325,7 +334,15 @@ class MultiplicativeReweighting(SampleReweighting):
       ``L_i`` of each training example, on the net's device.
 
     probabilities_ : torch.Tensor of float64
-      ``p = softmax(-eta * L)``.
+      ``p = softmax(-eta_ * L)``.
+
+    eta_ : float
+      The multiplier of the cumulative losses at the last update:
+      ``eta / loss_unit_``.
+
+    loss_unit_ : float
+      The criterion's loss unit at the last update (``net.loss_unit()``):
+      1 for cross-entropy, where ``eta_`` is the paper's eta.
 
     n_updates_ : int
       Number of MW updates so far.
@@ -349,6 +366,7 @@ class MultiplicativeReweighting(SampleReweighting):
         super().initialize()
         self.cumulative_losses_ = None
         self.eta_ = 0.0
+        self.loss_unit_ = 1.0
         self.eta_rule_ = None
         self.planned_epochs_ = None
         self.online_losses_ = None
@@ -456,13 +474,22 @@ class MultiplicativeReweighting(SampleReweighting):
                 f"epoch {epoch}: the model diverged (try a smaller learning rate "
                 "or gradient clipping). The MR weights were left unchanged.")
         cumulative = self.cumulative_losses_ + losses.to(torch.float64)
+        # eta is in units of cross-entropy: the criterion's losses count in
+        # units of its know-nothing loss over ln K (exactly 1 for
+        # cross-entropy), so one eta means one strength for any criterion.
+        unit = net.loss_unit()
         if rule is not None:
-            eta = rule.step(losses.to(torch.float64), cumulative, completed_epochs,
-                            self.planned_epochs_ or epoch, net.updates_per_epoch,
-                            chance_loss=net.chance_loss())
+            # the rule steers the weights' KL, whatever the losses' scale
+            raw_eta = rule.step(losses.to(torch.float64), cumulative, completed_epochs,
+                                self.planned_epochs_ or epoch, net.updates_per_epoch,
+                                chance_loss=net.chance_loss())
+            eta = raw_eta * unit
+        else:
+            raw_eta = eta / unit
         self.cumulative_losses_ = cumulative
-        self.eta_ = eta
-        self._set_probabilities(mw_probabilities(cumulative, eta))
+        self.loss_unit_ = unit
+        self.eta_ = raw_eta
+        self._set_probabilities(mw_probabilities(cumulative, raw_eta))
         self.n_updates_ += 1
         # online_losses_ keeps each example's most recent training loss
         # across updates, so an update in the middle of an epoch (or one

@@ -12,8 +12,16 @@
   ``alpha * CE + beta * RCE``, where the reverse cross-entropy
   ``RCE = -sum_k p_k log q_k`` swaps the roles of prediction and label and
   takes ``log 0 = A``.
+* :class:`NCEandRCE`: the active-passive loss of Ma et al., "Normalized Loss
+  Functions for Deep Learning with Noisy Labels" (ICML 2020),
+  ``alpha * NCE + beta * RCE`` with the normalized cross-entropy
+  ``NCE = log p_y / sum_k log p_k``.
+* :class:`TiltedLoss`: tilted empirical risk of Li et al., "Tilted Empirical
+  Risk Minimization" (ICLR 2021), ``(1 / t) log mean_i exp(t l_i)`` over a
+  batch; a negative tilt ``t`` down-weights high-loss examples within each
+  batch, MR's closest one-fit cousin.
 
-GCE and SCE are :class:`torch.nn.Module` criteria that take logits ``(n, K)`` and
+GCE, SCE and NCE+RCE are :class:`torch.nn.Module` criteria that take logits ``(n, K)`` and
 either integer class targets ``(n,)`` or class-probability targets
 ``(n, K)``, and honour ``reduction`` ('none' | 'mean' | 'sum', default
 'mean') at call time, like torch's losses. They therefore work as the
@@ -34,8 +42,9 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-__all__ = ["AutoCrossEntropyLoss", "GeneralizedCrossEntropy", "SymmetricCrossEntropy",
-           "log_if_probabilities", "outputs_are_probabilities"]
+__all__ = ["AutoCrossEntropyLoss", "GeneralizedCrossEntropy", "NCEandRCE",
+           "SymmetricCrossEntropy", "TiltedLoss", "log_if_probabilities",
+           "outputs_are_probabilities"]
 
 REDUCTIONS = ("none", "mean", "sum")
 
@@ -197,19 +206,10 @@ class SymmetricCrossEntropy(nn.Module):
 
     def __init__(self, alpha=0.1, beta=1.0, A=-4.0, reduction="mean"):
         super().__init__()
-        for name, value in (("alpha", alpha), ("beta", beta)):
-            if isinstance(value, bool) or not isinstance(value, numbers.Real) \
-                    or not (value >= 0 and math.isfinite(value)):
-                raise ValueError(f"{name} must be a finite float >= 0, got {value!r}.")
-        if isinstance(A, bool) or not isinstance(A, numbers.Real) \
-                or not (A < 0 and math.isfinite(A)):
-            raise ValueError(
-                f"A must be a finite negative float (the value of log 0), got {A!r}; "
-                "the paper uses -4.")
+        self.alpha = _check_nonnegative("alpha", alpha)
+        self.beta = _check_nonnegative("beta", beta)
+        self.A = _check_log_zero(A)
         _check_reduction(reduction)
-        self.alpha = float(alpha)
-        self.beta = float(beta)
-        self.A = float(A)
         self.reduction = reduction
 
     def forward(self, input, target):
@@ -230,22 +230,205 @@ class SymmetricCrossEntropy(nn.Module):
         """
         _check_inputs(input, target)
         log_p = F.log_softmax(input, dim=-1)
-        p = log_p.exp()
         if target.dim() == 1:
-            index = target.long().unsqueeze(1)
-            ce = -log_p.gather(1, index).squeeze(1)
-            rce = -self.A * (1.0 - p.gather(1, index).squeeze(1))
+            ce = -log_p.gather(1, target.long().unsqueeze(1)).squeeze(1)
         else:
-            target = target.to(log_p.dtype)
-            ce = -(target * log_p).sum(1)
-            # log t with log 0 = A: clamp_min maps -inf (and anything below A) to A
-            log_target = torch.log(target).clamp_min(self.A)
-            rce = -(p * log_target).sum(1)
+            ce = -(target.to(log_p.dtype) * log_p).sum(1)
+        rce = _reverse_cross_entropy(log_p, target, self.A)
         return _reduce(self.alpha * ce + self.beta * rce, self.reduction)
 
     def extra_repr(self):
         return (f"alpha={self.alpha}, beta={self.beta}, A={self.A}, "
                 f"reduction={self.reduction!r}")
+
+
+def _check_nonnegative(name, value):
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) \
+            or not (value >= 0 and math.isfinite(value)):
+        raise ValueError(f"{name} must be a finite float >= 0, got {value!r}.")
+    return float(value)
+
+
+def _check_log_zero(A):
+    if isinstance(A, bool) or not isinstance(A, numbers.Real) \
+            or not (A < 0 and math.isfinite(A)):
+        raise ValueError(
+            f"A must be a finite negative float (the value of log 0), got {A!r}; "
+            "the papers use -4.")
+    return float(A)
+
+
+def _reverse_cross_entropy(log_p, target, A):
+    """``-sum_k p_k log t_k`` with ``log 0 = A`` (per example)."""
+    p = log_p.exp()
+    if target.dim() == 1:
+        return -A * (1.0 - p.gather(1, target.long().unsqueeze(1)).squeeze(1))
+    # log t with log 0 = A: clamp_min maps -inf (and anything below A) to A
+    log_target = torch.log(target.to(log_p.dtype)).clamp_min(A)
+    return -(p * log_target).sum(1)
+
+
+class NCEandRCE(nn.Module):
+    """Normalized cross-entropy plus reverse cross-entropy (Ma et al., 2020).
+
+    The active-passive loss "NCE+RCE" of Ma et al., "Normalized Loss
+    Functions for Deep Learning with Noisy Labels" (ICML 2020). For logits
+    ``z`` with softmax ``p`` and class ``y``,
+
+        NCE = log p_y / sum_k log p_k,     RCE = -A (1 - p_y),
+
+        l(z, y) = alpha * NCE + beta * RCE.
+
+    NCE is cross-entropy divided by the cross-entropy summed over every
+    possible label, so it lies in ``[0, 1]`` and is robust to symmetric
+    noise but underfits alone; the passive RCE term (as in
+    :class:`SymmetricCrossEntropy`) restores the fit. The authors' defaults
+    are ``alpha = beta = 1`` (CIFAR-10, the default here) and
+    ``alpha = 10, beta = 0.1`` (CIFAR-100). With class-probability targets
+    ``t``, NCE is ``sum_k t_k log p_k / sum_k log p_k``.
+
+    Parameters
+    ----------
+    alpha : float >= 0 (default=1.0)
+      Weight of the normalized cross-entropy.
+
+    beta : float >= 0 (default=1.0)
+      Weight of the reverse cross-entropy.
+
+    A : float < 0 (default=-4.0)
+      The value taken for ``log 0`` in the reverse cross-entropy.
+
+    reduction : {'none', 'mean', 'sum'} (default='mean')
+      Read at call time: 'none' returns one loss per example.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from sk_mr.losses import NCEandRCE
+    >>> logits = torch.tensor([[0.0, 0.0]])
+    >>> # NCE of a uniform prediction is 1 / K = 0.5; RCE is 4 * (1 - 0.5)
+    >>> NCEandRCE(reduction="none")(logits, torch.tensor([0]))
+    tensor([2.5000])
+    """
+
+    def __init__(self, alpha=1.0, beta=1.0, A=-4.0, reduction="mean"):
+        super().__init__()
+        self.alpha = _check_nonnegative("alpha", alpha)
+        self.beta = _check_nonnegative("beta", beta)
+        self.A = _check_log_zero(A)
+        _check_reduction(reduction)
+        self.reduction = reduction
+
+    def forward(self, input, target):
+        """Return the loss of logits ``input`` for ``target``.
+
+        Parameters
+        ----------
+        input : torch.Tensor, shape (n, n_classes)
+          Logits.
+        target : torch.Tensor
+          Class indices (int64, shape ``(n,)``) or class probabilities
+          (float, shape ``(n, n_classes)``).
+
+        Returns
+        -------
+        loss : torch.Tensor
+          Shape ``(n,)`` with ``reduction='none'``, else a scalar.
+        """
+        _check_inputs(input, target)
+        log_p = F.log_softmax(input, dim=-1)
+        if target.dim() == 1:
+            log_p_y = log_p.gather(1, target.long().unsqueeze(1)).squeeze(1)
+        else:
+            log_p_y = (target.to(log_p.dtype) * log_p).sum(1)
+        nce = log_p_y / log_p.sum(1)
+        rce = _reverse_cross_entropy(log_p, target, self.A)
+        return _reduce(self.alpha * nce + self.beta * rce, self.reduction)
+
+    def extra_repr(self):
+        return (f"alpha={self.alpha}, beta={self.beta}, A={self.A}, "
+                f"reduction={self.reduction!r}")
+
+
+class TiltedLoss(nn.Module):
+    """Tilted empirical risk over a batch (TERM, Li et al., 2021).
+
+    For per-example losses ``l_i`` of a base criterion over a batch of ``n``
+    examples, the tilted risk is
+
+        R_t = (1 / t) * log( (1 / n) * sum_i exp(t * l_i) ),
+
+    the average loss as ``t -> 0``. Its gradient weights each example by
+    ``softmax(t * l)_i``: with a negative tilt, high-loss examples (often
+    wrong labels) get exponentially less weight *within the batch*, where
+    MR's weights remember each example's losses across epochs. Computed
+    with ``logsumexp``, so large ``|t| l`` never overflows.
+
+    ``reduction='none'`` returns the base criterion's per-example losses
+    (untilted: the tilt is a property of the batch), so
+    :class:`~sk_mr.MRClassifier`, which asks for per-example losses, uses
+    the base loss.
+
+    Parameters
+    ----------
+    t : float (default=-2.0)
+      The tilt; negative for robustness to outliers and wrong labels.
+
+    base : torch.nn.Module class or None (default=None)
+      Per-example criterion, instantiated with ``reduction='none'``;
+      None is :class:`torch.nn.CrossEntropyLoss`.
+
+    reduction : {'mean', 'none'} (default='mean')
+      'mean' returns the tilted risk of the batch, 'none' the base losses.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from sk_mr.losses import TiltedLoss
+    >>> logits = torch.tensor([[4.0, 0.0], [0.0, 4.0]])
+    >>> y = torch.tensor([0, 0])             # the second label looks wrong
+    >>> base = torch.nn.functional.cross_entropy(logits, y, reduction="none")
+    >>> tilted = TiltedLoss(t=-2.0)(logits, y)
+    >>> bool(tilted < base.mean())          # the high loss counts less
+    True
+    """
+
+    def __init__(self, t=-2.0, base=None, reduction="mean"):
+        super().__init__()
+        if isinstance(t, bool) or not isinstance(t, numbers.Real) or not math.isfinite(t):
+            raise ValueError(f"t must be a finite float, got {t!r} (TERM uses t < 0 "
+                             "against wrong labels).")
+        if reduction not in ("mean", "none"):
+            raise ValueError(f"reduction must be 'mean' or 'none', got {reduction!r}.")
+        self.t = float(t)
+        self.base = base
+        self.reduction = reduction
+        self.base_ = (base or nn.CrossEntropyLoss)(reduction="none")
+
+    def forward(self, input, target):
+        """Return the tilted risk of the batch (or the base losses).
+
+        Parameters
+        ----------
+        input : torch.Tensor
+          What the base criterion takes (logits for cross-entropy).
+        target : torch.Tensor
+
+        Returns
+        -------
+        loss : torch.Tensor
+          A scalar, or shape ``(n,)`` with ``reduction='none'``.
+        """
+        losses = self.base_(input, target)
+        if self.reduction == "none":
+            return losses
+        if self.t == 0.0:
+            return losses.mean()
+        n = losses.new_tensor(float(losses.numel()))
+        return (torch.logsumexp(self.t * losses, dim=0) - torch.log(n)) / self.t
+
+    def extra_repr(self):
+        return f"t={self.t}, reduction={self.reduction!r}"
 
 
 class AutoCrossEntropyLoss(torch.nn.CrossEntropyLoss):

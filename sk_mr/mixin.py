@@ -830,6 +830,24 @@ class MRMixin:
             f"{type(self).__name__} does not define (for regression it depends on "
             "the scale of the targets); pass a float eta.")
 
+    def loss_unit(self):
+        """The criterion's unit of loss for ``eta`` (task hook).
+
+        MR's weights are ``softmax(-(eta / loss_unit()) * L)``, so that
+        ``eta`` means the same strength for any criterion. Classifiers
+        return the criterion's loss of a know-nothing prediction over that
+        of cross-entropy (:meth:`chance_loss` / ``ln K``): exactly 1 for
+        cross-entropy, where ``eta`` is the paper's. Tasks without a
+        know-nothing prediction (regression) return 1: there ``eta`` is per
+        unit of the criterion's own loss.
+
+        Returns
+        -------
+        unit : float
+          Positive.
+        """
+        return 1.0
+
 
     @contextlib.contextmanager
     def _per_example_criteria(self):

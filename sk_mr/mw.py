@@ -423,7 +423,7 @@ class AutoEta:
 
     * ``m`` = fraction of examples whose loss exceeds ``chance_loss``;
     * ``M`` = running maximum of ``m`` over the updates from half-way
-      through the ramp on (``m`` itself before);
+      through the ramp and the third update on (``m`` itself before);
     * ``B = kl_scale * ln((1 - hard_fraction) / (1 - M))`` if
       ``M > hard_fraction``, else 0;
     * ``eta = min(1, progress / ramp_fraction) * eta_KL(B)``, where
@@ -473,8 +473,11 @@ class AutoEta:
        current loss exceeds ``chance_loss``, the loss of a know-nothing uniform
        prediction (``ln K`` for cross-entropy): examples the model predicts
        worse than chance. Its running maximum ``M`` (counted from half-way
-       through the ramp, when the model has learned something) remembers it
-       against memorization, which would otherwise shrink ``m`` again.
+       through the ramp and never before the third update, when the model
+       has learned something) remembers it against memorization, which
+       would otherwise shrink ``m`` again. Without the third-update guard a
+       10-epoch schedule latched the untrained first epoch's misfit fraction
+       and set aside clean examples.
     2. *KL budget.* ``B = kl_scale * ln((1 - hard_fraction) / (1 - M))`` when
        ``M > hard_fraction``, else 0: the first ``hard_fraction`` of misfit
        examples are presumed hard but valid (clean data has a few), the rest
@@ -511,6 +514,10 @@ class AutoEta:
     >>> round(float(p[70:].sum()), 6)
     0.0
     """
+
+    #: The running maximum of the misfit fraction counts from this update on
+    #: (and from half-way through the ramp).
+    min_latch_updates = 3
 
     def __init__(self, ramp_fraction=0.15, kl_scale=1.5, hard_fraction=0.1):
         self.ramp_fraction = ramp_fraction
@@ -589,7 +596,11 @@ class AutoEta:
         self.n_updates_ += 1
         progress = self.n_updates_ / (n_epochs * updates_per_epoch)
         misfit = float((losses.to(torch.float64) > chance_loss).to(torch.float64).mean())
-        if progress >= self.ramp_fraction / 2:
+        # The running maximum starts half-way through the ramp and never
+        # before the third update: on a short schedule the first updates'
+        # losses come from a model that has learned little, and latching
+        # them would set aside clean examples for the rest of the fit.
+        if progress >= self.ramp_fraction / 2 and self.n_updates_ >= self.min_latch_updates:
             self.max_misfit_ = max(self.max_misfit_, misfit)
             counted = self.max_misfit_
         else:

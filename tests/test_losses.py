@@ -9,7 +9,8 @@ from sklearn.base import clone
 from skorch import NeuralNetClassifier
 
 from sk_mr import MRClassifier
-from sk_mr.losses import GeneralizedCrossEntropy, SymmetricCrossEntropy
+from sk_mr.losses import (GeneralizedCrossEntropy, NCEandRCE, SymmetricCrossEntropy,
+                          TiltedLoss)
 
 
 def _softmax(z):
@@ -30,6 +31,13 @@ def sce_numpy(z, y, alpha, beta, A):
         log_label = np.maximum(np.log(one_hot), A)  # log 0 := A
     rce = -(probs * log_label).sum(1)
     return alpha * ce + beta * rce
+
+
+def nce_rce_numpy(z, y, alpha, beta, A):
+    log_p = np.log(_softmax(z))
+    nce = log_p[np.arange(len(y)), y] / log_p.sum(1)
+    rce = -A * (1 - np.exp(log_p[np.arange(len(y)), y]))
+    return alpha * nce + beta * rce
 
 
 @pytest.fixture(scope="module")
@@ -146,6 +154,82 @@ class TestSymmetricCrossEntropy:
             criterion(torch.tensor(z), torch.zeros(7))
         with pytest.raises(ValueError, match="must have the input's shape"):
             criterion(torch.tensor(z), torch.zeros(7, 3))
+
+
+class TestNCEandRCE:
+    @pytest.mark.parametrize("alpha, beta, A", [(1.0, 1.0, -4.0), (10.0, 0.1, -6.0)])
+    def test_matches_numpy(self, batch, alpha, beta, A):
+        z, y = batch
+        got = NCEandRCE(alpha, beta, A, reduction="none")(torch.tensor(z), torch.tensor(y))
+        np.testing.assert_allclose(got.numpy(), nce_rce_numpy(z, y, alpha, beta, A),
+                                   rtol=1e-10)
+
+    def test_reductions_and_one_hot_targets(self, batch):
+        z, y = batch
+        zt, yt = torch.tensor(z), torch.tensor(y)
+        per_example = NCEandRCE(reduction="none")(zt, yt)
+        assert NCEandRCE()(zt, yt) == pytest.approx(float(per_example.mean()))
+        assert NCEandRCE(reduction="sum")(zt, yt) == pytest.approx(float(per_example.sum()))
+        one_hot = torch.nn.functional.one_hot(yt, z.shape[1]).double()
+        torch.testing.assert_close(NCEandRCE(reduction="none")(zt, one_hot), per_example)
+
+    def test_normalized_term_is_bounded(self):
+        # NCE lies in [0, 1]: a confident wrong prediction costs at most alpha
+        z = torch.tensor([[30.0, 0.0, 0.0]])
+        loss = NCEandRCE(alpha=1.0, beta=0.0, reduction="none")(z, torch.tensor([1]))
+        assert 0.0 < float(loss) <= 1.0
+
+    @pytest.mark.parametrize("kwargs, match", [
+        (dict(alpha=-1.0), "alpha must be a finite float >= 0"),
+        (dict(A=0.0), "A must be a finite negative float"),
+        (dict(reduction="max"), "reduction must be one of"),
+    ])
+    def test_bad_parameters(self, kwargs, match):
+        with pytest.raises(ValueError, match=match):
+            NCEandRCE(**kwargs)
+
+
+class TestTiltedLoss:
+    def test_value_matches_numpy(self, batch):
+        z, y = batch
+        ce = -np.log(_softmax(z)[np.arange(len(y)), y])
+        for t in (-2.0, -0.5, 1.0):
+            expected = np.log(np.mean(np.exp(t * ce))) / t
+            got = TiltedLoss(t=t)(torch.tensor(z), torch.tensor(y))
+            assert float(got) == pytest.approx(expected, rel=1e-10)
+        assert float(TiltedLoss(t=0.0)(torch.tensor(z), torch.tensor(y))) == \
+            pytest.approx(ce.mean())
+
+    def test_gradient_weights_examples_by_softmax_of_tilted_losses(self, batch):
+        # d R_t / d l_i = softmax(t * l)_i: with t < 0 the high-loss example
+        # gets exponentially less of the gradient
+        z, y = batch
+        logits = torch.tensor(z, requires_grad=True)
+        losses = torch.nn.functional.cross_entropy(logits, torch.tensor(y), reduction="none")
+        weights = torch.softmax(-2.0 * losses.detach(), 0)
+        (expected,) = torch.autograd.grad((weights * losses).sum(), logits)
+        logits2 = torch.tensor(z, requires_grad=True)
+        (got,) = torch.autograd.grad(TiltedLoss(t=-2.0)(logits2, torch.tensor(y)), logits2)
+        torch.testing.assert_close(got, expected)
+
+    def test_reduction_none_gives_base_losses(self, batch):
+        z, y = batch
+        got = TiltedLoss(reduction="none")(torch.tensor(z), torch.tensor(y))
+        expected = torch.nn.functional.cross_entropy(torch.tensor(z), torch.tensor(y),
+                                                     reduction="none")
+        torch.testing.assert_close(got, expected)
+
+    def test_no_overflow(self):
+        z = torch.tensor([[500.0, -500.0], [-500.0, 500.0]])
+        assert torch.isfinite(TiltedLoss(t=-50.0)(z, torch.tensor([0, 0])))
+
+    @pytest.mark.parametrize("kwargs, match", [
+        (dict(t=float("inf")), "t must be a finite float"),
+        (dict(reduction="sum"), "reduction must be 'mean' or 'none'"),
+    ])
+    def test_bad_parameters(self, kwargs, match):
+        with pytest.raises(ValueError, match=match):
+            TiltedLoss(**kwargs)
 
 
 class TestWithNets:

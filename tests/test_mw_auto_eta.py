@@ -78,6 +78,25 @@ class TestAutoEta:
         assert etas == [0.0] * 10
         assert rule.max_misfit_ == pytest.approx(0.05)
 
+    def test_short_schedule_does_not_latch_the_first_updates(self):
+        # 10 epochs: half the ramp is reached at update 1, but the running
+        # maximum starts at update 3. An untrained first epoch (60% above
+        # chance) and a second (30%) on clean data are not remembered once
+        # the examples fit.
+        rule = AutoEta()
+        untrained = torch.cat([torch.full((40,), 1.0), torch.full((60,), 3.0)])
+        learning = torch.cat([torch.full((70,), 0.5), torch.full((30,), 3.0)])
+        fit = torch.full((100,), 0.1)
+        L = torch.zeros(100, dtype=torch.float64)
+        for t, losses in enumerate([untrained, learning, fit, fit, fit], start=1):
+            L = L + losses
+            eta = rule.step(losses, L, t, n_epochs=10, chance_loss=CHANCE)
+        assert rule.misfit_fractions_ == [0.6, 0.3, 0.0, 0.0, 0.0]
+        assert rule.max_misfit_ == 0.0 and rule.kl_targets_[2:] == [0.0, 0.0, 0.0]
+        assert eta == 0.0  # uniform weights once the examples fit
+        # the first two updates did use their own (unlatched) fractions
+        assert rule.kl_targets_[0] == pytest.approx(1.5 * math.log(0.9 / 0.4))
+
     def test_running_maximum_remembers_misfit(self, two_groups):
         # after memorization the misfit fraction drops to 0, the budget stays
         rule = AutoEta()
