@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.sk_mr-installed
 EXTRAS ?= test,adversarial,plot,docs,distributed,benchmark,release
 
-.PHONY: install demo test compat docs docs-check dist-check bench clean
+.PHONY: install demo test mutation compat docs docs-check dist-check bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -20,6 +20,11 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(PY) -m pytest -q -n auto
+
+# Deliberate bugs in a copy of sk_mr, each of which a test must catch
+# (tests/mutation/run.py; about a minute on two cores).
+mutation: $(STAMP)
+	$(PY) tests/mutation/run.py --jobs 2
 
 # skorch's own test suite against MRClassifier (see tests/skorch_compat/):
 # MRClassifier with eta=0 and with its default eta; skorch's own class reruns

@@ -1,0 +1,191 @@
+"""A small mutation check: deliberate bugs in MR's core must each fail a test.
+
+For every mutant below, a copy of ``sk_mr`` is made in a temporary folder,
+one deliberate bug is written into it (a snippet of the source replaced; the
+snippet must occur exactly once, or the check fails loudly: a change that
+moves the line must update the mutant), and the few tests meant to catch
+that bug run against the copy (``PYTHONPATH`` points at it, pytest ``-x``).
+A mutant whose tests all pass "survives", and the check fails. The tests
+first run once against an unmutated copy: they must pass there, or a killed
+mutant would prove nothing.
+
+Run it with ``make mutation`` (part of CI) or ``python tests/mutation/run.py``
+(``--jobs N`` runs N mutants at once; ``--list`` prints them). It takes
+about a minute on two cores.
+"""
+
+import argparse
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+class Mutant:
+    """One deliberate bug: ``edits`` are (file, pattern, replacement) in ``sk_mr``.
+
+    ``pattern`` is a regular expression that must match the file exactly once.
+    """
+
+    def __init__(self, name, bug, edits, tests):
+        self.name = name
+        self.bug = bug
+        self.edits = edits
+        self.tests = tests
+
+
+MUTANTS = [
+    Mutant("batch-loss-by-batch-size",
+           "a weighted batch loss divided by the batch size, not the total weight",
+           [("mixin.py", r"return weighted / global_total\(weights\.sum\(\)\)\.clamp_min\(tiny\)",
+             "return weighted / losses.shape[0]")],
+           ["tests/test_pinned.py::TestWeightedBatchLossOfOtherCriteria"]),
+    Mutant("softmax-sign-flip",
+           "MW weights softmax(+eta L): high-loss examples gain weight",
+           [("mw.py", r"logits = shifted \* \(-eta\)", "logits = shifted * eta")],
+           ["tests/test_mw.py"]),
+    Mutant("weights-not-normalized",
+           "MW weights exp(-eta (L - min L)) without dividing by their sum",
+           [("mw.py", r"(weights = torch\.exp\(logits\)\n\s*)return weights / weights\.sum\(\)",
+             r"\1return weights")],
+           ["tests/test_mw.py"]),
+    Mutant("losses-not-accumulated",
+           "each update replaces the cumulative losses with its own losses",
+           [("callbacks.py", r"cumulative = self\.cumulative_losses_ \+ losses",
+             "cumulative = 0 * self.cumulative_losses_ + losses")],
+           ["tests/test_classifier.py::TestAlgorithm1"]),
+    Mutant("stale-eta-batch-weights",
+           "the weights batches use are computed with the previous update's eta",
+           [("callbacks.py", r"(\n(\s*)losses = self\._collect_losses\(net, dataset_train\)\n)",
+             r"\n\2stale_eta = self.eta_\1"),
+            ("callbacks.py", r"self\._set_probabilities\(mw_probabilities\(cumulative, \w+\)\)",
+             "self._set_probabilities(mw_probabilities(cumulative, stale_eta))")],
+           ["tests/test_pinned.py::TestWeightsAfterAnEtaChange"]),
+    Mutant("online-records-partner-label",
+           "under mixup the online pass records the loss of the partner's label",
+           [("mixin.py", r"if i == 0 and reweighting is not None:",
+             "if i == len(terms) - 1 and reweighting is not None:")],
+           ["tests/test_pinned.py::TestOnlinePassUnderMixup"]),
+    Mutant("update-boundary-off-by-one",
+           "a mid-epoch update after batch floor(j n / k) instead of ceil (the same when "
+           "k divides n)",
+           [("callbacks.py", r"boundaries = \{math\.ceil\(j \* n_batches / k\)",
+             "boundaries = {math.floor(j * n_batches / k)")],
+           ["tests/test_pinned.py::TestMidEpochUpdatePosition"]),
+    Mutant("labels-one-to-k-as-indices",
+           "labels 1..K on K outputs taken as output indices (an off-by-one at the "
+           "outputs' boundary)",
+           [("classifier.py", r"label_classes\.max\(\) < n_outputs",
+             "label_classes.max() <= n_outputs")],
+           ["tests/test_fit_inputs.py::TestLabelsAtTheOutputBoundary"]),
+]
+
+
+def apply(mutant, package):
+    """Write ``mutant``'s bug into the copy of sk_mr at ``package``."""
+    for filename, pattern, replacement in mutant.edits:
+        path = os.path.join(package, filename)
+        with open(path) as f:
+            source = f.read()
+        found = len(re.findall(pattern, source))
+        if found != 1:
+            raise SystemExit(
+                f"mutation check: mutant {mutant.name!r} expects the pattern {pattern!r} "
+                f"exactly once in sk_mr/{filename}, found it {found} time(s). The code "
+                "moved: update the mutant in tests/mutation/run.py to the new code.")
+        with open(path, "w") as f:
+            f.write(re.sub(pattern, replacement, source))
+
+
+def run_tests(tests, mutant=None):
+    """Run ``tests`` against a copy of sk_mr (with ``mutant`` applied); return the result."""
+    with tempfile.TemporaryDirectory(prefix="sk_mr_mutant_") as tmp:
+        package = os.path.join(tmp, "sk_mr")
+        shutil.copytree(os.path.join(REPO, "sk_mr"), package,
+                        ignore=shutil.ignore_patterns("__pycache__"))
+        if mutant is not None:
+            apply(mutant, package)
+        env = dict(os.environ, PYTHONPATH=tmp, PYTHONDONTWRITEBYTECODE="1")
+        # run from the temporary folder, not the repository's root (whose
+        # sk_mr would come first on sys.path), and check what imports
+        check = (f"import sys, sk_mr, pytest\n"
+                 f"if not sk_mr.__file__.startswith({package!r}):\n"
+                 f"    sys.exit('mutation check: imported ' + sk_mr.__file__)\n"
+                 f"sys.exit(pytest.main(sys.argv[1:]))")
+        start = time.perf_counter()
+        result = subprocess.run(
+            [sys.executable, "-c", check, "-x", "-q", "-p", "no:cacheprovider",
+             "-p", "no:xdist", "-p", "no:randomly", "--rootdir", REPO,
+             *[os.path.join(REPO, t) for t in tests]],
+            cwd=tmp, env=env, capture_output=True, text=True)
+        result.seconds = time.perf_counter() - start
+        return result
+
+
+def outcome(result):
+    """'passed', 'failed' (a test failed: killed) or 'error' (the run broke)."""
+    if result.returncode == 0:
+        return "passed"
+    summary = result.stdout.strip().splitlines()[-1] if result.stdout.strip() else ""
+    if result.returncode == 1 and " failed" in summary:
+        return "failed"
+    return "error"
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--jobs", type=int, default=2, help="mutants run at once")
+    parser.add_argument("--list", action="store_true", help="print the mutants and exit")
+    args = parser.parse_args(argv)
+    if args.list:
+        for m in MUTANTS:
+            print(f"{m.name}: {m.bug}\n    killed by {', '.join(m.tests)}")
+        return 0
+    start = time.perf_counter()
+    # every pattern first: a moved line fails at once, before any test runs
+    with tempfile.TemporaryDirectory() as tmp:
+        for m in MUTANTS:
+            shutil.copytree(os.path.join(REPO, "sk_mr"), os.path.join(tmp, m.name))
+            apply(m, os.path.join(tmp, m.name))
+    all_tests = list(dict.fromkeys(t for m in MUTANTS for t in m.tests))
+    # the unmutated run goes first in the queue; the mutants run beside it
+    with ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
+        pending_baseline = pool.submit(run_tests, all_tests)
+        results = list(pool.map(lambda m: (m, run_tests(m.tests, m)), MUTANTS))
+        baseline = pending_baseline.result()
+    if outcome(baseline) != "passed":
+        print(baseline.stdout[-3000:], baseline.stderr[-2000:], sep="\n")
+        print("mutation check: the tests fail without any mutant, so the check "
+              "cannot tell; fix them first.")
+        return 1
+    print(f"baseline: {len(all_tests)} test selections pass unmutated "
+          f"({baseline.seconds:.0f}s)")
+    survivors, broken = [], []
+    for mutant, result in results:
+        state = outcome(result)
+        verdict = {"failed": "killed", "passed": "SURVIVED", "error": "BROKEN"}[state]
+        print(f"{verdict:<8} {mutant.name:<30} ({result.seconds:4.0f}s) {mutant.bug}")
+        if state == "passed":
+            survivors.append(mutant)
+        elif state == "error":
+            broken.append(mutant)
+            print(result.stdout[-2000:], result.stderr[-2000:], sep="\n")
+    print(f"{len(MUTANTS) - len(survivors) - len(broken)} of {len(MUTANTS)} mutants killed "
+          f"in {time.perf_counter() - start:.0f}s")
+    for mutant in survivors:
+        print(f"mutation check: {mutant.name!r} survived: no test in {mutant.tests} "
+              f"notices {mutant.bug}.")
+    for mutant in broken:
+        print(f"mutation check: {mutant.name!r} broke the test run instead of failing a "
+              "test (see its output above).")
+    return 1 if survivors or broken else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
