@@ -288,11 +288,18 @@ class MRMixin:
         self._check_mw_params_used()
 
     def _check_mw_params_used(self):
-        """Warn when MW parameters are set but the reweighting callback reads none."""
+        """Warn when MW parameters are set but nothing reads them."""
         reweighting = self._declared_reweighting()
         if isinstance(reweighting, MultiplicativeReweighting) or (
                 isinstance(reweighting, type)
                 and issubclass(reweighting, MultiplicativeReweighting)):
+            if self.loss_pass == "online" and self.loss_pass_batch_size is not None:
+                warnings.warn(
+                    f"loss_pass_batch_size={self.loss_pass_batch_size!r} has no effect "
+                    "with loss_pass='online', which makes no loss pass (the MW losses "
+                    "are those of the training batches). Set loss_pass='full' for "
+                    "Algorithm 1's pass, or leave loss_pass_batch_size=None.",
+                    MRParameterWarning, stacklevel=2)
             return
         eta, default_eta = self.eta, _MR_DEFAULTS["eta"]
         ignored = []

@@ -114,6 +114,13 @@ class TestMeaninglessOptionsWarn:
         with pytest.warns(MRParameterWarning, match=match + ".*RandomReweighting"):
             net.fit(X, y_class)
 
+    def test_loss_pass_batch_size_under_the_online_pass(self):
+        with pytest.warns(MRParameterWarning, match="loss_pass_batch_size=8 has no effect"):
+            classifier(loss_pass_batch_size=8).fit(X, y_class)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", MRParameterWarning)
+            classifier(loss_pass_batch_size=8, loss_pass="full").fit(X, y_class)
+
     def test_mw_parameters_without_a_reweighting_callback(self):
         with pytest.warns(MRParameterWarning, match="no reweighting callback"):
             classifier(callbacks__reweighting=None, eta=0.3).fit(X, y_class)
