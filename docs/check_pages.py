@@ -85,7 +85,7 @@ BANNED_WORDING = [
     (re.compile(r"\bthe issue (?:that|of|which)\b", re.I), "'the issue that/of'"),
     (re.compile(r"\bsessions?\b", re.I), "'session'"),
     (re.compile(r"\bdevelopment machine\b", re.I), "'development machine'"),
-    (re.compile(r"\bthe project's\b", re.I), "'the project's'"),
+    (re.compile(r"\bthe project['’]s\b", re.I), "'the project's'"),
     (re.compile(r"\b(?:lead|other) engineers?\b", re.I), "an engineer of the project"),
     (re.compile(r"\bthe brief\b|\bthe CEO\b", re.I), "the project's roles"),
     (re.compile(r"\b(?:TODO|FIXME|XXX)\b"), "a to-do marker"),
