@@ -22,9 +22,11 @@ class TestDemo:
 
     def test_parallel_jobs_match_sequential(self):
         kwargs = dict(noise_rates=(0.2,), n_seeds=1, epochs=2, methods=("mr",), log=None)
-        a = run_demo(n_jobs=1, **kwargs)
+        a = run_demo(n_jobs=1, **kwargs)  # one torch thread here too (conftest)
         b = run_demo(n_jobs=2, **kwargs)
-        assert a[0]["test_accuracy"] == pytest.approx(b[0]["test_accuracy"], abs=0.02)
+        # every fit is seeded on its own: a worker process gives the same fit
+        for key in ("test_accuracy", "noisy_weight"):
+            assert a[0][key] == b[0][key]
 
     def test_unknown_method(self):
         with pytest.raises(ValueError, match="methods must be among"):
