@@ -164,5 +164,5 @@ for offset, (attack, label) in zip((-0.2, 0.2), (("none", "clean"), ("pgd", "PGD
 ax.set_xticks(positions, list(results), rotation=15)
 ax.set_ylabel(f"test accuracy (%), eps={EPS:g}")
 ax.set_ylim(0, 100)
-ax.legend(loc="upper right")
+ax.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), ncols=2, frameon=False)
 plt.show()
