@@ -336,11 +336,11 @@ class MRMixin:
         Everything a fit call can refuse is checked here, so that a refused
         ``fit`` / ``partial_fit`` leaves a fitted net exactly as it was: the
         parameters, X and y and the fit parameters (:mod:`sk_mr.validation`),
-        the task's labels and, when the net is initialized, the targets
+        the task's labels and, when the net has been trained, the targets
         against the module's output for X's first example (through a new
         instance of the module for a cold refit, see :meth:`_output_shape`).
-        A net not initialized yet has nothing to lose: its output is checked
-        in ``partial_fit``, right after ``initialize``, before any training.
+        A net not trained yet has nothing to lose: its output is checked in
+        ``partial_fit``, right after ``initialize``, before any training.
 
         Returns
         -------
@@ -349,7 +349,9 @@ class MRMixin:
           where that is unambiguous), ``n_features``, the task's ``targets``
           and ``output_checked``.
         """
-        fit_params = {k: v for k, v in (fit_params or {}).items() if k != "_routing_method"}
+        fit_params = fit_params or {}
+        trains = _n_epochs(fit_params, self.max_epochs) > 0
+        fit_params = _forward_params(fit_params)
         self._check_mr_params()
         check_fit_inputs(X, y)
         check_fit_params(fit_params, self.module)
@@ -362,9 +364,18 @@ class MRMixin:
                 f"X has {n_features} features, but {type(self).__name__} is expecting "
                 f"{self.n_features_in_} features as input.")
         checked = {"n_features": n_features, "y": y, "output_checked": False,
+                   "trains": trains,
                    "targets": self._check_targets(X, y, cold, classes=classes)}
-        if self.initialized_:
-            self._check_output(checked, X, fresh=cold, **fit_params)
+        # A call that trains no epoch (max_epochs=0) never runs the module. A
+        # cold refit of a trained net (one with a history) checks a new
+        # instance of the module, the fitted one stays as it is; a warm call
+        # checks its module where the targets need it; a net with nothing
+        # trained yet is checked in partial_fit, once initialized.
+        if trains and self.initialized_:
+            if cold and len(getattr(self, "history_", None) or []):
+                self._check_output(checked, X, fresh=True, **fit_params)
+            elif not cold and self._output_needed(checked):
+                self._check_output(checked, X, **fit_params)
         return checked
 
     def _check_targets(self, X, y, cold, classes=None):
@@ -376,11 +387,11 @@ class MRMixin:
         return y
 
     def _output_needed(self, checked):
-        """Whether a new net's targets need its output to be checked (task hook).
+        """Whether the targets need the module's output to be checked (task hook).
 
-        An initialized net is always checked (a refused call must keep it);
-        a new one only when its targets depend on the output's shape, so a
-        first fit runs no extra forward pass otherwise.
+        A cold refit of a trained net is always checked (a refused call must
+        keep the fitted module); otherwise only targets that depend on the
+        output's shape are, so other calls run no extra forward pass.
         """
         return checked["y"] is not None and is_elementwise_loss(self.criterion)
 
@@ -663,8 +674,9 @@ class MRMixin:
                                              classes=classes, fit_params=fit_params)
         if not self.initialized_:
             self.initialize()
-        forward_params = {k: v for k, v in fit_params.items() if k != "_routing_method"}
-        if not checked["output_checked"] and self._output_needed(checked):
+        forward_params = _forward_params(fit_params)
+        if checked["trains"] and not checked["output_checked"] and \
+                self._output_needed(checked):
             self._check_output(checked, X, **forward_params)  # a new net, before training
         y = checked["y"]
         self._apply_fit_inputs(checked, X, **forward_params)
@@ -1418,6 +1430,17 @@ def _float32_if_bfloat16(output):
                                          for o in output):
         return tuple(_float32_if_bfloat16(o) for o in output)
     return output
+
+
+def _forward_params(fit_params):
+    """The fit parameters skorch passes to the module's forward."""
+    # skorch's fit_loop takes ``epochs``; ``_routing_method`` is its routing tag
+    return {k: v for k, v in fit_params.items() if k not in ("epochs", "_routing_method")}
+
+
+def _n_epochs(fit_params, max_epochs):
+    epochs = fit_params.get("epochs")
+    return max_epochs if epochs is None else epochs
 
 
 def _floating_dtype(module):

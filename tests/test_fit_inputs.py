@@ -514,3 +514,35 @@ class TestLabelsAtTheOutputBoundary:
         with pytest.raises(ValueError, match="4 distinct labels .* 3 outputs"):
             net.fit(X, 1 + (y + 2 * (X[:, 2] > 0)))  # labels 1..4
         assert len(net.history) == 0
+
+
+class TestSkorchCallsStillWork:
+    """What skorch's own suite does with fit (the compat harness found these)."""
+
+    def test_partial_fit_with_epochs(self, outlier_regression):
+        X, y, _ = outlier_regression
+        net = _regressor(max_epochs=1).fit(X, y)
+        net.partial_fit(X, y, epochs=2)  # epochs is fit_loop's, not forward's
+        assert len(net.history) == 3
+
+    def test_no_epoch_runs_no_check_of_the_output(self, blobs):
+        X, _ = blobs
+        y = np.array([1, 2, 3, 4, 6, 7, 8, 9])[np.arange(len(X)) % 8]
+        net = MRClassifier(TinyMLP, module__in_features=4, module__n_classes=2,
+                           max_epochs=0, train_split=None, verbose=0).fit(X, y)
+        np.testing.assert_array_equal(net.classes_, np.unique(y))
+
+    def test_warm_partial_fit_of_a_classifier_makes_no_extra_forward(self, blobs):
+        X, y = blobs
+        calls = []
+
+        class Counting(TinyMLP):
+            def forward(self, X):
+                calls.append(len(X))
+                return super().forward(X)
+
+        net = MRClassifier(Counting, module__in_features=4, module__n_classes=2, max_epochs=1,
+                           batch_size=100, train_split=None, verbose=0).fit(X, y)
+        calls.clear()
+        net.partial_fit(X, y)
+        assert calls == [100, 100]  # the two training batches, nothing else
