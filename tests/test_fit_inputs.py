@@ -546,3 +546,48 @@ class TestSkorchCallsStillWork:
         calls.clear()
         net.partial_fit(X, y)
         assert calls == [100, 100]  # the two training batches, nothing else
+
+
+class TestWeightedBatchLoss:
+    """With MR weights p, 'mean' is sum(p s) / sum(p n) and 'sum' is B sum(p s) / sum(p)."""
+
+    @pytest.mark.parametrize("name", ["mse", "bce_logits_multilabel", "cross_entropy_sequence"])
+    @pytest.mark.parametrize("reduction", ["mean", "sum"])
+    def test_second_epoch_loss_by_hand(self, name, reduction):
+        from skorch import NeuralNet
+
+        from sk_mr import MRMixin
+
+        class MRNet(MRMixin, NeuralNet):
+            pass
+
+        n, eta = 24, 2.0
+        rng = np.random.default_rng(1)
+        X = rng.normal(size=(n, 4)).astype(np.float32)
+        criterion, _, module_kwargs, y = _loss_case(name, n, rng)
+        if name == "cross_entropy_sequence":
+            y = np.where(rng.random(size=y.shape) < 0.35, -100, y)
+            y[:, 0] = 1  # every example counts at least one position
+        torch.manual_seed(0)
+        net = MRNet(_Head(**module_kwargs), criterion=criterion, criterion__reduction=reduction,
+                    eta=eta, max_epochs=2, lr=0.0, batch_size=n, train_split=None, verbose=0,
+                    loss_pass="full").fit(X, y)
+        with torch.no_grad():
+            out = net.module_(torch.as_tensor(X))
+            elements = criterion(reduction="none")(out, torch.as_tensor(y)).double()
+        elements = elements.flatten(1).numpy()
+        if name == "cross_entropy_sequence":
+            counted = (y != -100).sum(1).astype(np.float64)
+        else:
+            counted = np.full(n, float(elements.shape[1]))
+        totals = elements.sum(1)
+        mw_losses = totals / counted  # the mean over an example's counted positions
+        np.testing.assert_allclose(net.cumulative_losses_, 2 * mw_losses, rtol=1e-5)
+        p = np.exp(-eta * (mw_losses - mw_losses.min()))  # the weights of epoch 2
+        if reduction == "mean":
+            expected = (p * totals).sum() / (p * counted).sum()
+        else:
+            expected = n * (p * totals).sum() / p.sum()
+        assert net.history[1, "train_loss"] == pytest.approx(expected, rel=1e-5)
+        assert net.history[1, "train_loss"] != pytest.approx(net.history[0, "train_loss"],
+                                                             rel=1e-3)
