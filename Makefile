@@ -53,6 +53,11 @@ dist-check: $(STAMP)
 	rm -rf $(DIST) $(WHEEL_VENV)
 	$(PY) -m build --outdir $(DIST) .
 	$(PY) -m twine check --strict $(DIST)/*
+	$(PY) -c "import sys, tarfile, zipfile; \
+	    w = zipfile.ZipFile(sys.argv[1]).namelist(); s = tarfile.open(sys.argv[2]).getnames(); \
+	    assert any(n.endswith('.dist-info/licenses/LICENSE') for n in w), 'no LICENSE in the wheel'; \
+	    assert any(n.endswith('/CITATION.cff') for n in s), 'no CITATION.cff in the sdist'" \
+	    $(DIST)/*.whl $(DIST)/*.tar.gz
 	$(PYTHON) -m venv $(WHEEL_VENV)
 	$(WHEEL_VENV)/bin/python -m pip install --quiet --disable-pip-version-check $(DIST)/*.whl
 	cd "$$(mktemp -d)" && \
