@@ -10,7 +10,9 @@ as text and compare them with what ``import sk_mr`` actually provides:
 * every public estimator (in ``sk_mr.__all__`` or ``sk_mr.distributed.__all__``)
   is mentioned in the README and in the FAQ;
 * the FAQ's answers about several GPUs and about a regressor say yes, and name
-  the classes that make it so, exactly when those classes exist.
+  the classes that make it so, exactly when those classes exist;
+* the README has none of the internal wording ``make docs-check`` bans from
+  the built pages.
 """
 
 import importlib
@@ -157,3 +159,16 @@ def test_no_page_denies_what_exists(page):
     for denial in (r"only the classifier exists", r"not one model",
                    r"trains in one process on one device", r"no (?:MR )?regressor"):
         assert not re.search(denial, text, re.I), f"{page.name}: {denial!r}"
+
+
+def test_readme_has_no_internal_wording():
+    # the built pages are checked by `make docs-check`; the README is not built
+    import sys
+
+    sys.path.insert(0, str(ROOT / "docs"))
+    from check_pages import BANNED_WORDING
+
+    text = " ".join(README.read_text().split())
+    found = [(what, match.group(0)) for pattern, what in BANNED_WORDING
+             for match in pattern.finditer(text)]
+    assert not found, found
