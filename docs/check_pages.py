@@ -71,7 +71,7 @@ PAGES = {
     "install": "install.html",
     "faq": "faq.html",
 }
-# screenshot height: the gallery page's first figure is below its code
+# screenshot heights of long pages (a gallery page's first figure is below its code)
 HEIGHTS = {"gallery-weights": 3200, "results": 3200, "gallery-index": 2400}
 WIDTH = 1400
 # pages also rendered at a phone's width (CSS pixels)
