@@ -379,12 +379,24 @@ class MultiplicativeReweighting(SampleReweighting):
         # eta='auto': the rule's horizon is the whole training so far plus
         # this call's epochs (a warm start or partial_fit continues it)
         self.planned_epochs_ = len(net.history) + net.max_epochs
-        if is_eta_rule(net.eta) and self.eta_rule_ is None:
+        self._rule(net)
+
+    def _rule(self, net):
+        """The eta rule of ``eta='auto'`` (None for a float eta or a schedule).
+
+        Made on first use, from a restored checkpoint's counters if there
+        are any: a state loaded after ``on_train_begin`` (``LoadInitState``)
+        drops the rule, and the next update makes it again.
+        """
+        if not is_eta_rule(net.eta):
+            return None
+        if self.eta_rule_ is None:
             self.eta_rule_ = make_eta_rule(net.eta)
             restored = getattr(self, "eta_rule_state_", None)
             if restored:  # a checkpoint of an eta='auto' fit
                 for name, value in restored.items():
                     setattr(self.eta_rule_, name, value)
+        return self.eta_rule_
 
     def _init_state(self, n_train):
         super()._init_state(n_train)
@@ -464,7 +476,7 @@ class MultiplicativeReweighting(SampleReweighting):
         epoch = len(net.history)
         if completed_epochs is None:
             completed_epochs = epoch
-        rule = self.eta_rule_ if is_eta_rule(net.eta) else None
+        rule = self._rule(net)
         eta = None if rule is not None else resolve_eta(net.eta, completed_epochs)
         losses = self._collect_losses(net, dataset_train)
         if not bool(torch.isfinite(losses).all()):

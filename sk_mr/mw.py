@@ -190,7 +190,7 @@ def make_eta_rule(eta):
     Examples
     --------
     >>> make_eta_rule("auto")
-    AutoEta(ramp_fraction=0.15, kl_scale=1.5, hard_fraction=0.1)
+    AutoEta(ramp_fraction=0.15, kl_scale=1.5, hard_fraction=0.1, window=3, stability=0.25)
     >>> template = AutoEta(kl_scale=1.0)
     >>> rule = make_eta_rule(template)
     >>> rule is template, rule.kl_scale
@@ -422,22 +422,25 @@ class AutoEta:
     returns the eta for ``p = softmax(-eta * L)``:
 
     * ``m`` = fraction of examples whose loss exceeds ``chance_loss``;
-    * ``M`` = running maximum of ``m`` over the updates from half-way
-      through the ramp and the third update on (``m`` itself before);
+    * ``M`` = running maximum, over the *settled* windows, of the window's
+      smallest ``m``: a window is the last ``window`` updates, settled when
+      its values are within ``stability`` (relative) of its largest; ``M``
+      is 0 until a window settles;
     * ``B = kl_scale * ln((1 - hard_fraction) / (1 - M))`` if
       ``M > hard_fraction``, else 0;
-    * ``eta = min(1, progress / ramp_fraction) * eta_KL(B)``, where
-      ``eta_KL(B)`` solves ``KL(softmax(-eta L) || uniform) = B`` and
+    * ``eta = eta_KL(min(1, progress / ramp_fraction) * B)``, where
+      ``eta_KL(b)`` solves ``KL(softmax(-eta L) || uniform) = b`` and
       ``progress = updates so far / (n_epochs * updates_per_epoch)``.
 
-    See the Notes for the reasoning. The rule keeps state across
-    calls (the update count and ``M``), so a warm-started fit or
+    See the Notes for the reasoning. The rule keeps state across calls (the
+    update count, ``M`` and the last window), so a warm-started fit or
     ``partial_fit`` continues it; :meth:`reset` starts over.
 
     Parameters
     ----------
     ramp_fraction : float in (0, 1] (default=0.15)
-      Fraction of the planned updates over which eta ramps up linearly.
+      Fraction of the planned updates over which the KL budget ramps up
+      linearly.
 
     kl_scale : float > 0 (default=1.5)
       Multiplies the KL budget.
@@ -446,16 +449,25 @@ class AutoEta:
       Fraction of the training set presumed hard but valid: a misfit
       fraction up to it leaves the weights uniform.
 
+    window : int >= 2 (default=3)
+      Number of consecutive updates whose misfit fractions must agree.
+
+    stability : float in [0, 1) (default=0.25)
+      A window has settled when ``max - min <= stability * max`` over it.
+
     Attributes
     ----------
     n_updates_ : int
       Number of :meth:`step` calls since the last :meth:`reset`.
 
     max_misfit_ : float
-      ``M``, the running maximum of the counted misfit fractions.
+      ``M``.
+
+    recent_misfits_ : list of float
+      The last ``window`` values of ``m``.
 
     misfit_fractions_, kl_targets_, etas_ : list of float
-      ``m``, ``B`` and eta of every update.
+      ``m``, ``B`` (before the ramp) and eta of every update.
 
     Notes
     -----
@@ -467,39 +479,44 @@ class AutoEta:
     gave the best clean test accuracy ended training with ``KL`` close to
     ``ln(1 / (1 - r))`` for a noise rate ``r``: the best eta drops about the
     noisy fraction, and no more. :class:`AutoEta` therefore steers the KL, not
-    eta, and estimates the fraction to drop from the losses themselves:
+    eta, which also makes it indifferent to the scale of the criterion, and
+    estimates the fraction to drop from the losses themselves:
 
     1. *Misfit fraction.* ``m`` is the fraction of training examples whose
        current loss exceeds ``chance_loss``, the loss of a know-nothing uniform
        prediction (``ln K`` for cross-entropy): examples the model predicts
-       worse than chance. Its running maximum ``M`` (counted from half-way
-       through the ramp and never before the third update, when the model
-       has learned something) remembers it against memorization, which
-       would otherwise shrink ``m`` again. Without the third-update guard a
-       10-epoch schedule latched the untrained first epoch's misfit fraction
-       and set aside clean examples.
-    2. *KL budget.* ``B = kl_scale * ln((1 - hard_fraction) / (1 - M))`` when
+       worse than chance.
+    2. *Settled value.* Early in training ``m`` falls as the model learns
+       (on clean data down to about 0); with wrong labels it falls to a
+       plateau near the noisy fraction and stays there until the model
+       memorizes them. ``M`` keeps the smallest ``m`` of each window of
+       ``window`` updates that agree within ``stability``, and the largest
+       such value so far: the plateau, remembered against memorization. A
+       rule that latched ``m`` itself from the first updates set aside the
+       examples a clean fit had not learned yet (a clean CNN lost 13
+       points).
+    3. *KL budget.* ``B = kl_scale * ln((1 - hard_fraction) / (1 - M))`` when
        ``M > hard_fraction``, else 0: the first ``hard_fraction`` of misfit
        examples are presumed hard but valid (clean data has a few), the rest
        are set aside.
-    3. *Step size.* ``eta_KL`` is the eta at which ``KL(softmax(-eta L) || u)``
-       equals ``B`` (the KL grows with eta, so bisection finds it), and
-       ``eta = min(1, progress / ramp_fraction) * eta_KL``, with ``progress``
-       the fraction of the planned MW updates done. The linear ramp keeps the
-       first epochs, whose losses say little, from concentrating the weights.
+    4. *Step size.* ``eta`` is the eta at which ``KL(softmax(-eta L) || u)``
+       equals the budget ramped linearly over the first ``ramp_fraction`` of
+       the planned updates (the KL grows with eta, so bisection finds it).
+       Ramping the KL, not eta, keeps the first updates' near-equal losses
+       from concentrating the weights.
 
-    Everything the rule sees is the per-example training losses, the number of
-    updates planned and the loss of a uniform prediction: no clean labels, no
-    held-out split and no extra fit. Its cost is one bisection (about 60
-    softmaxes over the training set) per MW update.
+    Everything the rule sees is the per-example training losses, the number
+    of updates planned and the loss of a uniform prediction: no clean
+    labels, no held-out split and no extra fit. Its cost is one bisection
+    (about 60 softmaxes over the training set) per MW update.
 
-    The constants were chosen on six settings (``benchmarks/eta.py``, S1-S6)
-    and checked on seven held-out ones (H1-H7).
+    The constants were chosen on thirteen settings (``benchmarks/eta.py``,
+    S1-S6 and H1-H7) and checked on seven held-out ones (F1-F7).
 
     Examples
     --------
-    Two clusters of cumulative losses: 30% of the examples keep a loss
-    above chance (ln 10) and are set aside once the ramp is over.
+    30% of the examples keep a loss above chance (ln 10): once three
+    updates agree, the budget drops them.
 
     >>> import torch
     >>> rule = AutoEta()
@@ -515,20 +532,20 @@ class AutoEta:
     0.0
     """
 
-    #: The running maximum of the misfit fraction counts from this update on
-    #: (and from half-way through the ramp).
-    min_latch_updates = 3
-
-    def __init__(self, ramp_fraction=0.15, kl_scale=1.5, hard_fraction=0.1):
+    def __init__(self, ramp_fraction=0.15, kl_scale=1.5, hard_fraction=0.1, window=3,
+                 stability=0.25):
         self.ramp_fraction = ramp_fraction
         self.kl_scale = kl_scale
         self.hard_fraction = hard_fraction
+        self.window = window
+        self.stability = stability
         self.reset()
 
     def get_params(self):
         """The rule's constants, as a dict."""
         return dict(ramp_fraction=self.ramp_fraction, kl_scale=self.kl_scale,
-                    hard_fraction=self.hard_fraction)
+                    hard_fraction=self.hard_fraction, window=self.window,
+                    stability=self.stability)
 
     def __repr__(self):
         params = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())
@@ -538,6 +555,7 @@ class AutoEta:
         """Forget all updates (a new, cold fit)."""
         self.n_updates_ = 0
         self.max_misfit_ = 0.0
+        self.recent_misfits_ = []
         self.misfit_fractions_ = []
         self.kl_targets_ = []
         self.etas_ = []
@@ -546,9 +564,13 @@ class AutoEta:
     def _check_params(self):
         _check_fraction("ramp_fraction", self.ramp_fraction, low_open=True, high_open=False)
         _check_fraction("hard_fraction", self.hard_fraction, low_open=False, high_open=True)
+        _check_fraction("stability", self.stability, low_open=False, high_open=True)
         if isinstance(self.kl_scale, bool) or not isinstance(self.kl_scale, numbers.Real) \
                 or not (self.kl_scale > 0 and math.isfinite(self.kl_scale)):
             raise ValueError(f"kl_scale must be a finite float > 0, got {self.kl_scale!r}.")
+        if isinstance(self.window, bool) or not isinstance(self.window, numbers.Integral) \
+                or self.window < 2:
+            raise ValueError(f"window must be an int >= 2, got {self.window!r}.")
 
     def step(self, losses, cumulative_losses, completed_epochs=None, n_epochs=None,
              updates_per_epoch=1, *, chance_loss):
@@ -576,7 +598,7 @@ class AutoEta:
         Returns
         -------
         eta : float
-          Non-negative.
+          Non-negative, for the cumulative losses as given (their scale).
         """
         self._check_params()
         if isinstance(n_epochs, bool) or not isinstance(n_epochs, numbers.Integral) \
@@ -596,23 +618,18 @@ class AutoEta:
         self.n_updates_ += 1
         progress = self.n_updates_ / (n_epochs * updates_per_epoch)
         misfit = float((losses.to(torch.float64) > chance_loss).to(torch.float64).mean())
-        # The running maximum starts half-way through the ramp and never
-        # before the third update: on a short schedule the first updates'
-        # losses come from a model that has learned little, and latching
-        # them would set aside clean examples for the rest of the fit.
-        if progress >= self.ramp_fraction / 2 and self.n_updates_ >= self.min_latch_updates:
-            self.max_misfit_ = max(self.max_misfit_, misfit)
-            counted = self.max_misfit_
-        else:
-            counted = misfit
+        self.recent_misfits_ = (list(self.recent_misfits_) + [misfit])[-self.window:]
+        recent = self.recent_misfits_
+        if len(recent) == self.window and max(recent) - min(recent) <= self.stability * max(
+                recent):
+            self.max_misfit_ = max(self.max_misfit_, min(recent))
         # keep the log finite: at most 99% of the examples are set aside
-        counted = min(counted, 0.99)
+        counted = min(self.max_misfit_, 0.99)
         if counted > self.hard_fraction:
             target = self.kl_scale * math.log((1 - self.hard_fraction) / (1 - counted))
         else:
             target = 0.0
-        ramp = min(1.0, progress / self.ramp_fraction)
-        eta = ramp * eta_for_kl(cumulative_losses, target)
+        eta = eta_for_kl(cumulative_losses, min(1.0, progress / self.ramp_fraction) * target)
         self.misfit_fractions_.append(misfit)
         self.kl_targets_.append(target)
         self.etas_.append(eta)

@@ -46,94 +46,110 @@ class TestKL:
         assert eta_for_kl(two_groups, 10.0) == pytest.approx(1e3 / spread)
 
 
+def settled_budget(M, kl_scale=1.5, hard=0.1):
+    return kl_scale * math.log((1 - hard) / (1 - M)) if M > hard else 0.0
+
+
 class TestAutoEta:
     def test_one_update_by_hand(self, two_groups):
-        # update 3 of 10 planned (progress 0.3 >= ramp_fraction 0.15): full ramp,
-        # and the misfit fraction counts towards the running maximum
+        # updates 1-3 of 10 see the same losses: the window settles at update
+        # 3 (progress 0.3 >= ramp_fraction 0.15: the whole budget)
         rule = AutoEta()
         L = 3 * two_groups
         for t in (1, 2, 3):
             eta = rule.step(two_groups, t * two_groups, t, n_epochs=10, chance_loss=CHANCE)
         m = float(np.mean(two_groups.numpy() > CHANCE))
         assert m == 0.3 and rule.max_misfit_ == 0.3
-        budget = 1.5 * math.log(0.9 / 0.7)
+        assert rule.etas_[:2] == [0.0, 0.0]  # no settled window yet: uniform weights
+        budget = settled_budget(0.3)
         assert rule.kl_targets_[-1] == pytest.approx(budget)
         assert kl_numpy(L.numpy(), eta) == pytest.approx(budget, rel=1e-3)
 
-    def test_ramp_is_linear_in_progress(self, two_groups):
-        # update 1 of 20: progress 0.05, ramp 0.05 / 0.15 = 1/3 of eta_KL
+    def test_budget_ramps_linearly_in_progress(self, two_groups):
+        # update 3 of 60: progress 0.05, a third of the ramp: the KL (not
+        # eta) is a third of the budget
         rule = AutoEta()
-        eta = rule.step(two_groups, two_groups, 1, n_epochs=20, chance_loss=CHANCE)
-        budget = 1.5 * math.log(0.9 / 0.7)
-        assert eta == pytest.approx(eta_for_kl(two_groups, budget) / 3, rel=1e-6)
-        # before half the ramp (progress < 0.075) the maximum is not updated
-        assert rule.max_misfit_ == 0.0
+        for t in (1, 2, 3):
+            eta = rule.step(two_groups, t * two_groups, t, n_epochs=60, chance_loss=CHANCE)
+        assert kl_numpy(3 * two_groups.numpy(), eta) == pytest.approx(
+            settled_budget(0.3) / 3, rel=1e-3)
+
+    def test_window_settles_only_when_values_agree(self):
+        # m = 0.6, 0.45, 0.35, 0.3, 0.29: the windows (0.6, 0.45, 0.35) and
+        # (0.45, 0.35, 0.3) spread more than 25% of their maximum; the third,
+        # (0.35, 0.3, 0.29), settles and contributes its minimum 0.29
+        rule = AutoEta()
+        L = torch.zeros(100, dtype=torch.float64)
+        for t, m in enumerate([0.6, 0.45, 0.35, 0.3, 0.29], start=1):
+            n_high = round(100 * m)
+            losses = torch.cat([torch.full((100 - n_high,), 0.2),
+                                torch.full((n_high,), 3.0)]).double()
+            L = L + losses
+            rule.step(losses, L, t, n_epochs=10, chance_loss=CHANCE)
+            expected = 0.29 if t == 5 else 0.0
+            assert rule.max_misfit_ == pytest.approx(expected), t
+        assert rule.kl_targets_[:4] == [0.0] * 4
+        assert rule.kl_targets_[4] == pytest.approx(settled_budget(0.29))
 
     def test_clean_data_keeps_uniform_weights(self):
-        # a few examples above chance: within hard_fraction, no reweighting
-        losses = torch.cat([torch.full((95,), 0.2), torch.full((5,), 3.0)])
+        # the untrained first updates misfit a lot, then the examples fit: no
+        # window settles above hard_fraction, the weights stay uniform
         rule = AutoEta()
-        etas = [rule.step(losses, t * losses, t, n_epochs=10, chance_loss=CHANCE)
-                for t in range(1, 11)]
-        assert etas == [0.0] * 10
-        assert rule.max_misfit_ == pytest.approx(0.05)
-
-    def test_short_schedule_does_not_latch_the_first_updates(self):
-        # 10 epochs: half the ramp is reached at update 1, but the running
-        # maximum starts at update 3. An untrained first epoch (60% above
-        # chance) and a second (30%) on clean data are not remembered once
-        # the examples fit.
-        rule = AutoEta()
-        untrained = torch.cat([torch.full((40,), 1.0), torch.full((60,), 3.0)])
-        learning = torch.cat([torch.full((70,), 0.5), torch.full((30,), 3.0)])
-        fit = torch.full((100,), 0.1)
         L = torch.zeros(100, dtype=torch.float64)
-        for t, losses in enumerate([untrained, learning, fit, fit, fit], start=1):
+        etas = []
+        for t, m in enumerate([0.6, 0.35, 0.12, 0.05, 0.03, 0.02, 0.02, 0.02, 0.02, 0.02],
+                              start=1):
+            n_high = round(100 * m)
+            losses = torch.cat([torch.full((100 - n_high,), 0.2),
+                                torch.full((n_high,), 3.0)]).double()
             L = L + losses
-            eta = rule.step(losses, L, t, n_epochs=10, chance_loss=CHANCE)
-        assert rule.misfit_fractions_ == [0.6, 0.3, 0.0, 0.0, 0.0]
-        assert rule.max_misfit_ == 0.0 and rule.kl_targets_[2:] == [0.0, 0.0, 0.0]
-        assert eta == 0.0  # uniform weights once the examples fit
-        # the first two updates did use their own (unlatched) fractions
-        assert rule.kl_targets_[0] == pytest.approx(1.5 * math.log(0.9 / 0.4))
+            etas.append(rule.step(losses, L, t, n_epochs=10, chance_loss=CHANCE))
+        assert etas == [0.0] * 10
+        assert rule.max_misfit_ == pytest.approx(0.02)
 
-    def test_running_maximum_remembers_misfit(self, two_groups):
+    def test_settled_value_remembered_against_memorization(self, two_groups):
         # after memorization the misfit fraction drops to 0, the budget stays
         rule = AutoEta()
         for t in range(1, 6):
             rule.step(two_groups, t * two_groups, t, n_epochs=10, chance_loss=CHANCE)
-        memorized = torch.full((100,), 0.1)
+        memorized = torch.full((100,), 0.1, dtype=torch.float64)
         L = 5 * two_groups + memorized
         eta = rule.step(memorized, L, 6, n_epochs=10, chance_loss=CHANCE)
         assert rule.misfit_fractions_[-1] == 0.0 and rule.max_misfit_ == 0.3
-        assert kl_numpy(L.numpy(), eta) == pytest.approx(1.5 * math.log(0.9 / 0.7), rel=1e-3)
+        assert kl_numpy(L.numpy(), eta) == pytest.approx(settled_budget(0.3), rel=1e-3)
 
     def test_updates_per_epoch_count_progress(self, two_groups):
-        # 2 updates per epoch, 10 epochs: the 3rd update is at progress 0.15
+        # 2 updates per epoch, 10 epochs: the 3rd update is at progress 0.15,
+        # the end of the ramp
         rule = AutoEta()
         for u in (1, 2, 3):
             eta = rule.step(two_groups, u * two_groups, (u - 1) // 2, n_epochs=10,
                             updates_per_epoch=2, chance_loss=CHANCE)
-        assert eta == pytest.approx(eta_for_kl(3 * two_groups, rule.kl_targets_[-1]))
+        assert eta == pytest.approx(eta_for_kl(3 * two_groups, settled_budget(0.3)))
 
     def test_state_continues_and_reset_clears(self, two_groups):
         rule = AutoEta()
         rule.step(two_groups, two_groups, 1, n_epochs=4, chance_loss=CHANCE)
         rule.step(two_groups, 2 * two_groups, 2, n_epochs=4, chance_loss=CHANCE)
         assert rule.n_updates_ == 2 and len(rule.etas_) == 2
+        assert rule.recent_misfits_ == [0.3, 0.3]
         rule.reset()
-        assert (rule.n_updates_, rule.max_misfit_, rule.etas_) == (0, 0.0, [])
+        assert (rule.n_updates_, rule.max_misfit_, rule.etas_, rule.recent_misfits_) == (
+            0, 0.0, [], [])
 
     def test_repr_and_params(self):
         rule = AutoEta(kl_scale=1.0)
         assert rule.get_params() == dict(ramp_fraction=0.15, kl_scale=1.0,
-                                         hard_fraction=0.1)
-        assert repr(rule) == "AutoEta(ramp_fraction=0.15, kl_scale=1.0, hard_fraction=0.1)"
+                                         hard_fraction=0.1, window=3, stability=0.25)
+        assert repr(rule) == ("AutoEta(ramp_fraction=0.15, kl_scale=1.0, hard_fraction=0.1, "
+                              "window=3, stability=0.25)")
 
     @pytest.mark.parametrize("kwargs, match", [
         (dict(ramp_fraction=0.0), "ramp_fraction must be a float in \\(0, 1\\]"),
         (dict(hard_fraction=1.0), "hard_fraction must be a float in \\[0, 1\\)"),
         (dict(kl_scale=-1.0), "kl_scale must be a finite float > 0"),
+        (dict(window=1), "window must be an int >= 2"),
+        (dict(stability=1.0), "stability must be a float in \\[0, 1\\)"),
     ])
     def test_bad_constants(self, two_groups, kwargs, match):
         with pytest.raises(ValueError, match=match):

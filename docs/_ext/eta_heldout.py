@@ -1,0 +1,101 @@
+"""``.. eta-heldout-table::``: the defaults against the one-fit peers, from the records.
+
+Renders, at build time, ``benchmarks/eta.py``'s held-out comparison
+(:func:`heldout_rows`) from ``benchmarks/results/eta.jsonl``: the methods as
+rows and the held-out settings as columns, each cell the mean ± sample std
+over seeds of the clean test accuracy (%), the best mean of each column in
+bold whoever it is; then the fits and seconds per fit of each method and the
+goal lines of :func:`heldout_goals`. No number is typed by hand.
+"""
+
+import importlib.util
+import os
+
+import numpy as np
+from docutils import nodes
+from docutils.parsers.rst import Directive
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+RECORDS = os.path.join(ROOT, "benchmarks", "results", "eta.jsonl")
+
+
+def _benchmark():
+    spec = importlib.util.spec_from_file_location(
+        "eta_benchmark", os.path.join(ROOT, "benchmarks", "eta.py"))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _entry(text, bold=False):
+    entry = nodes.entry()
+    para = nodes.paragraph()
+    para += nodes.strong(text=text) if bold else nodes.Text(text)
+    entry += para
+    return entry
+
+
+class EtaHeldoutTable(Directive):
+    has_content = False
+
+    def run(self):
+        env = self.state.document.settings.env
+        env.note_dependency(RECORDS)
+        bench = _benchmark()
+        settings = {n: s for n, s in bench.SETTINGS.items() if s.role == "held-out"
+                    and n.startswith("F")}
+        records = [r for r in bench.ResultsFile(RECORDS, bench.SETTINGS).records
+                   if r["setting"] in settings]
+        rows = bench.heldout_rows(records, settings)
+        columns = [c for c in bench.HELDOUT_COLUMNS
+                   if any(r["cells"].get(c[0]) for r in rows)]
+        seeds = sorted({c["n"] for r in rows for c in r["cells"].values() if c})
+
+        table = nodes.table(classes=["results-table"])
+        table += nodes.title(text=(
+            "Held-out settings F1-F7: clean test accuracy (%), mean ± sample std over "
+            f"{'/'.join(map(str, seeds))} seeds; bold: the best mean of the column"))
+        group = nodes.tgroup(cols=2 + len(rows))
+        table += group
+        group += nodes.colspec(colwidth=4)
+        for _ in rows:
+            group += nodes.colspec(colwidth=2)
+        group += nodes.colspec(colwidth=2)
+        head = nodes.thead()
+        header = nodes.row()
+        header += _entry("method")
+        for row in rows:
+            header += _entry(row["setting"] + (" (clean)" if row["clean"] else ""))
+        header += _entry("fits / s per fit")
+        head += header
+        group += head
+        body = nodes.tbody()
+        best = {r["setting"]: max(c["mean"] for c in r["cells"].values() if c) for r in rows}
+        for method, label, kind in columns:
+            line = nodes.row()
+            line += _entry(label)
+            for row in rows:
+                cell = row["cells"].get(method)
+                if cell is None:
+                    line += _entry("–")
+                    continue
+                text = f"{cell['mean']:.1f} ± {cell['std']:.1f}"
+                if kind == "oracle":
+                    text += f" ({cell['eta']:g})"
+                line += _entry(text, bold=np.isclose(cell["mean"], best[row["setting"]]))
+            cells = [r["cells"][method] for r in rows if r["cells"].get(method)]
+            line += _entry(f"{np.mean([c['fits'] for c in cells]):.0f} / "
+                           f"{np.mean([c['seconds'] for c in cells]):.1f}")
+            body += line
+        group += body
+        goals = nodes.bullet_list()
+        for text in bench.heldout_goals(rows):
+            item = nodes.list_item()
+            item += nodes.paragraph(text=text)
+            goals += item
+        return [table, goals]
+
+
+def setup(app):
+    app.add_directive("eta-heldout-table", EtaHeldoutTable)
+    return {"parallel_read_safe": True, "parallel_write_safe": True}

@@ -1,0 +1,74 @@
+"""eta='auto' inside the estimator: what AutoEta is fed, and that it resumes.
+
+The rule itself is tested against hand computations in test_mw_auto_eta.py;
+here the net's side of the contract is pinned with independent computations.
+"""
+
+import math
+
+import numpy as np
+import pytest
+import torch
+from skorch.callbacks import Checkpoint, LoadInitState
+
+from sk_mr import MRClassifier
+
+
+def _net(tiny_mlp, **kwargs):
+    params = dict(module=tiny_mlp, max_epochs=3, lr=0.1, batch_size=64, train_split=None,
+                  verbose=0, eta="auto", random_state=0)
+    params.update(kwargs)
+    return MRClassifier(**params)
+
+
+class TestWhatTheRuleSees:
+    def test_misfit_fraction_is_of_the_updates_losses(self, noisy_data, tiny_mlp):
+        # full pass: the last update's losses are the final parameters'
+        # per-example cross-entropies, recomputed here independently
+        X, y, _ = noisy_data
+        net = _net(tiny_mlp, loss_pass="full").fit(X, y)
+        with torch.no_grad():
+            losses = torch.nn.functional.cross_entropy(
+                net.forward(X), torch.as_tensor(y), reduction="none").double()
+        rule = net.mr_.eta_rule_
+        expected = float((losses > math.log(10)).double().mean())
+        assert rule.misfit_fractions_[-1] == pytest.approx(expected, abs=1e-12)
+        # and not the cumulative losses' (their mean over updates differs)
+        mean_cumulative = torch.as_tensor(net.cumulative_losses_) / 3
+        assert float((mean_cumulative > math.log(10)).double().mean()) != pytest.approx(
+            expected)
+
+    def test_updates_per_epoch_count_in_progress(self, noisy_data, tiny_mlp):
+        X, y, _ = noisy_data
+        net = _net(tiny_mlp, max_epochs=2, updates_per_epoch=2).fit(X, y)
+        rule = net.mr_.eta_rule_
+        assert rule.n_updates_ == 4 and len(rule.etas_) == 4
+        # every update's eta is in the history, in cross-entropy units
+        etas = [e for row in net.history for e in
+                ([row["mr_eta"]] if "mr_eta" in row else [])]
+        assert etas[-1] == pytest.approx(rule.etas_[-1])
+
+    def test_weights_are_softmax_of_the_rules_eta(self, noisy_data, tiny_mlp):
+        X, y, _ = noisy_data
+        net = _net(tiny_mlp, max_epochs=6).fit(X, y)
+        eta = net.mr_.eta_rule_.etas_[-1]
+        z = -eta * np.asarray(net.cumulative_losses_)
+        expected = np.exp(z - z.max())
+        np.testing.assert_allclose(net.sample_weights_, expected / expected.sum(),
+                                   rtol=1e-10)
+
+
+class TestResume:
+    def test_checkpoint_and_load_init_state_continue_the_rule(self, noisy_data, tiny_mlp,
+                                                              tmp_path):
+        X, y, _ = noisy_data
+        first_cp = Checkpoint(dirname=str(tmp_path), monitor="train_loss_best")
+        first = _net(tiny_mlp, callbacks=[first_cp, LoadInitState(first_cp)]).fit(X, y)
+        saved_max = first.mr_.eta_rule_.max_misfit_
+        second_cp = Checkpoint(dirname=str(tmp_path), monitor="train_loss_best")
+        second = _net(tiny_mlp, max_epochs=2,
+                      callbacks=[second_cp, LoadInitState(second_cp)]).fit(X, y)
+        rule = second.mr_.eta_rule_
+        # 3 restored updates + 2 new ones; the settled maximum is not forgotten
+        assert rule.n_updates_ == 5 and len(second.history) == 5
+        assert rule.max_misfit_ >= saved_max
