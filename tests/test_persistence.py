@@ -50,7 +50,8 @@ def files(small_digits, tmp_path_factory):
     X, y = small_digits
     root = tmp_path_factory.mktemp("states")
     nets = {
-        "random": make_net(callbacks__reweighting=RandomReweighting(random_state=0)).fit(X, y),
+        "random": make_net(callbacks__reweighting=RandomReweighting(random_state=0),
+                           eta=0.0).fit(X, y),
         "unfitted": make_net(random_state=1).initialize(),
         "fewer": make_net(random_state=2).fit(X[:200], y[:200]),
         "other_seed": make_net(random_state=3).fit(X, y),
@@ -83,7 +84,8 @@ class TestRefusedLoadChangesNothing:
 
     def test_mr_state_into_random_reweighting_is_refused(self, files, small_digits):
         X, y = small_digits
-        net = make_net(callbacks__reweighting=RandomReweighting(random_state=0)).fit(X, y)
+        net = make_net(callbacks__reweighting=RandomReweighting(random_state=0),
+                       eta=0.0).fit(X, y)
         before = snapshot(net, X)
         with pytest.raises(ValueError, match="state of a MultiplicativeReweighting"):
             net.load_params(f_params=files / "other_seed.params",
@@ -175,7 +177,7 @@ class TestStateDictChecks:
         fresh = make_net().initialize()
         fresh.load_params(f_criterion=tmp_path / "c", use_safetensors=True)
         np.testing.assert_array_equal(fresh.sample_weights_, fitted.sample_weights_)
-        other = make_net(callbacks__reweighting=RandomReweighting(random_state=0))
+        other = make_net(callbacks__reweighting=RandomReweighting(random_state=0), eta=0.0)
         other.initialize().save_params(f_criterion=tmp_path / "r", use_safetensors=True)
         before = snapshot(fitted, X)
         with pytest.raises(ValueError, match="RandomReweighting"):
