@@ -420,7 +420,7 @@ class TestPersistence:
 class TestRandomReweighting:
     def test_replaces_default_and_redraws(self, small_digits):
         X, y = small_digits
-        net = make_net(callbacks__reweighting=RandomReweighting(random_state=0),
+        net = make_net(callbacks__reweighting=RandomReweighting(random_state=0), eta=0.0,
                        max_epochs=2, warm_start=True).fit(X, y)
         assert isinstance(net.mr_, RandomReweighting)
         p1 = net.sample_weights_.copy()
@@ -438,7 +438,8 @@ class TestRandomReweighting:
 
     def test_in_callbacks_list_replaces_default(self, small_digits):
         X, y = small_digits
-        net = make_net(callbacks=[RandomReweighting(random_state=0)], max_epochs=1).fit(X, y)
+        net = make_net(callbacks=[RandomReweighting(random_state=0)], max_epochs=1,
+                       eta=0.0).fit(X, y)
         names = [n for n, cb in net.callbacks_ if isinstance(
             cb, (RandomReweighting, MultiplicativeReweighting))]
         assert names == ["RandomReweighting"]
@@ -447,8 +448,8 @@ class TestRandomReweighting:
 
     def test_reproducible(self, small_digits):
         X, y = small_digits
-        a = make_net(callbacks=[RandomReweighting(random_state=1)], max_epochs=1).fit(X, y)
-        b = make_net(callbacks=[RandomReweighting(random_state=1)], max_epochs=1).fit(X, y)
+        a, b = (make_net(callbacks=[RandomReweighting(random_state=1)], max_epochs=1,
+                         eta=0.0).fit(X, y) for _ in range(2))
         np.testing.assert_array_equal(a.sample_weights_, b.sample_weights_)
 
     def test_two_reweightings_refused(self):

@@ -311,7 +311,7 @@ class TestWeightHistory:
     def test_random_reweighting_records_the_weights_of_each_epoch(self, noisy_data):
         X, y, _ = noisy_data
         history = WeightHistory()
-        net = make_net(max_epochs=2, callbacks=[RandomReweighting(random_state=0),
+        net = make_net(max_epochs=2, eta=0.0, callbacks=[RandomReweighting(random_state=0),
                                                 history]).fit(X, y)
         np.testing.assert_array_equal(history.epochs_, [1, 2])
         assert history.cumulative_losses_ is None
@@ -415,7 +415,8 @@ class TestBadNets:
     @pytest.mark.parametrize("function", FUNCTIONS[:4])
     def test_random_reweighting_has_no_cumulative_losses(self, function, noisy_data):
         X, y, is_noisy = noisy_data
-        net = make_net(max_epochs=1, callbacks__reweighting=RandomReweighting(0)).fit(X, y)
+        net = make_net(max_epochs=1, eta=0.0,
+                       callbacks__reweighting=RandomReweighting(0)).fit(X, y)
         with pytest.raises(TypeError, match="RandomReweighting keeps no cumulative "
                                             "losses.*MultiplicativeReweighting"):
             function(net, is_noisy)
