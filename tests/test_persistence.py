@@ -125,6 +125,24 @@ class TestRefusedLoadChangesNothing:
         assert net.mr_.n_updates_ == 4  # 2 epochs saved, 2 more
 
 
+class TestGuidePromises:
+    def test_weights_survive_a_callback_parameter_change_through_f_mr(self, small_digits,
+                                                                        tmp_path):
+        # docs/guide/persistence.rst: changing a callback parameter re-initializes
+        # the callbacks (the weights start over); save them first, load them back
+        X, y = small_digits
+        net = make_net().fit(X, y)
+        weights, losses = net.sample_weights_.copy(), net.cumulative_losses_.copy()
+        net.save_params(f_mr=tmp_path / "mr.pt")
+        net.set_params(callbacks__print_log__floatfmt=".3f")
+        assert net.mr_.train_rows_ is None  # the weights started over
+        net.load_params(f_mr=tmp_path / "mr.pt")
+        np.testing.assert_array_equal(net.sample_weights_, weights)
+        np.testing.assert_array_equal(net.cumulative_losses_, losses)
+        net.partial_fit(X, y)  # and training goes on from them
+        assert net.mr_.n_updates_ == 4
+
+
 class TestStateDictChecks:
     def state(self, fitted):
         return {k: v.clone() for k, v in fitted.mr_.state_dict().items()}
