@@ -559,6 +559,7 @@ class ResultsFile:
                         torch_version=torch.__version__)
         if "auto" in record["method"] or record["method"] == "default":
             expected["rule"] = _rule_config()
+        if record["method"] == "default":
             expected["defaults"] = _default_config()
         return expected
 
@@ -600,8 +601,10 @@ def _default_config():
     from sk_mr import MRClassifier
     from sk_mr.mixin import MRMixin
 
-    eta = inspect.signature(MRMixin.__init__).parameters["eta"].default
-    criterion = inspect.signature(MRClassifier.__init__).parameters["criterion"].default
+    parameters = inspect.signature(MRClassifier.__init__).parameters
+    eta = (parameters["eta"] if "eta" in parameters
+           else inspect.signature(MRMixin.__init__).parameters["eta"]).default
+    criterion = parameters["criterion"].default
     return dict(eta=eta if isinstance(eta, (int, float, str)) else repr(eta),
                 criterion=getattr(criterion, "__name__", repr(criterion)))
 
@@ -806,11 +809,12 @@ def loss_pass_table(records, settings):
 #: that grid cell.
 HELDOUT_COLUMNS = (
     ("default", "MR default", "mr"),
+    ("online:eta=0.01", "MR, CE, eta 0.01", "mr"),
     ("online:auto", "MR auto", "mr"),
     ("oracle", "MR best grid eta", "oracle"),
-    ("online:eta=0.01+sce", "MR + SCE", "mr"),
-    ("online:eta=0.01+gce", "MR + GCE", "mr"),
-    ("online:eta=0.01+nce_rce", "MR + NCE+RCE", "mr"),
+    ("online:eta=0.01+sce", "MR + SCE, 0.01", "mr"),
+    ("online:eta=0.01+gce", "MR + GCE, 0.01", "mr"),
+    ("online:eta=0.01+nce_rce", "MR + NCE+RCE, 0.01", "mr"),
     ("plain", "plain CE", "peer"),
     ("plain_es", "plain CE + early stop", "peer"),
     ("gce", "GCE", "peer"),
@@ -823,11 +827,24 @@ HELDOUT_COLUMNS = (
 
 
 def _default_method(records, setting):
+    """The records that measure ``MRClassifier(module)`` as it ships.
+
+    Its own 'default' cells where they exist; otherwise the cell of the same
+    configuration (the default criterion with the online pass and the
+    default eta: a grid cell or 'online:auto').
+    """
     if any(r["setting"] == setting and r["method"] == "default" for r in records):
         return "default"
     defaults = _default_config()
-    if defaults["eta"] == DEFAULT_ETA and defaults["criterion"] == "AutoCrossEntropyLoss":
-        return f"online:eta={DEFAULT_ETA:g}"
+    # the benchmark's modules return logits, where the Auto* criteria are
+    # the plain ones
+    suffix = {"AutoCrossEntropyLoss": "", "AutoSymmetricCrossEntropy": "+sce"}.get(
+        defaults["criterion"])
+    if suffix is not None:
+        if defaults["eta"] == "auto":
+            return "online:auto" + suffix
+        if isinstance(defaults["eta"], float):
+            return f"online:eta={defaults['eta']:g}" + suffix
     return "default"
 
 
@@ -859,6 +876,8 @@ def heldout_rows(records, settings=None):
                         seconds=sum(c["seconds"] for c in complete.values()))
                 continue
             key = _default_method(records, name) if method == "default" else method
+            if method == "default":
+                row["default_source"] = key
             row["cells"][method] = cell(key)
         rows.append(row)
     return rows
@@ -926,6 +945,97 @@ def format_heldout(rows):
     return "\n".join(lines)
 
 
+#: Held-out settings grouped by the kind of label noise (the decision guide).
+NOISE_GROUPS = (("symmetric / uniform noise", ("F5", "F6")),
+                ("class-dependent noise", ("F2",)),
+                ("pairflip noise", ("F1", "F7")),
+                ("clean labels", ("F3", "F4")))
+
+
+def which_method(rows):
+    """Per noise group: every one-fit method's mean accuracy over the group.
+
+    Returns
+    -------
+    groups : list of (group, settings, ranking)
+      ``ranking`` is a list of ``(mean accuracy, label, kind)``, best first,
+      over the methods measured on every setting of the group; the oracle
+      (clean-label grid) and multi-fit methods are excluded.
+    """
+    by_name = {r["setting"]: r for r in rows}
+    out = []
+    for group, names in NOISE_GROUPS:
+        present = [by_name[n] for n in names if n in by_name]
+        if not present:
+            continue
+        ranking = []
+        for method, label, kind in HELDOUT_COLUMNS:
+            if kind in ("oracle", "multi") or any(
+                    r.get("default_source") == method for r in present):
+                continue  # not one fit, or the default itself under another name
+            cells = [r["cells"].get(method) for r in present]
+            if all(cells):
+                ranking.append((float(np.mean([c["mean"] for c in cells])), label, kind))
+        out.append((group, [r["setting"] for r in present], sorted(ranking, reverse=True)))
+    return out
+
+
+def format_heldout_markdown(rows):
+    """The held-out comparison as a Markdown table (the README's, checked by
+    tests/test_readme_results.py against the records).
+
+    Methods as rows, settings as columns, mean ± sample std over seeds, the
+    best mean of each column in bold; then fits and seconds per fit.
+    """
+    columns = [c for c in HELDOUT_COLUMNS if any(r["cells"].get(c[0]) for r in rows)]
+    best = {r["setting"]: max(c["mean"] for c in r["cells"].values() if c) for r in rows}
+    head = ["method"] + [r["setting"] + (" (clean)" if r["clean"] else "") for r in rows]
+    lines = ["| " + " | ".join(head + ["fits / s per fit"]) + " |",
+             "|" + "---|" * (len(head) + 1)]
+    for method, label, kind in columns:
+        cells = [label]
+        for row in rows:
+            c = row["cells"].get(method)
+            if c is None:
+                cells.append("-")
+                continue
+            text = f"{c['mean']:.1f} ± {c['std']:.1f}"
+            if kind == "oracle":
+                text += f" ({c['eta']:g})"
+            cells.append(f"**{text}**" if np.isclose(c["mean"], best[row["setting"]]) else text)
+        present = [r["cells"][method] for r in rows if r["cells"].get(method)]
+        cells.append(f"{np.mean([c['fits'] for c in present]):.0f} / "
+                     f"{np.mean([c['seconds'] for c in present]):.1f}")
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def update_readme(records, path=None):
+    """Rewrite README.md's held-out blocks from the records (``--readme``).
+
+    The blocks sit between ``<!-- heldout-table:start -->`` and
+    ``<!-- heldout-table:end -->`` (and ``heldout-goals``);
+    tests/test_readme_results.py checks that they equal the records.
+    """
+    import re
+
+    path = path or os.path.join(os.path.dirname(HERE), "README.md")
+    settings = {n: s for n, s in SETTINGS.items() if n.startswith("F")}
+    rows = heldout_rows([r for r in records if r["setting"] in settings], settings)
+    blocks = {"heldout-table": format_heldout_markdown(rows),
+              "heldout-goals": "\n".join(f"- {line}" for line in heldout_goals(rows))}
+    with open(path, encoding="utf-8") as f:
+        text = f.read()
+    for name, body in blocks.items():
+        pattern = re.compile(rf"(<!-- {name}:start -->\n)(?:.*?\n)?(<!-- {name}:end -->)",
+                             re.S)
+        if not pattern.search(text):
+            raise ValueError(f"{path} has no {name} block")
+        text = pattern.sub(lambda m: m.group(1) + body + "\n" + m.group(2), text)
+    with open(path, "w", encoding="utf-8") as f:
+        f.write(text)
+
+
 # -- command line ----------------------------------------------------------------
 
 GRID_METHODS = tuple(f"eta={eta:g}" for eta in ETA_GRID)
@@ -976,6 +1086,10 @@ def main(argv=None):
                         help="print the table of the results file only")
     parser.add_argument("--rst", action="store_true",
                         help="also print the tables as reStructuredText (for the docs)")
+    parser.add_argument("--markdown", action="store_true",
+                        help="also print the held-out table as Markdown (the README's)")
+    parser.add_argument("--readme", action="store_true",
+                        help="rewrite README.md's held-out table and goals from the records")
     parser.add_argument("--threads", type=int, default=1, help="torch threads (default 1)")
     args = parser.parse_args(argv)
 
@@ -1011,6 +1125,12 @@ def main(argv=None):
         print()
         print(format_heldout(heldout_rows(records, {n: s for n, s in settings.items()
                                                     if n.startswith("F")})))
+    if args.readme:
+        update_readme(ResultsFile(out, SETTINGS).records)
+    if args.markdown:
+        print()
+        print(format_heldout_markdown(heldout_rows(records, {
+            n: s for n, s in settings.items() if n.startswith("F")})))
     if args.rst:
         print()
         print(format_rst(summarize(records, settings)))

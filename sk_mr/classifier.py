@@ -10,7 +10,9 @@ import torch
 from skorch import NeuralNetBinaryClassifier, NeuralNetClassifier
 from skorch.utils import is_dataset
 
-from sk_mr.losses import AutoCrossEntropyLoss, outputs_are_probabilities
+from sk_mr.losses import (AutoCrossEntropyLoss, AutoSymmetricCrossEntropy,
+                          GeneralizedCrossEntropy, NCEandRCE, SymmetricCrossEntropy,
+                          outputs_are_probabilities)
 from sk_mr.mixin import MixupTarget, MRMixin, fill_mr_doc
 from sk_mr.validation import (as_numpy, could_be_output_indices, encode_labels,
                               infer_binary_labels, infer_label_classes, ravel_label_column)
@@ -237,13 +239,19 @@ class MRClassifier(_LabelClasses, MRMixin, NeuralNetClassifier):
 
         Exactly 1 for cross-entropy (with or without label smoothing), so
         ``eta`` is the paper's; about 0.50 for GCE (q=0.7) and 1.66 for SCE
-        (alpha=0.1, beta=1, A=-4) over 10 classes.
+        (alpha=0.1, beta=1, A=-4) over 10 classes. A ``get_loss`` that
+        scales the loss scales the unit with it. Modules whose outputs are
+        not one row of class scores per example (sequences, a single logit
+        with float targets) have no know-nothing prediction here: the unit
+        is 1, eta per unit of the criterion's own loss.
 
         Returns
         -------
         unit : float
         """
-        n_outputs = getattr(self, "n_outputs_", None) or len(self.classes_)
+        n_outputs = getattr(self, "n_outputs_", None)
+        if not n_outputs or n_outputs < 2:
+            return 1.0
         return _loss_unit(self.chance_loss(), math.log(n_outputs))
 
     def _check_outputs(self, y_pred):
@@ -259,7 +267,7 @@ class MRClassifier(_LabelClasses, MRMixin, NeuralNetClassifier):
     def _get_predict_nonlinearity(self):
         nonlinearity = super()._get_predict_nonlinearity()
         if self.predict_nonlinearity == "auto" and len(self._criteria) == 1 and isinstance(
-                getattr(self, self._criteria[0] + "_", None), AutoCrossEntropyLoss):
+                getattr(self, self._criteria[0] + "_", None), _LOGIT_CRITERIA):
             # probabilities as they are, a softmax of logits
             return _softmax_unless_probabilities
         return nonlinearity
@@ -426,6 +434,12 @@ def _labels_outputs_message(label_classes, n_outputs):
             f"the module returns {n_outputs} outputs. Give the module "
             f"{len(label_classes)} outputs, or pass classes=[...] with the "
             "label of each output.")
+
+
+#: sk_mr's criteria on logits: predict_proba gives their softmax (skorch
+#: infers it only for torch's CrossEntropyLoss).
+_LOGIT_CRITERIA = (AutoCrossEntropyLoss, GeneralizedCrossEntropy, SymmetricCrossEntropy,
+                   NCEandRCE)
 
 
 def _softmax_unless_probabilities(output):

@@ -42,8 +42,8 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-__all__ = ["AutoCrossEntropyLoss", "GeneralizedCrossEntropy", "NCEandRCE",
-           "SymmetricCrossEntropy", "TiltedLoss", "log_if_probabilities",
+__all__ = ["AutoCrossEntropyLoss", "AutoSymmetricCrossEntropy", "GeneralizedCrossEntropy",
+           "NCEandRCE", "SymmetricCrossEntropy", "TiltedLoss", "log_if_probabilities",
            "outputs_are_probabilities"]
 
 REDUCTIONS = ("none", "mean", "sum")
@@ -435,6 +435,34 @@ class TiltedLoss(nn.Module):
 
     def extra_repr(self):
         return f"t={self.t}, reduction={self.reduction!r}"
+
+
+class AutoSymmetricCrossEntropy(SymmetricCrossEntropy):
+    """Symmetric cross-entropy on a module's logits, or on the log of its probabilities.
+
+    :class:`SymmetricCrossEntropy` (Wang et al., 2019; ``alpha=0.1, beta=1,
+    A=-4`` by default) for both of skorch's classifier conventions, as
+    :class:`AutoCrossEntropyLoss` does for cross-entropy: a batch whose
+    outputs are all non-negative with rows summing to one (within 1e-3) is
+    taken as probabilities ``p`` and scored on ``log p`` (whose softmax is
+    ``p`` again), any other batch as logits; decided on the device, per
+    batch. The default criterion of :class:`sk_mr.MRClassifier`.
+
+    Examples
+    --------
+    >>> import torch
+    >>> criterion = AutoSymmetricCrossEntropy(reduction="none")
+    >>> logits = torch.tensor([[2.0, 0.0], [0.0, 1.0]])
+    >>> y = torch.tensor([0, 1])
+    >>> torch.allclose(criterion(logits.softmax(1), y), criterion(logits, y), atol=1e-6)
+    True
+    """
+
+    #: Rows within this distance of summing to one count as probabilities.
+    atol = 1e-3
+
+    def forward(self, input, target):
+        return super().forward(log_if_probabilities(input, atol=self.atol), target)
 
 
 class AutoCrossEntropyLoss(torch.nn.CrossEntropyLoss):

@@ -755,7 +755,10 @@ class TestSkorchHooks:
         net = make_net(Doubled, max_epochs=1, lr=0.0, eta=0.5).fit(X, y)
         losses = 2.0 * hand_losses(net, X, y)
         np.testing.assert_allclose(net.cumulative_losses_, losses, rtol=1e-5)
-        w = np.exp(-0.5 * (losses - losses.min()))
+        # eta is in units of cross-entropy: the doubled loss has unit 2, so
+        # the weights are those of the plain losses at eta 0.5
+        assert net.loss_unit() == pytest.approx(2.0)
+        w = np.exp(-0.5 / 2.0 * (losses - losses.min()))
         np.testing.assert_allclose(net.sample_weights_, w / w.sum(), rtol=1e-4)
         # and training was weighted: the first epoch's loss is twice plain CE
         assert net.history[0, "train_loss"] == pytest.approx(losses.mean(), rel=1e-4)

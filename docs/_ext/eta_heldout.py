@@ -96,6 +96,53 @@ class EtaHeldoutTable(Directive):
         return [table, goals]
 
 
+class WhichMethodTable(Directive):
+    """``.. which-method-table::``: the best one-fit methods by kind of noise."""
+
+    has_content = False
+
+    def run(self):
+        env = self.state.document.settings.env
+        env.note_dependency(RECORDS)
+        bench = _benchmark()
+        settings = {n: s for n, s in bench.SETTINGS.items() if s.role == "held-out"
+                    and n.startswith("F")}
+        records = [r for r in bench.ResultsFile(RECORDS, bench.SETTINGS).records
+                   if r["setting"] in settings]
+        groups = bench.which_method(bench.heldout_rows(records, settings))
+        table = nodes.table(classes=["results-table"])
+        table += nodes.title(text=(
+            "One fit, by kind of label noise: mean clean test accuracy (%) over the "
+            "held-out settings of each kind (3 seeds each), best first"))
+        group_node = nodes.tgroup(cols=5)
+        table += group_node
+        for width in (3, 2, 3, 3, 3):
+            group_node += nodes.colspec(colwidth=width)
+        head = nodes.thead()
+        header = nodes.row()
+        for text in ("labels", "settings", "most accurate", "second", "MR default"):
+            header += _entry(text)
+        head += header
+        group_node += head
+        body = nodes.tbody()
+        for name, members, ranking in groups:
+            row = nodes.row()
+            row += _entry(name)
+            row += _entry(", ".join(members))
+            for mean, label, _ in ranking[:2]:
+                row += _entry(f"{label}: {mean:.1f}", bold=label == ranking[0][1])
+            for _ in range(2 - len(ranking[:2])):
+                row += _entry("–")
+            default = [(m, l) for m, l, _ in ranking if l == "MR default"]
+            place = [l for _, l, _ in ranking].index("MR default") + 1 if default else None
+            row += _entry(f"{default[0][0]:.1f} ({place} of {len(ranking)})"
+                          if default else "–")
+            body += row
+        group_node += body
+        return [table]
+
+
 def setup(app):
     app.add_directive("eta-heldout-table", EtaHeldoutTable)
+    app.add_directive("which-method-table", WhichMethodTable)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

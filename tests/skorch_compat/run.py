@@ -60,31 +60,43 @@ DEFAULT_FILES = [
 
 IMPORT_LINE = re.compile(r"^(\s*)from skorch import NeuralNetClassifier\s*$", re.MULTILINE)
 
+#: Every MR variant trains with cross-entropy (AutoCrossEntropyLoss: on logits,
+#: or on the log of a softmax module's probabilities, skorch's NLLLoss
+#: convention), the criterion under which MRClassifier is a drop-in for
+#: NeuralNetClassifier; MRClassifier's own default criterion is symmetric
+#: cross-entropy, chosen for accuracy under label noise (docs/compatibility.rst).
 CLASS_MODULES = {
     "skorch": "from skorch import NeuralNetClassifier\n",
     "eta0": '''from sk_mr import MRClassifier
+from sk_mr.losses import AutoCrossEntropyLoss
 
 
 class NeuralNetClassifier(MRClassifier):
-    """MRClassifier with eta=0 by default (uniform weights)."""
+    """MRClassifier with eta=0 by default (uniform weights), cross-entropy."""
 
-    def __init__(self, *args, eta=0.0, **kwargs):
-        super().__init__(*args, eta=eta, **kwargs)
+    def __init__(self, *args, eta=0.0, criterion=AutoCrossEntropyLoss, **kwargs):
+        super().__init__(*args, eta=eta, criterion=criterion, **kwargs)
 ''',
     "default": '''from sk_mr import MRClassifier
+from sk_mr.losses import AutoCrossEntropyLoss
 
 
 class NeuralNetClassifier(MRClassifier):
-    """MRClassifier with its default parameters."""
+    """MRClassifier with its default eta and loss pass, cross-entropy."""
+
+    def __init__(self, *args, criterion=AutoCrossEntropyLoss, **kwargs):
+        super().__init__(*args, criterion=criterion, **kwargs)
 ''',
     "full": '''from sk_mr import MRClassifier
+from sk_mr.losses import AutoCrossEntropyLoss
 
 
 class NeuralNetClassifier(MRClassifier):
     """MRClassifier with eta=0 and the full loss pass (Algorithm 1 exactly)."""
 
-    def __init__(self, *args, eta=0.0, loss_pass="full", **kwargs):
-        super().__init__(*args, eta=eta, loss_pass=loss_pass, **kwargs)
+    def __init__(self, *args, eta=0.0, loss_pass="full", criterion=AutoCrossEntropyLoss,
+                 **kwargs):
+        super().__init__(*args, eta=eta, loss_pass=loss_pass, criterion=criterion, **kwargs)
 ''',
 }
 

@@ -1,0 +1,51 @@
+"""The README's measured tables are the committed records, not numbers typed by hand.
+
+Each table sits between ``<!-- NAME:start -->`` and ``<!-- NAME:end -->`` in
+README.md and is regenerated here from ``benchmarks/results/`` by the same
+code that prints it (``python benchmarks/eta.py --table --markdown``).
+"""
+
+import importlib.util
+import os
+import re
+
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def _block(name):
+    with open(os.path.join(ROOT, "README.md"), encoding="utf-8") as f:
+        text = f.read()
+    match = re.search(rf"<!-- {name}:start -->\n(.*?)\n<!-- {name}:end -->", text, re.S)
+    assert match, f"README.md has no {name} block"
+    return match.group(1).strip()
+
+
+@pytest.fixture(scope="module")
+def eta_benchmark():
+    spec = importlib.util.spec_from_file_location(
+        "eta_benchmark_for_readme", os.path.join(ROOT, "benchmarks", "eta.py"))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_heldout_table_is_the_records(eta_benchmark):
+    bench = eta_benchmark
+    settings = {n: s for n, s in bench.SETTINGS.items() if n.startswith("F")}
+    path = os.path.join(ROOT, "benchmarks", "results", "eta.jsonl")
+    records = [r for r in bench.ResultsFile(path, bench.SETTINGS).records
+               if r["setting"] in settings]
+    expected = bench.format_heldout_markdown(bench.heldout_rows(records, settings))
+    assert _block("heldout-table") == expected.strip()
+
+
+def test_heldout_goal_lines_are_the_records(eta_benchmark):
+    bench = eta_benchmark
+    settings = {n: s for n, s in bench.SETTINGS.items() if n.startswith("F")}
+    path = os.path.join(ROOT, "benchmarks", "results", "eta.jsonl")
+    records = [r for r in bench.ResultsFile(path, bench.SETTINGS).records
+               if r["setting"] in settings]
+    lines = bench.heldout_goals(bench.heldout_rows(records, settings))
+    assert _block("heldout-goals") == "\n".join(f"- {line}" for line in lines)
