@@ -823,6 +823,7 @@ HELDOUT_COLUMNS = (
     ("term", "TERM", "peer"),
     ("arazo", "Arazo M-DYR-H", "peer"),
     ("cleanlab", "CleanLearning", "multi"),
+    ("gridsearch", "GridSearchCV over eta (full pass)", "multi"),
 )
 
 
@@ -906,6 +907,17 @@ def heldout_goals(rows):
         lines.append(f"noisy settings ({len(gaps)}): default - best one-fit peer "
                      f"{np.mean(gaps):+.2f} on average (goal >= +1), worst {min(gaps):+.2f} "
                      f"(goal >= -1) -> {'met' if met else 'NOT met'}")
+    # the other reading of "the best single-fit peer": the one peer with the
+    # best mean over the noisy settings, for the default and for MR + SCE
+    complete = [m for m in peers if all(r["cells"].get(m) for r in noisy)]
+    if noisy and complete:
+        best = max(complete, key=lambda m: np.mean([r["cells"][m]["mean"] for r in noisy]))
+        for method, label in (("default", "default"), ("online:eta=0.01+sce", "MR + SCE")):
+            if all(r["cells"].get(method) for r in noisy):
+                diffs = [r["cells"][method]["mean"] - r["cells"][best]["mean"] for r in noisy]
+                lines.append(
+                    f"{label} - the peer best on average ({best}): {np.mean(diffs):+.2f} on "
+                    f"average, worst {min(diffs):+.2f}")
     for row in rows:
         if row["clean"] and row["cells"].get("default") and row["cells"].get("plain"):
             gap = row["cells"]["default"]["mean"] - row["cells"]["plain"]["mean"]

@@ -7,11 +7,13 @@ on: weights on the net's device, looked up per batch by position.
 """
 
 import math
+import warnings
 
 import numpy as np
 import torch
 from skorch.callbacks import Callback
 
+from sk_mr.exceptions import MRParameterWarning
 from sk_mr.mw import (effective_sample_size, is_eta_rule, make_eta_rule, mw_probabilities,
                       resolve_eta)
 
@@ -367,6 +369,7 @@ class MultiplicativeReweighting(SampleReweighting):
         self.cumulative_losses_ = None
         self.eta_ = 0.0
         self.loss_unit_ = 1.0
+        self.auto_warned_ = False
         self.eta_rule_ = None
         self.planned_epochs_ = None
         self.online_losses_ = None
@@ -379,6 +382,7 @@ class MultiplicativeReweighting(SampleReweighting):
         # eta='auto': the rule's horizon is the whole training so far plus
         # this call's epochs (a warm start or partial_fit continues it)
         self.planned_epochs_ = len(net.history) + net.max_epochs
+        self.auto_warned_ = False
         self._rule(net)
 
     def _rule(self, net):
@@ -490,11 +494,22 @@ class MultiplicativeReweighting(SampleReweighting):
         # units of its know-nothing loss over ln K (exactly 1 for
         # cross-entropy), so one eta means one strength for any criterion.
         unit = net.loss_unit()
-        if rule is not None:
+        chance = net.chance_loss() if rule is not None else None
+        if rule is not None and chance is None:
+            # no know-nothing prediction to compare the losses with
+            if not self.auto_warned_:
+                warnings.warn(
+                    "eta='auto' keeps uniform weights in this fit: the module's outputs "
+                    "are not one row of class scores per example, so no loss of a "
+                    "know-nothing prediction tells wrong labels apart. Pass a float eta.",
+                    MRParameterWarning, stacklevel=2)
+                self.auto_warned_ = True
+            raw_eta = eta = 0.0
+        elif rule is not None:
             # the rule steers the weights' KL, whatever the losses' scale
             raw_eta = rule.step(losses.to(torch.float64), cumulative, completed_epochs,
                                 self.planned_epochs_ or epoch, net.updates_per_epoch,
-                                chance_loss=net.chance_loss())
+                                chance_loss=chance)
             eta = raw_eta * unit
         else:
             raw_eta = eta / unit

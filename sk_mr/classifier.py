@@ -152,8 +152,8 @@ class MRClassifier(_LabelClasses, MRMixin, NeuralNetClassifier):
     True
     """
 
-    def __init__(self, module, *args, criterion=AutoCrossEntropyLoss, **kwargs):
-        super().__init__(module, *args, criterion=criterion, **kwargs)
+    def __init__(self, module, *args, criterion=AutoCrossEntropyLoss, eta="auto", **kwargs):
+        super().__init__(module, *args, criterion=criterion, eta=eta, **kwargs)
 
     def _takes_class_indices(self):
         """Whether the criterion trains on class indices (cross-entropy)."""
@@ -226,9 +226,16 @@ class MRClassifier(_LabelClasses, MRMixin, NeuralNetClassifier):
 
         Returns
         -------
-        loss : float
+        loss : float or None
+          None when the module's outputs are not rows of class scores and
+          the net knows no classes (a sequence model with a custom loss):
+          there is no know-nothing prediction to compare with.
         """
-        n_outputs = getattr(self, "n_outputs_", None) or len(self.classes_)
+        # the module's output width, recorded from its first training batch
+        # when that batch is one row of class scores per example
+        n_outputs = getattr(self, "n_outputs_", None)
+        if not n_outputs:
+            return None
         logits = torch.zeros(1, n_outputs, device=self._mr_device())
         target = torch.zeros(1, dtype=torch.int64, device=self._mr_device())
         with torch.no_grad():

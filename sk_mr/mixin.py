@@ -52,12 +52,15 @@ _MR_STATE_PREFIX = "_sk_mr."
 
 #: The MR parameters, shared by the docstrings of the MR estimators.
 MR_PARAMETERS_DOC = """
-    eta : float, callable or 'auto' (default=0.01)
-      The MW step size. ``'auto'`` chooses it during the fit from the
-      training losses (:class:`sk_mr.mw.AutoEta`: the weights set
-      aside about the fraction of examples fitted worse than chance; the
-      eta of each update is recorded in ``history[:, 'mr_eta']``); for
-      classifiers. A float multiplies the *whole* cumulative loss
+    eta : float, callable or 'auto' (default='auto' for MRClassifier, 0.01 otherwise)
+      The MW step size, in units of cross-entropy (see
+      :meth:`~sk_mr.MRClassifier.loss_unit`). ``'auto'``, MRClassifier's
+      default, chooses it during the fit from the training losses
+      (:class:`sk_mr.mw.AutoEta`: once the fraction of examples fitted
+      worse than chance has settled, the weights set aside about that
+      fraction, and stay uniform on clean data; the eta of each update is
+      recorded in ``history[:, 'mr_eta']``); for classifiers.
+      ``criterion=torch.nn.CrossEntropyLoss, eta=0.01`` is the paper's MR. A float multiplies the *whole* cumulative loss
       (``p = softmax(-eta * L)``, the FTRL form of MW), so raising eta later
       sharpens the weights of all past losses at once. ``eta=0`` is plain
       training with uniform weights. A callable is called with the number of
@@ -301,9 +304,11 @@ class MRMixin:
                     "Algorithm 1's pass, or leave loss_pass_batch_size=None.",
                     MRParameterWarning, stacklevel=2)
             return
-        eta, default_eta = self.eta, _MR_DEFAULTS["eta"]
+        eta, default_eta = self.eta, _default_eta(type(self))
         ignored = []
-        if callable(eta) or is_eta_rule(eta) or (
+        if eta is default_eta or (isinstance(eta, str) and eta == default_eta):
+            pass  # the estimator's own default: nothing was set
+        elif callable(eta) or is_eta_rule(eta) or (
                 isinstance(eta, numbers.Real) and eta not in (0, default_eta)):
             ignored.append(f"eta={eta!r}")
         if self.updates_per_epoch != _MR_DEFAULTS["updates_per_epoch"]:
@@ -1477,6 +1482,16 @@ def _torch_device(device):
 #: The defaults of MRMixin's own parameters.
 _MR_DEFAULTS = {name: p.default for name, p in inspect.signature(
     MRMixin.__init__).parameters.items() if p.default is not p.empty}
+
+
+def _default_eta(cls):
+    """The default eta of an MR estimator class (its own, or MRMixin's)."""
+    for klass in cls.__mro__:
+        parameter = inspect.signature(klass.__init__).parameters.get("eta") \
+            if "__init__" in vars(klass) else None
+        if parameter is not None and parameter.default is not parameter.empty:
+            return parameter.default
+    return _MR_DEFAULTS["eta"]
 
 
 def _is_reweighting(cb):

@@ -424,8 +424,10 @@ class AutoEta:
     * ``m`` = fraction of examples whose loss exceeds ``chance_loss``;
     * ``M`` = running maximum, over the *settled* windows, of the window's
       smallest ``m``: a window is the last ``window`` updates, settled when
-      its values are within ``stability`` (relative) of its largest; ``M``
-      is 0 until a window settles;
+      its values are within ``stability`` (relative) of its largest and, at
+      each of its updates, a tenth of the examples had a loss below half
+      of ``chance_loss`` (the model has learned something); ``M`` is 0 until
+      a window settles;
     * ``B = kl_scale * ln((1 - hard_fraction) / (1 - M))`` if
       ``M > hard_fraction``, else 0;
     * ``eta = eta_KL(min(1, progress / ramp_fraction) * B)``, where
@@ -463,8 +465,9 @@ class AutoEta:
     max_misfit_ : float
       ``M``.
 
-    recent_misfits_ : list of float
-      The last ``window`` values of ``m``.
+    recent_misfits_ : list of float or None
+      The last ``window`` values of ``m`` (None where the model had not
+      learned anything yet).
 
     misfit_fractions_, kl_targets_, etas_ : list of float
       ``m``, ``B`` (before the ramp) and eta of every update.
@@ -494,7 +497,9 @@ class AutoEta:
        such value so far: the plateau, remembered against memorization. A
        rule that latched ``m`` itself from the first updates set aside the
        examples a clean fit had not learned yet (a clean CNN lost 13
-       points).
+       points). A model still at chance misfits about half the examples,
+       steadily, whatever the noise: windows count only once a tenth of
+       the examples are fitted to better than half the know-nothing loss.
     3. *KL budget.* ``B = kl_scale * ln((1 - hard_fraction) / (1 - M))`` when
        ``M > hard_fraction``, else 0: the first ``hard_fraction`` of misfit
        examples are presumed hard but valid (clean data has a few), the rest
@@ -617,11 +622,18 @@ class AutoEta:
 
         self.n_updates_ += 1
         progress = self.n_updates_ / (n_epochs * updates_per_epoch)
-        misfit = float((losses.to(torch.float64) > chance_loss).to(torch.float64).mean())
-        self.recent_misfits_ = (list(self.recent_misfits_) + [misfit])[-self.window:]
+        losses64 = losses.to(torch.float64)
+        misfit = float((losses64 > chance_loss).to(torch.float64).mean())
+        # the model has learned something once a tenth of the examples are
+        # fitted to better than half the know-nothing loss; before that, a
+        # steady misfit fraction is that of a model still at chance (about
+        # half the examples), not the noise
+        learned = float(torch.quantile(losses64, 0.1)) < chance_loss / 2
+        self.recent_misfits_ = (list(self.recent_misfits_) + [misfit if learned else None])[
+            -self.window:]
         recent = self.recent_misfits_
-        if len(recent) == self.window and max(recent) - min(recent) <= self.stability * max(
-                recent):
+        if len(recent) == self.window and None not in recent and \
+                max(recent) - min(recent) <= self.stability * max(recent):
             self.max_misfit_ = max(self.max_misfit_, min(recent))
         # keep the log finite: at most 99% of the examples are set aside
         counted = min(self.max_misfit_, 0.99)

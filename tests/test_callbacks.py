@@ -95,7 +95,7 @@ class TestMemory:
         from conftest import TinyMLP
         X, y = small_digits
         net = MRClassifier(TinyMLP, max_epochs=1, train_split=ValidSplit(5), verbose=0,
-                           loss_pass=loss_pass).fit(X, y)
+                           loss_pass=loss_pass, eta=0.01).fit(X, y)
         n_train = len(net.mr_.train_rows_)
         # cumulative losses (float64), batch weights (float32), rows (int32);
         # online: the epoch's losses (float32) and whether each was seen

@@ -168,3 +168,26 @@ class TestAutoEta:
     def test_shape_mismatch(self, two_groups):
         with pytest.raises(ValueError, match="same shape"):
             AutoEta().step(two_groups, two_groups[:5], 1, n_epochs=5, chance_loss=CHANCE)
+
+
+class TestModelAtChance:
+    def test_a_steady_misfit_at_chance_is_not_noise(self):
+        # a binary model still at chance: about half the examples above ln 2,
+        # steadily, and not a tenth of them fitted below ln 2 / 2: no window
+        # counts, the weights stay uniform
+        rng = np.random.default_rng(0)
+        chance = math.log(2)
+        rule = AutoEta()
+        L = torch.zeros(200, dtype=torch.float64)
+        for t in range(1, 8):
+            losses = torch.tensor(chance + rng.normal(0, 0.05, 200))
+            L = L + losses
+            eta = rule.step(losses, L, t, n_epochs=10, chance_loss=chance)
+            assert eta == 0.0
+        assert rule.max_misfit_ == 0.0 and rule.recent_misfits_ == [None] * 3
+        # once the examples fit, the same steady fraction counts
+        fitted = torch.cat([torch.full((150,), 0.05), torch.full((50,), 1.5)]).double()
+        for t in range(8, 11):
+            L = L + fitted
+            rule.step(fitted, L, t, n_epochs=10, chance_loss=chance)
+        assert rule.max_misfit_ == pytest.approx(0.25)

@@ -104,7 +104,8 @@ class TestMeaninglessOptionsWarn:
             classifier(adversarial=strategy, loss_pass="full").fit(X, y_class)
 
     @pytest.mark.parametrize("params, match", [
-        ({"eta": "auto"}, "eta='auto' has no effect"),
+        # eta='auto' is MRClassifier's default (nothing set), 0.01 the paper's
+        ({"eta": 0.01}, "eta=0.01 has no effect"),
         ({"eta": 0.5}, "eta=0.5 has no effect"),
         ({"updates_per_epoch": 2}, "updates_per_epoch=2 has no effect"),
         ({"eta": 0.5, "updates_per_epoch": 2}, "and updates_per_epoch=2 have no effect"),

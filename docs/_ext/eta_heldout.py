@@ -13,7 +13,7 @@ import os
 
 import numpy as np
 from docutils import nodes
-from docutils.parsers.rst import Directive
+from docutils.parsers.rst import Directive, directives
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 RECORDS = os.path.join(ROOT, "benchmarks", "results", "eta.jsonl")
@@ -36,14 +36,18 @@ def _entry(text, bold=False):
 
 
 class EtaHeldoutTable(Directive):
+    """``.. eta-heldout-table::`` (option ``:settings: tuning`` for S1-S6, H1-H7)."""
+
     has_content = False
+    option_spec = {"settings": directives.unchanged}
 
     def run(self):
         env = self.state.document.settings.env
         env.note_dependency(RECORDS)
         bench = _benchmark()
-        settings = {n: s for n, s in bench.SETTINGS.items() if s.role == "held-out"
-                    and n.startswith("F")}
+        tuning = self.options.get("settings") == "tuning"
+        settings = {n: s for n, s in bench.SETTINGS.items()
+                    if (not n.startswith("F")) == tuning}
         records = [r for r in bench.ResultsFile(RECORDS, bench.SETTINGS).records
                    if r["setting"] in settings]
         rows = bench.heldout_rows(records, settings)
@@ -52,8 +56,9 @@ class EtaHeldoutTable(Directive):
         seeds = sorted({c["n"] for r in rows for c in r["cells"].values() if c})
 
         table = nodes.table(classes=["results-table"])
+        which = ("Tuning settings S1-S6, H1-H7" if tuning else "Held-out settings F1-F7")
         table += nodes.title(text=(
-            "Held-out settings F1-F7: clean test accuracy (%), mean ± sample std over "
+            f"{which}: clean test accuracy (%), mean ± sample std over "
             f"{'/'.join(map(str, seeds))} seeds; bold: the best mean of the column"))
         group = nodes.tgroup(cols=2 + len(rows))
         table += group
@@ -88,6 +93,8 @@ class EtaHeldoutTable(Directive):
                            f"{np.mean([c['seconds'] for c in cells]):.1f}")
             body += line
         group += body
+        if tuning:
+            return [table]
         goals = nodes.bullet_list()
         for text in bench.heldout_goals(rows):
             item = nodes.list_item()

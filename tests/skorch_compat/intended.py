@@ -48,6 +48,18 @@ INTENDED_DIFFERENCES = {
             "test_net.py::TestMetadataRouting::test_fit_with_extra_params_and_routing",
         ],
     },
+    "reweighting-trajectory": {
+        "reason": (
+            "With eta='auto', MRClassifier's default, the weights leave uniform "
+            "once the fraction of examples fitted worse than chance settles; on "
+            "skorch's toy data that happens within its 10 epochs, and L-BFGS, whose "
+            "curvature history assumes one objective across steps, can diverge "
+            "when the weighted objective changes between epochs. With L-BFGS pass "
+            "a float eta (0.01 is the paper's), or eta=0."),
+        "tests": [
+            "test_net.py::TestNeuralNet::test_fit_lbfgs_optimizer",
+        ],
+    },
     "reweighting-callback": {
         "reason": (
             "The MW weights are kept by a default callback named 'reweighting', "

@@ -60,11 +60,11 @@ DEFAULT_FILES = [
 
 IMPORT_LINE = re.compile(r"^(\s*)from skorch import NeuralNetClassifier\s*$", re.MULTILINE)
 
-#: Every MR variant trains with cross-entropy (AutoCrossEntropyLoss: on logits,
-#: or on the log of a softmax module's probabilities, skorch's NLLLoss
-#: convention), the criterion under which MRClassifier is a drop-in for
-#: NeuralNetClassifier; MRClassifier's own default criterion is symmetric
-#: cross-entropy, chosen for accuracy under label noise (docs/compatibility.rst).
+#: Every MR variant names its criterion, cross-entropy (AutoCrossEntropyLoss:
+#: on logits, or on the log of a softmax module's probabilities, skorch's
+#: NLLLoss convention): the criterion under which MRClassifier is a drop-in
+#: for NeuralNetClassifier, and its default. Named, so that a change of the
+#: default criterion cannot change this contract unnoticed.
 CLASS_MODULES = {
     "skorch": "from skorch import NeuralNetClassifier\n",
     "eta0": '''from sk_mr import MRClassifier
