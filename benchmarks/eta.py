@@ -622,6 +622,18 @@ def _mean_std(values):
     return float(values.mean()), float(values.std(ddof=1)) if len(values) > 1 else 0.0
 
 
+def _cell(records, setting, method):
+    """One (setting, method) cell: accuracy mean and std (%) over seeds, the
+    number of seeds, and fits and seconds per seed; None if not run."""
+    accuracy = _values(records, setting, method)
+    if not accuracy:
+        return None
+    mean, std = _mean_std(accuracy)
+    return dict(mean=mean, std=std, n=len(accuracy),
+                fits=float(np.mean(_values(records, setting, method, "fits"))),
+                seconds=float(np.mean(_values(records, setting, method, "seconds"))))
+
+
 def summarize(records, settings, prefix=""):
     """Per-setting summary of every method, with the derived oracle and default.
 
@@ -639,14 +651,8 @@ def summarize(records, settings, prefix=""):
             continue
         row = dict(setting=name, role=setting.role, noise=setting.noise_rate)
 
-        def cell(method):
-            accuracy = _values(records, name, method)
-            if not accuracy:
-                return None
-            mean, std = _mean_std(accuracy)
-            return dict(mean=mean, std=std, n=len(accuracy),
-                        fits=float(np.mean(_values(records, name, method, "fits"))),
-                        seconds=float(np.mean(_values(records, name, method, "seconds"))))
+        def cell(method, name=name):
+            return _cell(records, name, method)
 
         grid = {eta: cell(f"{prefix}eta={eta:g}") for eta in ETA_GRID}
         complete = {eta: c for eta, c in grid.items() if c is not None}
@@ -854,14 +860,8 @@ def heldout_rows(records, settings=None):
     settings = settings or {n: s for n, s in SETTINGS.items() if n.startswith("F")}
     rows = []
     for name, setting in settings.items():
-        def cell(method):
-            accuracy = _values(records, name, method)
-            if not accuracy:
-                return None
-            mean, std = _mean_std(accuracy)
-            return dict(mean=mean, std=std, n=len(accuracy),
-                        fits=float(np.mean(_values(records, name, method, "fits"))),
-                        seconds=float(np.mean(_values(records, name, method, "seconds"))))
+        def cell(method, name=name):
+            return _cell(records, name, method)
 
         row = dict(setting=name, description=setting.description,
                    clean=not np.any(np.asarray(setting.noise_rate) > 0), cells={})

@@ -72,3 +72,32 @@ class TestResume:
         # 3 restored updates + 2 new ones; the settled maximum is not forgotten
         assert rule.n_updates_ == 5 and len(second.history) == 5
         assert rule.max_misfit_ >= saved_max
+
+
+class TestWithoutClassScores:
+    def test_auto_keeps_uniform_weights_and_warns(self):
+        # a module whose output is not one row of class scores per example,
+        # with a loss of its own: no know-nothing loss to compare with
+        from sk_mr.exceptions import MRParameterWarning
+
+        class Seq(torch.nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.lin = torch.nn.Linear(4, 6)
+
+            def forward(self, X):
+                return self.lin(X).reshape(-1, 3, 2)
+
+        class Net(MRClassifier):
+            def get_loss(self, y_pred, y_true, *args, **kwargs):
+                return (y_pred[:, :, 0] ** 2).mean(1)
+
+        rng = np.random.default_rng(0)
+        X = rng.normal(size=(40, 4)).astype(np.float32)
+        y = rng.integers(0, 2, size=40)
+        net = Net(Seq, max_epochs=3, train_split=None, verbose=0, batch_size=8,
+                  eta="auto", classes=[0, 1])
+        with pytest.warns(MRParameterWarning, match="eta='auto' keeps uniform weights"):
+            net.fit(X, y)
+        np.testing.assert_array_equal(net.sample_weights_, np.full(40, 1 / 40))
+        assert net.history[:, "mr_eta"] == [0.0, 0.0, 0.0]

@@ -31,21 +31,21 @@ def eta_benchmark():
     return module
 
 
-def test_heldout_table_is_the_records(eta_benchmark):
+@pytest.fixture(scope="module")
+def heldout_rows(eta_benchmark):
     bench = eta_benchmark
     settings = {n: s for n, s in bench.SETTINGS.items() if n.startswith("F")}
     path = os.path.join(ROOT, "benchmarks", "results", "eta.jsonl")
     records = [r for r in bench.ResultsFile(path, bench.SETTINGS).records
                if r["setting"] in settings]
-    expected = bench.format_heldout_markdown(bench.heldout_rows(records, settings))
+    return bench.heldout_rows(records, settings)
+
+
+def test_heldout_table_is_the_records(eta_benchmark, heldout_rows):
+    expected = eta_benchmark.format_heldout_markdown(heldout_rows)
     assert _block("heldout-table") == expected.strip()
 
 
-def test_heldout_goal_lines_are_the_records(eta_benchmark):
-    bench = eta_benchmark
-    settings = {n: s for n, s in bench.SETTINGS.items() if n.startswith("F")}
-    path = os.path.join(ROOT, "benchmarks", "results", "eta.jsonl")
-    records = [r for r in bench.ResultsFile(path, bench.SETTINGS).records
-               if r["setting"] in settings]
-    lines = bench.heldout_goals(bench.heldout_rows(records, settings))
+def test_heldout_goal_lines_are_the_records(eta_benchmark, heldout_rows):
+    lines = eta_benchmark.heldout_goals(heldout_rows)
     assert _block("heldout-goals") == "\n".join(f"- {line}" for line in lines)

@@ -14,6 +14,7 @@ import os
 import numpy as np
 from docutils import nodes
 from docutils.parsers.rst import Directive, directives
+from results_tables import _entry  # docs/_ext: one table cell, bold or not
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 RECORDS = os.path.join(ROOT, "benchmarks", "results", "eta.jsonl")
@@ -27,12 +28,6 @@ def _benchmark():
     return module
 
 
-def _entry(text, bold=False):
-    entry = nodes.entry()
-    para = nodes.paragraph()
-    para += nodes.strong(text=text) if bold else nodes.Text(text)
-    entry += para
-    return entry
 
 
 class EtaHeldoutTable(Directive):
