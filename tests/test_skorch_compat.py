@@ -112,3 +112,17 @@ def test_only_conftest_runs_the_listed_tests(tmp_path):
                         "test_x.py::test_three": "passed"}
     outcomes, _ = run.run_variant(tmp_path, ["test_x.py"], "0")
     assert len(outcomes) == 4
+
+
+def test_may_pass_entries_are_never_stale(monkeypatch):
+    # a clock-seeded test listed with may_pass passes on every MR variant:
+    # not stale; the same entry without may_pass is
+    node = "test_net.py::TestNeuralNet::test_fit_lbfgs_optimizer"
+    baseline = {node: "passed"}
+    results = {"eta0": {node: "passed"}, "default": {node: "passed"}}
+    entry = {"reason": "r", "tests": [node]}
+    monkeypatch.setattr(run, "CLASS_PATH_ARTIFACTS", [])
+    monkeypatch.setattr(run, "INTENDED_DIFFERENCES", {"k": dict(entry, may_pass=True)})
+    assert run.compare(baseline, results)[1] == []
+    monkeypatch.setattr(run, "INTENDED_DIFFERENCES", {"k": entry})
+    assert run.compare(baseline, results)[1] == [f"{node} [k]: passes on every MR variant"]

@@ -9,7 +9,8 @@ category for users; a test checks that each key below appears there.
 
 Each category: ``reason`` (one sentence for users) and ``tests`` (pytest node
 ids relative to skorch's test folder; ``*`` matches anything, brackets are
-literal).
+literal); ``may_pass: True`` where a listed test is seeded from the clock
+and may pass on some runs (it is then not reported as stale).
 """
 
 INTENDED_DIFFERENCES = {
@@ -59,6 +60,10 @@ INTENDED_DIFFERENCES = {
         "tests": [
             "test_net.py::TestNeuralNet::test_fit_lbfgs_optimizer",
         ],
+        # skorch seeds this test from the clock and reruns it up to five
+        # times (flaky): some runs find a seed where L-BFGS converges before
+        # the weights move, so passing does not make the entry stale
+        "may_pass": True,
     },
     "reweighting-callback": {
         "reason": (

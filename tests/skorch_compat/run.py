@@ -286,6 +286,8 @@ def compare(baseline, results, files=None):
         if not matched:
             stale.append(f"{pattern} [{key}]: no such test passes on skorch")
             continue
+        if INTENDED_DIFFERENCES.get(key, {}).get("may_pass"):
+            continue  # a seeded-by-the-clock test that passes on some runs
         if results and all(all(outcomes.get(n) == "passed" for n in matched)
                            for outcomes in results.values()):
             stale.append(f"{pattern} [{key}]: passes on every MR variant")
