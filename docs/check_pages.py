@@ -70,12 +70,14 @@ PAGES = {
     "results": "results.html",
     "install": "install.html",
     "faq": "faq.html",
+    "which-method": "which_method.html",
 }
 # screenshot heights of long pages (a gallery page's first figure is below its code)
-HEIGHTS = {"gallery-weights": 3200, "results": 3200, "gallery-index": 2400}
+HEIGHTS = {"gallery-weights": 3200, "results": 3200, "gallery-index": 2400,
+           "which-method": 3200}
 WIDTH = 1400
 # pages also rendered at a phone's width (CSS pixels)
-PHONE_PAGES = ("results",)
+PHONE_PAGES = ("results", "which-method")
 PHONE_WIDTH = 412
 
 # What a reader of the published site must not see: the vocabulary of how the

@@ -142,15 +142,16 @@ html_theme_options = {
     "navigation_with_keys": False,
     # The API pages and the gallery need the width more than an outline.
     # (patterns must not overlap: "*" does not match "generated/x")
-    # The results page's wide tables of numbers need the whole width too.
+    # The results and decision-guide pages' wide tables need the whole width too.
     "secondary_sidebar_items": {"*": ["page-toc"], "guide/*": ["page-toc"],
-                                "generated/*": [], "auto_examples/*": [], "results": []},
+                                "generated/*": [], "auto_examples/*": [], "results": [],
+                                "which_method": []},
     "footer_start": ["copyright"],
     "footer_end": ["sphinx-version"],
     "show_prev_next": False,
 }
 html_sidebars = {"index": [], "install": [], "citing": [], "changelog": [],
-                 "cli": [], "results": []}
+                 "cli": [], "results": [], "which_method": []}
 toc_object_entries_show_parents = "hide"  # "fit()", not "MRClassifier.fit()"
 html_show_sourcelink = False
 html_copy_source = False

@@ -31,7 +31,7 @@ def _benchmark():
 
 
 class EtaHeldoutTable(Directive):
-    """``.. eta-heldout-table::`` (option ``:settings: tuning`` for S1-S6, H1-H7)."""
+    """``.. eta-heldout-table::``: F1-F7, or the settings named in ``:settings:``."""
 
     has_content = False
     option_spec = {"settings": directives.unchanged}
@@ -40,9 +40,10 @@ class EtaHeldoutTable(Directive):
         env = self.state.document.settings.env
         env.note_dependency(RECORDS)
         bench = _benchmark()
-        tuning = self.options.get("settings") == "tuning"
+        names = (self.options.get("settings") or "").split()
+        tuning = bool(names)
         settings = {n: s for n, s in bench.SETTINGS.items()
-                    if (not n.startswith("F")) == tuning}
+                    if (n in names if tuning else n.startswith("F"))}
         records = [r for r in bench.ResultsFile(RECORDS, bench.SETTINGS).records
                    if r["setting"] in settings]
         rows = bench.heldout_rows(records, settings)
@@ -51,7 +52,8 @@ class EtaHeldoutTable(Directive):
         seeds = sorted({c["n"] for r in rows for c in r["cells"].values() if c})
 
         table = nodes.table(classes=["results-table"])
-        which = ("Tuning settings S1-S6, H1-H7" if tuning else "Held-out settings F1-F7")
+        which = (f"Tuning settings {names[0]}-{names[-1]}" if tuning
+                 else "Held-out settings F1-F7")
         table += nodes.title(text=(
             f"{which}: clean test accuracy (%), mean ± sample std over "
             f"{'/'.join(map(str, seeds))} seeds; bold: the best mean of the column"))
