@@ -143,7 +143,7 @@ def run_demo(noise_rates=(0.0, 0.4), n_seeds=3, epochs=100, eta=0.01,
 
 
 def format_demo_table(records):
-    """Format demo records as a table: mean +- std over seeds per cell.
+    """Format demo records as a table: mean +- sample std over seeds per cell.
 
     Parameters
     ----------
@@ -166,6 +166,7 @@ def format_demo_table(records):
         acc = 100 * np.array([r["test_accuracy"] for r in cell])
         mass = np.mean([r["noisy_weight"] for r in cell])
         secs = np.mean([r["fit_seconds"] for r in cell])
+        std = acc.std(ddof=1) if len(acc) > 1 else 0.0  # the sample std
         lines.append(f"{noise_rate:>5.0%}  {method:<7} {acc.mean():>10.1f} +- "
-                     f"{acc.std():<4.1f}  {mass:>12.3f}  {secs:>12.1f}  {len(cell)}")
+                     f"{std:<4.1f}  {mass:>12.3f}  {secs:>12.1f}  {len(cell)}")
     return "\n".join(lines)

@@ -101,3 +101,17 @@ class TestWithoutClassScores:
             net.fit(X, y)
         np.testing.assert_array_equal(net.sample_weights_, np.full(40, 1 / 40))
         assert net.history[:, "mr_eta"] == [0.0, 0.0, 0.0]
+
+
+class TestCleanShortSchedules:
+    @pytest.mark.parametrize("updates", [1, 3])
+    def test_clean_labels_keep_uniform_weights(self, small_digits, tiny_mlp, updates):
+        # clean labels, 10 epochs: the untrained first updates misfit many
+        # examples, but no settled window forms above hard_fraction, so
+        # nothing is set aside (the first rule set aside a third of them, and
+        # with 3 updates per epoch concentrated the weights on a few dozen)
+        X, y = small_digits
+        net = _net(tiny_mlp, max_epochs=10, updates_per_epoch=updates).fit(X, y)
+        n = len(X)
+        np.testing.assert_allclose(net.sample_weights_, np.full(n, 1 / n), rtol=1e-12)
+        assert net.history[-1, "mr_ess"] == pytest.approx(n)

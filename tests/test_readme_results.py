@@ -49,3 +49,13 @@ def test_heldout_table_is_the_records(eta_benchmark, heldout_rows):
 def test_heldout_goal_lines_are_the_records(eta_benchmark, heldout_rows):
     lines = eta_benchmark.heldout_goals(heldout_rows)
     assert _block("heldout-goals") == "\n".join(f"- {line}" for line in lines)
+
+
+def test_demo_table_is_the_records():
+    import json
+
+    from sk_mr.demo import format_demo_table
+
+    with open(os.path.join(ROOT, "docs", "results", "demo.json")) as f:
+        records = json.load(f)
+    assert _block("demo-table") == "```\n" + format_demo_table(records) + "\n```"

@@ -146,7 +146,27 @@ class WhichMethodTable(Directive):
         return [table]
 
 
+class DemoTable(Directive):
+    """``.. demo-table::``: the demo's table from ``docs/results/demo.json``."""
+
+    has_content = False
+
+    def run(self):
+        import json
+
+        from sk_mr.demo import format_demo_table
+
+        env = self.state.document.settings.env
+        path = os.path.join(ROOT, "docs", "results", "demo.json")
+        env.note_dependency(path)
+        with open(path) as f:
+            records = json.load(f)
+        text = format_demo_table(records)
+        return [nodes.literal_block(text, text)]
+
+
 def setup(app):
     app.add_directive("eta-heldout-table", EtaHeldoutTable)
     app.add_directive("which-method-table", WhichMethodTable)
+    app.add_directive("demo-table", DemoTable)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
