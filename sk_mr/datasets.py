@@ -470,7 +470,7 @@ def load_mnist1d(n_samples=5000, test_size=0.2, random_state=42):
         from mnist1d.data import get_dataset_args, make_dataset
     except ImportError as exc:  # pragma: no cover - depends on the install
         raise ImportError(
-            "load_mnist1d needs the mnist1d package: pip install 'sk-mr[mnist1d]'.") from exc
+            "load_mnist1d needs the mnist1d package: pip install mnist1d (or, in a clone of sk_mr, pip install -e '.[mnist1d]').") from exc
 
     if not isinstance(n_samples, (int, np.integer)) or n_samples < 20 or n_samples % 10:
         raise ValueError(

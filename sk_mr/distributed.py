@@ -148,7 +148,7 @@ class AcceleratedMRClassifier(MRAccelerateMixin, MRClassifier):
     ``accelerate.Accelerator``) and ``unwrap_after_train``, as in
     :class:`skorch.hf.AccelerateMixin`; ``device`` must be None. See
     :mod:`sk_mr.distributed` for what MR does across processes, and
-    ``examples/distributed_training.py`` for the launch commands.
+    ``examples/scaling/distributed_training.py`` for the launch commands.
 
     Examples
     --------

@@ -11,7 +11,7 @@
 * :func:`plot_eta_search`: score against eta from a grid search (Figure 5).
 
 Every function draws on ``ax`` (a new figure when None) and returns it.
-matplotlib is an optional dependency: ``pip install sk-mr[plot]``.
+matplotlib is an optional dependency: ``pip install matplotlib`` (the ``plot`` extra).
 
 The examples use ``net``, ``X``, ``y_noisy`` and ``is_noisy`` of the
 example of :mod:`sk_mr.inspection` (an MLP trained with MR for ten epochs on
@@ -43,7 +43,7 @@ def _pyplot():
     except ImportError as exc:
         raise ImportError(
             "sk_mr.plotting needs matplotlib, an optional dependency of sk_mr; "
-            "install it with: pip install sk-mr[plot]") from exc
+            "install it with: pip install matplotlib (or, in a clone of sk_mr, pip install -e ".[plot]")") from exc
     return plt
 
 

@@ -21,7 +21,7 @@ Inputs must lie in ``[0, 1]``, with normalization inside the model (e.g.
 :class:`sk_mr.models.Normalize`).
 
 This subpackage needs the optional dependency torchattacks:
-``pip install "sk-mr[adversarial]"``.
+``pip install torchattacks`` (the ``adversarial`` extra).
 """
 
 try:
@@ -29,7 +29,8 @@ try:
 except ImportError as exc:
     raise ImportError(
         "sk_mr.adversarial needs the optional dependency torchattacks, which is not "
-        "installed. Install the extra with: pip install \"sk-mr[adversarial]\"") from exc
+        "installed. Install it with: pip install torchattacks (or, in a clone of "
+        "sk_mr, pip install -e \".[adversarial]\")") from exc
 
 from sk_mr.adversarial.attack import AttackTraining
 from sk_mr.adversarial.base import AdversarialTraining, check_unit_interval, linf_pgd
