@@ -43,7 +43,8 @@ def _pyplot():
     except ImportError as exc:
         raise ImportError(
             "sk_mr.plotting needs matplotlib, an optional dependency of sk_mr; "
-            "install it with: pip install matplotlib (or, in a clone of sk_mr, pip install -e ".[plot]")") from exc
+            "install it with: pip install matplotlib (or, in a clone of sk_mr, "
+            "pip install -e '.[plot]')") from exc
     return plt
 
 
