@@ -195,5 +195,5 @@ class TestMatplotlibIsOptional:
     def test_clear_import_error(self, fitted, monkeypatch):
         monkeypatch.setitem(sys.modules, "matplotlib", None)
         monkeypatch.setitem(sys.modules, "matplotlib.pyplot", None)
-        with pytest.raises(ImportError, match=r"pip install sk-mr\[plot\]"):
+        with pytest.raises(ImportError, match=r"pip install matplotlib .*\.\[plot\]"):
             plot_mask_weight(fitted[0], "noisy")
