@@ -79,6 +79,24 @@ def _check_inputs(input, target):
             f"got shape {tuple(target.shape)}.")
 
 
+#: The docstring of every logit criterion's ``forward`` below.
+_LOGITS_FORWARD_DOC = """Return the loss of logits ``input`` for ``target``.
+
+Parameters
+----------
+input : torch.Tensor, shape (n, n_classes)
+  Logits.
+target : torch.Tensor
+  Class indices (int64, shape ``(n,)``) or class probabilities
+  (float, shape ``(n, n_classes)``).
+
+Returns
+-------
+loss : torch.Tensor
+  Shape ``(n,)`` with ``reduction='none'``, else a scalar.
+"""
+
+
 def _reduce(losses, reduction):
     _check_reduction(reduction)
     if reduction == "mean":
@@ -137,22 +155,7 @@ class GeneralizedCrossEntropy(nn.Module):
         self.q = float(q)
         self.reduction = reduction
 
-    def forward(self, input, target):
-        """Return the loss of logits ``input`` for ``target``.
-
-        Parameters
-        ----------
-        input : torch.Tensor, shape (n, n_classes)
-          Logits.
-        target : torch.Tensor
-          Class indices (int64, shape ``(n,)``) or class probabilities
-          (float, shape ``(n, n_classes)``).
-
-        Returns
-        -------
-        loss : torch.Tensor
-          Shape ``(n,)`` with ``reduction='none'``, else a scalar.
-        """
+    def forward(self, input, target):  # docstring: _LOGITS_FORWARD_DOC
         _check_inputs(input, target)
         log_p = F.log_softmax(input, dim=-1)
         if target.dim() == 1:
@@ -212,22 +215,7 @@ class SymmetricCrossEntropy(nn.Module):
         _check_reduction(reduction)
         self.reduction = reduction
 
-    def forward(self, input, target):
-        """Return the loss of logits ``input`` for ``target``.
-
-        Parameters
-        ----------
-        input : torch.Tensor, shape (n, n_classes)
-          Logits.
-        target : torch.Tensor
-          Class indices (int64, shape ``(n,)``) or class probabilities
-          (float, shape ``(n, n_classes)``).
-
-        Returns
-        -------
-        loss : torch.Tensor
-          Shape ``(n,)`` with ``reduction='none'``, else a scalar.
-        """
+    def forward(self, input, target):  # docstring: _LOGITS_FORWARD_DOC
         _check_inputs(input, target)
         log_p = F.log_softmax(input, dim=-1)
         if target.dim() == 1:
@@ -319,22 +307,7 @@ class NCEandRCE(nn.Module):
         _check_reduction(reduction)
         self.reduction = reduction
 
-    def forward(self, input, target):
-        """Return the loss of logits ``input`` for ``target``.
-
-        Parameters
-        ----------
-        input : torch.Tensor, shape (n, n_classes)
-          Logits.
-        target : torch.Tensor
-          Class indices (int64, shape ``(n,)``) or class probabilities
-          (float, shape ``(n, n_classes)``).
-
-        Returns
-        -------
-        loss : torch.Tensor
-          Shape ``(n,)`` with ``reduction='none'``, else a scalar.
-        """
+    def forward(self, input, target):  # docstring: _LOGITS_FORWARD_DOC
         _check_inputs(input, target)
         log_p = F.log_softmax(input, dim=-1)
         if target.dim() == 1:
@@ -559,3 +532,8 @@ def log_if_probabilities(output, atol=1e-3):
     tiny = torch.finfo(output.dtype).tiny
     logged = torch.log(output.clamp_min(tiny))
     return torch.where(outputs_are_probabilities(output, atol), logged, output)
+
+
+for _criterion in (GeneralizedCrossEntropy, SymmetricCrossEntropy, NCEandRCE):
+    _criterion.forward.__doc__ = _LOGITS_FORWARD_DOC
+del _criterion
