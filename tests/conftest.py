@@ -5,6 +5,8 @@ import pytest
 import torch
 from sklearn.datasets import load_digits
 
+from sk_mr.callbacks import SampleReweighting
+
 # The tests train tiny networks: one intra-op thread per process is faster
 # than two contending ones, and leaves the other core to a second pytest
 # worker (make test runs pytest-xdist with one worker per core).
@@ -51,3 +53,29 @@ def noisy_data(small_digits):
 @pytest.fixture
 def tiny_mlp():
     return TinyMLP
+
+
+
+class FixedWeights(SampleReweighting):
+    """A reweighting callback that keeps weights proportional to ``weights``,
+    for checking how the net uses them (independent of the MW update)."""
+
+    def __init__(self, weights):
+        self.weights = weights
+
+    def _init_state(self, n_train):
+        p = torch.as_tensor(self.weights, dtype=torch.float64)
+        self._set_probabilities(p / p.sum())
+
+def cli_usage_error(capsys, argv):
+    """Run the CLI's ``main(argv)``; check exit status 2 and no traceback;
+    return the last line of stderr."""
+    from sk_mr.__main__ import main
+
+    capsys.readouterr()
+    with pytest.raises(SystemExit) as exc:
+        main(argv)
+    assert exc.value.code == 2
+    err = capsys.readouterr().err
+    assert "Traceback" not in err
+    return err.strip().splitlines()[-1]

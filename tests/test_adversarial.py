@@ -17,6 +17,7 @@ from skorch.callbacks import Callback
 from skorch.exceptions import NotInitializedError
 from torch.nn import functional as F
 
+from conftest import FixedWeights
 from sk_mr import MRClassifier, SampleReweighting
 from sk_mr.adversarial import (TRADES, AttackTraining, FreeAdversarialTraining,
                                PGDAdversarialTraining, check_unit_interval,
@@ -63,16 +64,6 @@ class SmallMLP(torch.nn.Module):
     def forward(self, X):
         return self.net(X)
 
-
-class FixedWeights(SampleReweighting):
-    """Fixed MR weights (proportional to ``weights``), for checking their use."""
-
-    def __init__(self, weights):
-        self.weights = weights
-
-    def _init_state(self, n_train):
-        p = torch.as_tensor(self.weights, dtype=torch.float64)
-        self._set_probabilities(p / p.sum())
 
 
 class CountSteps(Callback):

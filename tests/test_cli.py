@@ -13,16 +13,10 @@ import pytest
 from sk_mr.__main__ import main
 from sk_mr.reproduce.results import ResultStore
 
+from conftest import cli_usage_error
 
-def usage_error(capsys, argv):
-    """Run ``main(argv)``; return its last stderr line, checking status 2."""
-    capsys.readouterr()
-    with pytest.raises(SystemExit) as exc:
-        main(argv)
-    assert exc.value.code == 2
-    err = capsys.readouterr().err
-    assert "Traceback" not in err
-    return err.strip().splitlines()[-1]
+
+usage_error = cli_usage_error
 
 
 NOISY = ["reproduce", "noisy-labels", "--dataset", "digits"]

@@ -15,22 +15,11 @@ import torch
 from skorch.callbacks import Callback
 
 from sk_mr import MRBinaryClassifier, MRClassifier, MRRegressor
-from sk_mr.callbacks import SampleReweighting
-from conftest import TinyMLP
+from conftest import TinyMLP, FixedWeights
 
 #: non-uniform weights of 12 examples; batches of 5 hold totals 2.7, 4.6, 0.7
 WEIGHTS = np.array([0.1, 1.0, 0.2, 0.9, 0.5, 2.0, 0.3, 0.1, 1.5, 0.7, 0.4, 0.3])
 
-
-class FixedWeights(SampleReweighting):
-    """Keeps the weights it is given (proportional to ``weights``)."""
-
-    def __init__(self, weights):
-        self.weights = weights
-
-    def _init_state(self, n_train):
-        p = torch.as_tensor(self.weights, dtype=torch.float64)
-        self._set_probabilities(p / p.sum())
 
 
 def softplus(z):

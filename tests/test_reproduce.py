@@ -11,16 +11,13 @@ from sk_mr.reproduce.noisy_labels import (RECIPES, TABLE1_METHODS, format_table,
                                           make_estimator, parse_methods, recipe_for)
 from sk_mr.reproduce.results import ResultStore
 
+from conftest import cli_usage_error
+
 
 def assert_usage_error(capsys, argv, match):
     """``main(argv)`` exits with status 2 and one error line matching ``match``."""
-    capsys.readouterr()
-    with pytest.raises(SystemExit) as exc:
-        main(argv)
-    assert exc.value.code == 2
-    err = capsys.readouterr().err
-    assert "Traceback" not in err
-    assert re.search(match, err.strip().splitlines()[-1]), err
+    line = cli_usage_error(capsys, argv)
+    assert re.search(match, line), line
 
 
 class TestResultStore:
