@@ -198,6 +198,38 @@ def _settings():
         Setting("F7", "held-out", "MNIST-1D N=4000, CNN1D, SGD, 40 ep, 25% pairflip",
                 "mnist1d", "cnn1d", epochs=40, noise_kind="pairflip", noise_rate=0.25,
                 **mnist1d_sgd),
+        # Held out, second round (issue 17, 2026-12-05): frozen (committed)
+        # before the F results chose a new default, so that the choice is
+        # checked on settings it never saw.
+        Setting("G1", "held-out", "make_classification N=5000 K=6, MLP, Adam, 40 ep, "
+                "30% pairflip", "classification", "mlp", epochs=40, noise_kind="pairflip",
+                noise_rate=0.3,
+                data_kwargs=dict(n_samples=7000, n_features=20, n_informative=10,
+                                 n_classes=6, class_sep=1.0, test_size=2000), **adam),
+        Setting("G2", "held-out", "MNIST-1D N=4000, CNN1D, Adam, 30 ep, class-dependent "
+                "symmetric 5%-50%", "mnist1d", "cnn1d", epochs=30, noise_kind="symmetric",
+                noise_rate=(0.05, 0.10, 0.15, 0.20, 0.25, 0.30, 0.35, 0.40, 0.45, 0.50),
+                **adam),
+        Setting("G3", "held-out", "digits, MLP, SGD, 40 ep, clean", "digits", "mlp",
+                epochs=40, noise_kind="uniform", noise_rate=0.0, **sgd),
+        Setting("G4", "held-out", "MNIST-1D N=4000, CNN1D, Adam (lr 0.01), 25 ep, clean",
+                "mnist1d", "cnn1d", epochs=25, noise_kind="uniform", noise_rate=0.0,
+                optimizer="adam", lr=1e-2),
+        Setting("G5", "held-out", "make_classification N=12000 K=64, MLP 256, SGD, 40 ep, "
+                "30% uniform", "classification", "mlp", epochs=40, noise_kind="uniform",
+                noise_rate=0.3,
+                data_kwargs=dict(n_samples=14000, n_features=60, n_informative=40,
+                                 n_classes=64, n_clusters_per_class=1, class_sep=2.0,
+                                 test_size=2000),
+                module_kwargs={"hidden": [256]}, **sgd),
+        Setting("G6", "held-out", "digits 8x8 images, small CNN, SGD, 8 ep, 40% symmetric",
+                "digits", "smallcnn", epochs=8, noise_kind="symmetric", noise_rate=0.4,
+                module_kwargs={"channels": [16, 32]}, **sgd),
+        Setting("G7", "held-out", "make_classification N=3000 K=3, MLP, Adam, 50 ep, "
+                "35% pairflip", "classification", "mlp", epochs=50, noise_kind="pairflip",
+                noise_rate=0.35,
+                data_kwargs=dict(n_samples=5000, n_features=20, n_informative=8,
+                                 n_classes=3, class_sep=1.0, test_size=2000), **adam),
     ]
     return {s.name: s for s in settings}
 
