@@ -14,6 +14,7 @@ labels that already are the positions ``0..K-1`` are left as they are.
 """
 
 import inspect
+import numbers
 import warnings
 from collections.abc import Mapping
 
@@ -24,7 +25,7 @@ from sklearn.exceptions import DataConversionWarning
 from skorch.utils import is_dataset
 
 __all__ = ["as_numpy", "check_dataframe_columns", "check_fit_inputs", "check_fit_params",
-           "check_target_shape", "could_be_output_indices", "encode_labels",
+           "check_int", "check_option", "check_real", "check_target_shape", "warn_ignored", "could_be_output_indices", "encode_labels",
            "infer_binary_labels", "infer_label_classes", "is_elementwise_loss",
            "ravel_label_column"]
 
@@ -506,3 +507,142 @@ def infer_binary_labels(y, require_01=False):
             f"A binary classifier needs two labels, but y has {len(uniques)}: "
             f"{uniques[:5].tolist()}. For more classes use MRClassifier.")
     return uniques
+
+
+# -- parameters: one set of validators for every module ---------------------------
+# Every check names the parameter, the accepted values and the value given,
+# and returns the value as the type it promises (so callers can store it).
+
+def _interval(low, high, low_open, high_open):
+    lo = "" if low is None else (f" > {low}" if low_open else f" >= {low}")
+    hi = "" if high is None else (f" < {high}" if high_open else f" <= {high}")
+    return lo + (" and" if lo and hi else "") + hi
+
+
+def check_int(name, value, low=None, high=None):
+    """Return ``value`` as an int; raise unless it is an integer (not a bool)
+    in ``[low, high]``.
+
+    Parameters
+    ----------
+    name : str
+      The parameter's name, for the message.
+    value : object
+    low, high : int or None (default=None)
+      Inclusive bounds; None leaves that side open.
+
+    Returns
+    -------
+    value : int
+
+    Examples
+    --------
+    >>> check_int("max_epochs", 3, low=1)
+    3
+    >>> check_int("max_epochs", True, low=1)
+    Traceback (most recent call last):
+    ...
+    ValueError: max_epochs must be an int >= 1, got True.
+    """
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) \
+            or (low is not None and value < low) or (high is not None and value > high):
+        raise ValueError(f"{name} must be an int{_interval(low, high, False, False)}, "
+                         f"got {value!r}.")
+    return int(value)
+
+
+def check_real(name, value, low=None, high=None, low_open=False, high_open=False):
+    """Return ``value`` as a float; raise unless it is a finite real number
+    (not a bool) within the bounds.
+
+    Parameters
+    ----------
+    name : str
+      The parameter's name, for the message.
+    value : object
+    low, high : float or None (default=None)
+      Bounds; None leaves that side open.
+    low_open, high_open : bool (default=False)
+      Whether the bound itself is excluded.
+
+    Returns
+    -------
+    value : float
+
+    Examples
+    --------
+    >>> check_real("hard_fraction", 0.25, low=0, high=1, low_open=True, high_open=True)
+    0.25
+    >>> check_real("eps", float("nan"), low=0)
+    Traceback (most recent call last):
+    ...
+    ValueError: eps must be a finite float >= 0, got nan.
+    """
+    ok = isinstance(value, numbers.Real) and not isinstance(value, bool) \
+        and bool(np.isfinite(value))
+    if ok and low is not None:
+        ok = value > low if low_open else value >= low
+    if ok and high is not None:
+        ok = value < high if high_open else value <= high
+    if not ok:
+        raise ValueError(f"{name} must be a finite float"
+                         f"{_interval(low, high, low_open, high_open)}, got {value!r}.")
+    return float(value)
+
+
+def check_option(name, value, options):
+    """Return ``value``; raise unless it is one of ``options``.
+
+    Examples
+    --------
+    >>> check_option("loss_pass", "online", ("full", "online"))
+    'online'
+    >>> check_option("loss_pass", "fast", ("full", "online"))
+    Traceback (most recent call last):
+    ...
+    ValueError: loss_pass must be one of 'full', 'online'; got 'fast'.
+    """
+    if isinstance(value, str) or value is None or isinstance(value, (bool, numbers.Number)):
+        known = value in options
+    else:
+        known = any(value is option for option in options)
+    if not known:
+        raise ValueError(f"{name} must be one of {', '.join(map(repr, options))}; "
+                         f"got {value!r}.")
+    return value
+
+
+def warn_ignored(name, value, because, fix=None, stacklevel=3):
+    """Warn (:class:`~sk_mr.exceptions.MRParameterWarning`) that a setting has
+    no effect because of another one.
+
+    Parameters
+    ----------
+    name : str
+      The ignored parameter.
+    value : object
+      Its value.
+    because : str
+      Why it has no effect (the other setting).
+    fix : str or None (default=None)
+      What to do instead.
+    stacklevel : int (default=3)
+      As in :func:`warnings.warn`; 3 points at the caller of the function
+      that calls this one.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     warn_ignored("mw_losses", "adversarial", "loss_pass='online' records the "
+    ...                  "training steps' losses")
+    >>> print(caught[0].message)
+    mw_losses='adversarial' has no effect: loss_pass='online' records the training steps' losses.
+    """
+    from sk_mr.exceptions import MRParameterWarning
+
+    message = f"{name}={value!r} has no effect: {because}."
+    if fix:
+        message += f" {fix}"
+    warnings.warn(message, MRParameterWarning, stacklevel=stacklevel)

@@ -1,11 +1,15 @@
 """Tests of sk_mr.validation: input checks and class labels."""
 
+import math
+
 import numpy as np
 import pytest
 import torch
 from sklearn.preprocessing import LabelEncoder
 
-from sk_mr.validation import check_fit_inputs, encode_labels, infer_label_classes
+from sk_mr.exceptions import MRParameterWarning
+from sk_mr.validation import (check_fit_inputs, check_int, check_option, check_real,
+                              encode_labels, infer_label_classes, warn_ignored)
 
 
 def with_nan(X):
@@ -83,3 +87,58 @@ class TestLabelClasses:
             infer_label_classes(np.array(["a", 1], dtype=object))
         with pytest.raises(ValueError, match=r"not fitted on \(classes_=\['a', 'b'\]\)"):
             encode_labels(["a", "c"], np.array(["a", "b"]))
+
+
+# -- the shared parameter validators ---------------------------------------------
+
+class TestCheckInt:
+    @pytest.mark.parametrize("value", [1, 5, np.int64(3), np.uint8(2)])
+    def test_accepts_integers_in_range_and_returns_int(self, value):
+        out = check_int("n", value, low=1, high=5)
+        assert out == int(value) and type(out) is int
+
+    @pytest.mark.parametrize("value", [0, 6, True, False, 2.0, "3", None, np.float64(2)])
+    def test_rejects_and_names_parameter_and_value(self, value):
+        with pytest.raises(ValueError) as err:
+            check_int("n_steps", value, low=1, high=5)
+        assert str(err.value) == f"n_steps must be an int >= 1 and <= 5, got {value!r}."
+
+    def test_open_sides(self):
+        assert check_int("n", -10**12) == -10**12
+        with pytest.raises(ValueError, match=r"^n must be an int, got 'a'\.$"):
+            check_int("n", "a")
+
+
+class TestCheckReal:
+    @pytest.mark.parametrize("value", [math.nan, math.inf, -math.inf, True, "0.5", None])
+    def test_rejects_non_finite_bool_and_non_numbers(self, value):
+        with pytest.raises(ValueError, match="^eta must be a finite float >= 0, got"):
+            check_real("eta", value, low=0)
+
+    def test_bounds_open_and_closed(self):
+        assert check_real("p", 0, low=0, high=1) == 0.0
+        assert check_real("p", 1, low=0, high=1) == 1.0
+        for value in (0, 1):
+            with pytest.raises(ValueError, match=r"must be a finite float > 0 and < 1"):
+                check_real("p", value, low=0, high=1, low_open=True, high_open=True)
+        assert check_real("p", np.float32(0.5), low=0, high=1, low_open=True,
+                          high_open=True) == 0.5
+
+
+class TestCheckOption:
+    def test_known_and_unknown(self):
+        assert check_option("loss_pass", "full", ("full", "online")) == "full"
+        with pytest.raises(ValueError, match="^loss_pass must be one of 'full', 'online'; "
+                                             "got 'Full'.$"):
+            check_option("loss_pass", "Full", ("full", "online"))
+
+    def test_unhashable_value_is_rejected_not_crashing(self):
+        with pytest.raises(ValueError, match="got \\[1\\]"):
+            check_option("mode", [1], ("a", "b"))
+
+
+def test_warn_ignored_message_and_category():
+    with pytest.warns(MRParameterWarning) as caught:
+        warn_ignored("eta", 0.3, "RandomReweighting draws its own weights", "Drop eta.")
+    assert str(caught[0].message) == (
+        "eta=0.3 has no effect: RandomReweighting draws its own weights. Drop eta.")
