@@ -367,14 +367,18 @@ def robust_criterion(name):
 
 def mr_net(setting, seed, eta, loss_pass="full", rule=None, criterion=None):
     """An MRClassifier with ``eta`` (a float, ``'auto'`` with ``rule``, or
-    ``'default'``: the estimator's own default) and ``criterion`` (a robust
-    loss's name; None is the estimator's default criterion)."""
+    ``'default'``: the estimator's own default eta and criterion) and
+    ``criterion`` (a robust loss's name; None is cross-entropy, the paper's
+    criterion, except for ``'default'``)."""
     from sk_mr import MRClassifier
+    from sk_mr.losses import AutoCrossEntropyLoss
 
     params = net_params(setting, seed)
     params.update(loss_pass=loss_pass, random_state=seed)
     if criterion is not None:
         params["criterion"] = robust_criterion(criterion)
+    elif eta != "default":
+        params["criterion"] = AutoCrossEntropyLoss
     if eta == "auto":
         params.update(auto_eta_params(rule))
     elif eta != "default":

@@ -521,7 +521,10 @@ def make_arazo_classifier(module, *, warmup_epochs=10, reg_term=1.0, mixup_alpha
     """Build an :class:`~sk_mr.MRClassifier` that trains with Arazo et al.'s M-DYR-H.
 
     Shorthand for ``MRClassifier(module, eta=0.0, mixup_alpha=mixup_alpha,
-    callbacks__reweighting=BetaMixtureBootstrapping(warmup_epochs, reg_term))``.
+    criterion=AutoCrossEntropyLoss,
+    callbacks__reweighting=BetaMixtureBootstrapping(warmup_epochs, reg_term))``:
+    the method as published, on cross-entropy (``criterion`` may be passed
+    to try it on another :class:`torch.nn.CrossEntropyLoss` subclass).
 
     Parameters
     ----------
@@ -556,11 +559,13 @@ def make_arazo_classifier(module, *, warmup_epochs=10, reg_term=1.0, mixup_alpha
     (0.0, 32.0)
     """
     from sk_mr.classifier import MRClassifier
+    from sk_mr.losses import AutoCrossEntropyLoss
 
     if "eta" in kwargs:
         raise TypeError(
             "make_arazo_classifier got eta: the M-DYR-H baseline keeps uniform "
             "weights; build MRClassifier directly to combine it with anything else.")
+    kwargs.setdefault("criterion", AutoCrossEntropyLoss)
     return MRClassifier(
         module, eta=0.0, mixup_alpha=mixup_alpha,
         callbacks__reweighting=BetaMixtureBootstrapping(

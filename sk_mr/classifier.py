@@ -110,8 +110,10 @@ class MRClassifier(_LabelClasses, MRMixin, NeuralNetClassifier):
       module never trains on a softmax of a softmax; ``predict_proba``
       applies a softmax to logits and returns probabilities as they are.
       ``criterion__*`` parameters (``weight``, ``label_smoothing``, ...) are
-      those of :class:`torch.nn.CrossEntropyLoss`. Any other criterion is
-      used as in skorch.
+      those of :class:`torch.nn.CrossEntropyLoss`.
+      :class:`sk_mr.losses.AutoSymmetricCrossEntropy` is the same for the
+      symmetric cross-entropy (MR on top of it, at ``eta=0.01``, is the
+      user guide's "MR + SCE"). Any other criterion is used as in skorch.
 %(criterion)s
     classes : array-like or None (default=None)
       The label of each output, as in skorch. Without it, labels that are
@@ -445,8 +447,8 @@ def _labels_outputs_message(label_classes, n_outputs):
 
 #: sk_mr's criteria on logits: predict_proba gives their softmax (skorch
 #: infers it only for torch's CrossEntropyLoss).
-_LOGIT_CRITERIA = (AutoCrossEntropyLoss, GeneralizedCrossEntropy, SymmetricCrossEntropy,
-                   NCEandRCE)
+_LOGIT_CRITERIA = (AutoCrossEntropyLoss, AutoSymmetricCrossEntropy, GeneralizedCrossEntropy,
+                   SymmetricCrossEntropy, NCEandRCE)
 
 
 def _softmax_unless_probabilities(output):

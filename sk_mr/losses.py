@@ -3,6 +3,9 @@
 * :class:`AutoCrossEntropyLoss`: MRClassifier's default, cross-entropy on a
   module's logits, or on the log of its probabilities (skorch's ``NLLLoss``
   convention), decided per batch on the device.
+* :class:`AutoSymmetricCrossEntropy`: the same for the symmetric
+  cross-entropy (below), with all of cross-entropy's parameters: the
+  criterion of "MR + SCE".
 * :class:`GeneralizedCrossEntropy`: the L_q loss of Zhang & Sabuncu,
   "Generalized Cross Entropy Loss for Training Deep Neural Networks with
   Noisy Labels" (NeurIPS 2018), ``(1 - p_y ** q) / q``; cross-entropy as
@@ -410,16 +413,46 @@ class TiltedLoss(nn.Module):
         return f"t={self.t}, reduction={self.reduction!r}"
 
 
-class AutoSymmetricCrossEntropy(SymmetricCrossEntropy):
-    """Symmetric cross-entropy on a module's logits, or on the log of its probabilities.
+class AutoSymmetricCrossEntropy(torch.nn.CrossEntropyLoss):
+    """Symmetric cross-entropy on a module's logits or on the log of its probabilities.
 
-    :class:`SymmetricCrossEntropy` (Wang et al., 2019; ``alpha=0.1, beta=1,
-    A=-4`` by default) for both of skorch's classifier conventions, as
-    :class:`AutoCrossEntropyLoss` does for cross-entropy: a batch whose
-    outputs are all non-negative with rows summing to one (within 1e-3) is
-    taken as probabilities ``p`` and scored on ``log p`` (whose softmax is
-    ``p`` again), any other batch as logits; decided on the device, per
-    batch. The default criterion of :class:`sk_mr.MRClassifier`.
+    The loss of Wang et al. (2019), ``alpha * CE + beta * RCE`` with the
+    reverse cross-entropy ``RCE = -A (1 - p_y)`` (``A`` standing for
+    ``log 0``), at their defaults ``alpha=0.1, beta=1, A=-4``; the same
+    numbers as :class:`SymmetricCrossEntropy` for logits and class indices.
+    What makes it a drop-in ``criterion`` for :class:`sk_mr.MRClassifier`
+    (``criterion=AutoSymmetricCrossEntropy, eta=0.01``: "MR + SCE"):
+
+    * it takes both of skorch's classifier conventions, as
+      :class:`AutoCrossEntropyLoss` does: a batch whose outputs are all
+      non-negative with rows summing to one (within 1e-3) is taken as
+      probabilities ``p`` and scored on ``log p`` (whose softmax is ``p``
+      again), any other batch as logits; decided on the device, per batch;
+    * it is a :class:`torch.nn.CrossEntropyLoss`, with all of its parameters:
+      ``weight`` weighs both terms of an example by its class's weight (and
+      ``'mean'`` divides by the weights, as cross-entropy does),
+      ``ignore_index`` gives such positions no loss, ``label_smoothing``
+      smooths the cross-entropy term; outputs of shape ``(n, K, d1, ...)``
+      with targets ``(n, d1, ...)`` (sequences, images) and class-probability
+      targets work as they do for cross-entropy. So everything MR's
+      estimators do with cross-entropy (labels of any type, class weights,
+      mixup's soft targets, sequence outputs, Arazo et al.'s bootstrapping)
+      works unchanged;
+    * ``alpha=1, beta=0`` is cross-entropy exactly.
+
+    Parameters
+    ----------
+    alpha : float >= 0 (default=0.1)
+      Weight of the cross-entropy term.
+
+    beta : float >= 0 (default=1.0)
+      Weight of the reverse cross-entropy term.
+
+    A : float < 0 (default=-4.0)
+      The value taken for ``log 0`` in the reverse cross-entropy.
+
+    weight, ignore_index, reduction, label_smoothing
+      As in :class:`torch.nn.CrossEntropyLoss`.
 
     Examples
     --------
@@ -427,6 +460,8 @@ class AutoSymmetricCrossEntropy(SymmetricCrossEntropy):
     >>> criterion = AutoSymmetricCrossEntropy(reduction="none")
     >>> logits = torch.tensor([[2.0, 0.0], [0.0, 1.0]])
     >>> y = torch.tensor([0, 1])
+    >>> torch.allclose(criterion(logits, y), SymmetricCrossEntropy(reduction="none")(logits, y))
+    True
     >>> torch.allclose(criterion(logits.softmax(1), y), criterion(logits, y), atol=1e-6)
     True
     """
@@ -434,8 +469,64 @@ class AutoSymmetricCrossEntropy(SymmetricCrossEntropy):
     #: Rows within this distance of summing to one count as probabilities.
     atol = 1e-3
 
+    def __init__(self, alpha=0.1, beta=1.0, A=-4.0, weight=None, ignore_index=-100,
+                 reduction="mean", label_smoothing=0.0):
+        super().__init__(weight=weight, ignore_index=ignore_index, reduction=reduction,
+                         label_smoothing=label_smoothing)
+        self.alpha = _check_nonnegative("alpha", alpha)
+        self.beta = _check_nonnegative("beta", beta)
+        self.A = _check_log_zero(A)
+
     def forward(self, input, target):
-        return super().forward(log_if_probabilities(input, atol=self.atol), target)
+        """Return the loss of ``input`` (logits or probabilities) for ``target``.
+
+        Parameters
+        ----------
+        input : torch.Tensor, shape (n, n_classes, ...)
+          Logits, or probabilities (rows summing to one).
+        target : torch.Tensor
+          Class indices (integers, shape ``(n, ...)``) or class
+          probabilities (float, the input's shape).
+
+        Returns
+        -------
+        loss : torch.Tensor
+          The input's shape without the class dimension under
+          ``reduction='none'``, else a scalar.
+        """
+        _check_reduction(self.reduction)
+        scores = log_if_probabilities(input, atol=self.atol)
+        ce = F.cross_entropy(scores, target, weight=self.weight,
+                             ignore_index=self.ignore_index, reduction="none",
+                             label_smoothing=self.label_smoothing)
+        p = F.softmax(scores, dim=1) if scores.dim() > 1 else F.softmax(scores, dim=0)
+        if target.is_floating_point():  # class probabilities
+            log_target = torch.log(target.to(p.dtype)).clamp_min(self.A)
+            rce = -(p * log_target).sum(1)
+            if self.weight is not None:
+                # the target's expected class weight: weight[y] for one-hot
+                shape = (1, -1) + (1,) * (target.dim() - 2)
+                rce = rce * (target.to(p.dtype) * self.weight.view(shape)).sum(1)
+            counted = None
+        else:
+            keep = target != self.ignore_index
+            safe = torch.where(keep, target, torch.zeros_like(target)).long()
+            p_y = p.gather(1, safe.unsqueeze(1)).squeeze(1)
+            counted = keep.to(p.dtype) if self.weight is None \
+                else self.weight.to(p.dtype)[safe] * keep
+            rce = -self.A * (1.0 - p_y) * counted
+        losses = self.alpha * ce + self.beta * rce
+        if self.reduction == "none":
+            return losses
+        if self.reduction == "sum":
+            return losses.sum()
+        # cross-entropy's mean: over the counted (class-weighted) positions
+        # for class indices, over the positions for class probabilities
+        return losses.sum() / (counted.sum() if counted is not None else losses.numel())
+
+    def extra_repr(self):
+        return (f"alpha={self.alpha}, beta={self.beta}, A={self.A}, "
+                f"reduction={self.reduction!r}, label_smoothing={self.label_smoothing}")
 
 
 class AutoCrossEntropyLoss(torch.nn.CrossEntropyLoss):

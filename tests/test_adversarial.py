@@ -105,7 +105,8 @@ def make_net(adversarial, module=Recorder, cls=MRClassifier, **kwargs):
     params = dict(module=module, module__in_features=4, module__n_classes=2, max_epochs=1,
                   lr=0.1, batch_size=16, train_split=None, verbose=0,
                   iterator_train__shuffle=False, eta=0.0, adversarial=adversarial,
-                  random_state=0)
+                  random_state=0, criterion=torch.nn.CrossEntropyLoss)
+    # the hand computations are cross-entropy's (the paper's criterion)
     params.update(kwargs)
     return cls(**params)
 

@@ -18,6 +18,7 @@ from conftest import TinyMLP
 def make_net(warmup_epochs=1, **kwargs):
     params = dict(module=TinyMLP, max_epochs=2, lr=0.1, batch_size=64, train_split=None,
                   verbose=0, eta=0.0, mixup_alpha=1.0, random_state=0,
+                  criterion=torch.nn.CrossEntropyLoss,  # Arazo et al.'s criterion
                   callbacks__reweighting=BetaMixtureBootstrapping(warmup_epochs=warmup_epochs))
     params.update(kwargs)
     return MRClassifier(**params)

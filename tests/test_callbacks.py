@@ -101,9 +101,10 @@ class TestMemory:
         # online: the epoch's losses (float32) and whether each was seen
         assert net.mr_.state_nbytes() == expected * n_train
         assert expected <= 24
-        # the float64 weights are still exact: computed from L and eta
+        # the float64 weights are still exact: computed from L and eta (in
+        # units of the criterion's loss: eta / loss_unit multiplies L)
         L = net.mr_.cumulative_losses_
-        p = torch.softmax(-net.eta * L, 0)
+        p = torch.softmax(-(net.eta / net.loss_unit()) * L, 0)
         torch.testing.assert_close(net.mr_.probabilities_, p, rtol=1e-12, atol=0)
 
     def test_state_saved_before_eta_was_kept_loads(self):

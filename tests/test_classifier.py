@@ -24,8 +24,9 @@ def make_net(cls=MRClassifier, **kwargs):
     params = dict(module=TinyMLP, max_epochs=3, lr=0.1, batch_size=64,
                   train_split=None, verbose=0)
     if cls is not NeuralNetClassifier:
-        # Algorithm 1 exactly: the hand computations here are full-pass losses
-        params.update(eta=0.5, loss_pass="full")
+        # Algorithm 1 exactly: the hand computations here are full-pass
+        # cross-entropy losses (the paper's criterion, not MRClassifier's default)
+        params.update(eta=0.5, loss_pass="full", criterion=torch.nn.CrossEntropyLoss)
     params.update(kwargs)
     return cls(**params)
 
@@ -698,6 +699,12 @@ class TestMRBeatsPlainOnNoisyDigits:
                            iterator_train__shuffle=True).fit(X_tr, y_noisy)
             scores[eta] = net.score(X_te, y_te)
         assert scores[0.01] >= scores[0.0] + 0.10, scores
+        # MRClassifier's defaults (MR on symmetric cross-entropy) win too
+        net = MRClassifier(TinyMLP, module__hidden=256, max_epochs=100, lr=0.05,
+                           batch_size=128, optimizer__momentum=0.9, random_state=0,
+                           iterator_train__shuffle=True, train_split=None, verbose=0)
+        scores["default"] = net.fit(X_tr, y_noisy).score(X_te, y_te)
+        assert scores["default"] >= scores[0.0] + 0.10, scores
 
 
 class TestGetParams:
@@ -906,18 +913,27 @@ class TestCriteria:
         with pytest.raises(ValueError, match="one number for the batch cannot be reweighted"):
             make_net(criterion=MeanCE).fit(X, y)
 
-    def test_probability_outputs_train_on_their_log(self, small_digits):
+    @pytest.mark.parametrize("criterion", ["AutoCrossEntropyLoss", "default"])
+    def test_probability_outputs_train_on_their_log(self, small_digits, criterion):
+        from sk_mr.losses import AutoCrossEntropyLoss
+
         X, y = small_digits
+        # MR's Auto criteria (cross-entropy, and the default symmetric
+        # cross-entropy) against skorch's NLLLoss convention, and a softmax
+        # module against the logits module with the same initial weights
+        rows = [(MRClassifier, SoftmaxMLP), (MRClassifier, TinyMLP)]
+        if criterion == "AutoCrossEntropyLoss":
+            rows.insert(0, (NeuralNetClassifier, SoftmaxMLP))
         histories = []
-        for cls, module, criterion in [(NeuralNetClassifier, SoftmaxMLP, torch.nn.NLLLoss),
-                                       (MRClassifier, SoftmaxMLP, None),
-                                       (MRClassifier, TinyMLP, None)]:
+        for cls, module in rows:
             torch.manual_seed(0)
             kwargs = dict(module=module, max_epochs=3, train_split=ValidSplit(5))
-            if criterion is not None:
-                kwargs["criterion"] = criterion
-            if cls is MRClassifier:
+            if cls is NeuralNetClassifier:
+                kwargs["criterion"] = torch.nn.NLLLoss
+            else:
                 kwargs["eta"] = 0.0
+                kwargs["criterion"] = (AutoCrossEntropyLoss if criterion != "default"
+                                       else MRClassifier.__init__.__kwdefaults__["criterion"])
             net = make_net(cls, **kwargs).fit(X, y)
             histories.append(net.history[:, ("train_loss", "valid_loss")])
             proba = net.predict_proba(X)
@@ -925,10 +941,10 @@ class TestCriteria:
                 out = net.module_(torch.as_tensor(X))
             expected = out if module is SoftmaxMLP else torch.softmax(out, 1)
             np.testing.assert_allclose(proba, expected.numpy(), rtol=1e-5, atol=1e-6)
-        # skorch's NLLLoss convention and MR's default give the same training
-        np.testing.assert_allclose(histories[0], histories[1], rtol=1e-4)
-        # and a logits module (same initial weights) trains the same way
-        np.testing.assert_allclose(histories[1], histories[2], rtol=1e-4)
+        # skorch's NLLLoss convention and MR's cross-entropy give the same
+        # training, and a logits module trains the same way as a softmax one
+        for history in histories[1:]:
+            np.testing.assert_allclose(histories[0], history, rtol=1e-4)
 
     def test_bce_with_float_targets_is_not_cast(self):
         rng = np.random.default_rng(0)

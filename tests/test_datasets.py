@@ -446,7 +446,8 @@ class TestMRClassifierOnAugmentedData:
     def _net(self, epochs):
         return MRClassifier(SmallCNN, module__n_classes=10, eta=0.01, max_epochs=epochs,
                             batch_size=64, lr=0.05, optimizer__momentum=0.9,
-                            train_split=None, random_state=0, verbose=0, loss_pass="full")
+                            train_split=None, random_state=0, verbose=0, loss_pass="full",
+                            criterion=torch.nn.CrossEntropyLoss)
 
     def test_loss_pass_uses_unaugmented_view(self, digits_images):
         X, y = digits_images.X_train[:300], digits_images.y_train[:300]

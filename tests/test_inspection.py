@@ -28,7 +28,8 @@ ETA = 0.5
 
 def make_net(**kwargs):
     params = dict(module=TinyMLP, max_epochs=EPOCHS, lr=0.1, batch_size=64, eta=ETA,
-                  train_split=None, verbose=0, optimizer__momentum=0.9)
+                  train_split=None, verbose=0, optimizer__momentum=0.9,
+                  criterion=torch.nn.CrossEntropyLoss)  # the paper's MR
     params.update(kwargs)
     return MRClassifier(**params)
 

@@ -9,8 +9,8 @@ from sklearn.base import clone
 from skorch import NeuralNetClassifier
 
 from sk_mr import MRClassifier
-from sk_mr.losses import (GeneralizedCrossEntropy, NCEandRCE, SymmetricCrossEntropy,
-                          TiltedLoss)
+from sk_mr.losses import (AutoSymmetricCrossEntropy, GeneralizedCrossEntropy, NCEandRCE,
+                          SymmetricCrossEntropy, TiltedLoss)
 
 
 def _softmax(z):
@@ -154,6 +154,91 @@ class TestSymmetricCrossEntropy:
             criterion(torch.tensor(z), torch.zeros(7))
         with pytest.raises(ValueError, match="must have the input's shape"):
             criterion(torch.tensor(z), torch.zeros(7, 3))
+
+
+class TestAutoSymmetricCrossEntropy:
+    """SCE with cross-entropy's parameters, on logits or probabilities."""
+
+    def test_is_sce_by_numpy(self, batch):
+        z, y = batch
+        out = AutoSymmetricCrossEntropy(reduction="none")(torch.as_tensor(z),
+                                                         torch.as_tensor(y))
+        np.testing.assert_allclose(out.numpy(), sce_numpy(z, y, 0.1, 1.0, -4.0), rtol=1e-10)
+
+    @pytest.mark.parametrize("kwargs", [
+        {}, {"label_smoothing": 0.2}, {"ignore_index": 2},
+        {"weight": torch.tensor([0.5, 2.0, 1.0, 3.0], dtype=torch.float64)},
+        {"weight": torch.tensor([0.5, 2.0, 1.0, 3.0], dtype=torch.float64),
+         "label_smoothing": 0.1, "ignore_index": 0}])
+    @pytest.mark.parametrize("reduction", ["none", "mean", "sum"])
+    def test_alpha_1_beta_0_is_cross_entropy(self, batch, kwargs, reduction):
+        z, y = map(torch.as_tensor, batch)
+        out = AutoSymmetricCrossEntropy(alpha=1.0, beta=0.0, reduction=reduction, **kwargs)(z, y)
+        expected = torch.nn.CrossEntropyLoss(reduction=reduction, **kwargs)(z, y)
+        torch.testing.assert_close(out, expected, rtol=1e-12, atol=1e-12)
+
+    def test_class_weights_and_ignore_index_by_hand(self, batch):
+        z, y = batch
+        weight = np.array([0.5, 2.0, 1.0, 3.0])
+        y = y.copy()
+        y[1] = -100
+        loss = AutoSymmetricCrossEntropy(weight=torch.as_tensor(weight))
+        keep = y != -100
+        safe = np.where(keep, y, 0)
+        per_example = sce_numpy(z, safe, 0.1, 1.0, -4.0) * weight[safe] * keep
+        for reduction, expected in [("none", per_example), ("sum", per_example.sum()),
+                                    ("mean", per_example.sum() / (weight[safe] * keep).sum())]:
+            loss.reduction = reduction
+            out = loss(torch.as_tensor(z), torch.as_tensor(y))
+            np.testing.assert_allclose(out.numpy(), expected, rtol=1e-10)
+
+    def test_probability_outputs_score_their_log(self, batch):
+        z, y = map(torch.as_tensor, batch)
+        loss = AutoSymmetricCrossEntropy(reduction="none")
+        torch.testing.assert_close(loss(z.softmax(1), y), loss(z, y), rtol=1e-6, atol=1e-6)
+
+    def test_soft_targets_and_sequences(self, batch):
+        z, y = batch
+        zt, yt = torch.as_tensor(z), torch.as_tensor(y)
+        loss = AutoSymmetricCrossEntropy(reduction="none")
+        # one-hot probabilities are the class indices
+        one_hot = torch.nn.functional.one_hot(yt, 4).double()
+        torch.testing.assert_close(loss(zt, one_hot), loss(zt, yt))
+        # with class weights, a one-hot target weighs by its class
+        weight = torch.tensor([0.5, 2.0, 1.0, 3.0], dtype=torch.float64)
+        weighted = AutoSymmetricCrossEntropy(weight=weight, reduction="none")
+        torch.testing.assert_close(weighted(zt, one_hot), weighted(zt, yt))
+        # (n, K, L) outputs with (n, L) targets: position by position
+        seq = torch.stack([zt, zt.flip(0)], dim=2)
+        targets = torch.stack([yt, yt.flip(0)], dim=1)
+        out = loss(seq, targets)
+        torch.testing.assert_close(out[:, 0], loss(zt, yt))
+        torch.testing.assert_close(out[:, 1], loss(zt.flip(0), yt.flip(0)))
+
+    def test_in_mrclassifier_with_cross_entropy_options(self):
+        # string labels, class weights and label smoothing: what MRClassifier
+        # does with cross-entropy works with MR + SCE
+        rng = np.random.default_rng(0)
+        X = rng.normal(size=(120, 6)).astype(np.float32)
+        y = np.array(["a", "b", "c"])[(X[:, 0] > 0).astype(int) + (X[:, 1] > 0.5)]
+        net = MRClassifier(torch.nn.Linear, module__in_features=6, module__out_features=3,
+                           criterion=AutoSymmetricCrossEntropy, eta=0.01,
+                           criterion__label_smoothing=0.1,
+                           criterion__weight=torch.tensor([1.0, 2.0, 1.0]),
+                           max_epochs=1, lr=0.1, train_split=None, verbose=0,
+                           random_state=0, loss_pass="full").fit(X, y)
+        assert set(net.predict(X)) <= {"a", "b", "c"}
+        with torch.no_grad():
+            logits = net.module_.eval()(torch.as_tensor(X))
+        targets = torch.as_tensor(np.searchsorted(["a", "b", "c"], y))
+        expected = AutoSymmetricCrossEntropy(
+            label_smoothing=0.1, weight=torch.tensor([1.0, 2.0, 1.0]),
+            reduction="none")(logits, targets)
+        # the MW losses are per example, without the class weight (the
+        # weight enters the criterion's mean, as for cross-entropy)
+        np.testing.assert_allclose(net.cumulative_losses_,
+                                   (expected / torch.tensor([1.0, 2.0, 1.0])[targets]).numpy(),
+                                   rtol=1e-5)
 
 
 class TestNCEandRCE:

@@ -90,7 +90,8 @@ class TestWeightedBatchLossOfOtherCriteria:
 
 def classifier(**kwargs):
     params = dict(module=TinyMLP, max_epochs=2, lr=0.1, batch_size=64, train_split=None,
-                  verbose=0, random_state=0, iterator_train__shuffle=False)
+                  verbose=0, random_state=0, iterator_train__shuffle=False,
+                  criterion=torch.nn.CrossEntropyLoss)  # hand computations are CE's
     params.update(kwargs)
     return MRClassifier(**params)
 
@@ -126,7 +127,8 @@ class TestOnlinePassUnderMixup:
         X, y = small_digits
         net = MixupRecorder(module=TinyMLP, mixup_alpha=1.0, loss_pass="online", eta=0.5,
                             lr=0.0, max_epochs=1, batch_size=64, train_split=None,
-                            verbose=0, random_state=0, iterator_train__shuffle=True)
+                            verbose=0, random_state=0, iterator_train__shuffle=True,
+                            criterion=torch.nn.CrossEntropyLoss)  # by hand below
         net.mixed_ = []
         net.fit(X, y)
         by_hand = np.full(len(X), np.nan)

@@ -58,7 +58,8 @@ def base_estimator_params(parts, recipe, *, n_classes, seed, epochs, device="cpu
                           module_kwargs=None, iterator_kwargs=None, verbose=0):
     """MRClassifier parameters every grid builds the same way.
 
-    The module and its arguments, the full loss pass (Algorithm 1 exactly),
+    The module and its arguments, cross-entropy and the full loss pass
+    (Algorithm 1 exactly),
     the optimizer (SGD with momentum or Adam, with weight decay), MR's eta when ``'mr'`` is in ``parts`` (0 otherwise:
     plain training), mixup's alpha for ``'mixup'`` and the random-weighting
     callback for ``'random'``. Grids add their own schedulers, strategies and
@@ -82,11 +83,14 @@ def base_estimator_params(parts, recipe, *, n_classes, seed, epochs, device="cpu
     params : dict
     """
     from sk_mr.callbacks import RandomReweighting
+    from sk_mr.losses import AutoCrossEntropyLoss
     from sk_mr.models import make_model_class
 
     adam = recipe.optimizer == "adam"
-    # the paper's experiments: Algorithm 1 exactly (the full loss pass)
+    # the paper's experiments: Algorithm 1 exactly (the full loss pass, on
+    # cross-entropy, named: MRClassifier's default criterion is not the paper's)
     params = dict(module=make_model_class(recipe.arch), module__n_classes=n_classes,
+                  criterion=AutoCrossEntropyLoss,
                   max_epochs=epochs, batch_size=recipe.batch_size, device=device,
                   random_state=seed, verbose=verbose, callbacks=[], loss_pass="full")
     if adam:
