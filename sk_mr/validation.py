@@ -11,6 +11,36 @@ scikit-learn: any labels
 :class:`~sklearn.preprocessing.LabelEncoder` accepts (strings, ``[3, 5, 7]``,
 ``[-1, 1]``) are mapped to output positions and ``predict`` returns them;
 labels that already are the positions ``0..K-1`` are left as they are.
+
+**Parameters** are validated once, at the boundary, before anything
+changes, through one hook per kind of object:
+
+* skorch nets in ``_validate_params`` (skorch's hook, which MR's estimators
+  extend with their own parameters);
+* sk_mr's scikit-learn estimators (:class:`~sk_mr.meta.MRMetaClassifier`,
+  :class:`~sk_mr.meta.MRMetaRegressor`) also in ``_validate_params``,
+  scikit-learn's hook, overridden with its contract (no arguments, returns
+  None, called first in ``fit``) as skorch's nets override it;
+* components where skorch validates its own: a callback in ``initialize``
+  (e.g. :class:`~sk_mr.baselines.BetaMixtureBootstrapping`,
+  :class:`~sk_mr.inspection.WeightHistory`), an adversarial strategy in
+  ``check_net`` (called from the net's ``_validate_params``, with the net's
+  pending ``adversarial__*`` parameters), a torch criterion in ``__init__``,
+  a function on entry.
+
+Every check goes through the validators at the end of this module
+(:func:`check_int`, :func:`check_real`, :func:`check_option`,
+:func:`check_bool`): they raise :class:`~sk_mr.exceptions.MRParameterError`
+(a ValueError and a TypeError) naming the parameter, the values it takes,
+the value given and, where it helps, the fix. A setting that another one
+makes meaningless warns through :func:`warn_ignored`
+(:class:`~sk_mr.exceptions.MRParameterWarning`). scikit-learn's
+``_parameter_constraints`` is not used: its constraints cannot say "an int,
+not a bool" (``Interval(Integral, 1, None, closed="left")`` accepts
+``True``), it takes no constraint of one's own, it lives in a private module
+(``sklearn.utils._param_validation``), and its messages cannot carry the
+fix. :mod:`sk_mr.mw` keeps its own few checks so that it depends on torch
+alone.
 """
 
 import inspect
