@@ -10,10 +10,10 @@ from sklearn.base import is_regressor
 from skorch.dataset import unpack_data
 from skorch.utils import to_tensor
 
-from sk_mr.adversarial.base import ATTACK_MODES, AdversarialTraining
+from sk_mr.adversarial.base import AdversarialTraining
 from sk_mr.adversarial.evaluation import _batch_seed, _Logits, _seeded_rng
 from sk_mr.mixin import MixupTarget
-from sk_mr.validation import check_int, check_option, check_real
+from sk_mr.validation import check_int, check_real
 
 __all__ = ["AttackTraining"]
 
@@ -186,7 +186,6 @@ class AttackTraining(AdversarialTraining):
         super()._check_params({name: value for name, value in params.items()
                                if name not in attack_names})
         check_real("fraction", params["fraction"], low=0.0, high=1.0, low_open=True)
-        check_option("attack_mode", params["attack_mode"], ATTACK_MODES)
         signature = _attack_signature(params["attack"])
         accepted = list(signature.parameters)[1:]  # after the model
         takes_any = any(p.kind is p.VAR_KEYWORD for p in signature.parameters.values())

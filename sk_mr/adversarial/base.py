@@ -26,7 +26,7 @@ from skorch.dataset import unpack_data
 from skorch.utils import TeeGenerator, to_tensor
 
 from sk_mr.mixin import MixupTarget
-from sk_mr.validation import check_option, check_real, warn_ignored
+from sk_mr.validation import check_int, check_option, check_real, warn_ignored
 
 __all__ = ["AdversarialTraining", "check_unit_interval", "linf_pgd"]
 
@@ -259,8 +259,16 @@ class AdversarialTraining(BaseEstimator):
         return params
 
     def _check_params(self, params):
+        # the parameters several strategies share, where a strategy has them;
+        # subclasses check their own after calling this
         if "eps" in params:
             check_real("eps", params["eps"], low=0.0, high=1.0)
+        if "step_size" in params:
+            check_real("step_size", params["step_size"], low=0.0, low_open=True)
+        if "steps" in params:
+            check_int("steps", params["steps"], low=1)
+        if "attack_mode" in params:
+            check_option("attack_mode", params["attack_mode"], ATTACK_MODES)
         if "mw_losses" in params:
             check_option("mw_losses", params["mw_losses"], MW_LOSSES)
 

@@ -5,7 +5,7 @@ from sklearn.base import is_regressor
 from torch.nn import functional as F
 
 from sk_mr.adversarial.base import AdversarialTraining, project
-from sk_mr.validation import check_int, check_real
+from sk_mr.validation import check_real
 
 __all__ = ["TRADES", "trades_kl"]
 
@@ -100,8 +100,6 @@ class TRADES(AdversarialTraining):
 
     def _check_params(self, params):
         super()._check_params(params)
-        check_real("step_size", params["step_size"], low=0.0, low_open=True)
-        check_int("steps", params["steps"], low=1)
         check_real("beta", params["beta"], low=0.0)
 
     def check_net(self, net, params=None):
