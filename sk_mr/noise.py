@@ -83,7 +83,8 @@ def add_label_noise(y, noise_rate, *, kind="uniform", n_classes=None,
     check_option("kind", kind, NOISE_KINDS)
     if y.size and y.min() < 0:
         raise ValueError(f"y must contain labels >= 0, got {y.min()}.")
-    n_classes = check_int("n_classes", n_classes, low=2, none_means="inferred as max(y) + 1")
+    n_classes = check_int("n_classes", n_classes, low=2,
+                          none_means="inferred as max(y) + 1")
     if n_classes is None:
         n_classes = int(y.max()) + 1 if y.size else 0
     if y.size and y.max() >= n_classes:
