@@ -24,7 +24,7 @@ changes, through one hook per kind of object:
 * components where skorch validates its own: a callback in ``initialize``
   (e.g. :class:`~sk_mr.baselines.BetaMixtureBootstrapping`,
   :class:`~sk_mr.inspection.WeightHistory`), an adversarial strategy in
-  ``check_net`` (called from the net's ``_validate_params``, with the net's
+  ``check_net`` (called from the net's parameter validation, with the net's
   pending ``adversarial__*`` parameters), a torch criterion in ``__init__``,
   a function on entry.
 
