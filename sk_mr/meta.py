@@ -125,7 +125,7 @@ class _MRMetaEstimator(MetaEstimatorMixin, BaseEstimator):
             warn_ignored("eta", self.eta, "n_rounds=1 fits the estimator once, with "
                          "uniform weights, and makes no MW update",
                          "Set n_rounds >= 2 to reweight, or leave eta at its default.",
-                         stacklevel=4)  # the caller of fit
+                         stacklevel=4)  # the caller of _MRMetaEstimator.fit
 
     @staticmethod
     def _check_prior(sample_weight, n_samples):
