@@ -30,12 +30,12 @@ unchanged (see :meth:`SampleReweighting.correct_targets` and
 
 import contextlib
 import math
-import numbers
 
 import torch
 import torch.nn.functional as F
 
 from sk_mr.callbacks import SampleReweighting
+from sk_mr.validation import check_int, check_real
 
 __all__ = ["BetaMixture1D", "BetaMixtureBootstrapping", "make_arazo_classifier"]
 
@@ -132,7 +132,7 @@ class BetaMixture1D:
         -------
         self : BetaMixture1D
         """
-        _check_int(self.max_iters, "max_iters", minimum=1)
+        check_int("max_iters", self.max_iters, low=1)
         x = torch.as_tensor(x).to(torch.float64).reshape(-1)
         if x.numel() < 2:
             raise ValueError(f"BetaMixture1D needs at least 2 values, got {x.numel()}.")
@@ -333,15 +333,11 @@ class BetaMixtureBootstrapping(SampleReweighting):
         return self
 
     def _check_params(self):
-        _check_int(self.warmup_epochs, "warmup_epochs", minimum=0)
-        _check_int(self.bmm_max_iters, "bmm_max_iters", minimum=1)
-        _check_int(self.lookup_resolution, "lookup_resolution", minimum=2)
-        reg = self.reg_term
-        if isinstance(reg, bool) or not isinstance(reg, numbers.Real) or not (
-                reg >= 0 and math.isfinite(reg)):
-            raise ValueError(
-                f"reg_term must be a finite float >= 0 (0 disables the prior "
-                f"regularizer; M-DYR-H uses 1.0), got {reg!r}.")
+        check_int("warmup_epochs", self.warmup_epochs, low=0)
+        check_int("bmm_max_iters", self.bmm_max_iters, low=1)
+        check_int("lookup_resolution", self.lookup_resolution, low=2)
+        check_real("reg_term", self.reg_term, low=0,
+                   hint="0 disables the prior regularizer; M-DYR-H uses 1.0.")
 
     def _init_state(self, n_train):
         super()._init_state(n_train)
@@ -574,11 +570,6 @@ def make_arazo_classifier(module, *, warmup_epochs=10, reg_term=1.0, mixup_alpha
 
 
 # -- helpers ----------------------------------------------------------------------
-def _check_int(value, name, minimum):
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
-        raise ValueError(f"{name} must be an int >= {minimum}, got {value!r}.")
-
-
 def _percentile(values, q):
     """numpy.percentile(values, q) (linear interpolation), on the device."""
     ordered = torch.sort(values).values

@@ -1,6 +1,19 @@
-"""sk_mr's own warning classes."""
+"""sk_mr's own error and warning classes."""
 
-__all__ = ["MRParameterWarning", "MRStateWarning"]
+__all__ = ["MRParameterError", "MRParameterWarning", "MRStateWarning"]
+
+
+class MRParameterError(ValueError, TypeError):
+    """A parameter has a bad type or value.
+
+    Raised by the shared validators of :mod:`sk_mr.validation`
+    (:func:`~sk_mr.validation.check_int`, :func:`~sk_mr.validation.check_real`,
+    :func:`~sk_mr.validation.check_option`, :func:`~sk_mr.validation.check_bool`).
+    It is both a :class:`ValueError` and a :class:`TypeError`, as
+    scikit-learn's ``InvalidParameterError`` is, so that code catching either
+    (the modules raised one or the other before the validators were shared)
+    keeps working.
+    """
 
 
 class MRStateWarning(UserWarning):

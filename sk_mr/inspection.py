@@ -43,8 +43,6 @@ recording its weights with :class:`WeightHistory`.
 >>> _ = net.fit(X, y_noisy)
 """
 
-import numbers
-
 import numpy as np
 import torch
 from sklearn.exceptions import NotFittedError
@@ -53,6 +51,7 @@ from skorch.callbacks import Callback
 from skorch.dataset import get_len
 
 from sk_mr.callbacks import SampleReweighting
+from sk_mr.validation import check_bool, check_int, check_real, warn_ignored
 
 __all__ = [
     "WeightHistory",
@@ -258,11 +257,7 @@ def rank_label_issues(net, *, X=None, y=None, n_issues=None):
     mr, weights, losses = _training_state(net)
     _check_n_rows(X, mr.n_rows_, "X")
     _check_n_rows(y, mr.n_rows_, "y")
-    if n_issues is not None and (isinstance(n_issues, bool)
-                                 or not isinstance(n_issues, numbers.Integral)
-                                 or n_issues < 0):
-        raise ValueError(
-            f"n_issues must be None or an int >= 0, got {n_issues!r}.")
+    check_int("n_issues", n_issues, low=0, none_means="rank every training row")
     rows = mr.train_rows_
     # lexsort: the last key is the primary one; equal keys keep row order.
     order = np.lexsort((rows, -losses, weights))
@@ -335,11 +330,8 @@ def noise_detection_report(net, is_noisy, *, flag_fraction=None):
     if flag_fraction is None:
         n_flagged = n_noisy
     else:
-        if isinstance(flag_fraction, bool) or not isinstance(
-                flag_fraction, numbers.Real) or not 0 <= flag_fraction <= 1:
-            raise ValueError(
-                "flag_fraction must be None (flag the noise rate) or a float in "
-                f"[0, 1], got {flag_fraction!r}.")
+        check_real("flag_fraction", flag_fraction, low=0, high=1,
+                   none_means="flag the noise rate")
         n_flagged = int(round(flag_fraction * n_train))
     scores = losses / max(mr.n_updates_, 1)
     order = np.lexsort((mr.train_rows_, -losses, weights))
@@ -396,11 +388,8 @@ def noise_fraction_by_weight_percentile(net, is_noisy, *, n_bins=100):
     mr, weights, losses = _training_state(net)
     noisy = _check_mask(is_noisy, mr.n_rows_, "is_noisy")[mr.train_rows_]
     n_train = noisy.shape[0]
-    if isinstance(n_bins, bool) or not isinstance(n_bins, numbers.Integral) \
-            or not 1 <= n_bins <= n_train:
-        raise ValueError(
-            f"n_bins must be an int in [1, {n_train}] (the number of training "
-            f"rows), got {n_bins!r}.")
+    check_int("n_bins", n_bins, low=1, high=n_train,
+              hint=f"There are {n_train} training rows to split into bins.")
     order = np.lexsort((mr.train_rows_, -losses, weights))
     return np.array([chunk.mean() for chunk in np.array_split(noisy[order], n_bins)])
 
@@ -517,14 +506,12 @@ class WeightHistory(Callback):
         return self
 
     def _check_params(self):
-        m = self.max_rows
-        if m is not None and (isinstance(m, bool) or not isinstance(m, numbers.Integral)
-                              or m < 0):
-            raise ValueError(
-                f"max_rows must be None (all rows) or an int >= 0, got {m!r}.")
-        if not isinstance(self.record_losses, bool):
-            raise TypeError(
-                f"record_losses must be True or False, got {self.record_losses!r}.")
+        check_int("max_rows", self.max_rows, low=0, none_means="all rows")
+        check_bool("record_losses", self.record_losses)
+        if self.max_rows is None and self.random_state is not None:
+            warn_ignored("random_state", self.random_state,
+                         "max_rows=None records every training row, so no subset is "
+                         "drawn", "Leave random_state=None, or set max_rows.")
         masks = self.masks
         if masks is None:
             return

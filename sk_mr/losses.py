@@ -38,12 +38,11 @@ skorch infers ``predict_proba``'s softmax only for
 probabilities (``predict`` is the argmax either way).
 """
 
-import math
-import numbers
-
 import torch
 from torch import nn
 from torch.nn import functional as F
+
+from sk_mr.validation import check_option, check_real, warn_ignored
 
 __all__ = ["AutoCrossEntropyLoss", "AutoSymmetricCrossEntropy", "GeneralizedCrossEntropy",
            "NCEandRCE", "SymmetricCrossEntropy", "TiltedLoss", "log_if_probabilities",
@@ -51,11 +50,8 @@ __all__ = ["AutoCrossEntropyLoss", "AutoSymmetricCrossEntropy", "GeneralizedCros
 
 REDUCTIONS = ("none", "mean", "sum")
 
-
-def _check_reduction(reduction):
-    if reduction not in REDUCTIONS:
-        raise ValueError(
-            f"reduction must be one of {REDUCTIONS}, got {reduction!r}.")
+_LOG_ZERO = -4.0     # A, the value of log 0 in the reverse cross-entropy (the papers')
+_DEFAULT_TILT = -0.1
 
 
 def _check_inputs(input, target):
@@ -101,7 +97,7 @@ loss : torch.Tensor
 
 
 def _reduce(losses, reduction):
-    _check_reduction(reduction)
+    check_option("reduction", reduction, REDUCTIONS)  # read at call time: MR sets it
     if reduction == "mean":
         return losses.mean()
     if reduction == "sum":
@@ -150,13 +146,9 @@ class GeneralizedCrossEntropy(nn.Module):
 
     def __init__(self, q=0.7, reduction="mean"):
         super().__init__()
-        if isinstance(q, bool) or not isinstance(q, numbers.Real) or not 0 < q <= 1:
-            raise ValueError(
-                f"q must be a float in (0, 1], got {q!r} (q -> 0 is cross-entropy, "
-                "q = 1 mean absolute error; the paper uses 0.7).")
-        _check_reduction(reduction)
-        self.q = float(q)
-        self.reduction = reduction
+        self.q = check_real("q", q, low=0, high=1, low_open=True, hint=(
+            "q -> 0 is cross-entropy, q = 1 mean absolute error; the paper uses 0.7."))
+        self.reduction = check_option("reduction", reduction, REDUCTIONS)
 
     def forward(self, input, target):  # docstring: _LOGITS_FORWARD_DOC
         _check_inputs(input, target)
@@ -210,13 +202,10 @@ class SymmetricCrossEntropy(nn.Module):
     tensor([2.0693])
     """
 
-    def __init__(self, alpha=0.1, beta=1.0, A=-4.0, reduction="mean"):
+    def __init__(self, alpha=0.1, beta=1.0, A=_LOG_ZERO, reduction="mean"):
         super().__init__()
-        self.alpha = _check_nonnegative("alpha", alpha)
-        self.beta = _check_nonnegative("beta", beta)
-        self.A = _check_log_zero(A)
-        _check_reduction(reduction)
-        self.reduction = reduction
+        self.alpha, self.beta, self.A = _check_reverse_ce_params(alpha, beta, A)
+        self.reduction = check_option("reduction", reduction, REDUCTIONS)
 
     def forward(self, input, target):  # docstring: _LOGITS_FORWARD_DOC
         _check_inputs(input, target)
@@ -233,20 +222,21 @@ class SymmetricCrossEntropy(nn.Module):
                 f"reduction={self.reduction!r}")
 
 
-def _check_nonnegative(name, value):
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) \
-            or not (value >= 0 and math.isfinite(value)):
-        raise ValueError(f"{name} must be a finite float >= 0, got {value!r}.")
-    return float(value)
+def _check_reverse_ce_params(alpha, beta, A):
+    """``(alpha, beta, A)`` of a loss ``alpha * term + beta * RCE``, as floats.
 
-
-def _check_log_zero(A):
-    if isinstance(A, bool) or not isinstance(A, numbers.Real) \
-            or not (A < 0 and math.isfinite(A)):
-        raise ValueError(
-            f"A must be a finite negative float (the value of log 0), got {A!r}; "
-            "the papers use -4.")
-    return float(A)
+    Warns when ``beta=0`` leaves a non-default ``A`` without effect.
+    """
+    alpha = check_real("alpha", alpha, low=0)
+    beta = check_real("beta", beta, low=0)
+    A = check_real("A", A, high=0, high_open=True,
+                   hint="A is the value of log 0 in the reverse cross-entropy; the "
+                        "papers use -4.")
+    if beta == 0 and A != _LOG_ZERO:
+        warn_ignored("A", A, "beta=0 turns off the reverse cross-entropy, the only "
+                     "term that reads it", "Set beta > 0, or leave A at its default.",
+                     stacklevel=4)  # the caller of the criterion's __init__
+    return alpha, beta, A
 
 
 def _reverse_cross_entropy(log_p, target, A):
@@ -302,13 +292,10 @@ class NCEandRCE(nn.Module):
     tensor([2.5000])
     """
 
-    def __init__(self, alpha=1.0, beta=1.0, A=-4.0, reduction="mean"):
+    def __init__(self, alpha=1.0, beta=1.0, A=_LOG_ZERO, reduction="mean"):
         super().__init__()
-        self.alpha = _check_nonnegative("alpha", alpha)
-        self.beta = _check_nonnegative("beta", beta)
-        self.A = _check_log_zero(A)
-        _check_reduction(reduction)
-        self.reduction = reduction
+        self.alpha, self.beta, self.A = _check_reverse_ce_params(alpha, beta, A)
+        self.reduction = check_option("reduction", reduction, REDUCTIONS)
 
     def forward(self, input, target):  # docstring: _LOGITS_FORWARD_DOC
         _check_inputs(input, target)
@@ -375,14 +362,13 @@ class TiltedLoss(nn.Module):
     True
     """
 
-    def __init__(self, t=-0.1, base=None, reduction="mean"):
+    def __init__(self, t=_DEFAULT_TILT, base=None, reduction="mean"):
         super().__init__()
-        if isinstance(t, bool) or not isinstance(t, numbers.Real) or not math.isfinite(t):
-            raise ValueError(f"t must be a finite float, got {t!r} (TERM uses t < 0 "
-                             "against wrong labels).")
-        if reduction not in ("mean", "none"):
-            raise ValueError(f"reduction must be 'mean' or 'none', got {reduction!r}.")
-        self.t = float(t)
+        self.t = check_real("t", t, hint="TERM uses t < 0 against wrong labels.")
+        check_option("reduction", reduction, ("mean", "none"))
+        if reduction == "none" and self.t != _DEFAULT_TILT:
+            warn_ignored("t", t, "reduction='none' returns the base losses, untilted",
+                         "Use reduction='mean' for the tilted risk.")
         self.base = base
         self.reduction = reduction
         self.base_ = (base or nn.CrossEntropyLoss)(reduction="none")
@@ -469,13 +455,12 @@ class AutoSymmetricCrossEntropy(torch.nn.CrossEntropyLoss):
     #: Rows within this distance of summing to one count as probabilities.
     atol = 1e-3
 
-    def __init__(self, alpha=0.1, beta=1.0, A=-4.0, weight=None, ignore_index=-100,
+    def __init__(self, alpha=0.1, beta=1.0, A=_LOG_ZERO, weight=None, ignore_index=-100,
                  reduction="mean", label_smoothing=0.0):
-        super().__init__(weight=weight, ignore_index=ignore_index, reduction=reduction,
+        super().__init__(weight=weight, ignore_index=ignore_index,
+                         reduction=check_option("reduction", reduction, REDUCTIONS),
                          label_smoothing=label_smoothing)
-        self.alpha = _check_nonnegative("alpha", alpha)
-        self.beta = _check_nonnegative("beta", beta)
-        self.A = _check_log_zero(A)
+        self.alpha, self.beta, self.A = _check_reverse_ce_params(alpha, beta, A)
 
     def forward(self, input, target):
         """Return the loss of ``input`` (logits or probabilities) for ``target``.
@@ -494,7 +479,7 @@ class AutoSymmetricCrossEntropy(torch.nn.CrossEntropyLoss):
           The input's shape without the class dimension under
           ``reduction='none'``, else a scalar.
         """
-        _check_reduction(self.reduction)
+        check_option("reduction", self.reduction, REDUCTIONS)  # MR sets it per call
         scores = log_if_probabilities(input, atol=self.atol)
         ce = F.cross_entropy(scores, target, weight=self.weight,
                              ignore_index=self.ignore_index, reduction="none",

@@ -23,8 +23,6 @@ samples), so that regularization strengths such as ``C`` or ``alpha`` keep
 the meaning they have for an unweighted fit.
 """
 
-import numbers
-
 import numpy as np
 import torch
 from sklearn.base import (BaseEstimator, ClassifierMixin, MetaEstimatorMixin,
@@ -36,6 +34,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, has_fit_parameter
 
 from sk_mr.mw import MultiplicativeWeights, check_eta, mw_probabilities, resolve_eta
+from sk_mr.validation import check_int, warn_ignored
 
 __all__ = ["MRMetaClassifier", "MRMetaRegressor"]
 
@@ -43,6 +42,8 @@ __all__ = ["MRMetaClassifier", "MRMetaRegressor"]
 # sklearn.metrics.log_loss: a confidently wrong prediction costs at most
 # -log(eps) ~ 36, never inf.
 _PROBA_FLOOR = np.finfo(np.float64).eps
+
+_DEFAULT_ETA = 1.0
 
 
 def _estimator_has(attr):
@@ -63,7 +64,7 @@ class _MRMetaEstimator(MetaEstimatorMixin, BaseEstimator):
 
     _default_estimator = None  # a class, set by subclasses
 
-    def __init__(self, estimator=None, *, eta=1.0, n_rounds=5):
+    def __init__(self, estimator=None, *, eta=_DEFAULT_ETA, n_rounds=5):
         self.estimator = estimator
         self.eta = eta
         self.n_rounds = n_rounds
@@ -87,6 +88,22 @@ class _MRMetaEstimator(MetaEstimatorMixin, BaseEstimator):
         return self.estimator
 
     def _validate_params(self):
+        """Validate the parameters before ``fit`` changes anything.
+
+        scikit-learn's hook, overridden as skorch's nets override it: the
+        checks are the shared validators of :mod:`sk_mr.validation` rather
+        than ``_parameter_constraints`` (see there why). Returns None.
+
+        Raises
+        ------
+        TypeError, ValueError
+          Naming the parameter, its value and the fix.
+
+        Warns
+        -----
+        sk_mr.exceptions.MRParameterWarning
+          For an ``eta`` set with ``n_rounds=1``, where no MW update runs.
+        """
         name = type(self).__name__
         estimator = self._get_estimator()
         if not hasattr(estimator, "fit"):
@@ -102,14 +119,13 @@ class _MRMetaEstimator(MetaEstimatorMixin, BaseEstimator):
                 f"*around* the {name} rather than inside it.")
         self._check_estimator_interface(estimator)
         eta = check_eta(self.eta)
-        n_rounds = self.n_rounds
-        if isinstance(n_rounds, bool) or not isinstance(n_rounds, numbers.Integral):
-            raise TypeError(f"n_rounds must be an int >= 1, got {n_rounds!r}.")
-        if n_rounds < 1:
-            raise ValueError(
-                f"n_rounds must be an int >= 1, got {n_rounds!r}. n_rounds=1 "
-                "fits the estimator once with uniform weights (no reweighting).")
-        return estimator, eta, int(n_rounds)
+        n_rounds = check_int("n_rounds", self.n_rounds, low=1, hint=(
+            "n_rounds=1 fits the estimator once with uniform weights (no reweighting)."))
+        if n_rounds == 1 and (callable(eta) or eta not in (0, _DEFAULT_ETA)):
+            warn_ignored("eta", self.eta, "n_rounds=1 fits the estimator once, with "
+                         "uniform weights, and makes no MW update",
+                         "Set n_rounds >= 2 to reweight, or leave eta at its default.",
+                         stacklevel=4)  # the caller of _MRMetaEstimator.fit
 
     @staticmethod
     def _check_prior(sample_weight, n_samples):
@@ -160,7 +176,8 @@ class _MRMetaEstimator(MetaEstimatorMixin, BaseEstimator):
         self : object
           The fitted meta-estimator.
         """
-        estimator, eta, n_rounds = self._validate_params()
+        self._validate_params()
+        estimator, eta, n_rounds = self._get_estimator(), self.eta, int(self.n_rounds)
         self._require_y(y)
         y = self._validate_y(y)
         n_samples = y.shape[0]

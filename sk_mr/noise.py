@@ -6,10 +6,10 @@ corrupts regression targets. Both return the corrupted data and a mask of
 what changed, and draw from their own generator.
 """
 
-import numbers
-
 import numpy as np
 from sklearn.utils import check_random_state
+
+from sk_mr.validation import check_int, check_option, check_real
 
 __all__ = ["add_label_noise", "add_target_outliers", "NOISE_KINDS", "OUTLIER_KINDS"]
 
@@ -80,14 +80,13 @@ def add_label_noise(y, noise_rate, *, kind="uniform", n_classes=None,
                 "sklearn.preprocessing.LabelEncoder first.")
     y = y.astype(np.int64)
     rates = _check_rates(noise_rate)
-    if kind not in NOISE_KINDS:
-        raise ValueError(f"kind must be one of {NOISE_KINDS}, got {kind!r}.")
+    check_option("kind", kind, NOISE_KINDS)
     if y.size and y.min() < 0:
         raise ValueError(f"y must contain labels >= 0, got {y.min()}.")
+    n_classes = check_int("n_classes", n_classes, low=2,
+                          none_means="inferred as max(y) + 1")
     if n_classes is None:
         n_classes = int(y.max()) + 1 if y.size else 0
-    elif not isinstance(n_classes, numbers.Integral) or n_classes < 2:
-        raise ValueError(f"n_classes must be an int >= 2, got {n_classes!r}.")
     if y.size and y.max() >= n_classes:
         raise ValueError(
             f"y contains label {y.max()} but n_classes={n_classes}; labels "
@@ -173,14 +172,9 @@ def add_target_outliers(y, fraction, *, kind="replace", scale=5.0, random_state=
         raise ValueError(f"y must be 1- or 2-dimensional, got shape {y.shape}.")
     if not np.all(np.isfinite(y)):
         raise ValueError("y contains NaN or infinite values.")
-    if isinstance(fraction, bool) or not isinstance(fraction, numbers.Real) \
-            or not 0 <= fraction <= 1:
-        raise ValueError(f"fraction must be a float in [0, 1], got {fraction!r}.")
-    if kind not in OUTLIER_KINDS:
-        raise ValueError(f"kind must be one of {OUTLIER_KINDS}, got {kind!r}.")
-    if isinstance(scale, bool) or not isinstance(scale, numbers.Real) \
-            or not (scale > 0 and np.isfinite(scale)):
-        raise ValueError(f"scale must be a finite float > 0, got {scale!r}.")
+    check_real("fraction", fraction, low=0, high=1)
+    check_option("kind", kind, OUTLIER_KINDS)
+    check_real("scale", scale, low=0, low_open=True)
     if len(y) == 0:  # nothing to corrupt (as add_label_noise); draws nothing
         return y.copy(), np.zeros(0, dtype=bool)
     rng = _make_rng(random_state)

@@ -27,6 +27,7 @@ import torch
 from sk_mr.inspection import (_check_n_rows, _final_estimator, _fitted_reweighting,
                               _training_state, _weight_history,
                               noise_fraction_by_weight_percentile, weight_on_mask)
+from sk_mr.validation import check_real
 
 __all__ = [
     "plot_eta_search",
@@ -175,12 +176,6 @@ def plot_mask_weight(net, mask="noisy", *, label=None, ax=None):
 
 
 # -- Figure 3 ----------------------------------------------------------------------
-def _check_fraction(fraction):
-    if isinstance(fraction, bool) or not isinstance(fraction, numbers.Real) \
-            or not 0 < fraction <= 0.5:
-        raise ValueError(f"fraction must be a float in (0, 0.5], got {fraction!r}.")
-
-
 def _extreme_groups(weights, losses, fraction):
     """Positions of the lowest- and highest-weighted ``fraction`` of rows."""
     k = max(1, int(round(fraction * len(weights))))
@@ -234,7 +229,7 @@ def plot_extreme_weight_losses(net, *, fraction=0.02, X=None, y=None, ax=None):
     >>> bool(lowest[-1] > highest[-1])  # the least trusted examples keep a high loss
     True
     """
-    _check_fraction(fraction)
+    check_real("fraction", fraction, low=0, high=0.5, low_open=True)
     net = _final_estimator(net)
     mr = _fitted_reweighting(net, need_losses=True)
     history = None

@@ -11,6 +11,36 @@ scikit-learn: any labels
 :class:`~sklearn.preprocessing.LabelEncoder` accepts (strings, ``[3, 5, 7]``,
 ``[-1, 1]``) are mapped to output positions and ``predict`` returns them;
 labels that already are the positions ``0..K-1`` are left as they are.
+
+**Parameters** are validated once, at the boundary, before anything
+changes, through one hook per kind of object:
+
+* skorch nets in ``_validate_params`` (skorch's hook, which MR's estimators
+  extend with their own parameters);
+* sk_mr's scikit-learn estimators (:class:`~sk_mr.meta.MRMetaClassifier`,
+  :class:`~sk_mr.meta.MRMetaRegressor`) also in ``_validate_params``,
+  scikit-learn's hook, overridden with its contract (no arguments, returns
+  None, called first in ``fit``) as skorch's nets override it;
+* components where skorch validates its own: a callback in ``initialize``
+  (e.g. :class:`~sk_mr.baselines.BetaMixtureBootstrapping`,
+  :class:`~sk_mr.inspection.WeightHistory`), an adversarial strategy in
+  ``check_net`` (called from the net's parameter validation, with the net's
+  pending ``adversarial__*`` parameters), a torch criterion in ``__init__``,
+  a function on entry.
+
+Every check goes through the validators at the end of this module
+(:func:`check_int`, :func:`check_real`, :func:`check_option`,
+:func:`check_bool`): they raise :class:`~sk_mr.exceptions.MRParameterError`
+(a ValueError and a TypeError) naming the parameter, the values it takes,
+the value given and, where it helps, the fix. A setting that another one
+makes meaningless warns through :func:`warn_ignored`
+(:class:`~sk_mr.exceptions.MRParameterWarning`). scikit-learn's
+``_parameter_constraints`` is not used: its constraints cannot say "an int,
+not a bool" (``Interval(Integral, 1, None, closed="left")`` accepts
+``True``), it takes no constraint of one's own, it lives in a private module
+(``sklearn.utils._param_validation``), and its messages cannot carry the
+fix. :mod:`sk_mr.mw` keeps its own few checks so that it depends on torch
+alone.
 """
 
 import inspect
@@ -24,10 +54,13 @@ from scipy import sparse
 from sklearn.exceptions import DataConversionWarning
 from skorch.utils import is_dataset
 
-__all__ = ["as_numpy", "check_dataframe_columns", "check_fit_inputs", "check_fit_params",
-           "check_int", "check_option", "check_real", "check_target_shape", "warn_ignored", "could_be_output_indices", "encode_labels",
+from sk_mr.exceptions import MRParameterError, MRParameterWarning
+
+__all__ = ["as_numpy", "check_bool", "check_dataframe_columns", "check_fit_inputs",
+           "check_fit_params", "check_int", "check_option", "check_real",
+           "check_target_shape", "could_be_output_indices", "encode_labels",
            "infer_binary_labels", "infer_label_classes", "is_elementwise_loss",
-           "ravel_label_column"]
+           "ravel_label_column", "warn_ignored"]
 
 #: torch's losses that compare each output with the target of the same shape.
 ELEMENTWISE_LOSSES = (
@@ -512,6 +545,8 @@ def infer_binary_labels(y, require_01=False):
 # -- parameters: one set of validators for every module ---------------------------
 # Every check names the parameter, the accepted values and the value given,
 # and returns the value as the type it promises (so callers can store it).
+# ``none_means`` accepts None and says what it stands for; ``hint`` adds a
+# sentence on the fix or the meaning of the values.
 
 def _interval(low, high, low_open, high_open):
     lo = "" if low is None else (f" > {low}" if low_open else f" >= {low}")
@@ -519,7 +554,16 @@ def _interval(low, high, low_open, high_open):
     return lo + (" and" if lo and hi else "") + hi
 
 
-def check_int(name, value, low=None, high=None):
+def _refuse(name, expected, value, none_means=None, hint=None):
+    if none_means is not None:
+        expected = f"None ({none_means}) or {expected}"
+    message = f"{name} must be {expected}, got {value!r}."
+    if hint:
+        message += f" {hint}"
+    return MRParameterError(message)
+
+
+def check_int(name, value, low=None, high=None, *, none_means=None, hint=None):
     """Return ``value`` as an int; raise unless it is an integer (not a bool)
     in ``[low, high]``.
 
@@ -530,10 +574,21 @@ def check_int(name, value, low=None, high=None):
     value : object
     low, high : int or None (default=None)
       Inclusive bounds; None leaves that side open.
+    none_means : str or None (default=None)
+      When given, None is accepted (and returned) too; the string says what
+      it stands for in the message (``'all rows'``).
+    hint : str or None (default=None)
+      A sentence added to the message (what the values mean, how to fix).
 
     Returns
     -------
-    value : int
+    value : int or None
+
+    Raises
+    ------
+    sk_mr.exceptions.MRParameterError
+      A ValueError and TypeError naming the parameter, the accepted values
+      and the value given.
 
     Examples
     --------
@@ -542,16 +597,23 @@ def check_int(name, value, low=None, high=None):
     >>> check_int("max_epochs", True, low=1)
     Traceback (most recent call last):
     ...
-    ValueError: max_epochs must be an int >= 1, got True.
+    sk_mr.exceptions.MRParameterError: max_epochs must be an int >= 1, got True.
+    >>> check_int("max_rows", -1, low=0, none_means="all rows")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    sk_mr.exceptions.MRParameterError: max_rows must be None (all rows) or an int ...
     """
+    if value is None and none_means is not None:
+        return None
     if isinstance(value, bool) or not isinstance(value, numbers.Integral) \
             or (low is not None and value < low) or (high is not None and value > high):
-        raise ValueError(f"{name} must be an int{_interval(low, high, False, False)}, "
-                         f"got {value!r}.")
+        raise _refuse(name, f"an int{_interval(low, high, False, False)}", value,
+                      none_means, hint)
     return int(value)
 
 
-def check_real(name, value, low=None, high=None, low_open=False, high_open=False):
+def check_real(name, value, low=None, high=None, low_open=False, high_open=False, *,
+               none_means=None, hint=None):
     """Return ``value`` as a float; raise unless it is a finite real number
     (not a bool) within the bounds.
 
@@ -564,10 +626,21 @@ def check_real(name, value, low=None, high=None, low_open=False, high_open=False
       Bounds; None leaves that side open.
     low_open, high_open : bool (default=False)
       Whether the bound itself is excluded.
+    none_means : str or None (default=None)
+      When given, None is accepted (and returned) too; the string says what
+      it stands for in the message.
+    hint : str or None (default=None)
+      A sentence added to the message.
 
     Returns
     -------
-    value : float
+    value : float or None
+
+    Raises
+    ------
+    sk_mr.exceptions.MRParameterError
+      A ValueError and TypeError naming the parameter, the accepted values
+      and the value given.
 
     Examples
     --------
@@ -576,8 +649,10 @@ def check_real(name, value, low=None, high=None, low_open=False, high_open=False
     >>> check_real("eps", float("nan"), low=0)
     Traceback (most recent call last):
     ...
-    ValueError: eps must be a finite float >= 0, got nan.
+    sk_mr.exceptions.MRParameterError: eps must be a finite float >= 0, got nan.
     """
+    if value is None and none_means is not None:
+        return None
     ok = isinstance(value, numbers.Real) and not isinstance(value, bool) \
         and bool(np.isfinite(value))
     if ok and low is not None:
@@ -585,12 +660,12 @@ def check_real(name, value, low=None, high=None, low_open=False, high_open=False
     if ok and high is not None:
         ok = value < high if high_open else value <= high
     if not ok:
-        raise ValueError(f"{name} must be a finite float"
-                         f"{_interval(low, high, low_open, high_open)}, got {value!r}.")
+        raise _refuse(name, f"a finite float{_interval(low, high, low_open, high_open)}",
+                      value, none_means, hint)
     return float(value)
 
 
-def check_option(name, value, options):
+def check_option(name, value, options, *, hint=None):
     """Return ``value``; raise unless it is one of ``options``.
 
     Examples
@@ -600,15 +675,35 @@ def check_option(name, value, options):
     >>> check_option("loss_pass", "fast", ("full", "online"))
     Traceback (most recent call last):
     ...
-    ValueError: loss_pass must be one of 'full', 'online'; got 'fast'.
+    sk_mr.exceptions.MRParameterError: loss_pass must be one of 'full', 'online'; got 'fast'.
     """
     if isinstance(value, str) or value is None or isinstance(value, (bool, numbers.Number)):
         known = value in options
     else:
         known = any(value is option for option in options)
     if not known:
-        raise ValueError(f"{name} must be one of {', '.join(map(repr, options))}; "
-                         f"got {value!r}.")
+        message = f"{name} must be one of {', '.join(map(repr, options))}; got {value!r}."
+        raise MRParameterError(message + (f" {hint}" if hint else ""))
+    return value
+
+
+def check_bool(name, value, *, hint=None):
+    """Return ``value``; raise unless it is ``True`` or ``False``.
+
+    Not 0, 1 or a numpy bool: a flag that takes any truthy value hides a
+    parameter given in the wrong place.
+
+    Examples
+    --------
+    >>> check_bool("random_start", False)
+    False
+    >>> check_bool("random_start", 1)
+    Traceback (most recent call last):
+    ...
+    sk_mr.exceptions.MRParameterError: random_start must be True or False, got 1.
+    """
+    if not isinstance(value, bool):
+        raise _refuse(name, "True or False", value, hint=hint)
     return value
 
 
@@ -640,8 +735,6 @@ def warn_ignored(name, value, because, fix=None, stacklevel=3):
     >>> print(caught[0].message)
     mw_losses='adversarial' has no effect: loss_pass='online' records the training steps' losses.
     """
-    from sk_mr.exceptions import MRParameterWarning
-
     message = f"{name}={value!r} has no effect: {because}."
     if fix:
         message += f" {fix}"

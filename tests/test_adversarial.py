@@ -5,6 +5,7 @@ import importlib
 import pickle
 import subprocess
 import sys
+import warnings
 
 import numpy as np
 import pytest
@@ -19,6 +20,7 @@ from torch.nn import functional as F
 
 from conftest import FixedWeights
 from sk_mr import MRClassifier, SampleReweighting
+from sk_mr.exceptions import MRParameterWarning
 from sk_mr.adversarial import (TRADES, AttackTraining, FreeAdversarialTraining,
                                PGDAdversarialTraining, check_unit_interval,
                                format_robustness_table, make_robust_scorer,
@@ -491,6 +493,30 @@ class TestRobustnessReport:
             robustness_report(make_net(None), X, y)
         with pytest.raises(TypeError, match="numpy array"):
             robustness_report(net, {"x": X}, y)
+        with pytest.raises(ValueError, match=r"step_size must be None \(2\.5 \* eps / "
+                                             r"steps\) or a finite float > 0\.0, got 0\."):
+            robustness_report(net, X, y, step_size=0)
+
+    @pytest.mark.parametrize("option, value", [("steps", 5), ("step_size", 0.01),
+                                               ("restarts", 3)])
+    def test_pgd_options_without_pgd_warn(self, linear_net, option, value):
+        net, X, y = linear_net
+        with pytest.warns(MRParameterWarning,
+                          match=f"{option}={value!r} has no effect: only PGD reads it, "
+                                r"and attacks=\('fgsm',\) has no 'pgd'") as caught:
+            records = robustness_report(net, X, y, attacks="fgsm", eps=0.1,
+                                        **{option: value})
+        assert caught[0].filename == __file__  # points at the call
+        # and they indeed change nothing
+        assert records == robustness_report(net, X, y, attacks="fgsm", eps=0.1)
+
+    def test_pgd_options_with_pgd_do_not_warn(self, linear_net):
+        net, X, y = linear_net
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", MRParameterWarning)
+            robustness_report(net, X, y, attacks=("pgd", "fgsm"), eps=0.1, steps=2,
+                              step_size=0.05, restarts=2, random_state=0)
+            robustness_report(net, X, y, attacks="fgsm", eps=0.1)  # defaults: nothing set
 
     def test_format_table(self):
         rec = lambda a, e, acc: {"attack": a, "eps": e, "accuracy": acc, "n": 10}  # noqa: E731
@@ -533,7 +559,20 @@ class TestRobustScorer:
             make_robust_scorer("pgd", stepz=3)
         with pytest.raises(ValueError, match="attack"):
             make_robust_scorer("cw")
+        with pytest.raises(ValueError, match="attack must be one of 'pgd', 'fgsm', "
+                                             r"'autoattack'; got \('pgd',\)"):
+            make_robust_scorer(("pgd",))
         assert "eps=0.1" in repr(make_robust_scorer("pgd", eps=0.1, steps=5))
+
+    def test_pgd_options_of_another_attack_warn_once(self, linear_net):
+        net, X, y = linear_net
+        with pytest.warns(MRParameterWarning, match="steps=5 has no effect") as caught:
+            scorer = make_robust_scorer("fgsm", eps=0.1, steps=5)
+        assert caught[0].filename == __file__
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", MRParameterWarning)  # not again per score
+            assert scorer(net, X, y) == make_robust_scorer("fgsm", eps=0.1)(net, X, y)
+            make_robust_scorer("pgd", eps=0.1, steps=5)
 
 
 # -- the optional dependency ------------------------------------------------------------

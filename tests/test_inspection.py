@@ -1,6 +1,7 @@
 """Tests of sk_mr.inspection: label-issue ranking, noise detection, WeightHistory."""
 
 import pickle
+import warnings
 from unittest import mock
 
 import numpy as np
@@ -16,6 +17,7 @@ from skorch.callbacks import MlflowLogger, TensorBoard
 from skorch.dataset import ValidSplit
 
 from sk_mr import MRClassifier, MultiplicativeReweighting, RandomReweighting
+from sk_mr.exceptions import MRParameterWarning
 from sk_mr.inspection import (WeightHistory, label_issue_scores, noise_detection_report,
                               noise_fraction_by_weight_percentile, rank_label_issues,
                               weight_on_mask)
@@ -362,6 +364,22 @@ class TestWeightHistory:
         net = make_net(callbacks=[WeightHistory(**kwargs)])
         with pytest.raises(error, match=match):
             net.initialize()
+
+    def test_random_state_without_a_subset_warns(self, noisy_data):
+        X, y, _ = noisy_data
+        history = WeightHistory(max_rows=None, random_state=3)
+        with pytest.warns(MRParameterWarning, match="^random_state=3 has no effect: "
+                                                    "max_rows=None records every"):
+            make_net(max_epochs=1, callbacks=[history]).fit(X, y)
+        # and it has none: every training row is recorded, in order
+        np.testing.assert_array_equal(history.rows_, np.arange(len(y)))
+
+    @pytest.mark.parametrize("kwargs", [dict(max_rows=None), dict(max_rows=50, random_state=3)])
+    def test_random_state_that_draws_or_none_does_not_warn(self, noisy_data, kwargs):
+        X, y, _ = noisy_data
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", MRParameterWarning)
+            make_net(max_epochs=1, callbacks=[WeightHistory(**kwargs)]).fit(X, y)
 
     def test_mask_of_wrong_length(self, noisy_data):
         X, y, is_noisy = noisy_data

@@ -1,6 +1,7 @@
 """Tests of sk_mr.losses against hand computations in numpy."""
 
 import pickle
+import warnings
 
 import numpy as np
 import pytest
@@ -9,6 +10,7 @@ from sklearn.base import clone
 from skorch import NeuralNetClassifier
 
 from sk_mr import MRClassifier
+from sk_mr.exceptions import MRParameterWarning
 from sk_mr.losses import (AutoSymmetricCrossEntropy, GeneralizedCrossEntropy, NCEandRCE,
                           SymmetricCrossEntropy, TiltedLoss)
 
@@ -102,7 +104,8 @@ class TestGeneralizedCrossEntropy:
 
     @pytest.mark.parametrize("q", [0, -0.5, 1.5, True, "0.7"])
     def test_bad_q(self, q):
-        with pytest.raises(ValueError, match="q must be a float in \\(0, 1\\]"):
+        with pytest.raises(ValueError, match="q must be a finite float > 0 and <= 1, got .*q -> 0 is "
+                                             "cross-entropy"):
             GeneralizedCrossEntropy(q=q)
 
 
@@ -141,7 +144,7 @@ class TestSymmetricCrossEntropy:
 
     @pytest.mark.parametrize("kwargs, match", [
         (dict(alpha=-1), "alpha must be"), (dict(beta=float("nan")), "beta must be"),
-        (dict(A=0.0), "A must be a finite negative"), (dict(reduction="avg"), "reduction"),
+        (dict(A=0.0), "A must be a finite float < 0"), (dict(reduction="avg"), "reduction"),
     ])
     def test_bad_parameters(self, kwargs, match):
         with pytest.raises(ValueError, match=match):
@@ -266,12 +269,42 @@ class TestNCEandRCE:
 
     @pytest.mark.parametrize("kwargs, match", [
         (dict(alpha=-1.0), "alpha must be a finite float >= 0"),
-        (dict(A=0.0), "A must be a finite negative float"),
+        (dict(A=0.0), "A must be a finite float < 0, got 0.0. A is the value of log 0"),
         (dict(reduction="max"), "reduction must be one of"),
     ])
     def test_bad_parameters(self, kwargs, match):
         with pytest.raises(ValueError, match=match):
             NCEandRCE(**kwargs)
+
+
+class TestIgnoredSettingsWarn:
+    @pytest.mark.parametrize("criterion", [SymmetricCrossEntropy, NCEandRCE])
+    def test_A_without_the_reverse_term(self, batch, criterion):
+        z, y = batch
+        with pytest.warns(MRParameterWarning, match=r"^A=-2\.0 has no effect: beta=0 turns "
+                                                    "off the reverse cross-entropy") as caught:
+            loss = criterion(beta=0.0, A=-2.0, reduction="none")
+        assert caught[0].filename == __file__  # points at the caller
+        # and it has none: the loss equals the one with the default A
+        zt, yt = torch.tensor(z), torch.tensor(y)
+        torch.testing.assert_close(loss(zt, yt), criterion(beta=0.0, reduction="none")(zt, yt))
+
+    def test_tilt_without_the_tilted_reduction(self, batch):
+        z, y = batch
+        with pytest.warns(MRParameterWarning, match=r"^t=-2\.0 has no effect: "
+                                                    "reduction='none' returns the base"):
+            loss = TiltedLoss(t=-2.0, reduction="none")
+        zt, yt = torch.tensor(z), torch.tensor(y)
+        torch.testing.assert_close(loss(zt, yt), TiltedLoss(reduction="none")(zt, yt))
+
+    @pytest.mark.parametrize("make", [
+        lambda: SymmetricCrossEntropy(beta=0.0), lambda: SymmetricCrossEntropy(A=-2.0),
+        lambda: NCEandRCE(beta=0.5, A=-6.0), lambda: TiltedLoss(t=-2.0),
+        lambda: TiltedLoss(reduction="none")])
+    def test_settings_in_use_do_not_warn(self, make):
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", MRParameterWarning)
+            make()
 
 
 class TestTiltedLoss:
@@ -310,7 +343,7 @@ class TestTiltedLoss:
 
     @pytest.mark.parametrize("kwargs, match", [
         (dict(t=float("inf")), "t must be a finite float"),
-        (dict(reduction="sum"), "reduction must be 'mean' or 'none'"),
+        (dict(reduction="sum"), "reduction must be one of 'mean', 'none'; got 'sum'"),
     ])
     def test_bad_parameters(self, kwargs, match):
         with pytest.raises(ValueError, match=match):

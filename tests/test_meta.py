@@ -1,6 +1,7 @@
 """Tests of sk_mr.meta: MR around any scikit-learn estimator."""
 
 import pickle
+import warnings
 
 import numpy as np
 import pytest
@@ -16,6 +17,7 @@ from sklearn.svm import SVC, LinearSVC
 from sklearn.tree import DecisionTreeClassifier
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
+from sk_mr.exceptions import MRParameterWarning
 from sk_mr.meta import MRMetaClassifier, MRMetaRegressor
 from sk_mr.mw import MultiStepEta
 from sk_mr.noise import add_label_noise
@@ -280,6 +282,32 @@ class TestBadInput:
     def test_bad_n_rounds(self, binary, n_rounds, exc):
         with pytest.raises(exc, match="n_rounds must be an int >= 1"):
             MRMetaClassifier(n_rounds=n_rounds).fit(*binary)
+
+    def test_validation_is_sklearns_hook_with_its_contract(self, binary):
+        # an override of BaseEstimator._validate_params, as skorch's nets do:
+        # no arguments, returns None, raises on a bad parameter
+        assert MRMetaClassifier()._validate_params() is None
+        with pytest.raises(ValueError, match="n_rounds"):
+            MRMetaClassifier(n_rounds=0)._validate_params()
+
+    @pytest.mark.parametrize("eta", [0.3, MultiStepEta(0.5, milestones=[2])])
+    @pytest.mark.parametrize("meta", [MRMetaClassifier, MRMetaRegressor])
+    def test_eta_with_one_round_warns(self, binary, meta, eta):
+        X, y = binary
+        with pytest.warns(MRParameterWarning, match=r"^eta=.* has no effect: n_rounds=1 "
+                                                    "fits the estimator once"):
+            model = meta(eta=eta, n_rounds=1).fit(X, y)
+        # and it has none: the plain estimator's fit, with uniform weights
+        plain = meta(n_rounds=1).fit(X, y)
+        np.testing.assert_array_equal(model.predict(X), plain.predict(X))
+        np.testing.assert_array_equal(model.sample_weights_, np.full(len(y), 1 / len(y)))
+
+    @pytest.mark.parametrize("params", [dict(n_rounds=1), dict(n_rounds=1, eta=0.0),
+                                        dict(eta=0.3, n_rounds=2), dict()])
+    def test_eta_that_is_used_or_left_alone_does_not_warn(self, binary, params):
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", MRParameterWarning)
+            MRMetaClassifier(**params).fit(*binary)
 
     def test_bad_sample_weight(self, binary):
         X, y = binary

@@ -97,7 +97,8 @@ class TestMeaninglessOptionsWarn:
     def test_adversarial_mw_losses_under_the_online_pass(self):
         strategy = PGDAdversarialTraining(eps=0.1, step_size=0.05, steps=1,
                                           mw_losses="adversarial")
-        with pytest.warns(MRParameterWarning, match="no effect with loss_pass='online'"):
+        with pytest.warns(MRParameterWarning, match="mw_losses='adversarial' has no "
+                                                   "effect: with loss_pass='online'"):
             classifier(adversarial=strategy).fit(X, y_class)
         with warnings.catch_warnings():
             warnings.simplefilter("error", MRParameterWarning)

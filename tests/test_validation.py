@@ -1,15 +1,16 @@
 """Tests of sk_mr.validation: input checks and class labels."""
 
 import math
+import re
 
 import numpy as np
 import pytest
 import torch
 from sklearn.preprocessing import LabelEncoder
 
-from sk_mr.exceptions import MRParameterWarning
-from sk_mr.validation import (check_fit_inputs, check_int, check_option, check_real,
-                              encode_labels, infer_label_classes, warn_ignored)
+from sk_mr.exceptions import MRParameterError, MRParameterWarning
+from sk_mr.validation import (check_bool, check_fit_inputs, check_int, check_option,
+                              check_real, encode_labels, infer_label_classes, warn_ignored)
 
 
 def with_nan(X):
@@ -108,6 +109,19 @@ class TestCheckInt:
         with pytest.raises(ValueError, match=r"^n must be an int, got 'a'\.$"):
             check_int("n", "a")
 
+    def test_none_is_accepted_only_when_its_meaning_is_given(self):
+        assert check_int("max_rows", None, low=0, none_means="all rows") is None
+        with pytest.raises(ValueError, match=r"^max_rows must be an int >= 0, got None\.$"):
+            check_int("max_rows", None, low=0)
+        with pytest.raises(ValueError, match=r"^max_rows must be None \(all rows\) or an "
+                                             r"int >= 0, got -1\.$"):
+            check_int("max_rows", -1, low=0, none_means="all rows")
+
+    def test_hint_ends_the_message(self):
+        with pytest.raises(ValueError, match=r"^n_rounds must be an int >= 1, got 0\. "
+                                             r"n_rounds=1 fits once\.$"):
+            check_int("n_rounds", 0, low=1, hint="n_rounds=1 fits once.")
+
 
 class TestCheckReal:
     @pytest.mark.parametrize("value", [math.nan, math.inf, -math.inf, True, "0.5", None])
@@ -123,6 +137,35 @@ class TestCheckReal:
                 check_real("p", value, low=0, high=1, low_open=True, high_open=True)
         assert check_real("p", np.float32(0.5), low=0, high=1, low_open=True,
                           high_open=True) == 0.5
+
+
+    def test_none_and_hint(self):
+        assert check_real("step_size", None, low=0, none_means="the default rule") is None
+        with pytest.raises(ValueError, match=r"^step_size must be None \(the default rule\) "
+                                             r"or a finite float > 0, got 0\. Try 0\.1\.$"):
+            check_real("step_size", 0, low=0, low_open=True, none_means="the default rule",
+                       hint="Try 0.1.")
+
+
+class TestCheckBool:
+    def test_only_true_and_false(self):
+        assert check_bool("amp", True) is True and check_bool("amp", False) is False
+        for value in (1, 0, np.bool_(True), "True", None):
+            with pytest.raises(ValueError, match=f"^amp must be True or False, got "
+                                                 f"{re.escape(repr(value))}\\.$"):
+                check_bool("amp", value)
+
+
+class TestParameterError:
+    @pytest.mark.parametrize("check", [
+        lambda: check_int("n", 1.5), lambda: check_real("x", "a"),
+        lambda: check_option("m", "z", ("a",)), lambda: check_bool("b", 1)])
+    def test_is_both_value_and_type_error(self, check):
+        # modules raised either before sharing the validators; callers catching
+        # either keep working, as with scikit-learn's InvalidParameterError
+        for kind in (ValueError, TypeError, MRParameterError):
+            with pytest.raises(kind):
+                check()
 
 
 class TestCheckOption:

@@ -10,10 +10,10 @@ from sklearn.base import is_regressor
 from skorch.dataset import unpack_data
 from skorch.utils import to_tensor
 
-from sk_mr.adversarial.base import (ATTACK_MODES, AdversarialTraining, _check_int,
-                                    _check_option, _check_real)
+from sk_mr.adversarial.base import AdversarialTraining
 from sk_mr.adversarial.evaluation import _batch_seed, _Logits, _seeded_rng
 from sk_mr.mixin import MixupTarget
+from sk_mr.validation import check_int, check_real
 
 __all__ = ["AttackTraining"]
 
@@ -185,8 +185,7 @@ class AttackTraining(AdversarialTraining):
         attack_names = set(self._attack_param_names)
         super()._check_params({name: value for name, value in params.items()
                                if name not in attack_names})
-        _check_real("fraction", params["fraction"], low=0.0, high=1.0, low_open=True)
-        _check_option("attack_mode", params["attack_mode"], ATTACK_MODES)
+        check_real("fraction", params["fraction"], low=0.0, high=1.0, low_open=True)
         signature = _attack_signature(params["attack"])
         accepted = list(signature.parameters)[1:]  # after the model
         takes_any = any(p.kind is p.VAR_KEYWORD for p in signature.parameters.values())
@@ -204,9 +203,9 @@ class AttackTraining(AdversarialTraining):
         # trains on inputs that *decrease* the loss, and steps=0 on clean ones
         for name, low, low_open in (("eps", 0.0, False), ("alpha", 0.0, True)):
             if name in params:
-                _check_real(name, params[name], low=low, low_open=low_open)
+                check_real(name, params[name], low=low, low_open=low_open)
         if "steps" in params:
-            _check_int("steps", params["steps"], 1)
+            check_int("steps", params["steps"], low=1)
         missing = [name for name, p in list(signature.parameters.items())[1:]
                    if p.default is p.empty and p.kind in (p.POSITIONAL_OR_KEYWORD,
                                                           p.KEYWORD_ONLY)

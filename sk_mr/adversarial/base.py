@@ -17,8 +17,6 @@ function, and neither MR nor mixup know about it.
 This module needs torch only (no torchattacks).
 """
 
-import numbers
-import warnings
 import weakref
 
 import numpy as np
@@ -27,8 +25,8 @@ from sklearn.base import BaseEstimator
 from skorch.dataset import unpack_data
 from skorch.utils import TeeGenerator, to_tensor
 
-from sk_mr.exceptions import MRParameterWarning
 from sk_mr.mixin import MixupTarget
+from sk_mr.validation import check_int, check_option, check_real, warn_ignored
 
 __all__ = ["AdversarialTraining", "check_unit_interval", "linf_pgd"]
 
@@ -175,29 +173,6 @@ def linf_pgd(net, X, target, *, eps, step_size, steps, random_start=False,
     return X_adv.detach()
 
 
-def _check_real(name, value, low=None, high=None, low_open=False):
-    ok = isinstance(value, numbers.Real) and not isinstance(value, bool) \
-        and np.isfinite(value)
-    if ok and low is not None:
-        ok = value > low if low_open else value >= low
-    if ok and high is not None:
-        ok = value <= high
-    if not ok:
-        lo = "" if low is None else (f" > {low}" if low_open else f" >= {low}")
-        hi = "" if high is None else f" and <= {high}"
-        raise ValueError(f"{name} must be a finite float{lo}{hi}, got {value!r}.")
-
-
-def _check_int(name, value, low):
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < low:
-        raise ValueError(f"{name} must be an int >= {low}, got {value!r}.")
-
-
-def _check_option(name, value, options):
-    if value not in options:
-        raise ValueError(f"{name} must be one of {options}, got {value!r}.")
-
-
 class AdversarialTraining(BaseEstimator):
     """Base class of the adversarial-training strategies.
 
@@ -284,10 +259,18 @@ class AdversarialTraining(BaseEstimator):
         return params
 
     def _check_params(self, params):
+        # the parameters several strategies share, where a strategy has them;
+        # subclasses check their own after calling this
         if "eps" in params:
-            _check_real("eps", params["eps"], low=0.0, high=1.0)
+            check_real("eps", params["eps"], low=0.0, high=1.0)
+        if "step_size" in params:
+            check_real("step_size", params["step_size"], low=0.0, low_open=True)
+        if "steps" in params:
+            check_int("steps", params["steps"], low=1)
+        if "attack_mode" in params:
+            check_option("attack_mode", params["attack_mode"], ATTACK_MODES)
         if "mw_losses" in params:
-            _check_option("mw_losses", params["mw_losses"], MW_LOSSES)
+            check_option("mw_losses", params["mw_losses"], MW_LOSSES)
 
     def check_net(self, net, params=None):
         """Check this strategy against the net it is to train, before the fit starts.
@@ -320,12 +303,13 @@ class AdversarialTraining(BaseEstimator):
         self._check_params(params)
         if params.get("mw_losses", "clean") == "adversarial" and \
                 getattr(net, "loss_pass", None) == "online":
-            warnings.warn(
-                f"{type(self).__name__}(mw_losses='adversarial') has no effect with "
-                "loss_pass='online': the MW losses are then those of the training "
-                "steps (on the adversarial inputs the strategy trains on). Set "
-                "loss_pass='full' to have the loss pass evaluate each example at its "
-                "adversarial input.", MRParameterWarning, stacklevel=2)
+            warn_ignored(
+                "mw_losses", "adversarial",
+                f"with loss_pass='online' (no loss pass) the MW losses of "
+                f"{type(self).__name__} are those of its training steps, on the "
+                "adversarial inputs it trains on",
+                "Set loss_pass='full' to have the loss pass evaluate each example at "
+                "its adversarial input.")
 
     # -- device, inputs and randomness -------------------------------------------
     def _check_batch(self, Xi):

@@ -19,8 +19,9 @@ import numpy as np
 import torch
 import torchattacks
 
-from sk_mr.adversarial.base import _check_int, _check_real, check_unit_interval
-from sk_mr.validation import check_fit_inputs, encode_labels
+from sk_mr.adversarial.base import check_unit_interval
+from sk_mr.validation import (check_fit_inputs, check_int, check_option, check_real,
+                              encode_labels, warn_ignored)
 
 __all__ = ["ATTACKS", "RobustScorer", "format_robustness_table", "make_robust_scorer",
            "robustness_report"]
@@ -100,19 +101,35 @@ def _as_inputs(X, y, net=None):
     return X, torch.as_tensor(y).to(torch.int64)
 
 
-def _check_options(attacks, eps, steps, step_size, restarts, batch_size):
+#: The defaults of the options only PGD reads (robustness_report's signature).
+_PGD_DEFAULTS = {"steps": 20, "step_size": None, "restarts": 1}
+
+
+def _check_options(attacks, eps, steps, step_size, restarts, batch_size, stacklevel=4):
+    """Validate the attack options; warn for PGD options set without PGD.
+
+    ``stacklevel`` points the warning at the user's call (4: the caller of
+    the function that calls this one).
+    """
+    name = "attacks" if isinstance(attacks, str) else "each of attacks"
     attacks = (attacks,) if isinstance(attacks, str) else tuple(attacks)
     for attack in attacks:
-        if attack not in ATTACKS:
-            raise ValueError(f"attacks must hold names from {ATTACKS}, got {attack!r}.")
+        check_option(name, attack, ATTACKS)
     eps = (eps,) if isinstance(eps, numbers.Real) else tuple(eps)
     for value in eps:
-        _check_real("eps", value, low=0.0, high=1.0)
-    _check_int("steps", steps, 1)
-    if step_size is not None:
-        _check_real("step_size", step_size, low=0.0, low_open=True)
-    _check_int("restarts", restarts, 1)
-    _check_int("batch_size", batch_size, 1)
+        check_real("eps", value, low=0.0, high=1.0)
+    check_int("steps", steps, low=1)
+    check_real("step_size", step_size, low=0.0, low_open=True,
+               none_means="2.5 * eps / steps")
+    check_int("restarts", restarts, low=1)
+    check_int("batch_size", batch_size, low=1)
+    if "pgd" not in attacks:
+        given = {"steps": steps, "step_size": step_size, "restarts": restarts}
+        for option, value in given.items():
+            if value != _PGD_DEFAULTS[option]:
+                warn_ignored(option, value, f"only PGD reads it, and attacks={attacks!r} "
+                             "has no 'pgd'", "Leave it at its default, or add 'pgd' to "
+                             "attacks.", stacklevel=stacklevel)
     return attacks, eps
 
 
@@ -384,19 +401,22 @@ class RobustScorer:
             raise TypeError(
                 f"make_robust_scorer got unexpected argument(s) {unknown}; the attack "
                 f"options are {list(self._options)}.")
-        if isinstance(attack, str) is False or attack not in ATTACKS:
-            raise ValueError(f"attack must be one of {ATTACKS}, got {attack!r}.")
-        options = {"steps": 20, "step_size": None, "restarts": 1, "batch_size": 256}
+        check_option("attack", attack, ATTACKS)  # one name, not a sequence
+        options = {**_PGD_DEFAULTS, "batch_size": 256}
         options.update(attack_kwargs)
+        # warns at the user's make_robust_scorer call, once
         _check_options((attack,), (eps,), options["steps"], options["step_size"],
-                       options["restarts"], options["batch_size"])
+                       options["restarts"], options["batch_size"], stacklevel=5)
         self.attack = attack
         self.eps = eps
         self.attack_kwargs = attack_kwargs
 
     def __call__(self, estimator, X, y):
+        kwargs = self.attack_kwargs
+        if self.attack != "pgd":  # PGD's options were warned about once, in __init__
+            kwargs = {k: v for k, v in kwargs.items() if k not in _PGD_DEFAULTS}
         records = robustness_report(estimator, X, y, attacks=(self.attack,),
-                                    eps=(self.eps,), **self.attack_kwargs)
+                                    eps=(self.eps,), **kwargs)
         return records[-1]["accuracy"]
 
     def __repr__(self):

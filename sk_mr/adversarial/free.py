@@ -2,7 +2,8 @@
 
 import torch
 
-from sk_mr.adversarial.base import AdversarialTraining, _check_int, linf_pgd
+from sk_mr.adversarial.base import AdversarialTraining, linf_pgd
+from sk_mr.validation import check_int
 
 __all__ = ["FreeAdversarialTraining"]
 
@@ -81,7 +82,7 @@ class FreeAdversarialTraining(AdversarialTraining):
 
     def _check_params(self, params):
         super()._check_params(params)
-        _check_int("replays", params["replays"], 1)
+        check_int("replays", params["replays"], low=1)
 
     def _delta_buffer(self, X):
         """Return the buffer, (re)allocated to hold ``X``'s batch (host metadata only)."""

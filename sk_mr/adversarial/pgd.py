@@ -1,7 +1,7 @@
 """PGD adversarial training (Madry et al., ICLR 2018)."""
 
-from sk_mr.adversarial.base import (ATTACK_MODES, AdversarialTraining, _check_int,
-                                    _check_option, _check_real, linf_pgd)
+from sk_mr.adversarial.base import AdversarialTraining, linf_pgd
+from sk_mr.validation import check_bool
 
 __all__ = ["PGDAdversarialTraining"]
 
@@ -71,10 +71,7 @@ class PGDAdversarialTraining(AdversarialTraining):
 
     def _check_params(self, params):
         super()._check_params(params)
-        _check_real("step_size", params["step_size"], low=0.0, low_open=True)
-        _check_int("steps", params["steps"], 1)
-        _check_option("random_start", params["random_start"], (True, False))
-        _check_option("attack_mode", params["attack_mode"], ATTACK_MODES)
+        check_bool("random_start", params["random_start"])
 
     def perturb(self, net, X, y, params, **fit_params):
         """Return the PGD inputs of a batch, in the module's current mode."""

@@ -4,8 +4,8 @@ import torch
 from sklearn.base import is_regressor
 from torch.nn import functional as F
 
-from sk_mr.adversarial.base import (AdversarialTraining, _check_int, _check_real,
-                                    project)
+from sk_mr.adversarial.base import AdversarialTraining, project
+from sk_mr.validation import check_real
 
 __all__ = ["TRADES", "trades_kl"]
 
@@ -100,9 +100,7 @@ class TRADES(AdversarialTraining):
 
     def _check_params(self, params):
         super()._check_params(params)
-        _check_real("step_size", params["step_size"], low=0.0, low_open=True)
-        _check_int("steps", params["steps"], 1)
-        _check_real("beta", params["beta"], low=0.0)
+        check_real("beta", params["beta"], low=0.0)
 
     def check_net(self, net, params=None):
         """Refuse a regressor (see :meth:`sk_mr.adversarial.AdversarialTraining.check_net`).
