@@ -891,9 +891,22 @@ def _default_method(records, setting):
     return "default"
 
 
+#: The rounds of held-out settings, each frozen before it was first run:
+#: F chose MRClassifier's default among the configurations measured, G (added
+#: afterwards) checked that choice on settings it never saw.
+HELDOUT_ROUNDS = (("F", "first round: chose the default"),
+                  ("G", "second round: checked the choice"))
+
+
+def heldout_settings(rounds="FG"):
+    """The held-out settings of the given rounds (``'F'``, ``'G'`` or ``'FG'``)."""
+    return {n: s for n, s in SETTINGS.items() if s.role == "held-out" and n[0] in rounds
+            and n[0] in dict(HELDOUT_ROUNDS)}
+
+
 def heldout_rows(records, settings=None):
     """Per held-out setting: each column's (mean, std, n, fits, seconds)."""
-    settings = settings or {n: s for n, s in SETTINGS.items() if n.startswith("F")}
+    settings = settings or heldout_settings()
     rows = []
     for name, setting in settings.items():
         def cell(method, name=name):
@@ -994,10 +1007,10 @@ def format_heldout(rows):
 
 
 #: Held-out settings grouped by the kind of label noise (the decision guide).
-NOISE_GROUPS = (("symmetric / uniform noise", ("F5", "F6")),
-                ("class-dependent noise", ("F2",)),
-                ("pairflip noise", ("F1", "F7")),
-                ("clean labels", ("F3", "F4")))
+NOISE_GROUPS = (("symmetric / uniform noise", ("F5", "F6", "G5", "G6")),
+                ("class-dependent noise", ("F2", "G2")),
+                ("pairflip noise", ("F1", "F7", "G1", "G7")),
+                ("clean labels", ("F3", "F4", "G3", "G4")))
 
 
 def which_method(rows):
@@ -1058,20 +1071,29 @@ def format_heldout_markdown(rows):
     return "\n".join(lines)
 
 
+def readme_blocks(records):
+    """The README's held-out blocks (name -> Markdown), from the records."""
+    def rows(rounds):
+        settings = heldout_settings(rounds)
+        return heldout_rows([r for r in records if r["setting"] in settings], settings)
+
+    return {"heldout-table": format_heldout_markdown(rows("F")),
+            "heldout-table-g": format_heldout_markdown(rows("G")),
+            "heldout-goals": "\n".join(f"- {line}" for line in heldout_goals(rows("FG")))}
+
+
 def update_readme(records, path=None):
     """Rewrite README.md's held-out blocks from the records (``--readme``).
 
-    The blocks sit between ``<!-- heldout-table:start -->`` and
-    ``<!-- heldout-table:end -->`` (and ``heldout-goals``);
-    tests/test_readme_results.py checks that they equal the records.
+    The blocks sit between ``<!-- NAME:start -->`` and ``<!-- NAME:end -->``:
+    ``heldout-table`` (round F), ``heldout-table-g`` (round G) and
+    ``heldout-goals`` (both rounds); tests/test_readme_results.py checks that
+    they equal the records.
     """
     import re
 
     path = path or os.path.join(os.path.dirname(HERE), "README.md")
-    settings = {n: s for n, s in SETTINGS.items() if n.startswith("F")}
-    rows = heldout_rows([r for r in records if r["setting"] in settings], settings)
-    blocks = {"heldout-table": format_heldout_markdown(rows),
-              "heldout-goals": "\n".join(f"- {line}" for line in heldout_goals(rows))}
+    blocks = readme_blocks(records)
     with open(path, encoding="utf-8") as f:
         text = f.read()
     for name, body in blocks.items():
@@ -1169,16 +1191,16 @@ def main(argv=None):
     for name, setting in settings.items():
         print(f"  {name}: {setting.description}"
               + ("" if setting.role == "tuning" else "  [held out]"))
-    if any(name.startswith("F") for name in settings):
-        print()
-        print(format_heldout(heldout_rows(records, {n: s for n, s in settings.items()
-                                                    if n.startswith("F")})))
+    for prefix, title in HELDOUT_ROUNDS + (("FG", "both rounds"),):
+        chosen = {n: s for n, s in settings.items() if n in heldout_settings(prefix)}
+        if chosen and (len(prefix) == 1 or len({n[0] for n in chosen}) > 1):
+            print(f"\n== held out, {title} ==")
+            print(format_heldout(heldout_rows(records, chosen)))
     if args.readme:
         update_readme(ResultsFile(out, SETTINGS).records)
     if args.markdown:
-        print()
-        print(format_heldout_markdown(heldout_rows(records, {
-            n: s for n, s in settings.items() if n.startswith("F")})))
+        for name, block in readme_blocks(records).items():
+            print(f"\n<!-- {name} -->\n{block}")
     if args.rst:
         print()
         print(format_rst(summarize(records, settings)))

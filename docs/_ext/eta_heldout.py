@@ -31,10 +31,11 @@ def _benchmark():
 
 
 class EtaHeldoutTable(Directive):
-    """``.. eta-heldout-table::``: F1-F7, or the settings named in ``:settings:``."""
+    """``.. eta-heldout-table::``: a held-out round (``:round: F`` by default, or
+    ``G``) with its goal lines, or the tuning settings named in ``:settings:``."""
 
     has_content = False
-    option_spec = {"settings": directives.unchanged}
+    option_spec = {"settings": directives.unchanged, "round": directives.unchanged}
 
     def run(self):
         env = self.state.document.settings.env
@@ -42,8 +43,11 @@ class EtaHeldoutTable(Directive):
         bench = _benchmark()
         names = (self.options.get("settings") or "").split()
         tuning = bool(names)
-        settings = {n: s for n, s in bench.SETTINGS.items()
-                    if (n in names if tuning else n.startswith("F"))}
+        held_out = self.options.get("round", "F").strip()
+        settings = ({n: s for n, s in bench.SETTINGS.items() if n in names} if tuning
+                    else bench.heldout_settings(held_out))
+        if not settings:
+            raise self.error(f"no settings for :settings: {names} / :round: {held_out!r}")
         records = [r for r in bench.ResultsFile(RECORDS, bench.SETTINGS).records
                    if r["setting"] in settings]
         rows = bench.heldout_rows(records, settings)
@@ -53,7 +57,8 @@ class EtaHeldoutTable(Directive):
 
         table = nodes.table(classes=["results-table"])
         which = (f"Tuning settings {names[0]}-{names[-1]}" if tuning
-                 else "Held-out settings F1-F7")
+                 else f"Held-out settings {min(settings)}-{max(settings)} "
+                      f"({dict(bench.HELDOUT_ROUNDS)[held_out]})")
         table += nodes.title(text=(
             f"{which}: clean test accuracy (%), mean ± sample std over "
             f"{'/'.join(map(str, seeds))} seeds; bold: the best mean of the column"))
@@ -109,8 +114,7 @@ class WhichMethodTable(Directive):
         env = self.state.document.settings.env
         env.note_dependency(RECORDS)
         bench = _benchmark()
-        settings = {n: s for n, s in bench.SETTINGS.items() if s.role == "held-out"
-                    and n.startswith("F")}
+        settings = bench.heldout_settings("FG")
         records = [r for r in bench.ResultsFile(RECORDS, bench.SETTINGS).records
                    if r["setting"] in settings]
         groups = bench.which_method(bench.heldout_rows(records, settings))
