@@ -19,7 +19,7 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 from sk_mr.meta import MRMetaClassifier, MRMetaRegressor
 from sk_mr.mw import MultiStepEta
 from sk_mr.noise import add_label_noise
-from sk_mr.theory import make_linear_1d, mr_least_squares
+from sk_mr.paper.theory import make_linear_1d, mr_least_squares
 
 
 def softmax_neg(eta, cumulative):

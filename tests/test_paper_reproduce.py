@@ -1,4 +1,4 @@
-"""Tests of sk_mr.reproduce: results store, method parsing, tables, the CLI."""
+"""Tests of sk_mr.paper.reproduce: results store, method parsing, tables, the CLI."""
 
 import json
 import re
@@ -7,9 +7,9 @@ import numpy as np
 import pytest
 
 from sk_mr.__main__ import main
-from sk_mr.reproduce.noisy_labels import (RECIPES, TABLE1_METHODS, format_table,
-                                          make_estimator, parse_methods, recipe_for)
-from sk_mr.reproduce.results import ResultStore
+from sk_mr.paper.reproduce.noisy_labels import (RECIPES, TABLE1_METHODS, format_table,
+                                                make_estimator, parse_methods, recipe_for)
+from sk_mr.paper.reproduce.results import ResultStore
 
 from conftest import cli_usage_error
 
@@ -191,7 +191,7 @@ class TestRunSettingsInResults:
 
         import torch
 
-        from sk_mr.reproduce.common import environment_config
+        from sk_mr.paper.reproduce.common import environment_config
         weights = tmp_path / "w.pt"
         weights.write_bytes(b"not really weights")
         config = environment_config("cuda:1", amp=True, num_workers=2,
@@ -240,7 +240,7 @@ class TestRunSettingsInResults:
 
 class TestAdversarialGrid:
     def test_parse(self):
-        from sk_mr.reproduce.adversarial import TABLE4_METHODS, parse_adversarial_methods
+        from sk_mr.paper.reproduce.adversarial import TABLE4_METHODS, parse_adversarial_methods
         assert parse_adversarial_methods(",".join(TABLE4_METHODS)) == list(TABLE4_METHODS)
         assert parse_adversarial_methods("mixup+mr,random+adv") == ["mr+mixup", "adv+random"]
         for bad, match in [("adv+trades", "adv and trades"), ("trades+mixup", "mixup"),
@@ -250,8 +250,8 @@ class TestAdversarialGrid:
 
     def test_estimators_compose_one_step_with_options(self):
         from sk_mr.adversarial import TRADES, FreeAdversarialTraining
-        from sk_mr.reproduce.adversarial import (ADVERSARIAL_RECIPES,
-                                                 make_adversarial_estimator)
+        from sk_mr.paper.reproduce.adversarial import (ADVERSARIAL_RECIPES,
+                                                       make_adversarial_estimator)
         recipe = ADVERSARIAL_RECIPES["cifar100"]
         net = make_adversarial_estimator("adv+mr+mixup", recipe, n_classes=100, seed=0)
         assert isinstance(net.adversarial, FreeAdversarialTraining)
