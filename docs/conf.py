@@ -75,7 +75,8 @@ def _skorch_hidden_members():
 
     hidden = {}
     modules = ["sk_mr"] + [f"sk_mr.{m}" for m in (
-        "inspection", "baselines", "batching", "models", "datasets", "classifier")]
+        "inspection", "baselines", "batching", "models", "datasets", "classifier",
+        "paper.models", "paper.datasets")]
     for modname in modules:
         module = importlib.import_module(modname)
         for name in getattr(module, "__all__", []):

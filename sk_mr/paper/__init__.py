@@ -17,7 +17,7 @@ other two, and nothing in them builds on it:
    :mod:`sk_mr.baselines`, :mod:`sk_mr.meta`, :mod:`sk_mr.inspection`,
    :mod:`sk_mr.plotting`, :mod:`sk_mr.noise`. The library uses two of them:
    its default criterion lives with the robust losses in :mod:`sk_mr.losses`,
-   and :mod:`sk_mr` re-exports the noise functions and the meta-estimators.
+   and ``sk_mr`` re-exports the noise functions and the meta-estimators.
 3. **The paper's companion** (this package): what exists to rerun the
    paper rather than to train on one's own data: the ``reproduce`` command
    (``sk_mr.paper.reproduce``) and the ``demo`` (:mod:`sk_mr.paper.demo`),

@@ -18,9 +18,9 @@ from typing import Callable
 
 import torch
 
-__all__ = ["GridPlan", "base_estimator_params", "cluster_backend", "environment_config", "fit_cell",
-           "grid_config", "load_grid_data", "net_options", "recipe_config", "run_cells",
-           "run_grid", "table_order"]
+__all__ = ["GridPlan", "base_estimator_params", "cluster_backend", "environment_config",
+           "fit_cell", "grid_config", "load_grid_data", "net_options", "recipe_config",
+           "run_cells", "run_grid", "table_order"]
 
 
 def environment_config(device="cpu", amp=False, num_workers=0, weights_path=None):
@@ -74,9 +74,9 @@ def base_estimator_params(parts, recipe, *, n_classes, seed, epochs, device="cpu
     """MRClassifier parameters every grid builds the same way.
 
     The module and its arguments, the full loss pass (Algorithm 1 exactly),
-    the optimizer (SGD with momentum or Adam, with weight decay), MR's eta when ``'mr'`` is in ``parts`` (0 otherwise:
-    plain training), mixup's alpha for ``'mixup'`` and the random-weighting
-    callback for ``'random'``. Grids add their own schedulers, strategies and
+    the optimizer (SGD with momentum or Adam, with weight decay), MR's eta
+    when ``'mr'`` is in ``parts`` (0 otherwise: plain training), mixup's
+    alpha for ``'mixup'`` and the random-weighting callback for ``'random'``. Grids add their own schedulers, strategies and
     baselines on top.
 
     Parameters
