@@ -297,7 +297,8 @@ def make_model_class(name):
     name : str
       One of ``'mlp'``, ``'smallcnn'`` and ``'cnn1d'`` (case-insensitive;
       ``-`` works as ``_``). The paper's architectures have their names in
-      :func:`sk_mr.paper.models.make_model_class`.
+      :func:`sk_mr.paper.models.make_model_class`; asked for here, they are
+      still found, with a :class:`FutureWarning`, until sk_mr 0.3.0.
 
     Returns
     -------
