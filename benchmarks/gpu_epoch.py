@@ -1,7 +1,7 @@
 """One training epoch of ResNet-18 on CIFAR-shaped data: skorch, MR and a hand loop.
 
 Times, on one device (a GPU where there is one), one epoch of
-:class:`sk_mr.models.ResNet18` on synthetic CIFAR-shaped data (N images of
+:class:`sk_mr.paper.models.ResNet18` on synthetic CIFAR-shaped data (N images of
 3x32x32 in [0, 1], 10 classes; generated, nothing is downloaded):
 
 * ``plain``: skorch's ``NeuralNetClassifier``;
@@ -31,7 +31,7 @@ import numpy as np
 import torch
 
 from sk_mr import MRClassifier
-from sk_mr.models import ResNet18
+from sk_mr.paper.models import ResNet18
 from sk_mr.mw import mw_probabilities
 
 

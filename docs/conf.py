@@ -75,7 +75,8 @@ def _skorch_hidden_members():
 
     hidden = {}
     modules = ["sk_mr"] + [f"sk_mr.{m}" for m in (
-        "inspection", "baselines", "batching", "models", "datasets", "classifier")]
+        "inspection", "baselines", "batching", "models", "datasets", "classifier",
+        "paper.models", "paper.datasets")]
     for modname in modules:
         module = importlib.import_module(modname)
         for name in getattr(module, "__all__", []):
@@ -204,8 +205,9 @@ PUBLIC_MODULES = ("sk_mr", "sk_mr.mixin", "sk_mr.classifier", "sk_mr.regressor",
                   "sk_mr.callbacks", "sk_mr.mw", "sk_mr.losses", "sk_mr.noise",
                   "sk_mr.exceptions",
                   "sk_mr.inspection", "sk_mr.plotting", "sk_mr.adversarial",
-                  "sk_mr.baselines", "sk_mr.meta", "sk_mr.theory", "sk_mr.models",
-                  "sk_mr.datasets", "sk_mr.batching", "sk_mr.demo")
+                  "sk_mr.baselines", "sk_mr.meta", "sk_mr.models", "sk_mr.datasets",
+                  "sk_mr.batching", "sk_mr.paper.theory", "sk_mr.paper.models",
+                  "sk_mr.paper.datasets", "sk_mr.paper.demo")
 
 
 def _resolve_skorch_hook(app, env, node, contnode, target):

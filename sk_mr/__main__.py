@@ -5,12 +5,12 @@ import os
 import sys
 import time
 
-from sk_mr.reproduce.cli import (_jobs, _noise_rate, _non_negative_float, _positive_int,
-                                 add_reproduce_parser)
+from sk_mr.paper.reproduce.cli import (_jobs, _noise_rate, _non_negative_float,
+                                       _positive_int, add_reproduce_parser)
 
 
 def _demo(args):
-    from sk_mr.demo import format_demo_table, run_demo
+    from sk_mr.paper.demo import format_demo_table, run_demo
 
     print(f"sk_mr demo: digits, 'uniform' label noise {args.noise_rates} on the "
           f"training split, {args.seeds} seeds, {args.epochs} epochs, eta={args.eta}",

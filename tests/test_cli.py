@@ -11,7 +11,7 @@ import sys
 import pytest
 
 from sk_mr.__main__ import main
-from sk_mr.reproduce.results import ResultStore
+from sk_mr.paper.reproduce.results import ResultStore
 
 from conftest import cli_usage_error
 

@@ -21,7 +21,7 @@ from sk_mr.exceptions import MRParameterWarning
 from sk_mr.meta import MRMetaClassifier, MRMetaRegressor
 from sk_mr.mw import MultiStepEta
 from sk_mr.noise import add_label_noise
-from sk_mr.theory import make_linear_1d, mr_least_squares
+from sk_mr.paper.theory import make_linear_1d, mr_least_squares
 
 
 def softmax_neg(eta, cumulative):

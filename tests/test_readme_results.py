@@ -54,7 +54,7 @@ def test_goal_lines_cover_both_rounds(eta_benchmark, records):
 def test_demo_table_is_the_records():
     import json
 
-    from sk_mr.demo import format_demo_table
+    from sk_mr.paper.demo import format_demo_table
 
     with open(os.path.join(ROOT, "docs", "results", "demo.json")) as f:
         records = json.load(f)

@@ -158,7 +158,7 @@ class DemoTable(Directive):
     def run(self):
         import json
 
-        from sk_mr.demo import format_demo_table
+        from sk_mr.paper.demo import format_demo_table
 
         env = self.state.document.settings.env
         path = os.path.join(ROOT, "docs", "results", "demo.json")

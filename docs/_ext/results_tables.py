@@ -16,7 +16,7 @@ import numpy as np
 from docutils import nodes
 from docutils.parsers.rst import Directive, directives
 
-from sk_mr.reproduce.noisy_labels import TABLE1_METHODS
+from sk_mr.paper.reproduce.noisy_labels import TABLE1_METHODS
 
 LABELS = {"base": "plain", "random": "random weighting", "mixup": "mixup",
           "ls": "label smoothing", "arazo": "Arazo et al. (M-DYR-H)"}

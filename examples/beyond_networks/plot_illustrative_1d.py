@@ -35,7 +35,8 @@ import math
 import matplotlib.pyplot as plt
 import numpy as np
 
-from sk_mr.theory import make_linear_1d, make_logistic_1d, mr_gradient_descent, mr_least_squares
+from sk_mr.paper.theory import (make_linear_1d, make_logistic_1d, mr_gradient_descent,
+                                mr_least_squares)
 
 N, SIGMA, EPSILON, ETA = 15, 1 / 3, 1.0, 1.0
 

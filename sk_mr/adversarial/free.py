@@ -65,7 +65,7 @@ class FreeAdversarialTraining(AdversarialTraining):
     Examples
     --------
     >>> from sk_mr import MRClassifier
-    >>> from sk_mr.models import ResNet18
+    >>> from sk_mr.paper.models import ResNet18
     >>> from sk_mr.adversarial import FreeAdversarialTraining
     >>> net = MRClassifier(ResNet18, eta=0.01,
     ...                    adversarial=FreeAdversarialTraining(eps=8/255, replays=4))

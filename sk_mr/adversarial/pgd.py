@@ -53,7 +53,7 @@ class PGDAdversarialTraining(AdversarialTraining):
     Examples
     --------
     >>> from sk_mr import MRClassifier
-    >>> from sk_mr.models import ResNet18
+    >>> from sk_mr.paper.models import ResNet18
     >>> from sk_mr.adversarial import PGDAdversarialTraining
     >>> net = MRClassifier(ResNet18, adversarial=PGDAdversarialTraining(steps=7))
     >>> net.fit(X_train, y_train)  # doctest: +SKIP

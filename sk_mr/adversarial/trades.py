@@ -83,7 +83,7 @@ class TRADES(AdversarialTraining):
     Examples
     --------
     >>> from sk_mr import MRClassifier
-    >>> from sk_mr.models import ResNet34
+    >>> from sk_mr.paper.models import ResNet34
     >>> from sk_mr.adversarial import TRADES
     >>> net = MRClassifier(ResNet34, eta=0.01, adversarial=TRADES(beta=6.0))
     >>> net.fit(X_train, y_train)  # doctest: +SKIP

@@ -1,6 +1,8 @@
-"""Reproduction of the paper's experiments as resumable command-line grids.
+"""Deprecated alias of :mod:`sk_mr.paper.reproduce`, removed in sk_mr 0.3.0.
 
-``python -m sk_mr reproduce noisy-labels ...`` (Tables 1, 2, 3, 5) and
-``python -m sk_mr reproduce adversarial ...`` (Tables 4, 7, 8). See
-:mod:`sk_mr.reproduce.noisy_labels` and :mod:`sk_mr.reproduce.adversarial`.
+The paper's companion moved to :mod:`sk_mr.paper`; the warning names the new path.
 """
+
+from sk_mr._deprecation import moved_names
+
+__getattr__ = moved_names(__name__, "sk_mr.paper.reproduce")

@@ -1,4 +1,4 @@
-"""Numerical checks of the paper's section 4 / appendix A (sk_mr.theory).
+"""Numerical checks of the paper's section 4 / appendix A (sk_mr.paper.theory).
 
 Indexing (as Algorithms 2 and 3 are printed): ``path.thetas[t]`` is
 ``theta_t``, ``path.probabilities[t]`` is ``p_t`` (uniform at ``t = 0``;
@@ -14,8 +14,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sk_mr.mw import MultiStepEta
-from sk_mr.theory import (make_linear_1d, make_logistic_1d, mr_gradient_descent,
-                          mr_least_squares, weighted_least_squares)
+from sk_mr.paper.theory import (make_linear_1d, make_logistic_1d, mr_gradient_descent,
+                                mr_least_squares, weighted_least_squares)
 
 N = 15
 SIGMA = 1 / 3          # the paper's corruption ratio

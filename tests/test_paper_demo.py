@@ -1,10 +1,10 @@
-"""Tests of sk_mr.demo and the ``demo`` command (tiny epochs)."""
+"""Tests of sk_mr.paper.demo and the ``demo`` command (tiny epochs)."""
 
 import numpy as np
 import pytest
 
 from sk_mr.__main__ import main
-from sk_mr.demo import format_demo_table, make_demo_estimator, run_demo
+from sk_mr.paper.demo import format_demo_table, make_demo_estimator, run_demo
 
 
 class TestDemo:

@@ -1,4 +1,4 @@
-"""Tests of sk_mr.reproduce: results store, method parsing, tables, the CLI."""
+"""Tests of sk_mr.paper.reproduce: results store, method parsing, tables, the CLI."""
 
 import json
 import re
@@ -7,9 +7,9 @@ import numpy as np
 import pytest
 
 from sk_mr.__main__ import main
-from sk_mr.reproduce.noisy_labels import (RECIPES, TABLE1_METHODS, format_table,
-                                          make_estimator, parse_methods, recipe_for)
-from sk_mr.reproduce.results import ResultStore
+from sk_mr.paper.reproduce.noisy_labels import (RECIPES, TABLE1_METHODS, format_table,
+                                                make_estimator, parse_methods, recipe_for)
+from sk_mr.paper.reproduce.results import ResultStore
 
 from conftest import cli_usage_error
 
@@ -191,7 +191,7 @@ class TestRunSettingsInResults:
 
         import torch
 
-        from sk_mr.reproduce.common import environment_config
+        from sk_mr.paper.reproduce.common import environment_config
         weights = tmp_path / "w.pt"
         weights.write_bytes(b"not really weights")
         config = environment_config("cuda:1", amp=True, num_workers=2,
@@ -240,7 +240,7 @@ class TestRunSettingsInResults:
 
 class TestAdversarialGrid:
     def test_parse(self):
-        from sk_mr.reproduce.adversarial import TABLE4_METHODS, parse_adversarial_methods
+        from sk_mr.paper.reproduce.adversarial import TABLE4_METHODS, parse_adversarial_methods
         assert parse_adversarial_methods(",".join(TABLE4_METHODS)) == list(TABLE4_METHODS)
         assert parse_adversarial_methods("mixup+mr,random+adv") == ["mr+mixup", "adv+random"]
         for bad, match in [("adv+trades", "adv and trades"), ("trades+mixup", "mixup"),
@@ -250,8 +250,8 @@ class TestAdversarialGrid:
 
     def test_estimators_compose_one_step_with_options(self):
         from sk_mr.adversarial import TRADES, FreeAdversarialTraining
-        from sk_mr.reproduce.adversarial import (ADVERSARIAL_RECIPES,
-                                                 make_adversarial_estimator)
+        from sk_mr.paper.reproduce.adversarial import (ADVERSARIAL_RECIPES,
+                                                       make_adversarial_estimator)
         recipe = ADVERSARIAL_RECIPES["cifar100"]
         net = make_adversarial_estimator("adv+mr+mixup", recipe, n_classes=100, seed=0)
         assert isinstance(net.adversarial, FreeAdversarialTraining)
@@ -280,6 +280,70 @@ class TestAdversarialGrid:
         assert "Adv.+MR" in table and "Natural" in table and "PGD" in table
         assert main(argv) == 0
         assert len(json.loads(out.read_text())) == len(records)
+
+
+class TestOneGridRunner:
+    """Both commands train their cells with common.run_grid."""
+
+    def test_skips_stored_cells_and_saves_each_cell_as_it_finishes(self, tmp_path):
+        import io
+
+        from sk_mr.paper.reproduce.common import run_grid
+        path = tmp_path / "r.json"
+        store = ResultStore(path, {"grid": "g"}, ("seed",), result_keys=("value",))
+        store.add({"seed": 0, "value": 0.0})
+        on_disk_at_each_call = []
+
+        def train_cell(seed):
+            on_disk_at_each_call.append(sorted(r["seed"] for r in json.loads(path.read_text())))
+            return {"seed": seed, "value": seed / 10}
+
+        log = io.StringIO()
+        records = run_grid(train_cell, [{"seed": s} for s in (0, 1, 2)], store,
+                           describe=lambda r: f"seed {r['seed']} done", log=log)
+        # cell 0 is stored: not trained again; cell 1 is on disk before cell 2 trains
+        assert on_disk_at_each_call == [[0], [0, 1]]
+        assert [(r["seed"], r["value"]) for r in records] == [(0, 0.0), (1, 0.1), (2, 0.2)]
+        assert log.getvalue().splitlines() == [
+            "1 of 3 cells are in the results file already; skipping them",
+            "[1/2] seed 1 done", "[2/2] seed 2 done"]
+
+    def test_cells_in_processes_give_the_same_records(self):
+        import functools
+
+        from sk_mr.paper.reproduce.common import run_grid
+        train_cell = functools.partial(dict, kind="square")  # picklable, returns the cell
+
+        def run(n_jobs):
+            store = ResultStore(None, {}, ("seed",))
+            records = run_grid(train_cell, [{"seed": s} for s in range(4)], store,
+                               describe=str, n_jobs=n_jobs, log=None)
+            return sorted(records, key=lambda r: r["seed"])
+
+        assert run(2) == run(1) == [{"kind": "square", "seed": s} for s in range(4)]
+
+    def test_both_commands_run_through_it(self, monkeypatch, tmp_path):
+        from sk_mr.paper.reproduce import adversarial, common, noisy_labels
+        assert noisy_labels.run_grid is common.run_grid is adversarial.run_grid
+        calls = []
+
+        def spy(train_cell, cells, store, **kwargs):
+            calls.append((cells, store.cell_keys))
+            return common.run_grid(train_cell, cells, store, **kwargs)
+
+        monkeypatch.setattr(noisy_labels, "run_grid", spy)
+        monkeypatch.setattr(adversarial, "run_grid", spy)
+        small = ["--dataset", "digits", "--epochs", "1", "--seeds", "1",
+                 "--limit-train", "60", "--limit-test", "20"]
+        assert main(["reproduce", "noisy-labels", *small, "--noise-rates", "0.2",
+                     "--methods", "base,mr", "--out", str(tmp_path / "n.json")]) == 0
+        assert main(["reproduce", "adversarial", *small, "--methods", "base",
+                     "--pgd-steps", "1", "--eval-eps", "0.1", "--attacks", "fgsm",
+                     "--out", str(tmp_path / "a.json")]) == 0
+        assert calls == [
+            ([{"method": "base", "noise_rate": 0.2, "seed": 0},
+              {"method": "mr", "noise_rate": 0.2, "seed": 0}], ("method", "noise_rate", "seed")),
+            ([{"method": "base", "seed": 0}], ("method", "seed"))]
 
 
 class TestDaskScheduler:
