@@ -6,10 +6,10 @@ __all__ = ["MRParameterError", "MRParameterWarning", "MRStateWarning"]
 class MRParameterError(ValueError, TypeError):
     """A parameter has a bad type or value.
 
-    Raised by the shared validators of :mod:`sk_mr.validation`
-    (:func:`~sk_mr.validation.check_int`, :func:`~sk_mr.validation.check_real`,
-    :func:`~sk_mr.validation.check_option`, :func:`~sk_mr.validation.check_bool`).
-    It is both a :class:`ValueError` and a :class:`TypeError`, as
+    Raised by every parameter check of sk_mr (the shared validators of
+    ``sk_mr.validation``: ``check_int``, ``check_real``, ``check_option``,
+    ``check_bool``), with a message that names the parameter, the values it
+    accepts and the value given. It is both a :class:`ValueError` and a :class:`TypeError`, as
     scikit-learn's ``InvalidParameterError`` is, so that code catching either
     (the modules raised one or the other before the validators were shared)
     keeps working.
