@@ -230,6 +230,22 @@ def _settings():
                 noise_rate=0.35,
                 data_kwargs=dict(n_samples=5000, n_features=20, n_informative=8,
                                  n_classes=3, class_sep=1.0, test_size=2000), **adam),
+        # Held out for MRBinaryClassifier's default (one logit, BCE): frozen
+        # (committed) before they were first run; the 'binary:' methods.
+        Setting("B1", "held-out", "make_classification N=3000 K=2, MLP, Adam, 40 ep, "
+                "30% flipped", "classification", "mlp", epochs=40, noise_kind="symmetric",
+                noise_rate=0.3,
+                data_kwargs=dict(n_samples=5000, n_features=20, n_informative=6,
+                                 n_classes=2, class_sep=1.0, test_size=2000), **adam),
+        Setting("B2", "held-out", "make_classification N=2000 K=2, MLP, SGD, 60 ep, clean",
+                "classification", "mlp", epochs=60, noise_kind="uniform", noise_rate=0.0,
+                data_kwargs=dict(n_samples=4000, n_features=20, n_informative=8,
+                                 n_classes=2, class_sep=0.8, test_size=2000), **sgd),
+        Setting("B3", "held-out", "make_classification N=6000 K=2, MLP, SGD, 30 ep, "
+                "class-dependent flips 10% / 40%", "classification", "mlp", epochs=30,
+                noise_kind="symmetric", noise_rate=(0.1, 0.4),
+                data_kwargs=dict(n_samples=8000, n_features=30, n_informative=10,
+                                 n_classes=2, class_sep=1.0, test_size=2000), **sgd),
     ]
     return {s.name: s for s in settings}
 
@@ -487,6 +503,8 @@ def run_method(setting, method, seed):
     """
     X_train, _, _, _, _ = load_data(setting)
     y_noisy, is_noisy = noisy_labels(setting, seed)
+    if method.startswith("binary:"):
+        return _run_binary(setting, method[len("binary:"):], seed, X_train, y_noisy, is_noisy)
     loss_pass = "full"
     name = method
     if method.startswith("online:"):
@@ -533,6 +551,35 @@ def run_method(setting, method, seed):
     if name == "cleanlab":
         return _clean_learning(setting, seed, X_train, y_noisy, is_noisy)
     raise ValueError(f"Unknown method {method!r}; see --help.")
+
+
+def _run_binary(setting, name, seed, X, y, is_noisy):
+    """A one-logit net on a two-class setting: ``'plain'`` (skorch's
+    NeuralNetBinaryClassifier), ``'default'`` (MRBinaryClassifier as it
+    ships), ``'auto'`` or ``'eta=<v>'`` (MRBinaryClassifier, online pass)."""
+    from skorch import NeuralNetBinaryClassifier
+
+    from sk_mr import MRBinaryClassifier
+
+    params = net_params(setting, seed)
+    params["module__n_classes"] = 1  # one logit
+    if name == "plain":
+        net = NeuralNetBinaryClassifier(**params)
+        seconds = _fit(net, X, y.astype(np.float32), seed)
+        return dict(test_accuracy=_accuracy(net, setting), fits=1, seconds=seconds)
+    params.update(random_state=seed)
+    if name == "auto":
+        params["eta"] = "auto"
+    elif name.startswith("eta="):
+        params["eta"] = float(name[len("eta="):])
+    elif name != "default":
+        raise ValueError(f"Unknown binary method {name!r}; see --help.")
+    net = MRBinaryClassifier(**params)
+    record = _mr_record(net, setting, seed, is_noisy, _fit(net, X, y, seed))
+    rule = net.mr_.eta_rule_
+    if rule is not None:
+        record.update(rule.diagnostics())
+    return record
 
 
 def _grid_search(setting, seed, X, y):
@@ -1115,6 +1162,7 @@ COMPOSED_METHODS = tuple(f"online:{eta}+{loss}" for loss in ("gce", "sce", "nce_
 METHODS = (("plain", "plain_es") + GRID_METHODS
            + ("auto", "gridsearch", "gce", "sce", "nce_rce", "term", "cleanlab", "arazo")
            + tuple(f"online:{m}" for m in GRID_METHODS + ("auto",)) + COMPOSED_METHODS
+           + tuple(f"binary:{m}" for m in ("plain", "default", "auto") + GRID_METHODS)
            + ("default",))
 
 
