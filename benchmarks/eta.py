@@ -1159,11 +1159,19 @@ GRID_METHODS = tuple(f"eta={eta:g}" for eta in ETA_GRID)
 #: MR on top of each robust loss (online pass): at eta='auto' and eta=0.01.
 COMPOSED_METHODS = tuple(f"online:{eta}+{loss}" for loss in ("gce", "sce", "nce_rce")
                          for eta in ("auto", "eta=0.01"))
-METHODS = (("plain", "plain_es") + GRID_METHODS
-           + ("auto", "gridsearch", "gce", "sce", "nce_rce", "term", "cleanlab", "arazo")
-           + tuple(f"online:{m}" for m in GRID_METHODS + ("auto",)) + COMPOSED_METHODS
-           + tuple(f"binary:{m}" for m in ("plain", "default", "auto") + GRID_METHODS)
-           + ("default",))
+MULTICLASS_METHODS = (("plain", "plain_es") + GRID_METHODS
+                      + ("auto", "gridsearch", "gce", "sce", "nce_rce", "term", "cleanlab",
+                         "arazo")
+                      + tuple(f"online:{m}" for m in GRID_METHODS + ("auto",))
+                      + COMPOSED_METHODS + ("default",))
+#: One-logit nets (MRBinaryClassifier), for the two-class settings B1-B3.
+BINARY_METHODS = tuple(f"binary:{m}" for m in ("plain", "default", "auto") + GRID_METHODS)
+METHODS = MULTICLASS_METHODS + BINARY_METHODS
+
+
+def default_methods(setting):
+    """The methods a setting runs when ``--methods`` is not given."""
+    return BINARY_METHODS if setting.name.startswith("B") else MULTICLASS_METHODS
 
 
 def run(settings, methods, seeds, out, log=None):
@@ -1174,7 +1182,8 @@ def run(settings, methods, seeds, out, log=None):
     """
     log = sys.stderr if log is None else (log or None)
     results = ResultsFile(out, settings)
-    cells = [(s, seed, m) for s in settings for seed in seeds for m in methods]
+    cells = [(s, seed, m) for s in settings for seed in seeds
+             for m in (methods or default_methods(settings[s]))]
     pending = [c for c in cells if not results.has(c[0], c[2], c[1])]
     if log is not None:
         print(f"{len(cells) - len(pending)} of {len(cells)} cells already in {out}",
@@ -1194,7 +1203,8 @@ def main(argv=None):
     parser.add_argument("--settings", nargs="+", default=None,
                         help=f"default: all ({', '.join(SETTINGS)})")
     parser.add_argument("--methods", nargs="+", default=None,
-                        help=f"default: all ({', '.join(METHODS)})")
+                        help=f"default: all that apply to the setting "
+                             f"({', '.join(METHODS)})")
     parser.add_argument("--seeds", type=int, default=3, help="seeds 0..n-1 (default 3)")
     parser.add_argument("--out", default=None, help=f"JSON lines file (default {DEFAULT_OUT})")
     parser.add_argument("--quick", action="store_true",
@@ -1217,8 +1227,8 @@ def main(argv=None):
     unknown = [n for n in names if n not in all_settings]
     if unknown:
         parser.error(f"unknown settings {unknown}; valid: {', '.join(all_settings)}")
-    methods = args.methods or list(METHODS)
-    bad = [m for m in methods if m not in METHODS]
+    methods = args.methods  # None: each setting's default_methods
+    bad = [m for m in methods or () if m not in METHODS]
     if bad:
         parser.error(f"unknown methods {bad}; valid: {', '.join(METHODS)}")
     if args.seeds < 1:

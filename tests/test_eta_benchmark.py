@@ -28,7 +28,7 @@ class TestQuickRun:
         argv = ["--quick", "--seeds", "2", "--out", str(out)]
         assert eta_benchmark.main(argv) == 0
         records = [json.loads(line) for line in out.read_text().splitlines()]
-        methods = eta_benchmark.METHODS
+        methods = eta_benchmark.MULTICLASS_METHODS  # the binary ones are B1-B3's
         assert len(records) == 2 * 2 * len(methods)
         assert {(r["setting"], r["method"], r["seed"]) for r in records} == {
             (s, m, seed) for s in ("Q1", "Q2") for m in methods for seed in (0, 1)}
@@ -146,3 +146,24 @@ class TestTable:
         assert "   * - Q2 (held out)" in lines[first + 10:]  # the cost table
         costs = lines[lines.index("   * - Q2 (held out)", first + 1) + 1:]
         assert costs[columns.index("oracle")] == "     - 5 / 5 s"
+
+
+class TestBinary:
+    def test_binary_settings_run_one_logit_nets_with_the_estimators_default(
+            self, eta_benchmark):
+        import dataclasses
+
+        from sk_mr import MRBinaryClassifier
+
+        setting = dataclasses.replace(eta_benchmark.SETTINGS["B3"], epochs=2)
+        assert eta_benchmark.default_methods(setting) == eta_benchmark.BINARY_METHODS
+        assert eta_benchmark.default_methods(eta_benchmark.SETTINGS["G1"]) == \
+            eta_benchmark.MULTICLASS_METHODS
+        record = eta_benchmark.run_method(setting, "binary:default", 0)
+        # MRBinaryClassifier's own default eta, recorded at every update
+        default_eta = MRBinaryClassifier(torch.nn.Linear).eta
+        assert record["etas"] == [default_eta] * 2
+        auto = eta_benchmark.run_method(setting, "binary:auto", 0)
+        assert len(auto["auto_etas"]) == 2 and auto["max_misfit"] >= 0
+        with pytest.raises(ValueError, match="Unknown binary method"):
+            eta_benchmark.run_method(setting, "binary:sce", 0)
