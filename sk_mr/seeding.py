@@ -1,0 +1,102 @@
+"""Seeded generators, shared by the MR nets and the adversarial strategies.
+
+sk_mr never draws from, or advances, torch's global RNG on behalf of a seeded
+fit: seeds come from a numpy Generator (:func:`draw_seed`), torch's global RNG
+is forked around the code that must use it (:func:`forked_torch_rng`), and
+on-device random values come from a private :class:`torch.Generator`
+(:func:`seeded_generator`). A generator is pickled as its state
+(:func:`generator_state`) and rebuilt on the device of the unpickling
+machine (:func:`restore_generator`), so a net trained on CUDA unpickles on a
+CPU-only machine.
+"""
+
+import contextlib
+
+import torch
+
+__all__ = ["draw_seed", "forked_torch_rng", "generator_state", "restore_generator",
+           "seeded_generator"]
+
+#: How a pickled generator is marked: ``(GENERATOR_TAG, state)``.
+GENERATOR_TAG = "torch.Generator"
+
+
+def draw_seed(rng):
+    """Return a seed (a host int below 2**62) drawn from a numpy Generator.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> draw_seed(np.random.default_rng(0)) == draw_seed(np.random.default_rng(0))
+    True
+    """
+    return int(rng.integers(2 ** 62))
+
+
+def seeded_generator(device, seed):
+    """Return a :class:`torch.Generator` on ``device`` seeded with ``seed``."""
+    generator = torch.Generator(device=device)
+    generator.manual_seed(seed)
+    return generator
+
+
+def generator_state(generator):
+    """What a generator pickles as: its state, a CPU tensor, tagged."""
+    return (GENERATOR_TAG, generator.get_state())
+
+
+def restore_generator(saved, device, seed):
+    """Rebuild a generator pickled by :func:`generator_state` on ``device``.
+
+    Parameters
+    ----------
+    saved : object
+      The pickled value; anything but a tagged state is returned as it is.
+    device : str or torch.device
+    seed : callable
+      Returns the seed of a fresh generator, used when the state belongs to
+      another device type (a CUDA state unpickled on the CPU).
+
+    Returns
+    -------
+    generator : torch.Generator or ``saved`` unchanged
+    """
+    if torch.is_tensor(saved):  # a bare state, as sk_mr.adversarial pickled it before
+        saved = (GENERATOR_TAG, saved)
+    if not (isinstance(saved, tuple) and len(saved) == 2 and saved[0] == GENERATOR_TAG):
+        return saved
+    generator = torch.Generator(device=device)
+    try:
+        generator.set_state(saved[1])
+    except RuntimeError:  # a state of another device type
+        generator.manual_seed(seed())
+    return generator
+
+
+def _device(device):
+    try:
+        return torch.device(device)
+    except (RuntimeError, TypeError):
+        return None
+
+
+@contextlib.contextmanager
+def forked_torch_rng(seed, device):
+    """Fork torch's global RNG (and ``device``'s CUDA one) and seed it with ``seed``.
+
+    The global state is restored on exit, so the code inside draws seeded
+    values and leaves the RNG as it found it. ``seed=None`` runs the code on
+    the global RNG as it is.
+    """
+    if seed is None:
+        yield
+        return
+    devices = []
+    device = _device(device)
+    if device is not None and device.type == "cuda" and torch.cuda.is_available():
+        devices = [device.index if device.index is not None else torch.cuda.current_device()]
+    with torch.random.fork_rng(devices=devices):
+        torch.default_generator.manual_seed(seed)
+        for index in devices:
+            torch.cuda.default_generators[index].manual_seed(seed)
+        yield
