@@ -9,6 +9,8 @@ result is gathered across processes by the net (one process: as is) and
 checked by :func:`check_finite` before any weight changes.
 """
 
+import contextlib
+
 import torch
 from skorch.dataset import unpack_data
 from skorch.utils import to_tensor
@@ -17,7 +19,7 @@ from torch.utils.data import DataLoader
 from sk_mr.batching import plain_view, record_batch_positions
 from sk_mr.objective import mw_losses
 
-__all__ = ["check_all_seen", "check_finite", "fill_unseen", "full_pass"]
+__all__ = ["LossPassMixin", "check_all_seen", "check_finite", "fill_unseen", "full_pass"]
 
 
 def full_pass(net, dataset, example_terms, set_eval, device, batch_size=None, **fit_params):
@@ -116,3 +118,74 @@ def check_finite(losses, epoch):
             "MR weights (and a reweighting callback's noise model) were left "
             "unchanged.")
     return losses
+
+
+class LossPassMixin:
+    """The loss pass of :class:`sk_mr.mixin.MRMixin`: :meth:`example_losses`."""
+
+    def example_losses(self, dataset, *, recorded=None, **fit_params):
+        """Return each training example's loss for the MW update (the loss pass).
+
+        Without ``recorded``, Algorithm 1's full pass
+        (:func:`sk_mr.loss_pass.full_pass`): every example of ``dataset`` at
+        the current parameters, in eval mode, un-augmented, with the
+        validation iterator (``loss_pass_batch_size`` if set), the fit
+        call's forward parameters updated by ``fit_params``, and
+        :meth:`get_example_losses`' path. With ``recorded=(losses, seen)``,
+        the online pass: the losses the training steps recorded, the
+        examples not seen yet given the mean of the others. Either way the
+        losses of all processes are combined (data-parallel training), the
+        net's modules are left in the mode they were in, and a non-finite
+        loss is refused before anything is updated from it.
+
+        Parameters
+        ----------
+        dataset : torch.utils.data.Dataset
+          Typically the training split.
+        recorded : tuple of torch.Tensor or None (default=None)
+          The online pass's ``(losses, seen)``, one entry per example.
+        **fit_params : dict
+          Passed to the module's forward, as in training.
+
+        Returns
+        -------
+        losses : torch.Tensor of float64, shape (len(dataset),)
+          On the module's device; the loss MR accumulates (divided by the
+          class weight under ``criterion__weight``).
+
+        Raises
+        ------
+        ValueError
+          If the full pass did not yield every example of ``dataset``, or a
+          loss is not finite (the model diverged).
+        """
+        if recorded is not None:
+            losses, seen = recorded
+            losses = torch.where(seen, losses, torch.zeros_like(losses)).to(torch.float64)
+            losses = fill_unseen(*self._gather_example_losses(losses, seen))
+        else:
+            fit_params = {**(getattr(self, "_mr_forward_params", None) or {}), **fit_params}
+            with self._modes_kept():
+                losses, seen = full_pass(
+                    self, dataset, self._example_loss_terms, lambda: self._set_training(False),
+                    self._mr_device(), batch_size=self.loss_pass_batch_size, **fit_params)
+            losses, seen = self._gather_example_losses(losses, seen)
+            check_all_seen(seen)
+        return check_finite(losses, epoch=len(self.history))
+
+    @contextlib.contextmanager
+    def _modes_kept(self):
+        """Restore the training mode of every module and criterion on exit."""
+        modules = [getattr(self, name + "_", None) for name in self._modules + self._criteria]
+        modes = [(m, m.training) for module in modules if isinstance(module, torch.nn.Module)
+                 for m in module.modules()]
+        try:
+            yield
+        finally:
+            for m, mode in modes:
+                m.training = mode
+
+    def _gather_example_losses(self, losses, seen):
+        """Combine the per-example losses (float64, 0 where not ``seen``) of all
+        processes; return ``(losses, seen)`` for all together (one process: as is)."""
+        return losses, seen

@@ -29,31 +29,25 @@ sections from :mod:`sk_mr._docs`. :class:`sk_mr.MRClassifier`,
 mixin on skorch's three nets, each with only what its task needs.
 """
 
-import contextlib
-
-import numpy as np
-import torch
 from skorch import NeuralNet
-from skorch.dataset import Dataset as SkorchDataset
-from skorch.dataset import unpack_data
-from skorch.utils import is_dataset, to_tensor
 from sklearn.exceptions import NotFittedError
-from torch.utils.data import DataLoader
 
-from sk_mr import loss_pass, objective, persistence, seeding
 from sk_mr._docs import fill_mr_doc
-from sk_mr.batching import (Dataset, collate, data_fingerprint, record_batch_positions,
-                            subset_positions)
+from sk_mr._params import check_mr_params
+from sk_mr.batching import BatchingMixin, data_fingerprint, subset_positions
 from sk_mr.callbacks import MultiplicativeReweighting, ReweightingSettings, find_reweighting
+from sk_mr.loss_pass import LossPassMixin
 from sk_mr.objective import MixupTarget
-from sk_mr._params import check_mr_params, warn_few_batches
-from sk_mr.validation import (check_fit_call, check_target_shape, floating_dtype,
-                              forward_params, is_elementwise_loss, module_output_shape)
+from sk_mr.persistence import PersistenceMixin
+from sk_mr.seeding import SeedingMixin
+from sk_mr.training import TrainingStepMixin
+from sk_mr.validation import FitChecksMixin, check_fit_call, forward_params
 
 __all__ = ["MRMixin", "MixupTarget", "fill_mr_doc"]
 
 
-class MRMixin:
+class MRMixin(TrainingStepMixin, LossPassMixin, BatchingMixin, PersistenceMixin,
+              SeedingMixin, FitChecksMixin):
     """Train any skorch net with Multiplicative Reweighting (MR).
 
     MR (Bar, Koren and Giryes, Algorithm 1) treats each training example as
@@ -139,36 +133,6 @@ class MRMixin:
     def _check_mr_params(self):
         check_mr_params(self)
 
-    def _check_target_layout(self, y):
-        """Return ``y`` in the layout the task trains on (task hook): as it is."""
-        return y
-
-    def _check_targets(self, X, y, cold, classes=None):
-        """Validate the targets of a fit call (task hook); return what they imply."""
-        return None
-
-    def _output_needed(self, checked):
-        """Whether the targets need the module's output checked (task hook): only
-        those that depend on the output's shape, so other calls run no extra pass."""
-        return checked["y"] is not None and is_elementwise_loss(self.criterion)
-
-    def _check_output(self, checked, X, fresh=False, **fit_params):
-        """Check ``checked['y']`` against the module's output; store the result."""
-        shape = module_output_shape(self, X, fresh=fresh, **fit_params)
-        checked["y"] = self._check_target_shape(checked["y"], shape, checked["targets"])
-        checked["output_checked"] = True
-
-    def _check_target_shape(self, y, output_shape, targets):
-        """Return ``y`` shaped as the module's output, or refuse it (task hook; see
-        :func:`sk_mr.validation.check_target_shape`)."""
-        if y is None or output_shape is None or not is_elementwise_loss(self.criterion):
-            return y
-        name = getattr(self.criterion, "__name__", type(self.criterion).__name__)
-        return check_target_shape(y, output_shape, name)
-
-    def _apply_targets(self, targets, X, **fit_params):
-        """Adopt what :meth:`_check_targets` found, once the net is initialized."""
-
     # -- initialization and randomness ------------------------------------------
     def initialize_callbacks(self):
         """Initialize callbacks; at most one reweighting callback is allowed."""
@@ -196,26 +160,11 @@ class MRMixin:
         self._initialize_strategy()
         return self
 
-    def _initialize_mr_generators(self):
-        self.rng_ = np.random.default_rng(self.random_state)
-        self.torch_rng_ = None
-
     def _initialize_strategy(self):
         if self.adversarial is not None:
             self._apply_adversarial_params()
             if hasattr(self.adversarial, "initialize"):
                 self.adversarial.initialize()  # a new fit starts from delta = 0
-
-    def _seeded_torch(self):
-        """Fork torch's RNG, seeded from ``rng_``, when ``random_state`` is set."""
-        seed = None if self.random_state is None else seeding.draw_seed(self.rng_)
-        return seeding.forked_torch_rng(seed, self._mr_device())
-
-    def _mixup_generator(self):
-        if getattr(self, "torch_rng_", None) is None:
-            self.torch_rng_ = seeding.seeded_generator(self._mr_device(),
-                                                       seeding.draw_seed(self.rng_))
-        return self.torch_rng_
 
     def _apply_adversarial_params(self):
         params = self.get_params_for("adversarial")
@@ -249,17 +198,50 @@ class MRMixin:
         state = super().__getstate__()
         for name in self._transient_attributes:
             state.pop(name, None)
-        if isinstance(state.get("torch_rng_"), torch.Generator):
-            # A CUDA generator does not unpickle on a CPU-only machine.
-            state["torch_rng_"] = seeding.generator_state(state["torch_rng_"])
         return state
 
-    def __setstate__(self, state):
-        super().__setstate__(state)
-        saved = self.__dict__.get("torch_rng_")
-        if isinstance(saved, tuple):
-            self.torch_rng_ = seeding.restore_generator(
-                saved, self._mr_device(), lambda: seeding.draw_seed(self.rng_))
+    # -- task hooks and the device
+    def _check_outputs(self, y_pred):
+        """Check, once per fit call, the module's first training output (task hook)."""
+
+    def chance_loss(self):
+        """The criterion's loss of a know-nothing prediction (task hook).
+
+        ``eta='auto'`` compares each example's loss with it. Defined for
+        classifiers (``ln K`` for cross-entropy over ``K`` outputs).
+
+        Raises
+        ------
+        ValueError
+          For a task without a know-nothing prediction (regression: the
+          loss scale is the targets').
+        """
+        raise ValueError(
+            f"eta='auto' needs the loss of a know-nothing prediction, which "
+            f"{type(self).__name__} does not define (for regression it depends on "
+            "the scale of the targets); pass a float eta.")
+
+    def loss_unit(self):
+        """The criterion's unit of loss for ``eta`` (task hook).
+
+        MR's weights are ``softmax(-(eta / loss_unit()) * L)``, so that
+        ``eta`` means the same strength for any criterion. Classifiers
+        return the criterion's loss of a know-nothing prediction over that
+        of cross-entropy (:meth:`chance_loss` / ``ln K``): exactly 1 for
+        cross-entropy, where ``eta`` is the paper's. Tasks without a
+        know-nothing prediction (regression) return 1: there ``eta`` is per
+        unit of the criterion's own loss.
+
+        Returns
+        -------
+        unit : float
+          Positive.
+        """
+        return 1.0
+
+    def _mr_device(self):
+        """Where MR's tensors live: the net's device (CPU when it is None)."""
+        return self.device if self.device is not None else "cpu"
 
     # -- fitted attributes ---------------------------------------------------
     def _reweighting(self):
@@ -370,48 +352,6 @@ class MRMixin:
             self._position_recorder = None
             self.batch_positions_ = None
 
-    # -- data: datasets, splits and iterators --------------------------------
-    def get_dataset(self, X, y=None):
-        """Build the dataset as skorch does, with the task's targets.
-
-        float64 arrays (what scikit-learn transformers such as
-        ``StandardScaler`` return) are cast to the module's floating dtype,
-        so that a Pipeline feeding this net needs no casting step. The items'
-        targets are what the criterion takes (for classifiers, labels become
-        output indices). skorch's default dataset class is replaced by
-        :class:`sk_mr.batching.Dataset`, which fetches in-memory batches with
-        one indexing call and keeps the ``y`` given to fit as ``dataset.y``.
-        """
-        if is_dataset(X):
-            return X
-        X = self._cast_floats(X)
-        targets = None if y is None else self._targets(y)
-        if self.dataset is SkorchDataset:
-            return Dataset(X, y, targets=targets, **self.get_params_for("dataset"))
-        return super().get_dataset(X, targets)
-
-    def _cast_floats(self, data, dtype=None):
-        dtype = self._module_dtype() if dtype is None else dtype
-        if dtype is not None and isinstance(data, np.ndarray) and data.dtype == np.float64 \
-                and dtype != torch.float64:
-            if dtype == torch.bfloat16:  # numpy has no bfloat16: a tensor
-                return torch.from_numpy(data).to(dtype)
-            return data.astype(torch.empty((), dtype=dtype).numpy().dtype)
-        return data
-
-    def _targets(self, y):
-        """What the dataset's items carry as targets (task hook): float64 cast."""
-        return self._cast_floats(y, self._target_dtype())
-
-    def _target_dtype(self):
-        """The float dtype of targets: the module's, float32 for a bfloat16 module
-        (whose outputs :meth:`infer` returns in float32)."""
-        dtype = self._module_dtype()
-        return torch.float32 if dtype in (None, torch.bfloat16) else dtype
-
-    def _module_dtype(self):
-        return floating_dtype(getattr(self, "module_", None))
-
     def get_split_datasets(self, X, y=None, **fit_params):
         """Split as skorch does, then bind the reweighting callback to the training rows.
 
@@ -441,415 +381,6 @@ class MRMixin:
                              settings=settings)
         return dataset_train, dataset_valid
 
-    def get_iterator(self, dataset, training=False, **kwargs):
-        """Return skorch's iterator; ``kwargs`` override its parameters.
-
-        As in skorch, ``iterator_train`` / ``iterator_valid`` receive the
-        dataset and their ``iterator_*__`` parameters, with ``batch_size=-1``
-        meaning the whole dataset. When the iterator is torch's
-        :class:`~torch.utils.data.DataLoader` and no ``collate_fn`` is given,
-        :func:`sk_mr.batching.collate` is used: it collates like
-        ``default_collate`` and takes batches that :class:`sk_mr.batching.Dataset`
-        fetched with one indexing call as they are.
-        """
-        # Copied from skorch 1.4.0 (NeuralNet.get_iterator), which takes no
-        # overrides, with sk_mr's collate for DataLoaders.
-        if training:
-            params = self.get_params_for("iterator_train")
-            iterator = self.iterator_train
-        else:
-            params = self.get_params_for("iterator_valid")
-            iterator = self.iterator_valid
-        params.update(kwargs)
-        params.setdefault("batch_size", self.batch_size)
-        if params["batch_size"] == -1:
-            params["batch_size"] = len(dataset)
-        if iterator is DataLoader and params.get("collate_fn") is None:
-            params["collate_fn"] = collate
-        return iterator(dataset, **params)
-
-    def run_single_epoch(self, iterator, training, prefix, step_fn, **fit_params):
-        """Run an epoch as skorch does, knowing the positions of training batches.
-
-        For a training epoch the iterator's batch sampler records the positions
-        of each batch (see :func:`sk_mr.batching.record_batch_positions`); the
-        net takes them in ``on_batch_begin``. ``batches_per_epoch_`` is the
-        number of batches of the training epoch (mid-epoch MW updates fall
-        at even fractions of it).
-        """
-        tracked = training and iterator is not None and self._reweighting() is not None
-        if tracked:
-            self._position_recorder = record_batch_positions(iterator)
-            self.batches_per_epoch_ = len(iterator)
-            if self.updates_per_epoch > self.batches_per_epoch_:
-                warn_few_batches(self.updates_per_epoch, self.batches_per_epoch_)
-        try:
-            super().run_single_epoch(iterator, training, prefix, step_fn, **fit_params)
-        finally:
-            if tracked:
-                self._position_recorder = None
-                self.batch_positions_ = None
-
-    def on_batch_begin(self, net, batch=None, training=False, **kwargs):
-        """Take the positions of the training batch about to be trained on."""
-        super().on_batch_begin(net, batch=batch, training=training, **kwargs)
-        recorder = getattr(self, "_position_recorder", None)
-        if training and recorder is not None:
-            self.batch_positions_ = recorder.pop().to(self._mr_device(), non_blocking=True)
-
-    # -- forward and the weighted objective ------------------------------------
-    def infer(self, x, **fit_params):
-        """Forward a batch, under bfloat16 autocast when ``amp=True``.
-
-        bfloat16 outputs (under ``amp``, or of a bfloat16 module) are
-        returned in float32: losses are computed in float32, and
-        ``predict_proba`` returns numpy arrays (numpy has no bfloat16).
-        """
-        if not self.amp:
-            return _float32_if_bfloat16(super().infer(x, **fit_params))
-        device_type = torch.device(self._mr_device()).type
-        with torch.autocast(device_type=device_type, dtype=torch.bfloat16):
-            y_pred = super().infer(x, **fit_params)
-        return y_pred.float() if torch.is_tensor(y_pred) else y_pred
-
-    def _check_outputs(self, y_pred):
-        """Check, once per fit call, the module's first training output (task hook)."""
-
-    def chance_loss(self):
-        """The criterion's loss of a know-nothing prediction (task hook).
-
-        ``eta='auto'`` compares each example's loss with it. Defined for
-        classifiers (``ln K`` for cross-entropy over ``K`` outputs).
-
-        Raises
-        ------
-        ValueError
-          For a task without a know-nothing prediction (regression: the
-          loss scale is the targets').
-        """
-        raise ValueError(
-            f"eta='auto' needs the loss of a know-nothing prediction, which "
-            f"{type(self).__name__} does not define (for regression it depends on "
-            "the scale of the targets); pass a float eta.")
-
-    def loss_unit(self):
-        """The criterion's unit of loss for ``eta`` (task hook).
-
-        MR's weights are ``softmax(-(eta / loss_unit()) * L)``, so that
-        ``eta`` means the same strength for any criterion. Classifiers
-        return the criterion's loss of a know-nothing prediction over that
-        of cross-entropy (:meth:`chance_loss` / ``ln K``): exactly 1 for
-        cross-entropy, where ``eta`` is the paper's. Tasks without a
-        know-nothing prediction (regression) return 1: there ``eta`` is per
-        unit of the criterion's own loss.
-
-        Returns
-        -------
-        unit : float
-          Positive.
-        """
-        return 1.0
-
-    def get_example_losses(self, y_pred, y_true, X=None, training=False):
-        """Return the per-example losses of a batch, shape ``(batch,)``.
-
-        Calls :meth:`get_loss` (the net's own, including any subclass's) with
-        the ``reduction`` of every criterion set to ``'none'``, so that
-        training, the loss pass and custom losses go through one path.
-
-        Parameters
-        ----------
-        y_pred : torch.Tensor
-          Module output.
-        y_true : torch.Tensor or array-like
-          Targets.
-        X : input data (default=None)
-          The batch's input, for losses that need it.
-        training : bool (default=False)
-          Whether this is a training batch.
-
-        Returns
-        -------
-        losses : torch.Tensor, shape (batch,)
-          With one loss per example, the criterion's. With several outputs
-          or positions per example (multi-output regression, multilabel,
-          sequences), their mean over the positions the criterion counts
-          (``ignore_index`` padding excluded, class-weighted under
-          cross-entropy's ``weight``); see ``criterion``.
-
-        Raises
-        ------
-        ValueError
-          If ``get_loss`` does not return one loss per example (e.g. a
-          criterion that only returns the batch's mean): such a loss cannot
-          be reweighted.
-        """
-        totals, normalizers, n_positions = self._example_loss_terms(
-            y_pred, y_true, X=X, training=training)
-        if n_positions == 1:
-            return totals
-        return objective.mw_losses(totals, normalizers, detach=False)
-
-    def _example_loss_terms(self, y_pred, y_true, X=None, training=False):
-        """``(totals, normalizers, n_positions)`` of a batch (see
-        :func:`sk_mr.objective.split_example_losses`)."""
-        criteria = [getattr(self, name + "_", None) for name in self._criteria]
-        try:
-            with objective.per_example_reduction(criteria):
-                losses = self.get_loss(y_pred, y_true, X=X, training=training)
-        except IndexError as exc:
-            raise ValueError(
-                f"The criterion rejected the targets ({exc}). For "
-                "cross-entropy, y must hold labels the net maps to the module's "
-                "outputs (see the classes parameter).") from exc
-        return objective.split_example_losses(
-            losses, _batch_length(y_pred, y_true), getattr(self, "criterion_", None), y_true)
-
-    def get_weighted_loss(self, y_pred, y_true, X=None, extra_losses=None):
-        """Return the MR-weighted loss of a training batch (no side effects).
-
-        With ``criterion__reduction='mean'`` (the default),
-        ``sum_i p_i l_i / sum_i p_i n_i`` over the batch, where ``p_i`` are
-        the MR weights of the batch's examples and ``n_i`` their weights in
-        the criterion's own mean (see ``criterion``); with ``'sum'``, the
-        batch size times ``sum_i p_i l_i / sum_i p_i``. ``y_true`` may be a
-        :class:`MixupTarget`, whose two label terms are weighted by the MR
-        weights of the examples they come from (see ``mixup_alpha``). The
-        weights are gathered on the module's device from the positions of the
-        batch; nothing is copied to the host. A training step trains on
-        :meth:`training_loss`, which also records the losses.
-
-        Parameters
-        ----------
-        y_pred : torch.Tensor
-          Module output for the batch.
-        y_true : torch.Tensor, array-like or MixupTarget
-          Targets.
-        X : input data (default=None)
-          The batch's input.
-        extra_losses : torch.Tensor of shape (batch,) or None (default=None)
-          Additional per-example loss terms (e.g. TRADES' KL), weighted
-          with each example's own MR weight like the criterion's losses.
-
-        Returns
-        -------
-        loss : torch.Tensor (scalar)
-        """
-        return self._weighted_loss(y_pred, y_true, X, extra_losses)[0]
-
-    def training_loss(self, y_pred, y_true, X=None, extra_losses=None):
-        """Return the weighted loss a training step trains on, recording its losses.
-
-        :meth:`get_weighted_loss`, plus the reweighting callback's batch
-        regularizer, after handing the batch's per-example losses (of each
-        example's own label) to the callback, which keeps them for
-        ``loss_pass='online'``. Every training step, adversarial ones
-        included, computes its loss here. Parameters as in
-        :meth:`get_weighted_loss`.
-        """
-        self._check_outputs(y_pred)
-        loss, own = self._weighted_loss(y_pred, y_true, X, extra_losses)
-        positions = getattr(self, "batch_positions_", None)
-        reweighting = self._reweighting() if positions is not None else None
-        if reweighting is not None:
-            reweighting.record_batch_losses(self, positions, objective.mw_losses(*own),
-                                            padding=getattr(self, "batch_padding_", None))
-            regularizer = reweighting.batch_regularizer(self, y_pred)
-            if regularizer is not None:
-                loss = loss + regularizer
-        return loss
-
-    def _weighted_loss(self, y_pred, y_true, X, extra_losses):
-        positions = getattr(self, "batch_positions_", None)
-        reweighting = self._reweighting() if positions is not None else None
-        weights = None if reweighting is None else reweighting.batch_weights(positions)
-        padding = getattr(self, "batch_padding_", None)
-        if weights is not None and padding is not None:
-            # examples a data-parallel loader repeated to even out its shards
-            weights = weights.masked_fill(padding, 0.0)
-
-        def example_terms(labels):
-            labels = to_tensor(labels, device=self._mr_device())
-            return self._example_loss_terms(y_pred, labels, X=X, training=True)[:2]
-
-        return objective.weighted_loss(
-            example_terms, y_true, weights,
-            objective.weighted_reduction(getattr(self, "criterion_", None)),
-            self._global_weight_total, extra_losses)
-
-    # -- the training step: mixup x adversarial x MR compose here --------------
-    def prepare_batch(self, Xi, yi):
-        """Return ``(inputs, targets)`` to train on for a batch.
-
-        Moves the batch to the device, lets the reweighting callback correct
-        the targets (a no-op for MR) and applies mixup. Every training step,
-        adversarial ones included, goes through here.
-        """
-        Xi = to_tensor(Xi, device=self._mr_device())
-        yi = to_tensor(yi, device=self._mr_device())
-        reweighting = self._reweighting()
-        if reweighting is not None:
-            yi = reweighting.correct_targets(self, Xi, yi)
-        return self.mixup_batch(Xi, yi)
-
-    def mixup_batch(self, Xi, yi):
-        """Return ``(X_mixed, MixupTarget)``, or ``(Xi, yi)`` when mixup is off.
-
-        ``Xi`` is moved to the net's device first; lam is a host scalar drawn
-        from ``rng_``, the pairing permutation is drawn on the device from
-        ``torch_rng_``.
-        """
-        if not self.mixup_alpha:
-            return Xi, yi
-        Xi = to_tensor(Xi, device=self._mr_device())
-        yi = to_tensor(yi, device=self._mr_device())
-        lam = float(self.rng_.beta(self.mixup_alpha, self.mixup_alpha))
-        permutation = torch.randperm(Xi.shape[0], device=Xi.device,
-                                     generator=self._mixup_generator())
-        X_mixed = lam * Xi + (1.0 - lam) * Xi[permutation]
-        return X_mixed, MixupTarget(yi, yi[permutation], lam, permutation)
-
-    def train_step_single(self, batch, **fit_params):
-        """Forward, weighted loss (:meth:`training_loss`) and backward for one batch."""
-        self._set_training(True)
-        Xi, yi = unpack_data(batch)
-        Xi, target = self.prepare_batch(Xi, yi)
-        y_pred = self.infer(Xi, **fit_params)
-        loss = self.training_loss(y_pred, target, X=Xi)
-        self._backward(loss)
-        return {"loss": loss, "y_pred": y_pred}
-
-    def train_step(self, batch, **fit_params):
-        """One optimization step, or the adversarial strategy's steps."""
-        if self.adversarial is None:
-            return super().train_step(batch, **fit_params)
-        return self.adversarial.train_step(self, batch, **fit_params)
-
-    # -- hooks for data-parallel training (see sk_mr.distributed) ----------------
-    def _mr_device(self):
-        """Where MR's tensors live: the net's device (CPU when it is None)."""
-        return self.device if self.device is not None else "cpu"
-
-    def _backward(self, loss):
-        """Backpropagate the training loss (every training step comes here)."""
-        loss.backward()
-
-    def _gather_example_losses(self, losses, seen):
-        """Combine the per-example losses (float64, 0 where not ``seen``) of all
-        processes; return ``(losses, seen)`` for all together (one process: as is)."""
-        return losses, seen
-
-    def _global_weight_total(self, total):
-        """The weight total that normalizes this process's batch loss."""
-        return total
-
-    # -- the loss pass ------------------------------------------------------------
-    def example_losses(self, dataset, *, recorded=None, **fit_params):
-        """Return each training example's loss for the MW update (the loss pass).
-
-        Without ``recorded``, Algorithm 1's full pass
-        (:func:`sk_mr.loss_pass.full_pass`): every example of ``dataset`` at
-        the current parameters, in eval mode, un-augmented, with the
-        validation iterator (``loss_pass_batch_size`` if set), the fit
-        call's forward parameters updated by ``fit_params``, and
-        :meth:`get_example_losses`' path. With ``recorded=(losses, seen)``,
-        the online pass: the losses the training steps recorded, the
-        examples not seen yet given the mean of the others. Either way the
-        losses of all processes are combined (data-parallel training), the
-        net's modules are left in the mode they were in, and a non-finite
-        loss is refused before anything is updated from it.
-
-        Parameters
-        ----------
-        dataset : torch.utils.data.Dataset
-          Typically the training split.
-        recorded : tuple of torch.Tensor or None (default=None)
-          The online pass's ``(losses, seen)``, one entry per example.
-        **fit_params : dict
-          Passed to the module's forward, as in training.
-
-        Returns
-        -------
-        losses : torch.Tensor of float64, shape (len(dataset),)
-          On the module's device; the loss MR accumulates (divided by the
-          class weight under ``criterion__weight``).
-
-        Raises
-        ------
-        ValueError
-          If the full pass did not yield every example of ``dataset``, or a
-          loss is not finite (the model diverged).
-        """
-        if recorded is not None:
-            losses, seen = recorded
-            losses = torch.where(seen, losses, torch.zeros_like(losses)).to(torch.float64)
-            losses = loss_pass.fill_unseen(*self._gather_example_losses(losses, seen))
-        else:
-            fit_params = {**(getattr(self, "_mr_forward_params", None) or {}), **fit_params}
-            with self._modes_kept():
-                losses, seen = loss_pass.full_pass(
-                    self, dataset, self._example_loss_terms, lambda: self._set_training(False),
-                    self._mr_device(), batch_size=self.loss_pass_batch_size, **fit_params)
-            losses, seen = self._gather_example_losses(losses, seen)
-            loss_pass.check_all_seen(seen)
-        return loss_pass.check_finite(losses, epoch=len(self.history))
-
-    @contextlib.contextmanager
-    def _modes_kept(self):
-        """Restore the training mode of every module and criterion on exit."""
-        modules = [getattr(self, name + "_", None) for name in self._modules + self._criteria]
-        modes = [(m, m.training) for module in modules if isinstance(module, torch.nn.Module)
-                 for m in module.modules()]
-        try:
-            yield
-        finally:
-            for m, mode in modes:
-                m.training = mode
-
-    # -- persistence: MR's state goes with the criterion's -----------------------
-    def _get_module(self, name, msg):
-        # Overrides skorch's private hook (skorch 1.4.0): save_params and
-        # load_params (and so Checkpoint and LoadInitState) reach the MR
-        # state through it, see sk_mr.persistence.
-        found = persistence.state_module(self, name, self._reweighting(), msg)
-        return found if found is not None else super()._get_module(name, msg)
-
-    def load_params(self, *args, **kwargs):
-        """Load parameters as skorch does; warn if MR's state is missing.
-
-        The MR state comes back with the criterion's file (``f_criterion``,
-        saved by default by skorch's ``Checkpoint``) or ``f_mr``. It is
-        validated whole before anything is loaded (see
-        :meth:`sk_mr.callbacks.SampleReweighting.check_state_dict`): a state
-        of another reweighting callback, of other training examples, or the
-        empty state of an unfitted net over a fitted one is refused with a
-        ValueError, and the net (parameters, history, weights) is left as it
-        was. A load that restores a training history of several epochs but
-        no MR state warns (:class:`sk_mr.exceptions.MRStateWarning`):
-        training would resume with uniform weights while the history says MR
-        has been running.
-        """
-        with persistence.checked_load(self, args, kwargs) as (args, kwargs):
-            super().load_params(*args, **kwargs)
-
-
-def _batch_length(y_pred, y_true):
-    output = y_pred[0] if isinstance(y_pred, (tuple, list)) and y_pred else y_pred
-    if torch.is_tensor(output) and output.dim() >= 1:
-        return output.shape[0]
-    try:
-        return len(y_true)
-    except TypeError:
-        return None
-
-
-def _float32_if_bfloat16(output):
-    if torch.is_tensor(output) and output.dtype == torch.bfloat16:
-        return output.float()
-    if isinstance(output, tuple) and any(torch.is_tensor(o) and o.dtype == torch.bfloat16
-                                         for o in output):
-        return tuple(_float32_if_bfloat16(o) for o in output)
-    return output
 
 
 MRMixin.__doc__ = fill_mr_doc(MRMixin.__doc__)

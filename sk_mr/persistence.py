@@ -26,7 +26,7 @@ from skorch.history import History
 
 from sk_mr.exceptions import MRStateWarning
 
-__all__ = ["MR_STATE_PREFIX", "check_state_files", "checked_load", "read_state_file",
+__all__ = ["MR_STATE_PREFIX", "PersistenceMixin", "check_state_files", "checked_load", "read_state_file",
            "state_module"]
 
 #: Prefix of MR's keys in the criterion's saved state dict.
@@ -192,3 +192,32 @@ def read_state_file(f, use_safetensors=False, torch_load_kwargs=None):
     if torch_load_kwargs is None:
         torch_load_kwargs = {"weights_only": True}
     return torch.load(f, map_location="cpu", **torch_load_kwargs)
+
+
+class PersistenceMixin:
+    """Saving and loading of :class:`sk_mr.mixin.MRMixin`: the MR state with the criterion's."""
+
+    def _get_module(self, name, msg):
+        # Overrides skorch's private hook (skorch 1.4.0): save_params and
+        # load_params (and so Checkpoint and LoadInitState) reach the MR
+        # state through it, see sk_mr.
+        found = state_module(self, name, self._reweighting(), msg)
+        return found if found is not None else super()._get_module(name, msg)
+
+    def load_params(self, *args, **kwargs):
+        """Load parameters as skorch does; warn if MR's state is missing.
+
+        The MR state comes back with the criterion's file (``f_criterion``,
+        saved by default by skorch's ``Checkpoint``) or ``f_mr``. It is
+        validated whole before anything is loaded (see
+        :meth:`sk_mr.callbacks.SampleReweighting.check_state_dict`): a state
+        of another reweighting callback, of other training examples, or the
+        empty state of an unfitted net over a fitted one is refused with a
+        ValueError, and the net (parameters, history, weights) is left as it
+        was. A load that restores a training history of several epochs but
+        no MR state warns (:class:`sk_mr.exceptions.MRStateWarning`):
+        training would resume with uniform weights while the history says MR
+        has been running.
+        """
+        with checked_load(self, args, kwargs) as (args, kwargs):
+            super().load_params(*args, **kwargs)

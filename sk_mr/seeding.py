@@ -12,6 +12,7 @@ CPU-only machine.
 
 import contextlib
 
+import numpy as np
 import torch
 
 __all__ = ["draw_seed", "forked_torch_rng", "generator_state", "restore_generator",
@@ -100,3 +101,40 @@ def forked_torch_rng(seed, device):
         for index in devices:
             torch.cuda.default_generators[index].manual_seed(seed)
         yield
+
+
+class SeedingMixin:
+    """The generators of :class:`sk_mr.mixin.MRMixin`, seeded from ``random_state``.
+
+    ``rng_`` (a numpy Generator) draws the host-side random values and the
+    seeds; ``torch_rng_`` (on the net's device, made when first needed)
+    draws on-device values such as mixup's pairing. Pickled as its state.
+    """
+
+    def _initialize_mr_generators(self):
+        self.rng_ = np.random.default_rng(self.random_state)
+        self.torch_rng_ = None
+
+    def _seeded_torch(self):
+        """Fork torch's RNG, seeded from ``rng_``, when ``random_state`` is set."""
+        seed = None if self.random_state is None else draw_seed(self.rng_)
+        return forked_torch_rng(seed, self._mr_device())
+
+    def _mixup_generator(self):
+        if getattr(self, "torch_rng_", None) is None:
+            self.torch_rng_ = seeded_generator(self._mr_device(), draw_seed(self.rng_))
+        return self.torch_rng_
+
+    def __getstate__(self):
+        state = super().__getstate__()
+        if isinstance(state.get("torch_rng_"), torch.Generator):
+            # A CUDA generator does not unpickle on a CPU-only machine.
+            state["torch_rng_"] = generator_state(state["torch_rng_"])
+        return state
+
+    def __setstate__(self, state):
+        super().__setstate__(state)
+        saved = self.__dict__.get("torch_rng_")
+        if isinstance(saved, tuple):
+            self.torch_rng_ = restore_generator(
+                saved, self._mr_device(), lambda: draw_seed(self.rng_))

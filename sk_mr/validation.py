@@ -432,6 +432,41 @@ def module_output_shape(net, X, fresh=False, **fit_params):
     return tuple(output.shape[1:])
 
 
+class FitChecksMixin:
+    """The task hooks of :func:`check_fit_call`, with the defaults of a task
+    without labels (:class:`sk_mr.MRClassifier` overrides them)."""
+
+    def _check_target_layout(self, y):
+        """Return ``y`` in the layout the task trains on (task hook): as it is."""
+        return y
+
+    def _check_targets(self, X, y, cold, classes=None):
+        """Validate the targets of a fit call (task hook); return what they imply."""
+        return None
+
+    def _output_needed(self, checked):
+        """Whether the targets need the module's output checked (task hook): only
+        those that depend on the output's shape, so other calls run no extra pass."""
+        return checked["y"] is not None and is_elementwise_loss(self.criterion)
+
+    def _check_output(self, checked, X, fresh=False, **fit_params):
+        """Check ``checked['y']`` against the module's output; store the result."""
+        shape = module_output_shape(self, X, fresh=fresh, **fit_params)
+        checked["y"] = self._check_target_shape(checked["y"], shape, checked["targets"])
+        checked["output_checked"] = True
+
+    def _check_target_shape(self, y, output_shape, targets):
+        """Return ``y`` shaped as the module's output, or refuse it (task hook; see
+        :func:`sk_mr.validation.check_target_shape`)."""
+        if y is None or output_shape is None or not is_elementwise_loss(self.criterion):
+            return y
+        name = getattr(self.criterion, "__name__", type(self.criterion).__name__)
+        return check_target_shape(y, output_shape, name)
+
+    def _apply_targets(self, targets, X, **fit_params):
+        """Adopt what :meth:`_check_targets` found, once the net is initialized."""
+
+
 def forward_params(fit_params):
     """The fit parameters skorch passes to the module's forward."""
     # skorch's fit_loop takes ``epochs``; ``_routing_method`` is its routing tag

@@ -108,7 +108,8 @@ class TestMeaninglessOptionsWarn:
         ({"eta": 0.01}, "eta=0.01 has no effect"),
         ({"eta": 0.5}, "eta=0.5 has no effect"),
         ({"updates_per_epoch": 2}, "updates_per_epoch=2 has no effect"),
-        ({"eta": 0.5, "updates_per_epoch": 2}, "and updates_per_epoch=2 have no effect"),
+        # one warning per ignored setting, each naming it and the cause
+        ({"eta": 0.5, "updates_per_epoch": 2}, "updates_per_epoch=2 has no effect"),
     ])
     def test_mw_parameters_with_random_weighting(self, params, match):
         net = classifier(callbacks__reweighting=RandomReweighting(random_state=0), **params)
