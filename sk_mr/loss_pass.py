@@ -127,7 +127,7 @@ class LossPassMixin:
         """Return each training example's loss for the MW update (the loss pass).
 
         Without ``recorded``, Algorithm 1's full pass
-        (:func:`sk_mr.loss_pass.full_pass`): every example of ``dataset`` at
+        (``sk_mr.loss_pass.full_pass``): every example of ``dataset`` at
         the current parameters, in eval mode, un-augmented, with the
         validation iterator (``loss_pass_batch_size`` if set), the fit
         call's forward parameters updated by ``fit_params``, and

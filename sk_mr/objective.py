@@ -24,7 +24,8 @@ import contextlib
 import torch
 
 __all__ = ["MixupTarget", "loss_normalizers", "mw_losses", "per_example_reduction",
-           "reduce_weighted", "split_example_losses", "weighted_loss", "weighted_reduction"]
+           "reduce_weighted", "split_example_losses", "target_terms", "weighted_loss",
+           "weighted_reduction"]
 
 
 class MixupTarget:
