@@ -3,28 +3,35 @@
 The mixin is MR's wiring into skorch, in skorch's idiom for cross-cutting
 behaviour (like :class:`skorch.hf.AccelerateMixin`): list it before a skorch
 net class, ``class MyNet(MRMixin, NeuralNet)``, and the net trains with MR.
-It overrides skorch's hooks and calls ``super()``:
+It overrides skorch's hooks and calls ``super()``. :class:`MRMixin` itself
+holds the MR parameters, their validation (skorch's ``_validate_params``,
+with ``sk_mr._params``), the fit entry points (a fit call is checked whole
+before anything changes: ``sk_mr.validation.check_fit_call``), the binding of
+the reweighting callback to the training rows in ``get_split_datasets`` (the
+contract: :mod:`sk_mr.callbacks`) and the fitted attributes. Each other
+concern is a mixin in the module of that concern, which :class:`MRMixin`
+derives from:
 
-* ``get_split_datasets`` binds the reweighting callback to the training
-  rows (the callback contract: :mod:`sk_mr.callbacks`);
-* ``get_dataset`` / ``get_iterator`` / ``run_single_epoch`` /
-  ``on_batch_begin`` tell which examples each training batch holds (the
-  positions come from the loader's batch sampler, see :mod:`sk_mr.batching`);
-* ``train_step_single`` trains on :meth:`MRMixin.training_loss`, the
-  weighted objective of :mod:`sk_mr.objective` over the per-example losses
-  of the net's own ``get_loss``;
-* :meth:`MRMixin.example_losses` is the loss pass (:mod:`sk_mr.loss_pass`);
-  the MW update is :class:`sk_mr.callbacks.MultiplicativeReweighting`'s and
-  its math :mod:`sk_mr.mw`'s;
-* ``_validate_params`` checks the MR parameters; a fit call is checked whole
-  before anything changes (:func:`sk_mr.validation.check_fit_call`);
-* ``load_params`` and skorch's private ``_get_module`` save and load the MR
-  state with the criterion's (:mod:`sk_mr.persistence`); skorch's private
-  ``_default_callbacks`` adds the reweighting callback (skorch 1.4.0 has no
-  public hook for either).
+* ``sk_mr.training.TrainingStepMixin``: the per-batch path (``train_step``,
+  mixup, :meth:`MRMixin.training_loss`, the weighted objective of
+  :mod:`sk_mr.objective` over the per-example losses of the net's own
+  ``get_loss``);
+* ``sk_mr.loss_pass.LossPassMixin``: :meth:`MRMixin.example_losses`, the
+  loss pass (the MW update is :class:`sk_mr.callbacks.MultiplicativeReweighting`'s
+  and its math :mod:`sk_mr.mw`'s);
+* ``sk_mr.batching.BatchingMixin``: ``get_dataset`` / ``get_iterator`` /
+  ``run_single_epoch`` / ``on_batch_begin``, which tell which examples each
+  training batch holds;
+* ``sk_mr.persistence.PersistenceMixin``: ``load_params`` and skorch's
+  private ``_get_module``, which save and load the MR state with the
+  criterion's;
+* ``sk_mr.seeding.SeedingMixin``: the generators seeded from
+  ``random_state``;
+* ``sk_mr.validation.FitChecksMixin``: the task hooks of the fit checks.
 
-Seeded generators come from :mod:`sk_mr.seeding`, the shared docstring
-sections from :mod:`sk_mr._docs`. :class:`sk_mr.MRClassifier`,
+skorch's private ``_default_callbacks`` adds the reweighting callback
+(skorch 1.4.0 has no public hook for it). The shared docstring sections come
+from ``sk_mr._docs``. :class:`sk_mr.MRClassifier`,
 :class:`sk_mr.MRBinaryClassifier` and :class:`sk_mr.MRRegressor` are this
 mixin on skorch's three nets, each with only what its task needs.
 """
