@@ -13,6 +13,7 @@ import warnings
 from sk_mr.callbacks import MultiplicativeReweighting, find_reweighting
 from sk_mr.exceptions import MRParameterWarning
 from sk_mr.mw import check_eta, is_eta_rule
+from sk_mr.seeding import check_random_state
 from sk_mr.validation import check_int, check_option, check_real, warn_ignored
 
 #: The values ``loss_pass`` takes.
@@ -40,6 +41,7 @@ def check_mr_params(net):
             "adversarial must be None or a training strategy with a train_step "
             f"method (see sk_mr.adversarial), got {net.adversarial!r}.")
     check_option("loss_pass", net.loss_pass, LOSS_PASSES)
+    check_random_state(net.random_state)
     check_int("updates_per_epoch", net.updates_per_epoch, low=1)
     size = net.loss_pass_batch_size
     if size is not None and size != -1:

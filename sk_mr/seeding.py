@@ -15,11 +15,32 @@ import contextlib
 import numpy as np
 import torch
 
-__all__ = ["draw_seed", "forked_torch_rng", "generator_state", "restore_generator",
+__all__ = ["check_random_state", "draw_seed", "forked_torch_rng", "generator_state", "restore_generator",
            "seeded_generator"]
 
 #: How a pickled generator is marked: ``(GENERATOR_TAG, state)``.
 GENERATOR_TAG = "torch.Generator"
+
+
+def check_random_state(random_state, name="random_state"):
+    """Return the numpy Generator of ``random_state``; raise a ValueError naming it.
+
+    Accepts what :func:`numpy.random.default_rng` accepts (None, an int >= 0,
+    a Generator, ...); a Generator is returned as it is, undrawn.
+
+    Examples
+    --------
+    >>> check_random_state(-1)
+    Traceback (most recent call last):
+    ...
+    ValueError: random_state must be None, an int >= 0 or a numpy.random.Generator, got -1 (expected non-negative integer).
+    """
+    try:
+        return np.random.default_rng(random_state)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(
+            f"{name} must be None, an int >= 0 or a numpy.random.Generator, got "
+            f"{random_state!r} ({exc}).") from None
 
 
 def draw_seed(rng):
@@ -112,7 +133,7 @@ class SeedingMixin:
     """
 
     def _initialize_mr_generators(self):
-        self.rng_ = np.random.default_rng(self.random_state)
+        self.rng_ = check_random_state(self.random_state)
         self.torch_rng_ = None
 
     def _seeded_torch(self):

@@ -122,7 +122,7 @@ class TrainingStepMixin:
         -------
         loss : torch.Tensor (scalar)
         """
-        return self._weighted_loss(y_pred, y_true, X, extra_losses)[0]
+        return self._weighted_loss(y_pred, y_true, X, extra_losses, self._batch_reweighting())[0]
 
     def training_loss(self, y_pred, y_true, X=None, extra_losses=None):
         """Return the weighted loss a training step trains on, recording its losses.
@@ -135,18 +135,23 @@ class TrainingStepMixin:
         :meth:`get_weighted_loss`.
         """
         self._check_outputs(y_pred)
-        loss, own = self._weighted_loss(y_pred, y_true, X, extra_losses)
-        positions = getattr(self, "batch_positions_", None)
-        reweighting = self._reweighting() if positions is not None else None
+        reweighting = self._batch_reweighting()
+        loss, own = self._weighted_loss(y_pred, y_true, X, extra_losses, reweighting)
         if reweighting is not None:
-            reweighting.record_batch_losses(self, positions, objective.mw_losses(*own),
+            reweighting.record_batch_losses(self, self.batch_positions_,
+                                            objective.mw_losses(*own),
                                             padding=getattr(self, "batch_padding_", None))
         return loss
 
-    def _weighted_loss(self, y_pred, y_true, X, extra_losses):
-        positions = getattr(self, "batch_positions_", None)
-        reweighting = self._reweighting() if positions is not None else None
-        weights = None if reweighting is None else reweighting.batch_weights(positions)
+    def _batch_reweighting(self):
+        """The reweighting callback, when the batch's positions are known (else None)."""
+        if getattr(self, "batch_positions_", None) is None:
+            return None
+        return self._reweighting()
+
+    def _weighted_loss(self, y_pred, y_true, X, extra_losses, reweighting):
+        weights = None if reweighting is None else reweighting.batch_weights(
+            self.batch_positions_)
         padding = getattr(self, "batch_padding_", None)
         if weights is not None and padding is not None:
             # examples a data-parallel loader repeated to even out its shards

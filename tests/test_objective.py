@@ -179,3 +179,10 @@ class TestWeightedLoss:
         loss, own = weighted_loss(lambda labels: (losses, None), "y", None, "mean")
         assert float(loss) == pytest.approx(losses.numpy().mean())
         assert own == (losses, None)
+
+
+def test_mixup_target_and_fill_mr_doc_stay_importable_from_the_mixin():
+    from sk_mr import _docs, mixin
+    assert mixin.MixupTarget is MixupTarget
+    assert mixin.fill_mr_doc is _docs.fill_mr_doc
+    assert "mixup_alpha : float" in mixin.fill_mr_doc("%(mr_params)s\n")
