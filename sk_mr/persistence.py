@@ -200,7 +200,7 @@ class PersistenceMixin:
     def _get_module(self, name, msg):
         # Overrides skorch's private hook (skorch 1.4.0): save_params and
         # load_params (and so Checkpoint and LoadInitState) reach the MR
-        # state through it, see sk_mr.
+        # state through it (state_module above).
         found = state_module(self, name, self._reweighting(), msg)
         return found if found is not None else super()._get_module(name, msg)
 
