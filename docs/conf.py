@@ -92,7 +92,20 @@ def _skorch_hidden_members():
     return hidden
 
 
-autosummary_context = {"skorch_hidden": _skorch_hidden_members()}
+def _mr_concern_members():
+    """MRMixin's public methods defined in its concern mixins (sk_mr.training,
+    sk_mr.loss_pass, ...): documented on MRMixin's page as its own."""
+    from sk_mr.mixin import MRMixin
+
+    names = set()
+    for klass in MRMixin.__mro__[1:]:
+        if klass.__module__.startswith("sk_mr."):
+            names |= {n for n in vars(klass) if not n.startswith("_")}
+    return {"sk_mr.MRMixin": sorted(names)}
+
+
+autosummary_context = {"skorch_hidden": _skorch_hidden_members(),
+                       "mr_concern_members": _mr_concern_members()}
 
 # -- cross-references, offline ----------------------------------------------------------
 intersphinx_mapping = {
@@ -244,6 +257,8 @@ INTERNAL_HELPERS = {
     "sk_mr.batching.collate",              # the collate function of the net's loaders
     "sk_mr.batching.data_fingerprint",     # identifies the data of a warm start
     "sk_mr.batching.subset_positions",
+    "sk_mr.callbacks.find_reweighting",    # the net's search for its reweighting callback
+    "sk_mr.callbacks.is_reweighting",
 }
 nitpick_ignore = [(role, name) for name in INTERNAL_HELPERS
                   for role in ("py:func", "py:class", "py:obj")]

@@ -35,8 +35,11 @@ import numpy as np
 import torch
 from scipy import sparse
 from skorch.dataset import Dataset as SkorchDataset
-from skorch.utils import check_indexing, multi_indexing
+from skorch.utils import check_indexing, is_dataset, multi_indexing
 from torch.utils.data import DataLoader, IterableDataset, Subset, default_collate
+
+from sk_mr._params import warn_few_batches
+from sk_mr.validation import floating_dtype
 
 __all__ = ["Dataset", "PositionRecorder", "collate", "data_fingerprint", "plain_view",
            "record_batch_positions", "subset_positions"]
@@ -435,3 +438,111 @@ def data_fingerprint(dataset):
             if first.digest() == second.digest():
                 h.update(first.digest())
     return int.from_bytes(h.digest(), "little") >> 1
+
+
+class BatchingMixin:
+    """The data hooks of :class:`sk_mr.mixin.MRMixin`: datasets, loaders, positions.
+
+    ``get_dataset`` builds :class:`Dataset` with the task's targets (float64
+    arrays cast to the module's dtype), ``get_iterator`` uses :func:`collate`,
+    and during a training epoch ``run_single_epoch`` records the positions of
+    each batch (:func:`record_batch_positions`), which ``on_batch_begin``
+    takes as the net's ``batch_positions_``.
+    """
+
+    def get_dataset(self, X, y=None):
+        """Build the dataset as skorch does, with the task's targets.
+
+        float64 arrays (what scikit-learn transformers such as
+        ``StandardScaler`` return) are cast to the module's floating dtype,
+        so that a Pipeline feeding this net needs no casting step. The items'
+        targets are what the criterion takes (for classifiers, labels become
+        output indices). skorch's default dataset class is replaced by
+        :class:`sk_mr.batching.Dataset`, which fetches in-memory batches with
+        one indexing call and keeps the ``y`` given to fit as ``dataset.y``.
+        """
+        if is_dataset(X):
+            return X
+        X = self._cast_floats(X)
+        targets = None if y is None else self._targets(y)
+        if self.dataset is SkorchDataset:
+            return Dataset(X, y, targets=targets, **self.get_params_for("dataset"))
+        return super().get_dataset(X, targets)
+
+    def _cast_floats(self, data, dtype=None):
+        dtype = self._module_dtype() if dtype is None else dtype
+        if dtype is not None and isinstance(data, np.ndarray) and data.dtype == np.float64 \
+                and dtype != torch.float64:
+            if dtype == torch.bfloat16:  # numpy has no bfloat16: a tensor
+                return torch.from_numpy(data).to(dtype)
+            return data.astype(torch.empty((), dtype=dtype).numpy().dtype)
+        return data
+
+    def _targets(self, y):
+        """What the dataset's items carry as targets (task hook): float64 cast."""
+        return self._cast_floats(y, self._target_dtype())
+
+    def _target_dtype(self):
+        """The float dtype of targets: the module's, float32 for a bfloat16 module
+        (whose outputs :meth:`infer` returns in float32)."""
+        dtype = self._module_dtype()
+        return torch.float32 if dtype in (None, torch.bfloat16) else dtype
+
+    def _module_dtype(self):
+        return floating_dtype(getattr(self, "module_", None))
+
+    def get_iterator(self, dataset, training=False, **kwargs):
+        """Return skorch's iterator; ``kwargs`` override its parameters.
+
+        As in skorch, ``iterator_train`` / ``iterator_valid`` receive the
+        dataset and their ``iterator_*__`` parameters, with ``batch_size=-1``
+        meaning the whole dataset. When the iterator is torch's
+        :class:`~torch.utils.data.DataLoader` and no ``collate_fn`` is given,
+        :func:`sk_mr.batching.collate` is used: it collates like
+        ``default_collate`` and takes batches that :class:`sk_mr.batching.Dataset`
+        fetched with one indexing call as they are.
+        """
+        # Copied from skorch 1.4.0 (NeuralNet.get_iterator), which takes no
+        # overrides, with sk_mr's collate for DataLoaders.
+        if training:
+            params = self.get_params_for("iterator_train")
+            iterator = self.iterator_train
+        else:
+            params = self.get_params_for("iterator_valid")
+            iterator = self.iterator_valid
+        params.update(kwargs)
+        params.setdefault("batch_size", self.batch_size)
+        if params["batch_size"] == -1:
+            params["batch_size"] = len(dataset)
+        if iterator is DataLoader and params.get("collate_fn") is None:
+            params["collate_fn"] = collate
+        return iterator(dataset, **params)
+
+    def run_single_epoch(self, iterator, training, prefix, step_fn, **fit_params):
+        """Run an epoch as skorch does, knowing the positions of training batches.
+
+        For a training epoch the iterator's batch sampler records the positions
+        of each batch (see :func:`sk_mr.batching.record_batch_positions`); the
+        net takes them in ``on_batch_begin``. ``batches_per_epoch_`` is the
+        number of batches of the training epoch (mid-epoch MW updates fall
+        at even fractions of it).
+        """
+        tracked = training and iterator is not None and self._reweighting() is not None
+        if tracked:
+            self._position_recorder = record_batch_positions(iterator)
+            self.batches_per_epoch_ = len(iterator)
+            if self.updates_per_epoch > self.batches_per_epoch_:
+                warn_few_batches(self.updates_per_epoch, self.batches_per_epoch_)
+        try:
+            super().run_single_epoch(iterator, training, prefix, step_fn, **fit_params)
+        finally:
+            if tracked:
+                self._position_recorder = None
+                self.batch_positions_ = None
+
+    def on_batch_begin(self, net, batch=None, training=False, **kwargs):
+        """Take the positions of the training batch about to be trained on."""
+        super().on_batch_begin(net, batch=batch, training=training, **kwargs)
+        recorder = getattr(self, "_position_recorder", None)
+        if training and recorder is not None:
+            self.batch_positions_ = recorder.pop().to(self._mr_device(), non_blocking=True)

@@ -2,27 +2,134 @@
 
 :class:`MultiplicativeReweighting` is Algorithm 1's MW step (present by
 default); :class:`RandomReweighting` is the paper's random-weighting baseline.
-Both derive from :class:`SampleReweighting`, the small contract the net relies
-on: weights on the net's device, looked up per batch by position.
+Both derive from :class:`SampleReweighting`, the contract between the net and
+its reweighting.
+
+The contract, one way
+---------------------
+The net computes, the reweighting decides; neither reads the other's private
+state.
+
+* **Binding.** Once per ``fit`` / ``partial_fit``, after ``train_split`` and
+  before the first epoch, the net calls :meth:`SampleReweighting.bind` with
+  the training rows and a :class:`ReweightingSettings`: its device, ``eta``
+  (a float, a schedule or a rule), ``loss_pass`` and ``updates_per_epoch``.
+  That is everything the reweighting takes from the net's parameters.
+* **Per batch** (the net calls, the reweighting answers from its own
+  state, on the device, without a host sync): :meth:`~SampleReweighting.batch_weights`
+  (the weights of the batch's positions), :meth:`~SampleReweighting.correct_targets`,
+  :meth:`~SampleReweighting.batch_regularizer`, and, from the training step
+  (``MRMixin.training_loss``), :meth:`~SampleReweighting.record_batch_losses`
+  with the batch's per-example losses.
+* **Per update** the reweighting asks the net for the losses through one
+  public method, ``net.example_losses(dataset_train)`` (the full pass) or
+  ``net.example_losses(dataset_train, recorded=(losses, seen))`` (the
+  online pass: the losses it recorded). The net gathers them across
+  processes, checks that they are finite and leaves its modules in the mode
+  it found them. The MW step itself is :class:`sk_mr.mw.MultiplicativeWeights`'s.
+* **Reading the weights** the net goes through public methods:
+  :meth:`~SampleReweighting.row_weights`, :meth:`~MultiplicativeReweighting.row_cumulative_losses`,
+  :meth:`~SampleReweighting.state_dict` and :meth:`~SampleReweighting.load_state_dict`.
+
+The one value a reweighting reads from the net during an epoch is the net's
+public fitted attribute ``batches_per_epoch_``, set before each training
+epoch: skorch builds the training iterator after the split that binding
+follows, so the number of batches is not known at binding time. Mid-epoch
+updates (``updates_per_epoch > 1``) need it.
+
+Why a callback and not a component
+----------------------------------
+skorch's rule is that the net never calls into a callback for a result;
+something the net asks for a result is a component (``criterion=``,
+``optimizer=``). The per-batch weights are such a result, so a
+``reweighting=`` component parameter would be the skorch way. It is not done
+(yet) because the public API is the callback: ``callbacks__reweighting=
+RandomReweighting()``, ``callbacks__reweighting__*`` in grid searches,
+``callbacks=[...]`` lists holding a reweighting, and ``net.mr_``; a component
+would need all of these as aliases with the same behaviour, and the weights'
+updates are epoch events (``on_epoch_end``, ``on_batch_end``), which callbacks
+observe. The contract above keeps the calls one way and public, so the move
+remains a change of wiring only.
 """
 
 import math
 import warnings
+from typing import NamedTuple
 
 import numpy as np
 import torch
 from skorch.callbacks import Callback
 
 from sk_mr.exceptions import MRParameterWarning
-from sk_mr.mw import (effective_sample_size, is_eta_rule, make_eta_rule, mw_probabilities,
-                      resolve_eta)
+from sk_mr.mw import (MultiplicativeWeights, effective_sample_size, is_eta_rule, make_eta_rule,
+                      mw_probabilities, resolve_eta)
 
-__all__ = ["SampleReweighting", "MultiplicativeReweighting", "RandomReweighting"]
+__all__ = ["MultiplicativeReweighting", "RandomReweighting", "ReweightingSettings",
+           "SampleReweighting", "find_reweighting", "is_reweighting"]
 
 #: Layout version of a saved state (``state_dict()['version']``); 1 added
 #: ``kind`` and ``version``. A state without them is an earlier one (version
 #: 0), whose kind is told by its keys.
 STATE_VERSION = 1
+
+
+class ReweightingSettings(NamedTuple):
+    """What the net tells its reweighting callback when it binds it.
+
+    Parameters
+    ----------
+    device : str or torch.device (default='cpu')
+      Where the weights live (the net's device).
+    eta : float, callable, 'auto' or rule (default=0.0)
+      The net's ``eta``.
+    loss_pass : {'online', 'full'} (default='online')
+      The net's ``loss_pass``.
+    updates_per_epoch : int (default=1)
+      The net's ``updates_per_epoch``.
+
+    Examples
+    --------
+    >>> ReweightingSettings(eta=0.01, loss_pass="full")
+    ReweightingSettings(device='cpu', eta=0.01, loss_pass='full', updates_per_epoch=1)
+    """
+
+    device: object = "cpu"
+    eta: object = 0.0
+    loss_pass: str = "online"
+    updates_per_epoch: int = 1
+
+
+def is_reweighting(callback):
+    """Whether ``callback`` (an instance or a class) is a :class:`SampleReweighting`."""
+    return isinstance(callback, SampleReweighting) or (
+        isinstance(callback, type) and issubclass(callback, SampleReweighting))
+
+
+def find_reweighting(callbacks):
+    """Return the ``(name, callback)`` pairs of the reweighting callbacks in ``callbacks``.
+
+    Parameters
+    ----------
+    callbacks : iterable
+      Callbacks or ``(name, callback)`` pairs, as skorch takes them (a
+      callback without a name gets None).
+
+    Returns
+    -------
+    found : list of (str or None, callback)
+
+    Examples
+    --------
+    >>> from skorch.callbacks import EpochTimer
+    >>> find_reweighting([EpochTimer(), ("reweighting", RandomReweighting)])
+    [('reweighting', <class 'sk_mr.callbacks.RandomReweighting'>)]
+    """
+    found = []
+    for item in callbacks or []:
+        name, callback = item if isinstance(item, (tuple, list)) else (None, item)
+        if is_reweighting(callback):
+            found.append((name, callback))
+    return found
 
 
 class SampleReweighting(Callback):
@@ -36,7 +143,8 @@ class SampleReweighting(Callback):
     Parameters are stored verbatim in ``__init__``; all state is created in
     :meth:`initialize` (so ``clone`` and a cold ``fit`` reset it) and bound to
     the training split in :meth:`bind`, which the net calls once per ``fit``
-    / ``partial_fit`` before the first epoch.
+    / ``partial_fit`` before the first epoch (see the module's docstring for
+    the whole contract).
 
     Attributes
     ----------
@@ -55,6 +163,9 @@ class SampleReweighting(Callback):
 
     n_updates_ : int
       Number of weight updates so far.
+
+    settings_ : ReweightingSettings or None
+      What the net said at the last :meth:`bind`.
     """
 
     # Tensor attributes moved to the net's device in ``bind`` and to the CPU
@@ -67,6 +178,7 @@ class SampleReweighting(Callback):
         self.data_fingerprint_ = None
         self.batch_weights_ = None
         self.n_updates_ = 0
+        self.settings_ = None
         return self
 
     @property
@@ -77,13 +189,14 @@ class SampleReweighting(Callback):
         return weights / weights.sum()
 
     # -- binding to the training split -------------------------------------
-    def bind(self, net, train_rows, n_rows, fingerprint=None):
+    def bind(self, net, train_rows, n_rows, fingerprint=None, settings=None):
         """Attach the state to the training split of the current fit call.
 
         Parameters
         ----------
         net : MRClassifier
-          The net being trained.
+          The net being trained (not read here: what the callback needs
+          from it comes in ``settings``).
 
         train_rows : numpy.ndarray of int64
           Rows of ``X`` in the training split, in training-dataset order.
@@ -94,6 +207,9 @@ class SampleReweighting(Callback):
         fingerprint : int or None (default=None)
           :func:`sk_mr.batching.data_fingerprint` of the dataset built from
           ``X``; compared with the one the weights were built on.
+
+        settings : ReweightingSettings or None (default=None)
+          The net's device and MW parameters; None: the defaults (CPU).
 
         Raises
         ------
@@ -130,7 +246,8 @@ class SampleReweighting(Callback):
             self.n_rows_ = int(n_rows)
             self.data_fingerprint_ = fingerprint
             self._init_state(len(self.train_rows_))
-        self._to_device(net._mr_device())
+        self.settings_ = ReweightingSettings() if settings is None else settings
+        self._to_device(self.settings_.device)
 
     def _init_state(self, n_train):
         self._set_probabilities(
@@ -195,6 +312,19 @@ class SampleReweighting(Callback):
         return None
 
     # -- what the net exposes -------------------------------------------------
+    def row_weights(self):
+        """Return the current weight of each row of the X given to fit.
+
+        Returns
+        -------
+        weights : numpy.ndarray of float64, shape (n_rows,), or None
+          Training rows sum to one, rows held out by ``train_split`` are
+          NaN; None before the callback is bound (no fit yet).
+        """
+        if self.train_rows_ is None:
+            return None
+        return self.full_length(self.probabilities_)
+
     def full_length(self, values):
         """Scatter per-training-example ``values`` to one entry per row of X.
 
@@ -272,7 +402,6 @@ class SampleReweighting(Callback):
             self.initialize()
             return
         self._load_state(state_dict)
-        self.state_restored_ = True
 
     def _load_state(self, state_dict):
         """Assign a validated, non-empty state (subclasses extend this)."""
@@ -304,10 +433,11 @@ class MultiplicativeReweighting(SampleReweighting):
     Epoch 1 trains with uniform weights. After each epoch (or each
     ``1 / updates_per_epoch`` of an epoch) the callback obtains every training
     example's loss ``l_i`` at the current parameters, adds it to the
-    cumulative loss ``L_i`` and sets ``p = softmax(-eta * L)`` (see
-    :mod:`sk_mr.mw`). The hyperparameters ``eta``, ``loss_pass``,
-    ``loss_pass_batch_size`` and ``updates_per_epoch`` are read from the net,
-    so that grid searches set them on the estimator.
+    cumulative loss ``L_i`` and sets ``p = softmax(-eta * L)`` with
+    :class:`sk_mr.mw.MultiplicativeWeights`. The hyperparameters ``eta``,
+    ``loss_pass``, ``loss_pass_batch_size`` and ``updates_per_epoch`` are
+    the net's, so that grid searches set them on the estimator; the net
+    hands them over when it binds the callback (:class:`ReweightingSettings`).
 
     ``eta`` is measured in units of cross-entropy: the weights are
     ``softmax(-(eta / u) * L)`` with ``u = net.loss_unit()``, the criterion's
@@ -383,19 +513,19 @@ class MultiplicativeReweighting(SampleReweighting):
         # this call's epochs (a warm start or partial_fit continues it)
         self.planned_epochs_ = len(net.history) + net.max_epochs
         self.auto_warned_ = False
-        self._rule(net)
 
-    def _rule(self, net):
+    def _rule(self):
         """The eta rule of ``eta='auto'`` (None for a float eta or a schedule).
 
         Made on first use, from a restored checkpoint's counters if there
         are any: a state loaded after ``on_train_begin`` (``LoadInitState``)
         drops the rule, and the next update makes it again.
         """
-        if not is_eta_rule(net.eta):
+        eta = self.settings_.eta
+        if not is_eta_rule(eta):
             return None
         if self.eta_rule_ is None:
-            self.eta_rule_ = make_eta_rule(net.eta)
+            self.eta_rule_ = make_eta_rule(eta)
             restored = getattr(self, "eta_rule_state_", None)
             if restored:  # a checkpoint of an eta='auto' fit
                 for name, value in restored.items():
@@ -416,6 +546,19 @@ class MultiplicativeReweighting(SampleReweighting):
             return None
         return mw_probabilities(self.cumulative_losses_, self.eta_)
 
+    def row_cumulative_losses(self):
+        """Return the cumulative loss ``L_i`` of each row of the X given to fit.
+
+        Returns
+        -------
+        cumulative_losses : numpy.ndarray of float64, shape (n_rows,), or None
+          NaN for rows held out by ``train_split``; None before the
+          callback is bound (no fit yet).
+        """
+        if self.train_rows_ is None:
+            return None
+        return self.full_length(self.cumulative_losses_)
+
     # -- collecting losses ------------------------------------------------------
     def record_batch_losses(self, net, positions, losses, padding=None):
         """Store the batch's training losses for ``loss_pass='online'``.
@@ -423,7 +566,7 @@ class MultiplicativeReweighting(SampleReweighting):
         ``padding`` (bool, per example) marks repeated examples a
         data-parallel loader added to the batch: they are not recorded.
         """
-        if net.loss_pass != "online":
+        if self.settings_.loss_pass != "online":
             return
         if self.online_losses_ is None:
             # float32: the losses of one epoch; accumulated in float64
@@ -441,22 +584,15 @@ class MultiplicativeReweighting(SampleReweighting):
         self.online_losses_.index_copy_(0, positions, losses)
         self.online_seen_.index_copy_(0, positions, seen)
 
-    def _collect_losses(self, net, dataset_train):
-        if net.loss_pass == "full":
-            return net.example_losses(
-                dataset_train, **(getattr(net, "_mr_forward_params", None) or {}))
-        losses, seen = self.online_losses_, self.online_seen_
-        if losses is None:
+    def _losses(self, net, dataset_train):
+        """Every training example's loss, from the net's loss pass (see the contract)."""
+        if self.settings_.loss_pass == "full":
+            return net.example_losses(dataset_train)
+        if self.online_losses_ is None:
             raise RuntimeError(
                 "loss_pass='online' recorded no training losses this epoch.")
-        # other processes' losses (data-parallel training)
-        losses, seen = net._gather_example_losses(
-            torch.where(seen, losses, torch.zeros_like(losses)).to(torch.float64), seen)
-        if not bool(seen.all()):
-            # Examples no batch has visited yet (e.g. drop_last=True) get
-            # the mean loss of the others rather than a free pass or a penalty.
-            losses = torch.where(seen, losses, losses[seen].mean())
-        return losses
+        return net.example_losses(dataset_train,
+                                  recorded=(self.online_losses_, self.online_seen_))
 
     # -- the MW step ----------------------------------------------------------
     def update(self, net, dataset_train, completed_epochs=None):
@@ -480,16 +616,10 @@ class MultiplicativeReweighting(SampleReweighting):
         epoch = len(net.history)
         if completed_epochs is None:
             completed_epochs = epoch
-        rule = self._rule(net)
-        eta = None if rule is not None else resolve_eta(net.eta, completed_epochs)
-        losses = self._collect_losses(net, dataset_train)
-        if not bool(torch.isfinite(losses).all()):
-            n_bad = int((~torch.isfinite(losses)).sum())
-            raise ValueError(
-                f"Non-finite per-example loss for {n_bad} training example(s) at "
-                f"epoch {epoch}: the model diverged (try a smaller learning rate "
-                "or gradient clipping). The MR weights were left unchanged.")
-        cumulative = self.cumulative_losses_ + losses.to(torch.float64)
+        rule = self._rule()
+        eta = None if rule is not None else resolve_eta(self.settings_.eta, completed_epochs)
+        # finite, gathered across processes (or the net refuses)
+        losses = self._losses(net, dataset_train)
         # eta is in units of cross-entropy: the criterion's losses count in
         # units of its know-nothing loss over ln K (exactly 1 for
         # cross-entropy), so one eta means one strength for any criterion.
@@ -506,23 +636,23 @@ class MultiplicativeReweighting(SampleReweighting):
                 self.auto_warned_ = True
             raw_eta = eta = 0.0
         elif rule is not None:
-            # the rule steers the weights' KL, whatever the losses' scale
-            raw_eta = rule.step(losses.to(torch.float64), cumulative, completed_epochs,
-                                self.planned_epochs_ or epoch, net.updates_per_epoch,
-                                chance_loss=chance)
-            eta = raw_eta * unit
+            def raw_eta(losses, cumulative):
+                # the rule steers the weights' KL, whatever the losses' scale
+                return rule.step(losses.to(torch.float64), cumulative, completed_epochs,
+                                 self.planned_epochs_ or epoch,
+                                 self.settings_.updates_per_epoch, chance_loss=chance)
         else:
             raw_eta = eta / unit
-        self.cumulative_losses_ = cumulative
+        weights = MultiplicativeWeights.from_state(self.cumulative_losses_, self.eta_)
+        self._set_probabilities(weights.update(losses, raw_eta))
+        self.cumulative_losses_, self.eta_ = weights.cumulative_losses_, weights.eta_
         self.loss_unit_ = unit
-        self.eta_ = raw_eta
-        self._set_probabilities(mw_probabilities(cumulative, raw_eta))
         self.n_updates_ += 1
         # online_losses_ keeps each example's most recent training loss
         # across updates, so an update in the middle of an epoch (or one
         # after an epoch that skipped some examples) still has a real loss
         # for every example seen so far.
-        self._record_history(net, eta=eta)
+        self._record_history(net, eta=self.eta_ * unit if eta is None else eta)
 
     def on_epoch_begin(self, net, dataset_train=None, **kwargs):
         self.batches_seen_ = 0
@@ -531,18 +661,17 @@ class MultiplicativeReweighting(SampleReweighting):
         self.dataset_train_ = dataset_train
 
     def on_batch_end(self, net, batch=None, training=None, **kwargs):
-        k = net.updates_per_epoch
+        k = self.settings_.updates_per_epoch if self.settings_ is not None else 1
         if not training or k == 1:
             return
         self.batches_seen_ += 1
-        n_batches = net.batches_per_epoch_
+        n_batches = net.batches_per_epoch_  # public: see the contract
         # Updates 1..k-1 fall at even fractions of the epoch; the last one is
         # on_epoch_end's.
         boundaries = {math.ceil(j * n_batches / k) for j in range(1, k)}
         if self.batches_seen_ in boundaries - {n_batches}:
             # the current epoch is not complete yet
             self.update(net, self.dataset_train_, completed_epochs=len(net.history) - 1)
-            net._set_training(True)
 
     def on_epoch_end(self, net, dataset_train=None, **kwargs):
         self.dataset_train_ = None
@@ -629,7 +758,7 @@ class RandomReweighting(SampleReweighting):
         z = np.maximum(self.rng_.standard_normal(n), 0.0)
         total = z.sum()
         p = z / total if total > 0 else np.full(n, 1.0 / n)
-        self._set_probabilities(torch.from_numpy(p).to(net._mr_device()))
+        self._set_probabilities(torch.from_numpy(p).to(self.settings_.device))
         self.n_updates_ += 1
 
     def on_epoch_end(self, net, **kwargs):

@@ -13,7 +13,7 @@ from skorch.utils import is_dataset
 from sk_mr.losses import (AutoCrossEntropyLoss, AutoSymmetricCrossEntropy,
                           GeneralizedCrossEntropy, NCEandRCE, SymmetricCrossEntropy,
                           outputs_are_probabilities)
-from sk_mr.mixin import MixupTarget, MRMixin, fill_mr_doc
+from sk_mr.mixin import MRMixin, fill_mr_doc
 from sk_mr.validation import (as_numpy, could_be_output_indices, encode_labels,
                               infer_binary_labels, infer_label_classes, ravel_label_column)
 

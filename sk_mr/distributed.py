@@ -29,6 +29,7 @@ those are moved to the device but not prepared.
 """
 
 import torch
+from skorch.callbacks import LRScheduler
 from skorch.hf import AccelerateMixin
 
 from sk_mr.classifier import MRClassifier
@@ -70,24 +71,40 @@ class MRAccelerateMixin(AccelerateMixin):
         return self.accelerator.device
 
     def _initialize_accelerator(self):
-        # DDP refuses modules without trainable parameters: criteria like
-        # CrossEntropyLoss are moved to the device but not prepared.
+        """Prepare everything for Accelerate, as skorch does, but criteria without
+        trainable parameters are only moved to the device.
+
+        DDP refuses modules without trainable parameters, which most criteria
+        (CrossEntropyLoss, ...) are.
+        """
+        # Copied from skorch 1.4.0 (AccelerateMixin._initialize_accelerator),
+        # with the parameterless criteria moved instead of prepared.
         if self._wrapped_with_accelerator:
             return self
-        all_criteria = self._criteria
-        trainable = []
-        for name in all_criteria:
-            criterion = getattr(self, name + "_")
-            if isinstance(criterion, torch.nn.Module) and not any(
-                    p.requires_grad for p in criterion.parameters()):
-                setattr(self, name + "_", criterion.to(self.accelerator.device))
-            else:
-                trainable.append(name)
-        self._criteria = trainable
-        try:
-            return super()._initialize_accelerator()
-        finally:
-            self._criteria = all_criteria
+        with self._current_init_context("criterion"):
+            for name in self._criteria:
+                criterion = getattr(self, name + "_")
+                if not isinstance(criterion, torch.nn.Module):
+                    continue
+                if any(p.requires_grad for p in criterion.parameters()):
+                    setattr(self, name + "_", self.accelerator.prepare(criterion))
+                else:
+                    setattr(self, name + "_", criterion.to(self.accelerator.device))
+        with self._current_init_context("module"):
+            for name in self._modules:
+                module = getattr(self, name + "_")
+                if isinstance(module, torch.nn.Module):
+                    setattr(self, name + "_", self.accelerator.prepare(module))
+        with self._current_init_context("optimizer"):
+            for name in self._optimizers:
+                optimizer = getattr(self, name + "_")
+                if isinstance(optimizer, torch.optim.Optimizer):
+                    setattr(self, name + "_", self.accelerator.prepare(optimizer))
+        for _, callback in self.callbacks_:
+            if isinstance(callback, LRScheduler):
+                callback.policy_ = self.accelerator.prepare(callback.policy_)
+        self._wrapped_with_accelerator = True
+        return self
 
     def on_batch_begin(self, net, batch=None, training=False, **kwargs):
         """Take the batch's positions; mark the examples Accelerate repeated.

@@ -274,7 +274,8 @@ class MultiplicativeWeights:
     This is Algorithm 1's MW step as a small stateful object: ``update`` adds
     one loss vector to the cumulative losses and returns the new distribution
     ``softmax(-eta * L)``. Full-batch training (Algorithm 2), the skorch
-    callback and the meta-estimator all use it.
+    callback (:class:`sk_mr.callbacks.MultiplicativeReweighting`) and the
+    meta-estimator all use it.
 
     Parameters
     ----------
@@ -289,8 +290,12 @@ class MultiplicativeWeights:
     cumulative_losses_ : torch.Tensor of float64, shape (n,)
       Sum of all losses given to :meth:`update`.
 
+    eta_ : float
+      The step size of the last update (0 before the first).
+
     probabilities_ : torch.Tensor of float64, shape (n,)
-      Current distribution; uniform before the first update.
+      Current distribution ``softmax(-eta_ * cumulative_losses_)``, computed
+      on access; uniform before the first update.
 
     n_updates_ : int
       Number of updates so far.
@@ -307,9 +312,29 @@ class MultiplicativeWeights:
         self.n = n
         self.device = device
         self.cumulative_losses_ = torch.zeros(n, dtype=torch.float64, device=device)
-        self.probabilities_ = torch.full(
-            (n,), 1.0 / n, dtype=torch.float64, device=device)
+        self.eta_ = 0.0
         self.n_updates_ = 0
+
+    @classmethod
+    def from_state(cls, cumulative_losses, eta, n_updates=0):
+        """Continue from saved cumulative losses and step size.
+
+        Examples
+        --------
+        >>> import torch
+        >>> mw = MultiplicativeWeights.from_state(torch.tensor([0.0, 1.0]), eta=0.0)
+        >>> mw.update(torch.tensor([1.0, 0.0]), eta=1.0)
+        tensor([0.5000, 0.5000], dtype=torch.float64)
+        """
+        mw = cls(cumulative_losses.shape[0], device=cumulative_losses.device)
+        mw.cumulative_losses_ = cumulative_losses.to(torch.float64)
+        mw.eta_ = float(eta)
+        mw.n_updates_ = n_updates
+        return mw
+
+    @property
+    def probabilities_(self):
+        return mw_probabilities(self.cumulative_losses_, self.eta_)
 
     def update(self, losses, eta):
         """Add ``losses`` to the cumulative losses and recompute the weights.
@@ -319,8 +344,11 @@ class MultiplicativeWeights:
         losses : torch.Tensor, shape (n,)
           One (finite) loss per expert.
 
-        eta : float
-          Step size applied to the whole cumulative loss.
+        eta : float or callable
+          Step size applied to the whole cumulative loss, or a rule
+          ``eta(losses, cumulative_losses) -> float`` that chooses it from
+          this update's losses and the new cumulative losses (as
+          :meth:`AutoEta.step` does). If it raises, nothing has changed.
 
         Returns
         -------
@@ -330,8 +358,11 @@ class MultiplicativeWeights:
             raise ValueError(
                 f"losses must have shape {tuple(self.cumulative_losses_.shape)}, "
                 f"got {tuple(losses.shape)}.")
-        self.cumulative_losses_ += losses.to(self.cumulative_losses_)
-        self.probabilities_ = mw_probabilities(self.cumulative_losses_, eta)
+        cumulative = self.cumulative_losses_ + losses.to(self.cumulative_losses_)
+        if callable(eta):
+            eta = eta(losses, cumulative)
+        self.cumulative_losses_ = cumulative
+        self.eta_ = float(eta)
         self.n_updates_ += 1
         return self.probabilities_
 

@@ -52,7 +52,7 @@ import numpy as np
 import torch
 from scipy import sparse
 from sklearn.exceptions import DataConversionWarning
-from skorch.utils import is_dataset
+from skorch.utils import is_dataset, multi_indexing
 
 from sk_mr.exceptions import MRParameterError, MRParameterWarning
 
@@ -359,6 +359,182 @@ def check_target_shape(y, output_shape, criterion=None):
         f"would broadcast them and compare each output with other examples' "
         f"targets. Give y the shape {expected}, or give the module "
         f"{int(np.prod(per_example)) if per_example else 1} output(s) per example.")
+
+
+# -- a fit call, checked whole before the net changes (MRMixin's fit and partial_fit) --
+
+def check_fit_call(net, X, y, cold, classes=None, fit_params=None):
+    """Validate a fit call of an MR net completely before anything changes.
+
+    Everything a fit call can refuse is checked here, so that a refused
+    ``fit`` / ``partial_fit`` leaves a fitted net exactly as it was: the MR
+    parameters (the net's ``_check_mr_params``), X and y and the fit parameters
+    (the checks above), the task's labels (the net's ``_check_targets``
+    hook) and, when the net has been trained, the targets against the
+    module's output for X's first example (through a new instance of the
+    module for a cold refit, see :func:`module_output_shape`). A net not
+    trained yet has nothing to lose: its output is checked in
+    ``partial_fit``, right after ``initialize``, before any training.
+
+    Returns
+    -------
+    checked : dict
+      ``y`` (the targets to train on: reshaped to the output's shape where
+      that is unambiguous), ``n_features``, the task's ``targets``,
+      ``trains`` and ``output_checked``.
+    """
+    fit_params = fit_params or {}
+    trains = n_epochs(fit_params, net.max_epochs) > 0
+    fit_params = forward_params(fit_params)
+    net._check_mr_params()
+    check_fit_inputs(X, y)
+    check_fit_params(fit_params, net.module)
+    check_dataframe_columns(X, net.module)
+    y = net._check_target_layout(y)
+    n_features = count_features(X)
+    if not cold and n_features is not None and \
+            getattr(net, "n_features_in_", n_features) != n_features:
+        raise ValueError(
+            f"X has {n_features} features, but {type(net).__name__} is expecting "
+            f"{net.n_features_in_} features as input.")
+    checked = {"n_features": n_features, "y": y, "output_checked": False,
+               "trains": trains,
+               "targets": net._check_targets(X, y, cold, classes=classes)}
+    # A call that trains no epoch (max_epochs=0) never runs the module. A
+    # cold refit of a trained net (one with a history) checks a new
+    # instance of the module, the fitted one stays as it is; a warm call
+    # checks its module where the targets need it; a net with nothing
+    # trained yet is checked in partial_fit, once initialized.
+    if trains and net.initialized_:
+        if cold and len(getattr(net, "history_", None) or []):
+            net._check_output(checked, X, fresh=True, **fit_params)
+        elif not cold and net._output_needed(checked):
+            net._check_output(checked, X, **fit_params)
+    return checked
+
+
+def module_output_shape(net, X, fresh=False, **fit_params):
+    """The shape of an MR net's module output for X's first example, or None if unknown.
+
+    The example goes through the net's ``infer`` in eval mode without
+    gradients; every submodule's mode is restored. With ``fresh`` it goes
+    through a new instance of ``module`` (built as a cold fit would, from a
+    forked RNG), so a cold refit is checked without touching the fitted
+    module.
+    """
+    from sk_mr.batching import Dataset, collate
+
+    if is_dataset(X) or not _size(X):
+        return None
+    fitted = net.__dict__.get("module_")
+    if fresh:
+        with torch.random.fork_rng(devices=[]):
+            module = net.initialized_instance(net.module, net.get_params_for("module"))
+        module = module.to(net._mr_device())
+    else:
+        module = fitted
+    if not isinstance(module, torch.nn.Module):
+        return None
+    first = multi_indexing(X, slice(0, 1))  # cast one example, not all of X
+    Xi, _ = collate(Dataset(net._cast_floats(first, floating_dtype(module))
+                            ).__getitems__([0]))
+    modes = [(m, m.training) for m in module.modules()]
+    module.eval()
+    net.module_ = module
+    try:
+        with torch.no_grad():
+            output = net.infer(Xi, **fit_params)
+    except Exception as exc:
+        n_features = count_features(X)
+        fitted_features = getattr(net, "n_features_in_", None)
+        if n_features is not None and fitted_features not in (None, n_features):
+            raise ValueError(
+                f"X has {n_features} features, but {type(net).__name__} was fitted "
+                f"with {fitted_features} and its module fails on X "
+                f"({type(exc).__name__}: {exc}). Nothing was changed: pass X with "
+                f"{fitted_features} features, or set the module's parameters "
+                f"(module__...) for {n_features}.") from exc
+        raise
+    finally:
+        for m, mode in modes:
+            m.training = mode
+        net.module_ = fitted
+    output = output[0] if isinstance(output, (tuple, list)) and output else output
+    if not torch.is_tensor(output) or output.dim() < 1:
+        return None
+    return tuple(output.shape[1:])
+
+
+class FitChecksMixin:
+    """The task hooks of :func:`check_fit_call`, with the defaults of a task
+    without labels (:class:`sk_mr.MRClassifier` overrides them)."""
+
+    def _check_target_layout(self, y):
+        """Return ``y`` in the layout the task trains on (task hook): as it is."""
+        return y
+
+    def _check_targets(self, X, y, cold, classes=None):
+        """Validate the targets of a fit call (task hook); return what they imply."""
+        return None
+
+    def _output_needed(self, checked):
+        """Whether the targets need the module's output checked (task hook): only
+        those that depend on the output's shape, so other calls run no extra pass."""
+        return checked["y"] is not None and is_elementwise_loss(self.criterion)
+
+    def _check_output(self, checked, X, fresh=False, **fit_params):
+        """Check ``checked['y']`` against the module's output; store the result."""
+        shape = module_output_shape(self, X, fresh=fresh, **fit_params)
+        checked["y"] = self._check_target_shape(checked["y"], shape, checked["targets"])
+        checked["output_checked"] = True
+
+    def _check_target_shape(self, y, output_shape, targets):
+        """Return ``y`` shaped as the module's output, or refuse it (task hook; see
+        :func:`sk_mr.validation.check_target_shape`)."""
+        if y is None or output_shape is None or not is_elementwise_loss(self.criterion):
+            return y
+        name = getattr(self.criterion, "__name__", type(self.criterion).__name__)
+        return check_target_shape(y, output_shape, name)
+
+    def _apply_targets(self, targets, X, **fit_params):
+        """Adopt what :meth:`_check_targets` found, once the net is initialized."""
+
+
+def forward_params(fit_params):
+    """The fit parameters skorch passes to the module's forward."""
+    # skorch's fit_loop takes ``epochs``; ``_routing_method`` is its routing tag
+    return {k: v for k, v in fit_params.items() if k not in ("epochs", "_routing_method")}
+
+
+def n_epochs(fit_params, max_epochs):
+    """The number of epochs a fit call trains."""
+    epochs = fit_params.get("epochs")
+    return max_epochs if epochs is None else epochs
+
+
+def floating_dtype(module):
+    """The dtype of a module's first floating parameter, or None."""
+    if not isinstance(module, torch.nn.Module):
+        return None
+    for param in module.parameters():
+        if param.is_floating_point():
+            return param.dtype
+    return None
+
+
+def _size(X):
+    try:
+        return len(X)
+    except TypeError:
+        return None
+
+
+def count_features(X):
+    """The number of columns of a 2-dimensional X (not a Dataset), else None."""
+    shape = getattr(X, "shape", None)
+    if shape is not None and len(shape) == 2 and not is_dataset(X):
+        return int(shape[1])
+    return None
 
 
 def _unique(y_arr, name="y"):

@@ -7,7 +7,9 @@ import numpy as np
 import pytest
 import torch
 
-from sk_mr.callbacks import MultiplicativeReweighting, RandomReweighting
+from skorch.history import History
+
+from sk_mr.callbacks import MultiplicativeReweighting, RandomReweighting, ReweightingSettings
 
 
 def bound(cb, n_train=4, n_rows=6):
@@ -117,3 +119,53 @@ class TestMemory:
         other.load_state_dict(state)
         assert other.eta_ == pytest.approx(0.7)
         torch.testing.assert_close(other.probabilities_, cb.probabilities_)
+
+
+class PublicNet:
+    """A stand-in for the net with only what the callback contract offers: any
+    other attribute (a private one, say) raises AttributeError."""
+
+    __slots__ = ("history", "max_epochs", "losses", "calls")
+
+    def __init__(self, losses):
+        self.history = History()
+        self.max_epochs = 1
+        self.losses = losses
+        self.calls = []
+
+    def example_losses(self, dataset, recorded=None):
+        self.calls.append(recorded)
+        return self.losses
+
+    def loss_unit(self):
+        return 1.0
+
+    def chance_loss(self):
+        return None
+
+
+class TestContract:
+    @pytest.mark.parametrize("loss_pass", ["full", "online"])
+    def test_an_update_uses_only_the_public_contract(self, loss_pass):
+        L = torch.tensor([0.5, 2.0, 1.0], dtype=torch.float64)
+        net = PublicNet(L)
+        cb = MultiplicativeReweighting().initialize()
+        cb.bind(net, np.arange(3), 3,
+                settings=ReweightingSettings(eta=0.7, loss_pass=loss_pass))
+        cb.on_train_begin(net)
+        net.history.new_epoch()
+        cb.on_epoch_begin(net, dataset_train="train")
+        positions = torch.tensor([2, 0, 1])
+        cb.record_batch_losses(net, positions, L[positions].float())
+        cb.on_epoch_end(net, dataset_train="train")
+        # the full pass asks for a pass; the online one hands over what it recorded
+        [recorded] = net.calls
+        if loss_pass == "full":
+            assert recorded is None
+        else:
+            np.testing.assert_array_equal(recorded[0].numpy(), L.float().numpy())
+            assert recorded[1].all()
+        expected = np.exp(-0.7 * L.numpy()) / np.exp(-0.7 * L.numpy()).sum()
+        np.testing.assert_allclose(cb.row_weights(), expected, rtol=1e-12)
+        np.testing.assert_array_equal(cb.row_cumulative_losses(), L.numpy())
+        assert net.history[-1, "mr_eta"] == 0.7

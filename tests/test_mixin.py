@@ -264,3 +264,29 @@ class TestParallelSearch:
         np.testing.assert_array_equal(best.history[:, "mr_eta"],
                                       [results[2].best_params_["eta"]] * 3)
         assert not hasattr(net, "callbacks_")  # the searched estimator is untouched
+
+
+class TestValidateParams:
+    """MR's parameters are checked through skorch's ``_validate_params`` hook."""
+
+    @pytest.mark.parametrize("params, match", [
+        ({"mixup_alpha": -1.0}, "mixup_alpha must be a finite float >= 0, got -1.0"),
+        ({"loss_pass": "fast"}, "loss_pass must be one of 'full', 'online'; got 'fast'"),
+        ({"updates_per_epoch": 0}, "updates_per_epoch must be an int >= 1, got 0"),
+        ({"random_state": -3}, "random_state must be None, an int >= 0"),
+    ])
+    def test_initialize_refuses_bad_mr_params(self, params, match):
+        net = MRClassifier(TinyMLP, verbose=0, **params)
+        with pytest.raises(ValueError, match=match):
+            net.initialize()
+
+    def test_a_refused_fit_leaves_the_fitted_net_as_it_was(self, small_digits):
+        X, y = small_digits
+        net = MRClassifier(TinyMLP, max_epochs=1, train_split=None, verbose=0,
+                           eta=0.1).fit(X, y)
+        weights = net.sample_weights_.copy()
+        net.random_state = "seed"
+        with pytest.raises(ValueError, match="random_state must be"):
+            net.fit(X, y)
+        np.testing.assert_array_equal(net.sample_weights_, weights)
+        assert len(net.history) == 1

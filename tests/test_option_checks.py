@@ -109,12 +109,23 @@ class TestMeaninglessOptionsWarn:
         ({"eta": 0.01}, "eta=0.01 has no effect"),
         ({"eta": 0.5}, "eta=0.5 has no effect"),
         ({"updates_per_epoch": 2}, "updates_per_epoch=2 has no effect"),
-        ({"eta": 0.5, "updates_per_epoch": 2}, "and updates_per_epoch=2 have no effect"),
     ])
     def test_mw_parameters_with_random_weighting(self, params, match):
         net = classifier(callbacks__reweighting=RandomReweighting(random_state=0), **params)
         with pytest.warns(MRParameterWarning, match=match + ".*RandomReweighting"):
             net.fit(X, y_class)
+
+    def test_each_ignored_mw_parameter_warns(self):
+        # one warning per ignored setting, each naming it and the cause
+        net = classifier(callbacks__reweighting=RandomReweighting(random_state=0), eta=0.5,
+                         updates_per_epoch=2)
+        with pytest.warns(MRParameterWarning) as caught:
+            net.fit(X, y_class)
+        messages = {str(w.message).partition(" has no effect")[0]: str(w.message)
+                    for w in caught}
+        assert set(messages) == {"eta=0.5", "updates_per_epoch=2"}
+        assert all("RandomReweighting, which does not use MW weights" in m
+                   for m in messages.values())
 
     def test_loss_pass_batch_size_under_the_online_pass(self):
         with pytest.warns(MRParameterWarning, match="loss_pass_batch_size=8 has no effect"):

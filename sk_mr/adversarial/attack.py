@@ -12,7 +12,7 @@ from skorch.utils import to_tensor
 
 from sk_mr.adversarial.base import AdversarialTraining
 from sk_mr.adversarial.evaluation import _batch_seed, _Logits, _seeded_rng
-from sk_mr.mixin import MixupTarget
+from sk_mr.objective import MixupTarget
 from sk_mr.validation import check_int, check_real
 
 __all__ = ["AttackTraining"]
@@ -332,7 +332,7 @@ class AttackTraining(AdversarialTraining):
 
         def compute_step():
             y_pred = net.infer(X_train, **fit_params)
-            loss = net.get_weighted_loss(y_pred, target, X=X_train)
+            loss = net.training_loss(y_pred, target, X=X_train)
             return {"loss": loss, "y_pred": y_pred}
 
         return self.optimizer_step(net, batch, compute_step)

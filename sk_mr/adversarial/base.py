@@ -7,8 +7,9 @@ the optimizer steps of that batch and takes everything else from the net:
 
 * ``net.prepare_batch(Xi, yi)`` moves the batch to the net's device, lets the
   reweighting callback correct the targets and applies mixup, once per batch;
-* ``net.get_weighted_loss(y_pred, target, X=...)`` applies the MR weights
-  (and mixup's two label terms) to every loss the strategy trains on;
+* ``net.training_loss(y_pred, target, X=...)`` applies the MR weights
+  (and mixup's two label terms) to every loss the strategy trains on, and
+  records the per-example losses for ``loss_pass='online'``;
 * ``net.infer`` runs the module (under autocast when ``amp=True``).
 
 So MR x mixup x adversarial training compose: each strategy is one step
@@ -25,7 +26,8 @@ from sklearn.base import BaseEstimator
 from skorch.dataset import unpack_data
 from skorch.utils import TeeGenerator, to_tensor
 
-from sk_mr.mixin import MixupTarget
+from sk_mr.objective import target_terms
+from sk_mr.seeding import draw_seed, generator_state, restore_generator, seeded_generator
 from sk_mr.validation import check_int, check_option, check_real, warn_ignored
 
 __all__ = ["AdversarialTraining", "check_unit_interval", "linf_pgd"]
@@ -100,11 +102,8 @@ def example_losses(net, y_pred, target):
     here (a positive weight would not change the sign of the gradient, a zero
     one would stop the attack).
     """
-    if isinstance(target, MixupTarget):
-        return (target.lam * net.get_example_losses(y_pred, target.y_a, training=True)
-                + (1.0 - target.lam) * net.get_example_losses(
-                    y_pred, target.y_b, training=True))
-    return net.get_example_losses(y_pred, target, training=True)
+    return sum(coef * net.get_example_losses(y_pred, labels, training=True)
+               for coef, labels, _ in target_terms(target))
 
 
 def project(X, X_adv, eps):
@@ -204,7 +203,7 @@ class AdversarialTraining(BaseEstimator):
     per fit, so the per-batch path never synchronizes with the device.
 
     Requires an :class:`sk_mr.MRClassifier` (it reuses its ``prepare_batch``,
-    ``get_weighted_loss`` and ``get_example_losses``). For plain (unweighted)
+    ``training_loss`` and ``get_example_losses``). For plain (unweighted)
     adversarial training use ``MRClassifier(..., callbacks__reweighting=None)``
     (no MW at all) or ``eta=0`` (uniform weights, MW bookkeeping kept).
     """
@@ -332,7 +331,7 @@ class AdversarialTraining(BaseEstimator):
                 rng = np.random.default_rng(random_state)
             else:
                 rng = net.rng_
-            self._seed = int(rng.integers(2 ** 62))
+            self._seed = draw_seed(rng)
         return self._seed
 
     def _generator(self, net, device):
@@ -344,15 +343,13 @@ class AdversarialTraining(BaseEstimator):
         device = torch.device(device)
         if generator is not None and generator.device == device:
             return generator
-        generator = torch.Generator(device=device)
-        generator.manual_seed(self._fit_seed(net))
-        state = getattr(self, "_generator_state", None)
-        if state is not None:
-            try:
-                generator.set_state(state)
-            except RuntimeError:  # a state saved on another device type
-                pass
+        seed = self._fit_seed(net)
+        saved = getattr(self, "_generator_state", None)
+        if saved is not None:  # pickled: continue where it was, on this device
+            generator = restore_generator(saved, device, lambda: seed)
             self._generator_state = None
+        else:
+            generator = seeded_generator(device, seed)
         self.generator_ = generator
         return generator
 
@@ -364,7 +361,7 @@ class AdversarialTraining(BaseEstimator):
         state["_restored"] = True
         generator = state.get("generator_")
         if isinstance(generator, torch.Generator):
-            state["_generator_state"] = generator.get_state()
+            state["_generator_state"] = generator_state(generator)
             state["generator_"] = None
         for key, value in list(state.items()):
             if isinstance(value, torch.Tensor):
@@ -394,7 +391,7 @@ class AdversarialTraining(BaseEstimator):
         if not hasattr(net, "prepare_batch"):
             raise TypeError(
                 f"{type(self).__name__} needs an sk_mr.MRClassifier (it reuses its "
-                f"prepare_batch, mixup and get_weighted_loss), got "
+                f"prepare_batch, mixup and training_loss), got "
                 f"{type(net).__name__}. For plain adversarial training use "
                 "MRClassifier(..., adversarial=..., callbacks__reweighting=None).")
         params = self.resolved_params()

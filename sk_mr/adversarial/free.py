@@ -110,7 +110,7 @@ class FreeAdversarialTraining(AdversarialTraining):
             delta = leaf["delta"] = buffer[:n].clone().requires_grad_(True)
             X_adv = (X + delta).clamp(0.0, 1.0)
             y_pred = net.infer(X_adv, **fit_params)
-            loss = net.get_weighted_loss(y_pred, target, X=X_adv)
+            loss = net.training_loss(y_pred, target, X=X_adv)
             return {"loss": loss, "y_pred": y_pred}
 
         first = None

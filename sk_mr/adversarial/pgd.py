@@ -88,7 +88,7 @@ class PGDAdversarialTraining(AdversarialTraining):
 
         def compute_step():
             y_pred = net.infer(X_adv, **fit_params)
-            loss = net.get_weighted_loss(y_pred, target, X=X_adv)
+            loss = net.training_loss(y_pred, target, X=X_adv)
             return {"loss": loss, "y_pred": y_pred}
 
         return self.optimizer_step(net, batch, compute_step)

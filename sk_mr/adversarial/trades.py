@@ -41,7 +41,7 @@ class TRADES(AdversarialTraining):
 
     Each example's loss is ``CE(f(x), y) + beta * KL(f(x) || f(x_adv))``
     (see :func:`trades_kl`), trained on as the net's weighted loss
-    ``net.get_weighted_loss(f(x), y, extra_losses=beta * kl)``, so each
+    ``net.training_loss(f(x), y, extra_losses=beta * kl)``, so each
     example's MR weight multiplies both of its terms (Table 8's TRADES + MR).
     With mixup, ``x`` is the mixed input and the CE term uses mixed targets.
 
@@ -145,7 +145,7 @@ class TRADES(AdversarialTraining):
         def compute_step():
             y_pred = net.infer(X, **fit_params)
             kl = trades_kl(y_pred, net.infer(X_adv, **fit_params))
-            loss = net.get_weighted_loss(y_pred, target, X=X, extra_losses=beta * kl)
+            loss = net.training_loss(y_pred, target, X=X, extra_losses=beta * kl)
             return {"loss": loss, "y_pred": y_pred}
 
         return self.optimizer_step(net, batch, compute_step)

@@ -1,0 +1,191 @@
+"""The loss pass: each training example's loss for the MW update.
+
+:meth:`sk_mr.mixin.MRMixin.example_losses` is the one entry point; the
+functions here are its parts. With ``loss_pass='full'`` (Algorithm 1),
+:func:`full_pass` scores every example of the training split at the current
+parameters; with ``loss_pass='online'`` the losses recorded during the
+epoch's training steps are completed by :func:`fill_unseen`. Either way the
+result is gathered across processes by the net (one process: as is) and
+checked by :func:`check_finite` before any weight changes.
+"""
+
+import contextlib
+
+import torch
+from skorch.dataset import unpack_data
+from skorch.utils import to_tensor
+from torch.utils.data import DataLoader
+
+from sk_mr.batching import plain_view, record_batch_positions
+from sk_mr.objective import mw_losses
+
+__all__ = ["LossPassMixin", "check_all_seen", "check_finite", "fill_unseen", "full_pass"]
+
+
+def full_pass(net, dataset, example_terms, set_eval, device, batch_size=None, **fit_params):
+    """Score every example of ``dataset`` in eval mode; return ``(losses, seen)``.
+
+    Runs under :func:`torch.inference_mode` over the un-augmented view of
+    ``dataset`` (:func:`sk_mr.batching.plain_view`) with the net's
+    validation iterator (``batch_size`` overriding its batch size), the
+    net's ``infer`` with ``fit_params`` and ``example_terms`` (the net's
+    per-example loss terms, as training computes them). Each batch's losses
+    are placed by the positions its batch sampler produced, so a shuffling
+    or sharded loader gives the same result. The loader draws its seed from
+    a private generator, so the pass leaves the global RNG alone. An
+    adversarial strategy with ``loss_pass_inputs`` may replace each batch's
+    inputs; ``set_eval()`` puts the net back in eval mode after it.
+
+    Returns
+    -------
+    losses : torch.Tensor of float64, shape (len(dataset),)
+      On ``device`` (the net's); 0 where not ``seen``.
+    seen : torch.Tensor of bool, shape (len(dataset),)
+    """
+    dataset = plain_view(dataset)
+    overrides = {}
+    if batch_size is not None:
+        overrides["batch_size"] = batch_size
+    if isinstance(net.iterator_valid, type) and issubclass(net.iterator_valid, DataLoader):
+        # Creating a loader's iterator draws a seed, which must not come
+        # from (and advance) the global torch RNG.
+        overrides["generator"] = torch.Generator()
+    iterator = net.get_iterator(dataset, training=False, **overrides)
+    recorder = record_batch_positions(iterator)
+    # An adversarial strategy may evaluate the MW losses on perturbed
+    # inputs; crafting them needs gradients, so it runs outside
+    # inference mode.
+    perturb = getattr(net.adversarial, "loss_pass_inputs", None)
+    losses = torch.zeros(len(dataset), dtype=torch.float64, device=device)
+    seen = torch.zeros(len(dataset), dtype=torch.bool, device=device)
+    set_eval()
+    for batch in iterator:
+        positions = recorder.pop().to(device, non_blocking=True)
+        Xi, yi = unpack_data(batch)
+        if perturb is not None:
+            Xi = perturb(net, Xi, yi)
+            set_eval()
+        yi = to_tensor(yi, device=device)
+        with torch.inference_mode():
+            y_pred = net.infer(Xi, **fit_params)
+            batch_losses = mw_losses(*example_terms(y_pred, yi, X=Xi, training=False)[:2])
+            losses.index_copy_(0, positions, batch_losses.to(torch.float64))
+            seen[positions] = True
+    return losses, seen
+
+
+def check_all_seen(seen):
+    """Refuse a full pass that skipped examples (one host sync)."""
+    if not bool(seen.all()):
+        raise ValueError(
+            f"The loss pass skipped {int((~seen).sum())} of {len(seen)} examples: "
+            "MR needs the loss of every training example, but iterator_valid did "
+            "not yield them all (drop_last=True, or a sampler that skips "
+            "examples?).")
+
+
+def fill_unseen(losses, seen):
+    """Give the examples no training batch has visited yet the mean loss of the others.
+
+    (e.g. with ``drop_last=True``): neither a free pass nor a penalty.
+
+    Examples
+    --------
+    >>> import torch
+    >>> fill_unseen(torch.tensor([1.0, 0.0, 3.0]), torch.tensor([True, False, True])).tolist()
+    [1.0, 2.0, 3.0]
+    """
+    if not bool(seen.all()):
+        losses = torch.where(seen, losses, losses[seen].mean())
+    return losses
+
+
+def check_finite(losses, epoch):
+    """Return ``losses``; raise a ValueError if one is not finite (the model diverged).
+
+    Parameters
+    ----------
+    losses : torch.Tensor
+    epoch : int
+      The epoch, for the message.
+    """
+    if not bool(torch.isfinite(losses).all()):
+        n_bad = int((~torch.isfinite(losses)).sum())
+        raise ValueError(
+            f"Non-finite per-example loss for {n_bad} training example(s) at "
+            f"epoch {epoch}: the model diverged (try a smaller learning rate "
+            "or gradient clipping). Nothing was updated from these losses: the "
+            "MR weights (and a reweighting callback's noise model) were left "
+            "unchanged.")
+    return losses
+
+
+class LossPassMixin:
+    """The loss pass of :class:`sk_mr.mixin.MRMixin`: :meth:`example_losses`."""
+
+    def example_losses(self, dataset, *, recorded=None, **fit_params):
+        """Return each training example's loss for the MW update (the loss pass).
+
+        Without ``recorded``, Algorithm 1's full pass
+        (``sk_mr.loss_pass.full_pass``): every example of ``dataset`` at
+        the current parameters, in eval mode, un-augmented, with the
+        validation iterator (``loss_pass_batch_size`` if set), the fit
+        call's forward parameters updated by ``fit_params``, and
+        :meth:`get_example_losses`' path. With ``recorded=(losses, seen)``,
+        the online pass: the losses the training steps recorded, the
+        examples not seen yet given the mean of the others. Either way the
+        losses of all processes are combined (data-parallel training), the
+        net's modules are left in the mode they were in, and a non-finite
+        loss is refused before anything is updated from it.
+
+        Parameters
+        ----------
+        dataset : torch.utils.data.Dataset
+          Typically the training split.
+        recorded : tuple of torch.Tensor or None (default=None)
+          The online pass's ``(losses, seen)``, one entry per example.
+        **fit_params : dict
+          Passed to the module's forward, as in training.
+
+        Returns
+        -------
+        losses : torch.Tensor of float64, shape (len(dataset),)
+          On the module's device; the loss MR accumulates (divided by the
+          class weight under ``criterion__weight``).
+
+        Raises
+        ------
+        ValueError
+          If the full pass did not yield every example of ``dataset``, or a
+          loss is not finite (the model diverged).
+        """
+        if recorded is not None:
+            losses, seen = recorded
+            losses = torch.where(seen, losses, torch.zeros_like(losses)).to(torch.float64)
+            losses = fill_unseen(*self._gather_example_losses(losses, seen))
+        else:
+            fit_params = {**(getattr(self, "_mr_forward_params", None) or {}), **fit_params}
+            with self._modes_kept():
+                losses, seen = full_pass(
+                    self, dataset, self._example_loss_terms, lambda: self._set_training(False),
+                    self._mr_device(), batch_size=self.loss_pass_batch_size, **fit_params)
+            losses, seen = self._gather_example_losses(losses, seen)
+            check_all_seen(seen)
+        return check_finite(losses, epoch=len(self.history))
+
+    @contextlib.contextmanager
+    def _modes_kept(self):
+        """Restore the training mode of every module and criterion on exit."""
+        modules = [getattr(self, name + "_", None) for name in self._modules + self._criteria]
+        modes = [(m, m.training) for module in modules if isinstance(module, torch.nn.Module)
+                 for m in module.modules()]
+        try:
+            yield
+        finally:
+            for m, mode in modes:
+                m.training = mode
+
+    def _gather_example_losses(self, losses, seen):
+        """Combine the per-example losses (float64, 0 where not ``seen``) of all
+        processes; return ``(losses, seen)`` for all together (one process: as is)."""
+        return losses, seen
