@@ -1118,6 +1118,35 @@ def format_heldout_markdown(rows):
     return "\n".join(lines)
 
 
+#: Columns of the binary comparison (B1-B3): (method, label).
+BINARY_COLUMNS = (("binary:plain", "plain BCE (skorch)"),
+                  ("binary:default", "MRBinaryClassifier default"),
+                  ("binary:auto", "MRBinaryClassifier, eta='auto'"),
+                  ("oracle", "best grid eta (clean-label oracle)"))
+
+
+def binary_rows(records):
+    """Per binary setting (B1-B3): each column's cell, the oracle over the
+    grid (the default eta=0.01 included)."""
+    from sk_mr import MRBinaryClassifier
+
+    default_eta = MRBinaryClassifier(torch.nn.Linear).eta
+    rows = []
+    for name, setting in SETTINGS.items():
+        if not name.startswith("B"):
+            continue
+        cells = {m: _cell(records, name, m) for m, _ in BINARY_COLUMNS if m != "oracle"}
+        grid = {eta: _cell(records, name, "binary:default" if eta == default_eta
+                           else f"binary:eta={eta:g}") for eta in ETA_GRID}
+        if all(grid.values()):
+            best = max(grid, key=lambda eta: grid[eta]["mean"])
+            cells["oracle"] = dict(grid[best], eta=best,
+                                   fits=sum(c["fits"] for c in grid.values()))
+        rows.append(dict(setting=name, description=setting.description,
+                         clean=not np.any(np.asarray(setting.noise_rate) > 0), cells=cells))
+    return rows
+
+
 def readme_blocks(records):
     """The README's held-out blocks (name -> Markdown), from the records."""
     def rows(rounds):

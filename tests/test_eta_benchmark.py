@@ -167,3 +167,18 @@ class TestBinary:
         assert len(auto["auto_etas"]) == 2 and auto["max_misfit"] >= 0
         with pytest.raises(ValueError, match="Unknown binary method"):
             eta_benchmark.run_method(setting, "binary:sce", 0)
+
+    def test_binary_oracle_is_the_best_grid_mean_default_eta_included(self, eta_benchmark):
+        base = dict(setting="B1", seed=0, fits=1, seconds=1.0)
+        accuracy = {"binary:default": 0.8, "binary:eta=0.003": 0.5, "binary:eta=0.03": 0.6,
+                    "binary:eta=0.1": 0.7, "binary:eta=0.3": 0.2, "binary:plain": 0.9}
+        records = [dict(base, method=m, test_accuracy=a) for m, a in accuracy.items()]
+        row = next(r for r in eta_benchmark.binary_rows(records) if r["setting"] == "B1")
+        # the default (eta=0.01) is the grid's 0.01 cell: it wins the grid here
+        assert row["cells"]["oracle"]["eta"] == 0.01
+        assert row["cells"]["oracle"]["mean"] == pytest.approx(80.0)
+        assert row["cells"]["oracle"]["fits"] == 5
+        assert row["cells"]["binary:plain"]["mean"] == pytest.approx(90.0)
+        # B2 and B3 have no records: no oracle
+        assert all("oracle" not in r["cells"] for r in eta_benchmark.binary_rows(records)
+                   if r["setting"] != "B1")

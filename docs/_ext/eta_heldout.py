@@ -150,6 +150,54 @@ class WhichMethodTable(Directive):
         return [table]
 
 
+class EtaBinaryTable(Directive):
+    """``.. eta-binary-table::``: MRBinaryClassifier on the binary settings B1-B3."""
+
+    has_content = False
+
+    def run(self):
+        env = self.state.document.settings.env
+        env.note_dependency(RECORDS)
+        bench = _benchmark()
+        records = bench.ResultsFile(RECORDS, bench.SETTINGS).records
+        rows = bench.binary_rows(records)
+        seeds = sorted({c["n"] for r in rows for c in r["cells"].values() if c})
+        table = nodes.table(classes=["results-table"])
+        table += nodes.title(text=(
+            "Held-out binary settings B1-B3 (one logit, BCE): clean test accuracy (%), "
+            f"mean ± sample std over {'/'.join(map(str, seeds))} seeds; bold: the best "
+            "mean of the column"))
+        group = nodes.tgroup(cols=1 + len(rows))
+        table += group
+        group += nodes.colspec(colwidth=4)
+        for _ in rows:
+            group += nodes.colspec(colwidth=2)
+        head = nodes.thead()
+        header = nodes.row()
+        header += _entry("method")
+        for row in rows:
+            header += _entry(row["setting"] + (" (clean)" if row["clean"] else ""))
+        head += header
+        group += head
+        body = nodes.tbody()
+        best = {r["setting"]: max(c["mean"] for c in r["cells"].values() if c) for r in rows}
+        for method, label in bench.BINARY_COLUMNS:
+            line = nodes.row()
+            line += _entry(label)
+            for row in rows:
+                cell = row["cells"].get(method)
+                if cell is None:
+                    line += _entry("–")
+                    continue
+                text = f"{cell['mean']:.1f} ± {cell['std']:.1f}"
+                if method == "oracle":
+                    text += f" ({cell['eta']:g})"
+                line += _entry(text, bold=np.isclose(cell["mean"], best[row["setting"]]))
+            body += line
+        group += body
+        return [table]
+
+
 class DemoTable(Directive):
     """``.. demo-table::``: the demo's table from ``docs/results/demo.json``."""
 
@@ -172,5 +220,6 @@ class DemoTable(Directive):
 def setup(app):
     app.add_directive("eta-heldout-table", EtaHeldoutTable)
     app.add_directive("which-method-table", WhichMethodTable)
+    app.add_directive("eta-binary-table", EtaBinaryTable)
     app.add_directive("demo-table", DemoTable)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
