@@ -912,7 +912,7 @@ HELDOUT_COLUMNS = (
     ("term", "TERM", "peer"),
     ("arazo", "Arazo M-DYR-H", "peer"),
     ("cleanlab", "CleanLearning", "multi"),
-    ("gridsearch", "GridSearchCV over eta (full pass)", "multi"),
+    ("gridsearch", "GridSearchCV over eta", "multi"),
 )
 
 

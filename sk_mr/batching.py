@@ -223,6 +223,21 @@ def _fast_indexable(data):
     return isinstance(data, np.ndarray) and data.dtype != object and not sparse.issparse(data)
 
 
+def _take(data, index):
+    """Rows ``index`` (int64 array) of a ``_fast_indexable`` container.
+
+    Indexes directly: skorch's ``multi_indexing`` turns an index array into a
+    Python list, which scikit-learn's ``_safe_indexing`` then checks element by
+    element (about a quarter of a millisecond per batch of 128, the whole of
+    MR's per-batch overhead on a small model).
+    """
+    if isinstance(data, Mapping):
+        return {key: _take(value, index) for key, value in data.items()}
+    if isinstance(data, torch.Tensor):
+        return data[torch.from_numpy(index).to(data.device)]
+    return data[index]
+
+
 def _as_batch_tensor(values):
     if isinstance(values, Mapping):
         return {key: _as_batch_tensor(v) for key, v in values.items()}
@@ -290,12 +305,12 @@ class Dataset(SkorchDataset):
         if not self._fetches_batches():
             return [self[i] for i in indices]
         index = np.asarray(indices, dtype=np.int64)
-        Xb = _as_batch_tensor(multi_indexing(self.X, index, self.X_indexing))
+        Xb = _as_batch_tensor(_take(self.X, index))
         if self.targets is None:
             # default_collate of transform's per-item placeholder Tensor([0])
             yb = torch.zeros((len(index), 1))
         else:
-            yb = _as_batch_tensor(multi_indexing(self.targets, index, self.targets_indexing))
+            yb = _as_batch_tensor(_take(self.targets, index))
         return _Batch(self, index, [Xb, yb])
 
 
