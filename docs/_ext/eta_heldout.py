@@ -87,13 +87,21 @@ class EtaHeldoutTable(Directive):
                     line += _entry("–")
                     continue
                 text = f"{cell['mean']:.1f} ± {cell['std']:.1f}"
-                if kind == "oracle":
-                    text += f" ({cell['eta']:g})"
                 line += _entry(text, bold=np.isclose(cell["mean"], best[row["setting"]]))
             cells = [r["cells"][method] for r in rows if r["cells"].get(method)]
             line += _entry(f"{np.mean([c['fits'] for c in cells]):.0f} / "
                            f"{np.mean([c['seconds'] for c in cells]):.1f}")
             body += line
+            if kind == "oracle":
+                # the eta each setting's best mean came from, on a row of its
+                # own (inside the cells it would widen every column)
+                line = nodes.row()
+                line += _entry("    its eta")
+                for row in rows:
+                    cell = row["cells"].get(method)
+                    line += _entry("–" if cell is None else f"{cell['eta']:g}")
+                line += _entry("")
+                body += line
         group += body
         if tuning:
             return [table]
