@@ -35,6 +35,7 @@ from sklearn.utils import Bunch
 from torch.utils.data import Dataset
 
 from sk_mr._deprecation import moved_names
+from sk_mr.validation import check_real
 
 __all__ = ["AugmentedDataset", "RandomCropFlip", "load_digits_images", "load_mnist1d"]
 
@@ -257,8 +258,7 @@ class AugmentedDataset(_RandomItems, Dataset):
 # -- digits and MNIST-1D ----------------------------------------------------------
 
 def _check_test_size(test_size):
-    if not (isinstance(test_size, float) and 0.0 < test_size < 1.0):
-        raise ValueError(f"test_size must be a float in (0, 1), got {test_size!r}.")
+    check_real("test_size", test_size, low=0, high=1, low_open=True, high_open=True)
 
 
 def load_digits_images(test_size=0.3, random_state=0):

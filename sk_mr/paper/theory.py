@@ -21,8 +21,6 @@ Indexing follows the algorithms as printed: ``p_0`` is uniform
 that the lemmas can be checked at every step.
 """
 
-import math
-import numbers
 from dataclasses import dataclass
 
 import numpy as np
@@ -30,6 +28,7 @@ import torch
 from sklearn.utils import Bunch, check_random_state
 
 from sk_mr.mw import MultiplicativeWeights, resolve_eta
+from sk_mr.validation import check_int, check_option, check_real
 
 __all__ = [
     "Illustrative1D",
@@ -88,6 +87,7 @@ class Illustrative1D:
 
     Examples
     --------
+    >>> import math
     >>> problem = make_logistic_1d(random_state=0)
     >>> problem.n_samples, int(problem.corrupted.sum())
     (15, 5)
@@ -225,14 +225,9 @@ def _sigmoid(z):
 
 
 def _check_setup(n_samples, sigma):
-    if isinstance(n_samples, bool) or not isinstance(n_samples, numbers.Integral) \
-            or n_samples < 1:
-        raise ValueError(f"n_samples must be an int >= 1, got {n_samples!r}.")
-    if isinstance(sigma, bool) or not isinstance(sigma, numbers.Real) \
-            or not 0 <= sigma < 0.5:
-        raise ValueError(
-            f"sigma must be a corruption ratio in [0, 1/2), got {sigma!r}; the "
-            "analysis needs Delta = 1/2 - sigma > 0.")
+    check_int("n_samples", n_samples, low=1)
+    check_real("sigma", sigma, low=0, high=0.5, high_open=True,
+               hint="sigma is the corruption ratio; the analysis needs Delta = 1/2 - sigma > 0.")
     n_corrupted = sigma * n_samples
     if abs(n_corrupted - round(n_corrupted)) > 1e-9:
         raise ValueError(
@@ -332,11 +327,8 @@ def make_linear_1d(n_samples=15, sigma=1 / 3, epsilon=1.0, *, signs="random",
     0.0
     """
     n_corrupted = _check_setup(n_samples, sigma)
-    if isinstance(epsilon, bool) or not isinstance(epsilon, numbers.Real) \
-            or not (math.isfinite(epsilon) and epsilon > 0):
-        raise ValueError(f"epsilon must be a finite float > 0, got {epsilon!r}.")
-    if signs not in ("random", "against"):
-        raise ValueError(f"signs must be 'random' or 'against', got {signs!r}.")
+    check_real("epsilon", epsilon, low=0, low_open=True)
+    check_option("signs", signs, ("random", "against"))
     rng = check_random_state(random_state)
     x, corrupted = _draw_setup(n_samples, n_corrupted, rng)
     y = x.copy()
@@ -354,10 +346,7 @@ def make_linear_1d(n_samples=15, sigma=1 / 3, epsilon=1.0, *, signs="random",
 # ---------------------------------------------------------------------------
 
 def _check_n_steps(n_steps):
-    if isinstance(n_steps, bool) or not isinstance(n_steps, numbers.Integral) \
-            or n_steps < 0:
-        raise ValueError(f"n_steps must be an int >= 0, got {n_steps!r}.")
-    return int(n_steps)
+    return check_int("n_steps", n_steps, low=0)
 
 
 def _mw_step(mw, losses, eta, step):
@@ -425,9 +414,7 @@ def mr_gradient_descent(example_losses, example_gradients, theta0, *, alpha,
     >>> bool(np.all(np.diff(path.thetas[:, 0]) > 0))   # Lemma 7
     True
     """
-    if isinstance(alpha, bool) or not isinstance(alpha, numbers.Real) \
-            or not (math.isfinite(alpha) and alpha > 0):
-        raise ValueError(f"alpha must be a finite float > 0, got {alpha!r}.")
+    check_real("alpha", alpha, low=0, low_open=True)
     n_steps = _check_n_steps(n_steps)
     resolve_eta(eta, 1)  # fail early on a bad eta
     theta = np.atleast_1d(np.asarray(theta0, dtype=np.float64)).copy()
