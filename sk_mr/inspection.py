@@ -50,7 +50,7 @@ from sklearn.metrics import average_precision_score, roc_auc_score
 from skorch.callbacks import Callback
 from skorch.dataset import get_len
 
-from sk_mr.callbacks import SampleReweighting
+from sk_mr.callbacks import find_reweighting
 from sk_mr.validation import check_bool, check_int, check_real, warn_ignored
 
 __all__ = [
@@ -84,7 +84,7 @@ def _fitted_reweighting(net, need_losses=False):
         raise NotFittedError(
             f"This {type(net).__name__} is not fitted yet; call fit(X, y) before "
             "inspecting its MR weights.")
-    reweighting = [cb for _, cb in callbacks if isinstance(cb, SampleReweighting)]
+    reweighting = [cb for _, cb in find_reweighting(callbacks)]
     if not reweighting:
         raise TypeError(
             f"{type(net).__name__} has no sample-reweighting callback, so it has "
@@ -563,9 +563,8 @@ class WeightHistory(Callback):
 
     # -- binding to the training split -------------------------------------------
     def _reweighting(self, net):
-        for _, cb in getattr(net, "callbacks_", []):
-            if isinstance(cb, SampleReweighting):
-                return cb
+        for _, cb in find_reweighting(getattr(net, "callbacks_", [])):
+            return cb
         raise TypeError(
             f"WeightHistory needs a net trained with MR (sk_mr.MRClassifier); "
             f"{type(net).__name__} has no sample-reweighting callback.")
