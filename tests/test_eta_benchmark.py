@@ -78,6 +78,15 @@ class TestAutoGlue:
         np.testing.assert_allclose(net.sample_weights_, expected.numpy(), rtol=1e-9)
         # chance level of cross-entropy: ln K
         assert net.chance_loss() == pytest.approx(math.log(n_classes))
+        # the rule's input, by hand: the last update's losses are the full
+        # pass at the final parameters (eval mode), and its misfit fraction is
+        # the share of them above ln K
+        net.module_.eval()
+        with torch.no_grad():
+            losses = torch.nn.functional.cross_entropy(
+                net.module_(torch.as_tensor(X)), torch.as_tensor(y), reduction="none")
+        assert rule.misfit_fractions_[-1] == pytest.approx(
+            float((losses.double() > math.log(n_classes)).double().mean()), abs=1e-12)
 
     def test_partial_fit_continues_the_rule(self, eta_benchmark):
         setting = eta_benchmark.QUICK_SETTINGS["Q2"]
