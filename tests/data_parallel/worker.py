@@ -37,6 +37,12 @@ def main():
                 "n_processes": accelerator.num_processes,
                 "train_loss": torch.tensor(net.history[:, "train_loss"])},
                Path(args.out) / f"rank{accelerator.process_index}.pt")
+    # leave the process group before exiting: a gloo group torn down by the
+    # interpreter's exit can abort a process ("terminate called without an
+    # active exception") after its work is done
+    accelerator.wait_for_everyone()
+    if torch.distributed.is_initialized():
+        torch.distributed.destroy_process_group()
 
 
 if __name__ == "__main__":
