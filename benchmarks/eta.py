@@ -46,7 +46,6 @@ Timings are wall-clock seconds of ``fit`` with one torch thread.
 import argparse
 import dataclasses
 import json
-import math
 import os
 import sys
 import time
@@ -471,14 +470,20 @@ def _fit(net, X, y, seed):
     return time.perf_counter() - start
 
 
-def _mr_record(net, setting, seed, is_noisy, seconds):
+def _mr_record(net, setting, seed, X, y, is_noisy):
+    """Fit an MR net; its record, with the eta rule's diagnostics if it has one."""
+    seconds = _fit(net, X, y, seed)
     weights = net.sample_weights_
     history = net.history
     etas = [float(e) for e in history[:, "mr_eta"]] if "mr_eta" in history[-1] else []
-    return dict(test_accuracy=_accuracy(net, setting), fits=1, seconds=seconds,
-                noisy_weight=float(weights[is_noisy].sum()),
-                final_ess_fraction=float(history[-1, "mr_ess"]) / len(weights),
-                etas=etas)
+    record = dict(test_accuracy=_accuracy(net, setting), fits=1, seconds=seconds,
+                  noisy_weight=float(weights[is_noisy].sum()),
+                  final_ess_fraction=float(history[-1, "mr_ess"]) / len(weights),
+                  etas=etas)
+    rule = net.mr_.eta_rule_
+    if rule is not None:
+        record.update(rule.diagnostics())
+    return record
 
 
 def run_method(setting, method, seed):
@@ -522,21 +527,10 @@ def run_method(setting, method, seed):
         seconds = _fit(net, X_train, y_noisy, seed)
         return dict(test_accuracy=_accuracy(net, setting), fits=1, seconds=seconds,
                     epochs_run=len(net.history))
-    if name.startswith("eta=") or name == "default":
-        eta = "default" if name == "default" else float(name[len("eta="):])
+    if name.startswith("eta=") or name in ("default", "auto"):
+        eta = float(name[len("eta="):]) if name.startswith("eta=") else name
         net = mr_net(setting, seed, eta, loss_pass, criterion=criterion)
-        record = _mr_record(net, setting, seed, is_noisy, _fit(net, X_train, y_noisy, seed))
-        rule = net.mr_.eta_rule_
-        if rule is not None:
-            record.update(rule.diagnostics())
-        return record
-    if name == "auto":
-        net = mr_net(setting, seed, "auto", loss_pass, criterion=criterion)
-        seconds = _fit(net, X_train, y_noisy, seed)
-        record = _mr_record(net, setting, seed, is_noisy, seconds)
-        rule = net.mr_.eta_rule_
-        record.update(rule.diagnostics())
-        return record
+        return _mr_record(net, setting, seed, X_train, y_noisy, is_noisy)
     if name in ROBUST_LOSSES:
         net = plain_net(setting, seed, criterion=robust_criterion(name))
         seconds = _fit(net, X_train, y_noisy, seed)
@@ -574,12 +568,7 @@ def _run_binary(setting, name, seed, X, y, is_noisy):
         params["eta"] = float(name[len("eta="):])
     elif name != "default":
         raise ValueError(f"Unknown binary method {name!r}; see --help.")
-    net = MRBinaryClassifier(**params)
-    record = _mr_record(net, setting, seed, is_noisy, _fit(net, X, y, seed))
-    rule = net.mr_.eta_rule_
-    if rule is not None:
-        record.update(rule.diagnostics())
-    return record
+    return _mr_record(MRBinaryClassifier(**params), setting, seed, X, y, is_noisy)
 
 
 def _grid_search(setting, seed, X, y):

@@ -484,7 +484,7 @@ class AutoSymmetricCrossEntropy(torch.nn.CrossEntropyLoss):
         ce = F.cross_entropy(scores, target, weight=self.weight,
                              ignore_index=self.ignore_index, reduction="none",
                              label_smoothing=self.label_smoothing)
-        p = F.softmax(scores, dim=1) if scores.dim() > 1 else F.softmax(scores, dim=0)
+        p = F.softmax(scores, dim=1)
         if target.is_floating_point():  # class probabilities
             log_target = torch.log(target.to(p.dtype)).clamp_min(self.A)
             rce = -(p * log_target).sum(1)

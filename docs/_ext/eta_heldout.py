@@ -30,6 +30,62 @@ def _benchmark():
 
 
 
+def _accuracy_table(which, rows, columns, cost):
+    """Methods as rows, settings as columns: each cell the mean ± sample std of
+    the clean test accuracy (%), the best mean of each column in bold; an
+    oracle column's eta on a row of its own (inside the cells it would widen
+    every column); with ``cost``, a last column of fits and seconds per fit.
+
+    ``rows`` are :func:`heldout_rows`-like dicts, ``columns`` ``(method,
+    label, kind)`` triples.
+    """
+    seeds = sorted({c["n"] for r in rows for c in r["cells"].values() if c})
+    table = nodes.table(classes=["results-table"])
+    table += nodes.title(text=(
+        f"{which}: clean test accuracy (%), mean ± sample std over "
+        f"{'/'.join(map(str, seeds))} seeds; bold: the best mean of the column"))
+    group = nodes.tgroup(cols=1 + len(rows) + int(cost))
+    table += group
+    group += nodes.colspec(colwidth=4)
+    for _ in range(len(rows) + int(cost)):
+        group += nodes.colspec(colwidth=2)
+    head = nodes.thead()
+    header = nodes.row()
+    header += _entry("method")
+    for row in rows:
+        header += _entry(row["setting"] + (" (clean)" if row["clean"] else ""))
+    if cost:
+        header += _entry("fits / s per fit")
+    head += header
+    group += head
+    body = nodes.tbody()
+    best = {r["setting"]: max(c["mean"] for c in r["cells"].values() if c) for r in rows}
+    for method, label, kind in columns:
+        line = nodes.row()
+        line += _entry(label)
+        for row in rows:
+            cell = row["cells"].get(method)
+            line += _entry("–" if cell is None else f"{cell['mean']:.1f} ± {cell['std']:.1f}",
+                           bold=cell is not None
+                           and bool(np.isclose(cell["mean"], best[row["setting"]])))
+        if cost:
+            cells = [r["cells"][method] for r in rows if r["cells"].get(method)]
+            line += _entry(f"{np.mean([c['fits'] for c in cells]):.0f} / "
+                           f"{np.mean([c['seconds'] for c in cells]):.1f}")
+        body += line
+        if kind == "oracle":
+            line = nodes.row()
+            line += _entry("    its eta")
+            for row in rows:
+                cell = row["cells"].get(method)
+                line += _entry("–" if cell is None else f"{cell['eta']:g}")
+            if cost:
+                line += _entry("")
+            body += line
+    group += body
+    return table
+
+
 class EtaHeldoutTable(Directive):
     """``.. eta-heldout-table::``: a held-out round (``:round: F`` by default, or
     ``G``) with its goal lines, or the tuning settings named in ``:settings:``."""
@@ -53,56 +109,11 @@ class EtaHeldoutTable(Directive):
         rows = bench.heldout_rows(records, settings)
         columns = [c for c in bench.HELDOUT_COLUMNS
                    if any(r["cells"].get(c[0]) for r in rows)]
-        seeds = sorted({c["n"] for r in rows for c in r["cells"].values() if c})
 
-        table = nodes.table(classes=["results-table"])
         which = (f"Tuning settings {names[0]}-{names[-1]}" if tuning
                  else f"Held-out settings {min(settings)}-{max(settings)} "
                       f"({dict(bench.HELDOUT_ROUNDS)[held_out]})")
-        table += nodes.title(text=(
-            f"{which}: clean test accuracy (%), mean ± sample std over "
-            f"{'/'.join(map(str, seeds))} seeds; bold: the best mean of the column"))
-        group = nodes.tgroup(cols=2 + len(rows))
-        table += group
-        group += nodes.colspec(colwidth=4)
-        for _ in rows:
-            group += nodes.colspec(colwidth=2)
-        group += nodes.colspec(colwidth=2)
-        head = nodes.thead()
-        header = nodes.row()
-        header += _entry("method")
-        for row in rows:
-            header += _entry(row["setting"] + (" (clean)" if row["clean"] else ""))
-        header += _entry("fits / s per fit")
-        head += header
-        group += head
-        body = nodes.tbody()
-        best = {r["setting"]: max(c["mean"] for c in r["cells"].values() if c) for r in rows}
-        for method, label, kind in columns:
-            line = nodes.row()
-            line += _entry(label)
-            for row in rows:
-                cell = row["cells"].get(method)
-                if cell is None:
-                    line += _entry("–")
-                    continue
-                text = f"{cell['mean']:.1f} ± {cell['std']:.1f}"
-                line += _entry(text, bold=np.isclose(cell["mean"], best[row["setting"]]))
-            cells = [r["cells"][method] for r in rows if r["cells"].get(method)]
-            line += _entry(f"{np.mean([c['fits'] for c in cells]):.0f} / "
-                           f"{np.mean([c['seconds'] for c in cells]):.1f}")
-            body += line
-            if kind == "oracle":
-                # the eta each setting's best mean came from, on a row of its
-                # own (inside the cells it would widen every column)
-                line = nodes.row()
-                line += _entry("    its eta")
-                for row in rows:
-                    cell = row["cells"].get(method)
-                    line += _entry("–" if cell is None else f"{cell['eta']:g}")
-                line += _entry("")
-                body += line
-        group += body
+        table = _accuracy_table(which, rows, columns, cost=True)
         if tuning:
             return [table]
         goals = nodes.bullet_list()
@@ -169,41 +180,10 @@ class EtaBinaryTable(Directive):
         bench = _benchmark()
         records = bench.ResultsFile(RECORDS, bench.SETTINGS).records
         rows = bench.binary_rows(records)
-        seeds = sorted({c["n"] for r in rows for c in r["cells"].values() if c})
-        table = nodes.table(classes=["results-table"])
-        table += nodes.title(text=(
-            "Held-out binary settings B1-B3 (one logit, BCE): clean test accuracy (%), "
-            f"mean ± sample std over {'/'.join(map(str, seeds))} seeds; bold: the best "
-            "mean of the column"))
-        group = nodes.tgroup(cols=1 + len(rows))
-        table += group
-        group += nodes.colspec(colwidth=4)
-        for _ in rows:
-            group += nodes.colspec(colwidth=2)
-        head = nodes.thead()
-        header = nodes.row()
-        header += _entry("method")
-        for row in rows:
-            header += _entry(row["setting"] + (" (clean)" if row["clean"] else ""))
-        head += header
-        group += head
-        body = nodes.tbody()
-        best = {r["setting"]: max(c["mean"] for c in r["cells"].values() if c) for r in rows}
-        for method, label in bench.BINARY_COLUMNS:
-            line = nodes.row()
-            line += _entry(label)
-            for row in rows:
-                cell = row["cells"].get(method)
-                if cell is None:
-                    line += _entry("–")
-                    continue
-                text = f"{cell['mean']:.1f} ± {cell['std']:.1f}"
-                if method == "oracle":
-                    text += f" ({cell['eta']:g})"
-                line += _entry(text, bold=np.isclose(cell["mean"], best[row["setting"]]))
-            body += line
-        group += body
-        return [table]
+        columns = [(method, label, "oracle" if method == "oracle" else "mr")
+                   for method, label in bench.BINARY_COLUMNS]
+        return [_accuracy_table("Held-out binary settings B1-B3 (one logit, BCE)", rows,
+                                columns, cost=False)]
 
 
 class DemoTable(Directive):
