@@ -40,6 +40,13 @@ Run (about 4 hours on one core of a laptop-class CPU)::
     python benchmarks/eta.py --table             # print the table only
     python benchmarks/eta.py --quick
 
+On the clean held-out settings the default's weights stay uniform, so its
+difference from plain cross-entropy is the seed's; ten seeds, paired, in a
+file of their own (the tables above are of seeds 0-2)::
+
+    python benchmarks/eta.py --settings F3 F4 G3 G4 --methods default plain \\
+        --seeds 10 --out benchmarks/results/eta_clean_seeds.jsonl --paired default plain
+
 Timings are wall-clock seconds of ``fit`` with one torch thread.
 """
 
@@ -53,6 +60,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import torch
+
+from sk_mr._stats import mean_std
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 DEFAULT_OUT = os.path.join(HERE, "results", "eta.jsonl")
@@ -690,8 +699,7 @@ def _values(records, setting, method, key="test_accuracy"):
 def _mean_std(values):
     if not values:
         return None, None
-    values = 100 * np.asarray(values, dtype=float)
-    return float(values.mean()), float(values.std(ddof=1)) if len(values) > 1 else 0.0
+    return mean_std(100 * np.asarray(values, dtype=float))
 
 
 def _cell(records, setting, method):
@@ -1018,6 +1026,43 @@ def heldout_goals(rows):
     return lines
 
 
+def paired_differences(records, a, b, settings):
+    """``a`` minus ``b`` seed by seed: the comparison that removes the spread
+    the seed puts into both (the same noisy labels and data per seed).
+
+    Returns one row per setting with both methods on at least one common
+    seed: ``(setting, n_seeds, mean_a, mean_b, mean_diff, std_diff,
+    largest_eta_a)`` (accuracies in %, sample std; ``largest_eta_a`` is the
+    largest eta any of ``a``'s MW updates used, None without a record of it).
+    """
+    rows = []
+    for name in settings:
+        by_seed = {m: {r["seed"]: r for r in records
+                       if r["setting"] == name and r["method"] == m} for m in (a, b)}
+        seeds = sorted(set(by_seed[a]) & set(by_seed[b]))
+        if not seeds:
+            continue
+        acc_a = [100 * by_seed[a][k]["test_accuracy"] for k in seeds]
+        acc_b = [100 * by_seed[b][k]["test_accuracy"] for k in seeds]
+        diff_mean, diff_std = mean_std(np.subtract(acc_a, acc_b))
+        etas = [e for k in seeds for e in by_seed[a][k].get("etas") or []]
+        rows.append((name, len(seeds), float(np.mean(acc_a)), float(np.mean(acc_b)),
+                     diff_mean, diff_std, max(etas) if etas else None))
+    return rows
+
+
+def format_paired(rows, a, b):
+    """The rows of :func:`paired_differences` as text."""
+    lines = [f"{a} - {b}, paired by seed: clean test accuracy (%), "
+             "mean and sample std of the differences",
+             f"{'setting':<8}{'seeds':>6}{a:>12}{b:>12}{'difference':>16}{'largest eta':>13}"]
+    for name, n, mean_a, mean_b, diff, std, eta in rows:
+        lines.append(f"{name:<8}{n:>6}{mean_a:>12.2f}{mean_b:>12.2f}"
+                     f"{f'{diff:+.2f} +- {std:.2f}':>16}"
+                     f"{'-' if eta is None else f'{eta:g}':>13}")
+    return "\n".join(lines)
+
+
 def format_heldout(rows):
     """The held-out comparison as text: accuracy, then fits / seconds per method."""
     width = 14
@@ -1236,6 +1281,8 @@ def main(argv=None):
                         help="also print the held-out table as Markdown (the README's)")
     parser.add_argument("--readme", action="store_true",
                         help="rewrite README.md's held-out table and goals from the records")
+    parser.add_argument("--paired", nargs=2, metavar=("A", "B"), default=None,
+                        help="also print method A minus method B seed by seed")
     parser.add_argument("--threads", type=int, default=1, help="torch threads (default 1)")
     args = parser.parse_args(argv)
 
@@ -1246,7 +1293,7 @@ def main(argv=None):
     if unknown:
         parser.error(f"unknown settings {unknown}; valid: {', '.join(all_settings)}")
     methods = args.methods  # None: each setting's default_methods
-    bad = [m for m in methods or () if m not in METHODS]
+    bad = [m for m in (methods or []) + (args.paired or []) if m not in METHODS]
     if bad:
         parser.error(f"unknown methods {bad}; valid: {', '.join(METHODS)}")
     if args.seeds < 1:
@@ -1272,6 +1319,9 @@ def main(argv=None):
         if chosen and (len(prefix) == 1 or len({n[0] for n in chosen}) > 1):
             print(f"\n== held out, {title} ==")
             print(format_heldout(heldout_rows(records, chosen)))
+    if args.paired:
+        print()
+        print(format_paired(paired_differences(records, *args.paired, settings), *args.paired))
     if args.readme:
         update_readme(ResultsFile(out, SETTINGS).records)
     if args.markdown:

@@ -156,6 +156,28 @@ class TestTable:
         costs = lines[lines.index("   * - Q2 (held out)", first + 1) + 1:]
         assert costs[columns.index("oracle")] == "     - 5 / 5 s"
 
+    def test_paired_differences_by_hand(self, eta_benchmark):
+        settings = {"Q1": eta_benchmark.QUICK_SETTINGS["Q1"],
+                    "Q2": eta_benchmark.QUICK_SETTINGS["Q2"]}
+        a = {0: 0.90, 1: 0.80, 2: 0.70}  # seed -> accuracy
+        b = {0: 0.85, 1: 0.82, 3: 0.99}  # seed 3 has no partner, seed 2 neither
+        records = [dict(setting="Q1", method="default", seed=k, test_accuracy=v,
+                        etas=[0.0, 0.02 * k]) for k, v in a.items()]
+        records += [dict(setting="Q1", method="plain", seed=k, test_accuracy=v)
+                    for k, v in b.items()]
+        records.append(dict(setting="Q2", method="plain", seed=0, test_accuracy=0.5))
+        [row] = eta_benchmark.paired_differences(records, "default", "plain", settings)
+        # seeds 0 and 1: differences +5 and -2 points, mean 1.5, sample std 4.95
+        name, n, mean_a, mean_b, diff, std, eta = row
+        assert (name, n) == ("Q1", 2)
+        assert (mean_a, mean_b) == (pytest.approx(85.0), pytest.approx(83.5))
+        assert diff == pytest.approx(1.5)
+        assert std == pytest.approx(np.std([5.0, -2.0], ddof=1))
+        assert eta == pytest.approx(0.02)  # seed 2's 0.04 is not among the paired seeds
+        text = eta_benchmark.format_paired([row], "default", "plain")
+        assert text.splitlines()[-1].split() == ["Q1", "2", "85.00", "83.50", "+1.50", "+-",
+                                                 "4.95", "0.02"]
+
 
 class TestBinary:
     def test_binary_settings_run_one_logit_nets_with_the_estimators_default(

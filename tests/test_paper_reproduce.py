@@ -128,8 +128,19 @@ class TestFormatTable:
         table = format_table(records, ["base", "mr"])
         lines = table.splitlines()
         assert lines[0].split() == ["noise", "base", "mr"]
-        assert lines[2].split() == ["0%", "85.00+-5.00", "95.00+-0.00"]
+        assert lines[2].split() == ["0%", "85.00+-7.07", "95.00+-0.00"]
         assert lines[3].split() == ["40%", "-", "70.00+-0.00"]
+
+    def test_adversarial_layout_and_sample_std(self):
+        from sk_mr.paper.reproduce.adversarial import format_adversarial_table
+
+        records = [dict(method="mr", seed=s, attack=a, eps=e, accuracy=acc)
+                   for s, a, e, acc in [(0, "none", 0.0, 0.9), (1, "none", 0.0, 0.8),
+                                        (0, "pgd", 0.03, 0.4), (1, "pgd", 0.03, 0.6)]]
+        lines = format_adversarial_table(records, ["mr"]).splitlines()
+        # sample std of (90, 80): sqrt(50) = 7.07; of (40, 60): sqrt(200) = 14.14
+        assert lines[-2].split()[-2:] == ["85.00+-7.07", "50.00+-14.14"]
+        assert "sample std" in lines[-1]
 
 
 class TestCLIValidation:

@@ -5,7 +5,7 @@ The records are those written by ``python -m sk_mr reproduce noisy-labels``
 methods as rows and the noise rates as columns (so that the table fits the
 page), each cell the mean +- standard deviation over seeds of the clean test
 accuracy in percent, computed as the reproduce command's own table does
-(``numpy.std``, ddof=0). The best mean of each column is set in bold.
+(the sample std, :func:`sk_mr._stats.mean_std`). The best mean of each column is set in bold.
 """
 
 import json
@@ -16,6 +16,7 @@ import numpy as np
 from docutils import nodes
 from docutils.parsers.rst import Directive, directives
 
+from sk_mr._stats import mean_std
 from sk_mr.paper.reproduce.noisy_labels import TABLE1_METHODS
 
 LABELS = {"base": "plain", "random": "random weighting", "mixup": "mixup",
@@ -38,7 +39,7 @@ def summarize(records, value="test_accuracy"):
             values = [100 * r[value] for r in records if r["method"] == method
                       and math.isclose(r["noise_rate"], rate)]
             if values:
-                cells.setdefault(method, {})[rate] = (np.mean(values), np.std(values))
+                cells.setdefault(method, {})[rate] = mean_std(values)
                 seeds.add(len(values))
     return methods, rates, cells, sorted(seeds)
 

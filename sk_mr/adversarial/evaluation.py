@@ -19,6 +19,7 @@ import numpy as np
 import torch
 import torchattacks
 
+from sk_mr._stats import mean_std
 from sk_mr.adversarial.base import check_unit_interval
 from sk_mr.validation import (check_fit_inputs, check_int, check_option, check_real,
                               encode_labels, warn_ignored)
@@ -363,7 +364,8 @@ def format_robustness_table(results, *, digits=2, title=None):
             return "-"
         if len(values) == 1:
             return f"{values[0]:.{digits}f}"
-        return f"{np.mean(values):.{digits}f} ± {np.std(values, ddof=1):.{digits}f}"
+        mean, std = mean_std(values)
+        return f"{mean:.{digits}f} ± {std:.{digits}f}"
 
     table = [["Method"] + [_LABELS.get(a, a) for a, _ in columns],
              ["eps"] + [_format_eps(e) for _, e in columns]]

@@ -17,6 +17,7 @@ from sklearn.datasets import load_digits
 from sklearn.model_selection import train_test_split
 from skorch import NeuralNetClassifier
 
+from sk_mr._stats import mean_std
 from sk_mr.callbacks import RandomReweighting
 from sk_mr.classifier import MRClassifier
 from sk_mr.models import MLP
@@ -163,10 +164,9 @@ def format_demo_table(records):
     for noise_rate, method in keys:
         cell = [r for r in records
                 if r["noise_rate"] == noise_rate and r["method"] == method]
-        acc = 100 * np.array([r["test_accuracy"] for r in cell])
+        mean, std = mean_std([100 * r["test_accuracy"] for r in cell])
         mass = np.mean([r["noisy_weight"] for r in cell])
         secs = np.mean([r["fit_seconds"] for r in cell])
-        std = acc.std(ddof=1) if len(acc) > 1 else 0.0  # the sample std
-        lines.append(f"{noise_rate:>5.0%}  {method:<7} {acc.mean():>10.1f} +- "
+        lines.append(f"{noise_rate:>5.0%}  {method:<7} {mean:>10.1f} +- "
                      f"{std:<4.1f}  {mass:>12.3f}  {secs:>12.1f}  {len(cell)}")
     return "\n".join(lines)

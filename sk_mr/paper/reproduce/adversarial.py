@@ -23,6 +23,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 import torch
 
+from sk_mr._stats import mean_std
 from sk_mr.paper.reproduce.common import (GridPlan, fit_cell, grid_config, load_grid_data,
                                           net_options, run_grid, table_order)
 from sk_mr.paper.reproduce.results import ResultStore
@@ -269,7 +270,7 @@ def run_adversarial(data, methods, seeds, recipe, *, attacks=("pgd", "fgsm"),
 
 
 def format_adversarial_table(records, methods, title=None):
-    """Table 4's layout, mean +- std over seeds, from the records."""
+    """Table 4's layout, mean +- sample std over seeds, from the records."""
     lines = [title] if title else []
     columns = sorted({(r["attack"], r["eps"]) for r in records},
                      key=lambda c: (c[0] != "none", c[0] != "pgd", c[0], c[1]))
@@ -285,11 +286,11 @@ def format_adversarial_table(records, methods, title=None):
         for attack, eps in columns:
             values = [100 * r["accuracy"] for r in records if r["method"] == method
                       and r["attack"] == attack and math.isclose(r["eps"], eps)]
-            cells.append((f"{np.mean(values):.2f}+-{np.std(values):.2f}" if values
+            cells.append(("{:.2f}+-{:.2f}".format(*mean_std(values)) if values
                           else "-").rjust(14))
         lines.append(f"{name:<{width}}" + "".join(cells))
     seeds = sorted({r["seed"] for r in records})
-    lines.append(f"(accuracy in %, mean +- std over seeds {seeds})")
+    lines.append(f"(accuracy in %, mean +- sample std over seeds {seeds})")
     return "\n".join(lines)
 
 

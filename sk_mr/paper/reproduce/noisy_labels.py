@@ -27,6 +27,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 import torch
 
+from sk_mr._stats import mean_std
 from sk_mr.paper.reproduce.common import (GridPlan, fit_cell, grid_config, load_grid_data,
                                           net_options, run_grid, table_order)
 from sk_mr.paper.reproduce.common import recipe_config  # noqa: F401 (it was defined here)
@@ -398,7 +399,7 @@ def prepare_noisy_labels(args):
 
 
 def format_table(records, methods=None, value="test_accuracy", title=None):
-    """Format records in Table 1's layout: noise rates x methods, mean +- std.
+    """Format records in Table 1's layout: noise rates x methods, mean +- sample std.
 
     Parameters
     ----------
@@ -429,13 +430,14 @@ def format_table(records, methods=None, value="test_accuracy", title=None):
             values = [100 * r[value] for r in records
                       if r["method"] == method and math.isclose(r["noise_rate"], rate)]
             if values:
-                cells.append(f"{np.mean(values):.2f}+-{np.std(values):.2f}".rjust(width))
+                mean, std = mean_std(values)
+                cells.append(f"{mean:.2f}+-{std:.2f}".rjust(width))
             else:
                 cells.append("-".rjust(width))
         lines.append(f"{rate:>6.0%} " + "".join(cells))
     n_seeds = sorted({len([r for r in records if r["method"] == m
                            and math.isclose(r["noise_rate"], q)]) for m in methods for q in rates})
-    lines.append(f"(mean +- std over seeds; seeds per cell: {n_seeds})")
+    lines.append(f"(mean +- sample std over seeds; seeds per cell: {n_seeds})")
     return "\n".join(lines)
 
 
