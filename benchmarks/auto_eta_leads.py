@@ -1,0 +1,238 @@
+"""Leads for ``eta='auto'`` that did not work: the record behind the user
+guide's "What did not fix it" (docs/guide/eta.rst).
+
+``eta='auto'`` (:class:`sk_mr.mw.AutoEta`) sets aside about the fraction of
+examples whose loss stays above chance (``ln K``). It fails where a network
+gives pairflip labels about the flip rate, which is above ``1/K``, or
+memorizes the wrong labels before that fraction settles (F1, H1 of
+``benchmarks/eta.py``). These are the fixes that were tried. Every setting
+they ran on is one of ``benchmarks/eta.py``'s, used here as a tuning
+setting: nothing here chose a constant.
+
+* ``threshold``: an example is misfit when its label gets less than half the
+  probability (loss above ``ln 2`` instead of ``ln K``); MR online, 3 seeds.
+* ``ramp``: ``AutoEta(ramp_fraction=0.5)`` (the KL budget ramps over half
+  the fit, not 15%); MR online, 3 seeds.
+* ``mixup``: ``eta='auto'`` with mixup (alpha 1 and Arazo et al.'s 32), the
+  online and the full loss pass, and mixup alone (MR with eta 0); 3 seeds.
+* ``signals``: eta-0 MR fits (seed 0) that record, after every epoch, the
+  training examples' eval-mode losses and whether the label is the
+  predicted class; per fit, the fraction that disagrees (per epoch) and the
+  weight of the high component of a two-component Gaussian mixture on the
+  log losses (at 20%, 40%, 70% and 100% of the epochs) -- two candidate
+  noise-rate estimates, compared with the true noise rate.
+
+Records go to ``benchmarks/results/auto_eta_leads.jsonl`` (resumable: a
+finished cell is skipped). The summary compares each variant with the
+default (``online:auto``) and the grid's best eta of
+``benchmarks/results/eta.jsonl``::
+
+    python benchmarks/auto_eta_leads.py threshold ramp --settings F1 F7 S6
+    python benchmarks/auto_eta_leads.py signals
+    python benchmarks/auto_eta_leads.py --summary
+"""
+
+import argparse
+import json
+import math
+import os
+import sys
+import warnings
+
+import numpy as np
+import torch
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+import eta as eta_benchmark  # noqa: E402
+from sk_mr._stats import mean_std  # noqa: E402
+from sk_mr.mw import AutoEta  # noqa: E402
+
+OUT = os.path.join(eta_benchmark.HERE, "results", "auto_eta_leads.jsonl")
+
+
+class HalfProbabilityMisfit(AutoEta):
+    """AutoEta with an example misfit when its label's probability is below
+    1/2 (cross-entropy above ``ln 2``), not below ``1/K``."""
+
+    def _misfit_loss(self, chance_loss):
+        return math.log(2.0)
+
+
+def _rule_variants():
+    return {"threshold": HalfProbabilityMisfit(), "ramp": AutoEta(ramp_fraction=0.5)}
+
+
+LEADS = ("threshold", "ramp", "mixup", "signals")
+MIXUP_VARIANTS = ("online:auto@1", "online:auto@32", "full:auto@1", "full:auto@32",
+                  "alone@1", "alone@32")
+
+
+def fit_variant(setting, lead, variant, seed):
+    """Fit one cell; return its record."""
+    X, _, _, _, _ = eta_benchmark.load_data(setting)
+    y, is_noisy = eta_benchmark.noisy_labels(setting, seed)
+    if lead in _rule_variants():
+        net = eta_benchmark.mr_net(setting, seed, "auto", "online",
+                                   rule=_rule_variants()[lead])
+    elif lead == "mixup":
+        kind, alpha = variant.split("@")
+        if kind == "alone":  # mixup alone: MR with eta 0 is the plain net
+            net = eta_benchmark.mr_net(setting, seed, 0.0, "online")
+        else:
+            loss_pass, _ = kind.split(":")
+            net = eta_benchmark.mr_net(setting, seed, "auto", loss_pass)
+        net.set_params(mixup_alpha=float(alpha))
+    else:
+        raise ValueError(f"Unknown lead {lead!r}; valid: threshold, ramp, mixup.")
+    record = eta_benchmark._mr_record(net, setting, seed, X, y, is_noisy)
+    return {k: v for k, v in record.items()
+            if k not in ("misfit_fractions", "kl_targets", "auto_etas", "etas")}
+
+
+def signals(setting, seed=0):
+    """Per-epoch disagreement and the Gaussian-mixture weight of an eta-0 fit."""
+    from skorch.callbacks import Callback
+
+    X, _, _, _, n_classes = eta_benchmark.load_data(setting)
+    y, is_noisy = eta_benchmark.noisy_labels(setting, seed)
+
+    class Record(Callback):
+        def initialize(self):
+            self.disagree_, self.losses_ = [], []
+            return self
+
+        def on_epoch_end(self, net, **kwargs):
+            logits = net.forward(X, training=False)
+            labels = torch.as_tensor(y)
+            self.disagree_.append(float((logits.argmax(1) != labels).double().mean()))
+            self.losses_.append(torch.nn.functional.cross_entropy(
+                logits, labels, reduction="none").numpy())
+
+    net = eta_benchmark.mr_net(setting, seed, 0.0, "online")
+    net.set_params(callbacks=[("record", Record())])
+    eta_benchmark._fit(net, X, y, seed)
+    record = dict(net.callbacks_)["record"]
+    epochs = len(record.losses_)
+    at = [max(1, round(f * epochs)) - 1 for f in (0.2, 0.4, 0.7, 1.0)]
+    return dict(noise_rate=float(is_noisy.mean()), disagreement=record.disagree_,
+                misfit_ln_k=[float((l > math.log(n_classes)).mean()) for l in record.losses_],
+                mixture_high_weight=[_mixture_high_weight(record.losses_[t]) for t in at],
+                mixture_epochs=[t + 1 for t in at],
+                test_accuracy=eta_benchmark._accuracy(net, setting))
+
+
+def _mixture_high_weight(losses):
+    """Weight of the higher-mean component of a 2-component Gaussian mixture
+    on the log losses (the fraction a mixture would call noisy)."""
+    from sklearn.mixture import GaussianMixture
+
+    x = np.log(np.maximum(losses, 1e-6)).reshape(-1, 1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # convergence warnings on one-mode data
+        mixture = GaussianMixture(2, random_state=0,
+                                  means_init=np.quantile(x, [0.25, 0.9]).reshape(-1, 1)).fit(x)
+    high = int(np.argmax(mixture.means_.ravel()))
+    return float(mixture.predict_proba(x)[:, high].mean())
+
+
+def _load(path):
+    if not os.path.exists(path):
+        return []
+    with open(path, encoding="utf-8") as f:
+        return [json.loads(line) for line in f if line.strip()]
+
+
+def run(leads, settings, seeds, out=OUT):
+    done = {(r["lead"], r["setting"], r["variant"], r["seed"]) for r in _load(out)}
+    for lead in leads:
+        variants = MIXUP_VARIANTS if lead == "mixup" else (lead,)
+        for name in settings:
+            setting = eta_benchmark.SETTINGS[name]
+            for variant in variants:
+                for seed in (range(seeds) if lead != "signals" else (0,)):
+                    key = (lead, name, variant, seed)
+                    if key in done:
+                        continue
+                    torch.manual_seed(seed)
+                    record = (signals(setting, seed) if lead == "signals"
+                              else fit_variant(setting, lead, variant, seed))
+                    record.update(lead=lead, setting=name, variant=variant, seed=seed)
+                    with open(out, "a", encoding="utf-8") as f:
+                        f.write(json.dumps(record) + "\n")
+                    print(f"{lead} {name} {variant} seed={seed}: "
+                          f"{100 * record['test_accuracy']:.1f}%", file=sys.stderr, flush=True)
+
+
+def summary(out=OUT, reference=eta_benchmark.DEFAULT_OUT):
+    """Each fitted variant against the default and the grid's best eta."""
+    records, base = _load(out), _load(reference)
+
+    def accuracy(recs, **match):
+        values = [100 * r["test_accuracy"] for r in recs
+                  if all(r.get(k) == v for k, v in match.items())]
+        return mean_std(values)[0] if values else float("nan")
+
+    def oracle(name):
+        methods = {r["method"] for r in base if r["setting"] == name}
+        grid = [m for m in methods if m.split(":")[-1].startswith("eta=") and "+" not in m]
+        return max((accuracy(base, setting=name, method=m) for m in grid), default=np.nan)
+
+    lines = ["variant            setting  accuracy  default  grid's best eta   M (max misfit)"]
+    gaps = {}
+    for r in sorted({(r["lead"], r["variant"], r["setting"]) for r in records
+                     if r["lead"] != "signals"}):
+        lead, variant, name = r
+        acc = accuracy(records, lead=lead, variant=variant, setting=name)
+        misfit = [x.get("max_misfit") for x in records if x["lead"] == lead
+                  and x["variant"] == variant and x["setting"] == name]
+        misfit = np.mean([m for m in misfit if m is not None]) if any(
+            m is not None for m in misfit) else float("nan")
+        gaps.setdefault(variant, []).append((name, acc - oracle(name)))
+        lines.append(f"{variant:<18} {name:<8} {acc:8.1f} "
+                     f"{accuracy(base, setting=name, method='online:auto'):8.1f} "
+                     f"{oracle(name):16.1f} {misfit:16.2f}")
+    for variant, rows in gaps.items():
+        names = [n for n, _ in rows]
+        default = np.mean([accuracy(base, setting=n, method="online:auto") - oracle(n)
+                           for n in names])
+        lines.append(f"{variant}: {np.mean([g for _, g in rows]):+.2f} points from the "
+                     f"grid's best eta on average over {len(rows)} settings (the default "
+                     f"on the same settings: {default:+.2f})")
+    lines.append("")
+    lines.append("signals of eta-0 fits, seed 0: true noise rate; disagreement per epoch "
+                 "(first five, last); mixture weight at 20/40/70/100% of the epochs")
+    for r in records:
+        if r["lead"] == "signals":
+            d = r["disagreement"]
+            lines.append(f"{r['setting']:<4} {r['noise_rate']:.2f}  "
+                         + " ".join(f"{v:.2f}" for v in d[:5]) + f" .. {d[-1]:.2f}   "
+                         + " ".join(f"{v:.2f}" for v in r["mixture_high_weight"]))
+    return "\n".join(lines)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("leads", nargs="*", help="threshold, ramp, mixup, signals")
+    parser.add_argument("--settings", nargs="+", default=None,
+                        help="default: every multiclass setting of benchmarks/eta.py")
+    parser.add_argument("--seeds", type=int, default=3)
+    parser.add_argument("--out", default=OUT)
+    parser.add_argument("--summary", action="store_true", help="print the summary only")
+    args = parser.parse_args(argv)
+    torch.set_num_threads(1)
+    names = args.settings or [n for n in eta_benchmark.SETTINGS if not n.startswith("B")]
+    unknown = [n for n in names if n not in eta_benchmark.SETTINGS]
+    if unknown:
+        parser.error(f"unknown settings {unknown}")
+    bad = [lead for lead in args.leads if lead not in LEADS]
+    if bad:
+        parser.error(f"unknown leads {bad}; valid: {', '.join(LEADS)}")
+    if not args.summary:
+        run(args.leads, names, args.seeds, args.out)
+    print(summary(args.out))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

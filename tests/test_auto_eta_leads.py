@@ -1,0 +1,55 @@
+"""benchmarks/auto_eta_leads.py: the leads for eta='auto' that did not work."""
+
+import json
+import math
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+
+import auto_eta_leads  # noqa: E402
+
+from sk_mr.mw import AutoEta  # noqa: E402
+
+
+def test_half_probability_threshold_counts_by_hand():
+    # ln 2 = 0.69 and ln 10 = 2.30: 0.5 is fitted under both rules, 1.0 and
+    # 1.5 are misfit only under the lower threshold, 3.0 under both
+    losses = torch.tensor([0.5, 1.0, 1.5, 3.0, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1])
+    lead, default = auto_eta_leads.HalfProbabilityMisfit(), AutoEta()
+    for rule in (lead, default):
+        rule.step(losses, losses, 1, n_epochs=10, chance_loss=math.log(10))
+    assert lead.misfit_fractions_ == [pytest.approx(0.3)]
+    assert default.misfit_fractions_ == [pytest.approx(0.1)]
+    assert lead.get_params() == default.get_params()  # only the threshold differs
+
+
+def test_mixture_weight_finds_the_high_mode():
+    rng = np.random.default_rng(0)
+    # 70% near loss 0.05, 30% near loss 2: the high mode weighs 0.3
+    losses = np.concatenate([np.exp(rng.normal(np.log(0.05), 0.3, 700)),
+                             np.exp(rng.normal(np.log(2.0), 0.3, 300))])
+    assert auto_eta_leads._mixture_high_weight(losses) == pytest.approx(0.3, abs=0.01)
+
+
+def test_summary_against_the_default_and_the_grid(tmp_path):
+    leads = tmp_path / "leads.jsonl"
+    base = tmp_path / "eta.jsonl"
+    leads.write_text("".join(json.dumps(r) + "\n" for r in [
+        dict(lead="ramp", variant="ramp", setting="F1", seed=s, test_accuracy=a,
+             max_misfit=0.1) for s, a in ((0, 0.70), (1, 0.80))]))
+    base.write_text("".join(json.dumps(r) + "\n" for r in [
+        dict(setting="F1", method=m, seed=s, test_accuracy=a)
+        for m, s, a in (("online:auto", 0, 0.72), ("online:auto", 1, 0.72),
+                        ("online:eta=0.1", 0, 0.90), ("online:eta=0.1", 1, 0.86),
+                        ("eta=0.03", 0, 0.80), ("online:auto+sce", 0, 0.99))]))
+    text = auto_eta_leads.summary(str(leads), str(base))
+    row = next(line for line in text.splitlines() if line.startswith("ramp "))
+    # ramp 75.0, default 72.0, grid's best 88.0 (MR + SCE is not on the grid)
+    assert row.split() == ["ramp", "F1", "75.0", "72.0", "88.0", "0.10"]
+    assert ("ramp: -13.00 points from the grid's best eta on average over 1 settings "
+            "(the default on the same settings: -16.00)") in text
