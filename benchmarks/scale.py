@@ -83,6 +83,8 @@ def measure(n, repeats):
             if name == "mr_full":
                 fitted = net
     out.update({f"epoch_{k}_s": statistics.median(v) for k, v in times.items()})
+    # raw_s: every repeat's time, the numbers each median above comes from
+    out["raw_s"] = {f"epoch_{k}": v for k, v in times.items()}
     peak = rss_mb()
     out["peak_rss_above_base_mb"] = peak["VmHWM"] - base["VmHWM"]
     mr = fitted.mr_
@@ -95,6 +97,7 @@ def measure(n, repeats):
         losses = fitted.example_losses(dataset)
         timings.append(time.perf_counter() - start)
     out["loss_pass_s"] = statistics.median(timings)
+    out["raw_s"]["loss_pass"] = timings
 
     timings = []
     for _ in range(repeats):
@@ -104,6 +107,7 @@ def measure(n, repeats):
         weights = (p * n).to(torch.float32)
         timings.append(time.perf_counter() - start)
     out["mw_update_s"] = statistics.median(timings)
+    out["raw_s"]["mw_update"] = timings
     assert weights.shape == (n,)
 
     positions = torch.from_numpy(rng.integers(0, n, size=BATCH))

@@ -65,13 +65,21 @@ class TestSampleReweighting:
         unbound = MultiplicativeReweighting().initialize()
         unbound.load_state_dict(empty)
         assert unbound.train_rows_ is None and unbound.probabilities_ is None
-        cb = bound(MultiplicativeReweighting())
-        cb.cumulative_losses_ = torch.tensor([0.0, 1.0, 2.0, 3.0], dtype=torch.float64)
-        cb.eta_ = 1.0
-        before = cb.probabilities_.clone()
+        # non-uniform weights, loaded so that every part of the state agrees
+        L = np.array([0.0, 1.0, 2.0, 3.0])
+        source = bound(MultiplicativeReweighting())
+        source.cumulative_losses_ = torch.tensor(L, dtype=torch.float64)
+        source.eta_ = 1.0
+        cb = MultiplicativeReweighting().initialize()
+        cb.load_state_dict(source.state_dict())
+        expected = np.exp(-L) / np.exp(-L).sum()
+        np.testing.assert_allclose(cb.batch_weights_.numpy(), 4 * expected, rtol=1e-6)
         with pytest.raises(ValueError, match="holds no weights"):
             cb.load_state_dict(empty)
-        assert torch.equal(cb.probabilities_, before)
+        # the weights, the losses they come from and the weights batches use
+        np.testing.assert_allclose(cb.probabilities_.numpy(), expected, rtol=1e-12)
+        np.testing.assert_array_equal(cb.cumulative_losses_.numpy(), L)
+        np.testing.assert_allclose(cb.batch_weights_.numpy(), 4 * expected, rtol=1e-6)
         np.testing.assert_array_equal(cb.train_rows_, [1, 2, 3, 4])
 
 
@@ -117,8 +125,12 @@ class TestMemory:
         del state["eta"]  # what an older version saved
         other = MultiplicativeReweighting().initialize()
         other.load_state_dict(state)
-        assert other.eta_ == pytest.approx(0.7)
-        torch.testing.assert_close(other.probabilities_, cb.probabilities_)
+        # eta recovered from the saved weights: softmax(-0.7 L), by hand
+        assert other.eta_ == pytest.approx(0.7, rel=1e-12)
+        L = np.array([0.0, 1.0, 2.0, 3.0])
+        expected = np.exp(-0.7 * L) / np.exp(-0.7 * L).sum()
+        np.testing.assert_allclose(other.probabilities_.numpy(), expected, rtol=1e-12)
+        np.testing.assert_allclose(other.batch_weights_.numpy(), 4 * expected, rtol=1e-6)
 
 
 class PublicNet:

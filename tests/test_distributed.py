@@ -17,14 +17,18 @@ import numpy as np
 import pytest
 import torch
 
-pytest.importorskip("accelerate")
-
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE / "data_parallel"))
 
 from common import make_data, mr_params  # noqa: E402
 
 from sk_mr import MRClassifier  # noqa: E402
+
+
+def needs_accelerate():
+    """Skip the calling test, saying why, where accelerate is not installed."""
+    pytest.importorskip("accelerate", reason="data-parallel MR runs under Accelerate "
+                        "(pip install accelerate; make test installs it)")
 
 
 def free_port():
@@ -46,6 +50,7 @@ def run_two_processes(tmp_path, *args):
 @pytest.mark.parametrize("updates_per_epoch, loss_pass", [(1, "full"), (2, "full"),
                                                           (1, "online")])
 def test_two_processes_equal_one(tmp_path, updates_per_epoch, loss_pass):
+    needs_accelerate()  # the worker processes import it
     ranks = run_two_processes(tmp_path, "--updates-per-epoch", str(updates_per_epoch),
                               "--loss-pass", loss_pass)
     assert [r["n_processes"] for r in ranks] == [2, 2]
@@ -66,6 +71,7 @@ def test_two_processes_equal_one(tmp_path, updates_per_epoch, loss_pass):
 def test_criterion_without_parameters_is_not_wrapped_in_ddp(tmp_path):
     # Accelerate's DDP raises for a module without trainable parameters; the
     # run above would have failed, and the criterion stays a plain module.
+    needs_accelerate()
     from accelerate import Accelerator
     from sk_mr.distributed import AcceleratedMRClassifier
     X, y = make_data()

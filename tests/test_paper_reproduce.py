@@ -359,7 +359,10 @@ class TestOneGridRunner:
 
 class TestDaskScheduler:
     def test_cells_run_on_a_dask_cluster_and_resume(self, tmp_path, capsys):
-        from dask.distributed import LocalCluster
+        distributed = pytest.importorskip(
+            "dask.distributed", reason="the Dask scheduler needs dask[distributed] "
+            "(pip install 'dask[distributed]'; make test installs it)")
+        LocalCluster = distributed.LocalCluster
         argv = ["reproduce", "noisy-labels", "--dataset", "digits", "--epochs", "2",
                 "--seeds", "2", "--noise-rates", "0.4", "--methods", "base,mr",
                 "--limit-train", "150", "--limit-test", "80"]

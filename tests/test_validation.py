@@ -22,17 +22,45 @@ def with_nan(X):
     return X
 
 
+def copied(a):
+    """A copy of a (array, tensor, list or dict of them) to compare with later."""
+    if isinstance(a, dict):
+        return {key: copied(value) for key, value in a.items()}
+    if isinstance(a, torch.Tensor):
+        return a.clone()
+    return np.array(a, copy=True)
+
+
+def assert_same(a, before):
+    """``a`` holds the values and dtype of ``before`` (its copy)."""
+    if isinstance(a, dict):
+        assert list(a) == list(before)
+        for key in a:
+            assert_same(a[key], before[key])
+    elif isinstance(a, torch.Tensor):
+        assert a.dtype == before.dtype and torch.equal(a, before)
+    else:
+        a = np.asarray(a)
+        assert a.dtype == before.dtype
+        np.testing.assert_array_equal(a, before)
+
+
 class TestCheckClassificationInputs:
+    # distinct values, so that a change made in place would show
     @pytest.mark.parametrize("X, y", [
-        (np.zeros((3, 2), np.float32), np.array([0, 1, 2])),
-        ({"a": np.zeros((3, 2)), "b": np.ones(3)}, [0, 1, 1]),
-        (torch.zeros(3, 2), torch.tensor([0, 1, 1])),
-        (np.zeros((3, 2)), np.array(["a", "b", "a"])),
+        (np.arange(6, dtype=np.float32).reshape(3, 2), np.array([0, 1, 2])),
+        ({"a": np.arange(6.0).reshape(3, 2), "b": np.array([1.0, -2.0, 3.5])}, [0, 1, 1]),
+        (torch.arange(6.0).reshape(3, 2), torch.tensor([0, 1, 1])),
+        (np.arange(6.0).reshape(3, 2) - 2.5, np.array(["a", "b", "a"])),
         # a y of another shape (sequences, multi-output) is the criterion's business
-        (np.zeros((3, 2)), np.zeros((3, 4, 1))),
+        (np.arange(6.0).reshape(3, 2), np.arange(12.0).reshape(3, 4, 1)),
     ])
     def test_valid_inputs_pass_and_are_looked_at(self, X, y):
+        X_before, y_before = copied(X), copied(y)
         assert check_fit_inputs(X, y) is None
+        # nothing is converted in place: the inputs keep their values and dtypes
+        assert_same(X, X_before)
+        assert_same(y, y_before)
         # the same inputs with one NaN (last entry) or one row less are refused:
         # the check reads the data rather than passing anything
         with pytest.raises(ValueError, match="1 NaN"):
@@ -40,9 +68,26 @@ class TestCheckClassificationInputs:
         with pytest.raises(ValueError, match="inconsistent lengths"):
             check_fit_inputs(X, y[:2])
 
-    def test_dataset_is_passed_through(self):
-        ds = torch.utils.data.TensorDataset(torch.full((2, 1), float("nan")))
-        check_fit_inputs(ds, None)
+    def test_dataset_is_passed_through_unread(self):
+        # a dataset's items are checked as training loads them: here none is
+        # read (a lazy dataset stays on disk), so a NaN in one passes
+        read = []
+
+        class Recording(torch.utils.data.TensorDataset):
+            def __getitem__(self, i):
+                read.append(i)
+                return super().__getitem__(i)
+
+            def __getitems__(self, indices):
+                read.extend(indices)
+                return [self[i] for i in indices]
+
+        ds = Recording(torch.full((2, 1), float("nan")))
+        assert check_fit_inputs(ds, None) is None
+        assert read == []
+        # the same values as a tensor are read, and refused
+        with pytest.raises(ValueError, match="X contains 2 NaN"):
+            check_fit_inputs(ds.tensors[0], None)
 
     @pytest.mark.parametrize("X, y, match", [
         ({"a": np.array([[np.nan]])}, [0], r"X\['a'\] contains 1 NaN"),
@@ -128,6 +173,12 @@ class TestCheckReal:
     def test_rejects_non_finite_bool_and_non_numbers(self, value):
         with pytest.raises(ValueError, match="^eta must be a finite float >= 0, got"):
             check_real("eta", value, low=0)
+
+    @pytest.mark.parametrize("value, expected", [(0, 0.0), (1, 1.0), (np.float32(0.25), 0.25),
+                                                 (np.int64(1), 1.0), (np.float64(0.5), 0.5)])
+    def test_returns_a_python_float(self, value, expected):
+        out = check_real("p", value, low=0, high=1)
+        assert out == expected and type(out) is float
 
     def test_bounds_open_and_closed(self):
         assert check_real("p", 0, low=0, high=1) == 0.0
