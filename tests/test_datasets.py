@@ -57,8 +57,25 @@ class TestRandomCropFlip:
         assert torch.equal(RandomCropFlip(padding=0, flip=False)(x), x)
 
     def test_padding_larger_than_image(self):
-        out = RandomCropFlip(padding=10)(torch.ones(1, 4, 4), rng=np.random.default_rng(1))
-        assert out.shape == (1, 4, 4) and 0 <= out.sum() <= 16
+        # Shifts up to 10 on a 4x4 image: the crop of the zero-padded image,
+        # whole, partial or all zeros, then the flip, replayed from the rng.
+        x = torch.arange(1.0, 17.0).reshape(1, 4, 4)
+        transform = RandomCropFlip(padding=10)
+        rng = np.random.default_rng(1)
+        sums = set()
+        for _ in range(200):
+            state = rng.bit_generator.state
+            out = transform(x, rng=rng)
+            replay = np.random.default_rng()
+            replay.bit_generator.state = state
+            i, j = replay.integers(0, 21, size=2)
+            expected = F.pad(x, (10, 10, 10, 10))[:, i:i + 4, j:j + 4]
+            if replay.random() < 0.5:
+                expected = expected.flip(-1)
+            torch.testing.assert_close(out, expected, rtol=0, atol=0)
+            sums.add(float(out.sum()))
+        # all-zero crops, the whole image (sum 136) and partial overlaps occur
+        assert {0.0, 136.0} < sums
 
 
 # -- AugmentedDataset -----------------------------------------------------------------------

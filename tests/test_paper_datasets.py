@@ -120,7 +120,10 @@ class TestLoadCifar:
         with open(cifar_root / "cifar-100-python" / "train", "rb") as f:
             batch = pickle.load(f)
         assert train.y.tolist() == batch["fine_labels"] and train.n_classes == 100
-        assert 0.0 <= train.X.min() and train.X.max() <= 1.0
+        # every pixel: the uint8 row as (channel, row, column), scaled by 1/255
+        expected = batch["data"].reshape(6, 3, 32, 32).astype(np.float32) / 255
+        np.testing.assert_array_equal(train.X, expected)
+        assert train.classes[:2] == ["f0", "f1"] and len(train.classes) == 100
 
     def test_missing_files_named(self, tmp_path):
         with pytest.raises(FileNotFoundError, match="data_batch_1.*download=True"):
