@@ -160,6 +160,23 @@ class TestDigitsImages:
         assert d.X_train.min() == 0.0 and d.X_train.max() == 1.0
         assert set(np.unique(d.y_test)) == set(range(10)) and d.n_classes == 10
 
+    def test_rows_are_the_scaled_digits_of_a_stratified_split(self, digits_images):
+        # The same 70/30 stratified split of the row indices: every image is
+        # scikit-learn's 8 x 8 digit / 16, with its own label.
+        from sklearn.datasets import load_digits
+        from sklearn.model_selection import train_test_split
+
+        digits = load_digits()
+        train, test = train_test_split(np.arange(1797), test_size=0.3,
+                                       stratify=digits.target, random_state=0)
+        for rows, X, y in ((train, digits_images.X_train, digits_images.y_train),
+                           (test, digits_images.X_test, digits_images.y_test)):
+            np.testing.assert_array_equal(X[:, 0], digits.images[rows] / 16)
+            np.testing.assert_array_equal(y, digits.target[rows])
+        # stratified: each class's share of the test split is its share overall
+        counts = np.bincount(digits_images.y_test) / np.bincount(digits.target)
+        assert np.all(np.abs(counts - 0.3) < 0.01)
+
     def test_deterministic_split(self, digits_images):
         again = load_digits_images(random_state=0)
         assert np.array_equal(again.X_train, digits_images.X_train)
