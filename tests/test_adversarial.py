@@ -278,12 +278,21 @@ class TestFreeAdversarialTraining:
             FreeAdversarialTraining().train_step(net, (torch.as_tensor(X), torch.as_tensor(y)))
 
     def test_plain_training_without_reweighting(self):
-        X, y = make_data(n=32)
-        torch.manual_seed(0)
-        net = make_net(FreeAdversarialTraining(eps=0.1, replays=2),
-                       callbacks__reweighting=None, max_epochs=2).fit(X, y)
-        assert "mr_ess" not in net.history[-1]
-        assert np.isfinite(net.history[:, "train_loss"]).all()
+        # Without a reweighting callback the replays train on the plain mean
+        # loss: the same trajectory as uniform MR weights (eta=0).
+        X, y = make_data(n=40)  # batches of 16, 16, 8: unequal sizes
+        nets = []
+        for kwargs in (dict(callbacks__reweighting=None), dict(eta=0.0)):
+            torch.manual_seed(0)
+            nets.append(make_net(FreeAdversarialTraining(eps=0.1, replays=2), max_epochs=2,
+                                 **kwargs).fit(X, y))
+        plain, uniform = nets
+        assert "mr_ess" not in plain.history[-1]
+        for a, b in zip(plain.module_.parameters(), uniform.module_.parameters()):
+            torch.testing.assert_close(a, b)
+        np.testing.assert_allclose(plain.history[:, "train_loss"],
+                                   uniform.history[:, "train_loss"], rtol=1e-6)
+        torch.testing.assert_close(plain.adversarial.delta_, uniform.adversarial.delta_)
 
 
 # -- inputs outside [0, 1] --------------------------------------------------------------
@@ -421,12 +430,23 @@ class TestTRADES:
         torch.testing.assert_close(trades_kl(logits, logits_adv), kl)
         assert (kl > 0).all()
 
-    def test_trades_with_mr_runs(self):
+    def test_trades_with_mr_and_mixup(self):
+        # MR's loss pass (mw_losses='clean') scores each example by its clean
+        # cross-entropy under the fitted model, not by the TRADES objective,
+        # and the weights are softmax(-eta L) of those losses.
         X, y = make_data(n=40)
         torch.manual_seed(0)
         net = make_net(TRADES(eps=0.1, step_size=0.03, steps=2, random_state=0),
-                       module=SmallMLP, eta=1.0, max_epochs=3, mixup_alpha=0.5).fit(X, y)
-        assert np.isfinite(net.history[:, "train_loss"]).all()
+                       module=SmallMLP, eta=1.0, max_epochs=1, mixup_alpha=0.5,
+                       loss_pass="full").fit(X, y)
+        net.module_.eval()
+        with torch.no_grad():
+            clean = F.cross_entropy(net.module_(torch.as_tensor(X)), torch.as_tensor(y),
+                                    reduction="none").double()
+        np.testing.assert_allclose(net.cumulative_losses_, clean.numpy(), rtol=1e-5,
+                                   atol=1e-6)
+        np.testing.assert_allclose(net.sample_weights_, torch.softmax(-clean, 0).numpy(),
+                                   rtol=1e-5)
         assert np.ptp(net.sample_weights_) > 0
 
 
