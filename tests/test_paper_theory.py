@@ -105,6 +105,28 @@ class TestAlgorithm2:
             assert path.thetas[t + 1, 0] == pytest.approx(theta, rel=1e-12)
         np.testing.assert_allclose(path.probabilities, 1 / N)
 
+    def test_two_steps_on_three_examples_by_hand(self):
+        # N = 3, sigma = 1/3, eta = alpha = 1: with m_i = y~_i x_i (+1 for the
+        # two clean examples, -1 for the corrupted one), l_i = log(1 + e^{-m_i theta})
+        # and l_i' = -m_i / (1 + e^{m_i theta}). At theta_0 = 0 the mean
+        # gradient is -(1/2)(2 - 1)/3, so theta_1 = 1/6 = Delta; then
+        # p_1 ~ e^{-l_i(1/6)} = 1 / (1 + e^{-m_i/6}), i.e. p_cr / p_cl = e^{-1/6}.
+        problem = make_logistic_1d(3, 1 / 3, random_state=0)
+        path = run_gd(problem, eta=1.0, n_steps=2)
+        corrupted = problem.corrupted
+        assert corrupted.sum() == 1 and problem.delta == pytest.approx(1 / 6)
+        assert path.thetas[1, 0] == pytest.approx(1 / 6, rel=1e-12)
+        r = math.exp(-1 / 6)
+        p_cl, p_cr = 1 / (2 + r), r / (2 + r)
+        np.testing.assert_allclose(path.probabilities[1],
+                                   np.where(corrupted, p_cr, p_cl), rtol=1e-12)
+        grad = 2 * p_cl * (-1 / (1 + math.exp(1 / 6))) + p_cr / (1 + math.exp(-1 / 6))
+        assert path.thetas[2, 0] == pytest.approx(1 / 6 - grad, rel=1e-12)
+        np.testing.assert_allclose(
+            path.example_losses[2],
+            np.where(corrupted, math.log1p(math.exp(path.thetas[2, 0])),
+                     math.log1p(math.exp(-path.thetas[2, 0]))), rtol=1e-12)
+
     def test_weights_are_mw_of_losses_from_theta_1(self):
         problem = make_logistic_1d(random_state=0)
         path = run_gd(problem, eta=0.7, n_steps=15)
