@@ -12,7 +12,7 @@ import pytest
 import torch
 import torchattacks
 from sklearn.base import clone
-from sklearn.model_selection import GridSearchCV
+from sklearn.model_selection import GridSearchCV, StratifiedKFold
 from skorch import NeuralNetClassifier
 from skorch.callbacks import Callback
 from skorch.exceptions import NotInitializedError
@@ -212,6 +212,11 @@ class TestFreeAdversarialTraining:
         X_adv = net.adversarial.loss_pass_inputs(net, X, y)
         assert (X_adv - torch.as_tensor(X)).abs().max() <= 0.1 + 1e-6
         assert X_adv.min() >= 0 and X_adv.max() <= 1
+        # FGSM at eps, written out on the fitted linear model
+        Xt = torch.as_tensor(X).clone().requires_grad_(True)
+        (g,) = torch.autograd.grad(
+            F.cross_entropy(net.module_.linear(Xt), torch.as_tensor(y), reduction="sum"), Xt)
+        torch.testing.assert_close(X_adv, (Xt.detach() + 0.1 * g.sign()).clamp(0, 1))
         adversarial = net.example_losses(net.get_dataset(X, y))
         # FGSM can only raise a linear model's (convex) loss
         assert torch.all(adversarial >= clean - 1e-6)
@@ -273,12 +278,21 @@ class TestFreeAdversarialTraining:
             FreeAdversarialTraining().train_step(net, (torch.as_tensor(X), torch.as_tensor(y)))
 
     def test_plain_training_without_reweighting(self):
-        X, y = make_data(n=32)
-        torch.manual_seed(0)
-        net = make_net(FreeAdversarialTraining(eps=0.1, replays=2),
-                       callbacks__reweighting=None, max_epochs=2).fit(X, y)
-        assert "mr_ess" not in net.history[-1]
-        assert np.isfinite(net.history[:, "train_loss"]).all()
+        # Without a reweighting callback the replays train on the plain mean
+        # loss: the same trajectory as uniform MR weights (eta=0).
+        X, y = make_data(n=40)  # batches of 16, 16, 8: unequal sizes
+        nets = []
+        for kwargs in (dict(callbacks__reweighting=None), dict(eta=0.0)):
+            torch.manual_seed(0)
+            nets.append(make_net(FreeAdversarialTraining(eps=0.1, replays=2), max_epochs=2,
+                                 **kwargs).fit(X, y))
+        plain, uniform = nets
+        assert "mr_ess" not in plain.history[-1]
+        for a, b in zip(plain.module_.parameters(), uniform.module_.parameters()):
+            torch.testing.assert_close(a, b)
+        np.testing.assert_allclose(plain.history[:, "train_loss"],
+                                   uniform.history[:, "train_loss"], rtol=1e-6)
+        torch.testing.assert_close(plain.adversarial.delta_, uniform.adversarial.delta_)
 
 
 # -- inputs outside [0, 1] --------------------------------------------------------------
@@ -321,6 +335,34 @@ class TestPGDAdversarialTraining:
             assert (x_train - xb).abs().max() <= eps + 1e-6
             assert 0 <= x_train.min() and x_train.max() <= 1
             assert not torch.equal(x_train, xb)
+
+    def test_training_inputs_are_pgd_written_out(self):
+        # lr=0 keeps the model fixed, so each batch's PGD iterates can be
+        # replayed by hand: signed steps on the summed cross-entropy,
+        # projected on the eps-ball around the batch and on [0, 1].
+        X, y = make_data(n=40)
+        eps, step_size, steps = 0.1, 0.04, 3
+        torch.manual_seed(0)
+        net = make_net(PGDAdversarialTraining(eps=eps, step_size=step_size, steps=steps,
+                                              random_start=False), lr=0.0).fit(X, y)
+        linear = net.module_.linear
+        expected = []
+        for start in (0, 16, 32):
+            xb, yb = torch.as_tensor(X[start:start + 16]), torch.as_tensor(y[start:start + 16])
+            x = xb.clone()
+            for _ in range(steps):
+                expected.append(x)  # the attack's forward pass
+                x = x.clone().requires_grad_(True)
+                (g,) = torch.autograd.grad(F.cross_entropy(linear(x), yb, reduction="sum"), x)
+                x = torch.minimum(torch.maximum(x.detach() + step_size * g.sign(), xb - eps),
+                                  xb + eps).clamp(0, 1)
+            expected.append(x)  # the training step's input
+        seen = net.module_.training_inputs()
+        assert len(seen) == len(expected) == 3 * (steps + 1)
+        for got, want in zip(seen, expected):
+            torch.testing.assert_close(got, want)
+        # the steps moved (two of them reach the ball's edge: 0.04 + 0.04 + 0.02)
+        assert (seen[steps] - torch.as_tensor(X[:16])).abs().max() == pytest.approx(eps)
 
     def test_eval_attack_mode(self):
         X, y = make_data(n=16)
@@ -388,12 +430,23 @@ class TestTRADES:
         torch.testing.assert_close(trades_kl(logits, logits_adv), kl)
         assert (kl > 0).all()
 
-    def test_trades_with_mr_runs(self):
+    def test_trades_with_mr_and_mixup(self):
+        # MR's loss pass (mw_losses='clean') scores each example by its clean
+        # cross-entropy under the fitted model, not by the TRADES objective,
+        # and the weights are softmax(-eta L) of those losses.
         X, y = make_data(n=40)
         torch.manual_seed(0)
         net = make_net(TRADES(eps=0.1, step_size=0.03, steps=2, random_state=0),
-                       module=SmallMLP, eta=1.0, max_epochs=3, mixup_alpha=0.5).fit(X, y)
-        assert np.isfinite(net.history[:, "train_loss"]).all()
+                       module=SmallMLP, eta=1.0, max_epochs=1, mixup_alpha=0.5,
+                       loss_pass="full").fit(X, y)
+        net.module_.eval()
+        with torch.no_grad():
+            clean = F.cross_entropy(net.module_(torch.as_tensor(X)), torch.as_tensor(y),
+                                    reduction="none").double()
+        np.testing.assert_allclose(net.cumulative_losses_, clean.numpy(), rtol=1e-5,
+                                   atol=1e-6)
+        np.testing.assert_allclose(net.sample_weights_, torch.softmax(-clean, 0).numpy(),
+                                   rtol=1e-5)
         assert np.ptp(net.sample_weights_) > 0
 
 
@@ -406,6 +459,16 @@ def linear_fgsm_accuracy(net, X, y, eps):
     s = torch.where(yt == 0, 1.0, -1.0)[:, None]
     X_adv = (Xt + eps * s * direction).clamp(0, 1)
     return float(((X_adv @ W.T + b).argmax(1) == yt).float().mean())
+
+
+def hand_fgsm_accuracy(net, X, y, eps):
+    """FGSM written out on the net's module (eval mode): x + eps sign(grad CE), clipped."""
+    module = net.module_.eval()
+    Xt, yt = torch.as_tensor(X).clone().requires_grad_(True), torch.as_tensor(y)
+    (grad,) = torch.autograd.grad(F.cross_entropy(module(Xt), yt, reduction="sum"), Xt)
+    X_adv = (Xt.detach() + eps * grad.sign()).clamp(0, 1)
+    with torch.no_grad():
+        return float((module(X_adv).argmax(1) == yt).double().mean())
 
 
 @pytest.fixture(scope="module")
@@ -547,12 +610,38 @@ class TestRobustScorer:
             {"adversarial": [FreeAdversarialTraining(eps=0.02, replays=2),
                              PGDAdversarialTraining(eps=0.05, steps=2, random_state=0)]},
             scoring=scorer, cv=2).fit(X, y)
-        scores = search.cv_results_["mean_test_score"]
-        assert len(scores) == 2 and np.all((scores >= 0) & (scores <= 1))
+        # every fold's score, by hand: the candidate fitted on the other fold
+        # (the same stratified split), then FGSM written out on the held-out one
+        base = make_net(None, module=SmallMLP, max_epochs=3, lr=0.3)
+        folds = list(StratifiedKFold(2).split(X, y))
+        for i, params in enumerate(search.cv_results_["params"]):
+            for k, (train, test) in enumerate(folds):
+                net = clone(base).set_params(**clone(params, safe=False))
+                net.fit(X[train], y[train])
+                expected = hand_fgsm_accuracy(net, X[test], y[test], 0.05)
+                assert search.cv_results_[f"split{k}_test_score"][i] == expected
         best = search.best_estimator_
         assert best.adversarial is not search.param_grid["adversarial"][0]
         records = robustness_report(best, X, y, attacks="fgsm", eps=0.05)
         assert scorer(best, X, y) == records[1]["accuracy"]
+
+    @pytest.mark.parametrize("attack", ["pgd", "fgsm"])
+    def test_eps_zero_is_the_clean_accuracy(self, attack):
+        # no perturbation (PGD's random start and steps have radius 0): the
+        # score is the accuracy of the net's own predictions; the net is
+        # fitted on the first half and scored on the second
+        X, y = make_data(n=120, seed=2)
+        torch.manual_seed(0)
+        net = make_net(None, module=SmallMLP, max_epochs=5, lr=0.3).fit(X[:60], y[:60])
+        clean = float(np.mean(net.predict(X[60:]) == y[60:]))
+        assert 0.5 < clean < 1  # neither trivial case
+        scorer = make_robust_scorer(attack, eps=0.0, random_state=0)
+        assert scorer(net, X[60:], y[60:]) == clean
+        # and a positive eps is the attack written out (FGSM) / no better (PGD)
+        robust = make_robust_scorer(attack, eps=0.1, random_state=0)(net, X[60:], y[60:])
+        fgsm = hand_fgsm_accuracy(net, X[60:], y[60:], 0.1)
+        assert robust == fgsm if attack == "fgsm" else robust <= clean
+        assert fgsm < clean
 
     def test_bad_arguments(self):
         with pytest.raises(TypeError, match="stepz"):

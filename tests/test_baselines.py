@@ -68,6 +68,33 @@ class ReferenceBMM:
         return table
 
 
+def reference_noise_probabilities(losses):
+    """The reference's noise posterior of per-example losses, in numpy/scipy.
+
+    5th-95th percentile bounds, the ReferenceBMM fitted to the kept losses
+    scaled to (0, 1), its lookup table (made non-decreasing as ours is: see
+    test_matches_reference_implementation) read at each scaled loss, clipped;
+    returned with the fitted ReferenceBMM.
+    """
+    lo, hi = np.percentile(losses, [5, 95])
+    kept = losses[(losses >= lo) & (losses <= hi)]
+    scaled = (kept - (lo + 1e-5)) / (hi - lo - 1e-5 + 1e-6)
+    scaled[scaled >= 1] = 1 - 1e-3
+    scaled[scaled <= 0] = 1e-3
+    ref = ReferenceBMM().fit(scaled)
+    norm = np.clip((losses - (lo + 1e-5)) / (hi - lo - 1e-5 + 1e-6), 1e-3, 1 - 1e-3)
+    table = np.minimum.accumulate(ref.lookup()[::-1])[::-1]
+    return np.clip(table[(100 * norm).astype(int)], 1e-4, 1 - 1e-4), ref
+
+
+def eval_losses(net, X, y):
+    """Per-example cross-entropy of the net's module in eval mode, by hand."""
+    net.module_.eval()
+    with torch.no_grad():
+        logits = net.module_(torch.as_tensor(X))
+    return F.cross_entropy(logits, torch.as_tensor(y), reduction="none").double().numpy()
+
+
 @pytest.fixture(scope="module")
 def noisy_digits(small_digits):
     X, y = small_digits
@@ -179,7 +206,12 @@ class TestTargets:
     def test_identity_during_warmup(self, small_digits):
         X, y = small_digits
         net = make_net(warmup_epochs=3, max_epochs=2).fit(X, y)
-        assert net.mr_.noise_probabilities_ is not None  # fitted during warm-up too
+        # the noise model is fitted during warm-up too: to the last epoch's
+        # losses of the final model, as the reference fits it
+        losses = eval_losses(net, X, y)
+        np.testing.assert_allclose(net.mr_.training_losses_.numpy(), losses, rtol=1e-5)
+        np.testing.assert_allclose(net.mr_.noise_probabilities_.numpy(),
+                                   reference_noise_probabilities(losses)[0], rtol=1e-6)
         Xb, yb = torch.as_tensor(X[:8]), torch.as_tensor(y[:8])
         assert net.mr_.correct_targets(net, Xb, yb) is yb
         assert net.mr_.batch_regularizer(net, net.module_(Xb)) is None
@@ -190,14 +222,16 @@ class TestTargets:
         Xb, yb = torch.as_tensor(X[:32]), torch.as_tensor(y[:32])
         targets = cb.correct_targets(net, Xb, yb)
         assert targets.shape == (32, 10) and targets.dtype == torch.float32
-        torch.testing.assert_close(targets.sum(dim=1), torch.ones(32))
-        assert torch.all(targets >= 0)
-        # the given label keeps weight 1 - B (plus B where z == y)
+        # (1 - B) onehot(y) + B onehot(z): B the reference's posterior of each
+        # row's loss (the model has not moved since the noise model's fit),
+        # z the eval-mode prediction
+        B = torch.from_numpy(reference_noise_probabilities(eval_losses(net, X, y))[0][:32])
         with torch.no_grad():
             z = net.module_(Xb).argmax(dim=1)
-        on_label = targets[torch.arange(32), yb]
-        assert torch.all(on_label[z == yb] == 1)
-        assert torch.all(on_label[z != yb] < 1)
+        expected = ((1 - B)[:, None] * F.one_hot(yb, 10)
+                    + B[:, None] * F.one_hot(z, 10)).float()
+        torch.testing.assert_close(targets, expected, rtol=1e-6, atol=1e-7)
+        assert ((z != yb) & (B > 0.01)).any()  # some rows move weight off their label
 
     def test_eval_pass_restores_modes_and_leaves_state_alone(self, small_digits):
         X, y = small_digits
@@ -298,6 +332,11 @@ class TestEndToEnd:
         assert p[is_noisy].mean() > p[~is_noisy].mean() + 0.3
         fractions = net.history[:, "bmm_noise_fraction"]
         assert len(fractions) == 6 and all(0 < f < 1 for f in fractions)
+        # the final noise model is the reference's fit to the final losses, and
+        # the history's last fraction its noisy (high-loss) component's weight
+        expected, ref = reference_noise_probabilities(eval_losses(net, X, y_noisy))
+        np.testing.assert_allclose(cb.noise_probabilities_.numpy(), expected, rtol=1e-6)
+        assert fractions[-1] == pytest.approx(ref.weight[1], rel=1e-8)
         assert net.history[-1, "mr_ess"] == pytest.approx(len(X))
         np.testing.assert_allclose(net.sample_weights_, 1 / len(X))
 

@@ -57,8 +57,25 @@ class TestRandomCropFlip:
         assert torch.equal(RandomCropFlip(padding=0, flip=False)(x), x)
 
     def test_padding_larger_than_image(self):
-        out = RandomCropFlip(padding=10)(torch.ones(1, 4, 4), rng=np.random.default_rng(1))
-        assert out.shape == (1, 4, 4) and 0 <= out.sum() <= 16
+        # Shifts up to 10 on a 4x4 image: the crop of the zero-padded image,
+        # whole, partial or all zeros, then the flip, replayed from the rng.
+        x = torch.arange(1.0, 17.0).reshape(1, 4, 4)
+        transform = RandomCropFlip(padding=10)
+        rng = np.random.default_rng(1)
+        sums = set()
+        for _ in range(200):
+            state = rng.bit_generator.state
+            out = transform(x, rng=rng)
+            replay = np.random.default_rng()
+            replay.bit_generator.state = state
+            i, j = replay.integers(0, 21, size=2)
+            expected = F.pad(x, (10, 10, 10, 10))[:, i:i + 4, j:j + 4]
+            if replay.random() < 0.5:
+                expected = expected.flip(-1)
+            torch.testing.assert_close(out, expected, rtol=0, atol=0)
+            sums.add(float(out.sum()))
+        # all-zero crops, the whole image (sum 136) and partial overlaps occur
+        assert {0.0, 136.0} < sums
 
 
 # -- AugmentedDataset -----------------------------------------------------------------------
@@ -142,6 +159,23 @@ class TestDigitsImages:
         assert d.X_train.dtype == np.float32 and d.y_train.dtype == np.int64
         assert d.X_train.min() == 0.0 and d.X_train.max() == 1.0
         assert set(np.unique(d.y_test)) == set(range(10)) and d.n_classes == 10
+
+    def test_rows_are_the_scaled_digits_of_a_stratified_split(self, digits_images):
+        # The same 70/30 stratified split of the row indices: every image is
+        # scikit-learn's 8 x 8 digit / 16, with its own label.
+        from sklearn.datasets import load_digits
+        from sklearn.model_selection import train_test_split
+
+        digits = load_digits()
+        train, test = train_test_split(np.arange(1797), test_size=0.3,
+                                       stratify=digits.target, random_state=0)
+        for rows, X, y in ((train, digits_images.X_train, digits_images.y_train),
+                           (test, digits_images.X_test, digits_images.y_test)):
+            np.testing.assert_array_equal(X[:, 0], digits.images[rows] / 16)
+            np.testing.assert_array_equal(y, digits.target[rows])
+        # stratified: each class's share of the test split is its share overall
+        counts = np.bincount(digits_images.y_test) / np.bincount(digits.target)
+        assert np.all(np.abs(counts - 0.3) < 0.01)
 
     def test_deterministic_split(self, digits_images):
         again = load_digits_images(random_state=0)

@@ -62,6 +62,83 @@ def per_example_losses(net, X, y):
             logits, torch.as_tensor(y), reduction="none").double().numpy()
 
 
+class Logits(torch.nn.Module):
+    """The inputs are the logits (times a parameter that lr=0 keeps at 1)."""
+
+    def __init__(self):
+        super().__init__()
+        self.scale = torch.nn.Parameter(torch.ones(()))
+
+    def forward(self, X):
+        return self.scale * X
+
+
+@pytest.fixture(scope="module")
+def hand_example():
+    """Five rows whose cross-entropies can be written down, on a model that
+    does not move: logits log(3), 0 with label 0 cost log(4/3), and so on.
+
+    Two epochs with eta = 0.5 give weights proportional to exp(-loss) =
+    1/2, 3/4, 1/4, 7/8, 1/8, i.e. 0.2, 0.3, 0.1, 0.35, 0.05. Rows 2 and 3
+    are marked noisy.
+    """
+    X = np.log(np.array([[1, 1], [3, 1], [3, 1], [1, 7], [7, 1]], dtype=np.float32))
+    y = np.array([0, 0, 1, 1, 1])
+    is_noisy = np.array([False, False, True, True, False])
+    history = WeightHistory(masks={"noisy": is_noisy})
+    net = MRClassifier(Logits, max_epochs=2, lr=0.0, eta=0.5, batch_size=2,
+                       train_split=None, verbose=0, criterion=torch.nn.CrossEntropyLoss,
+                       callbacks=[history]).fit(X, y)
+    return net, history, is_noisy
+
+
+class TestHandComputedExample:
+    LOSSES = np.log([2, 4 / 3, 4, 8 / 7, 8])
+
+    def test_scores_ranking_and_weights(self, hand_example):
+        net, _, _ = hand_example
+        np.testing.assert_allclose(label_issue_scores(net), self.LOSSES, rtol=1e-6)
+        np.testing.assert_allclose(net.sample_weights_, [0.2, 0.3, 0.1, 0.35, 0.05],
+                                   rtol=1e-6)
+        np.testing.assert_array_equal(rank_label_issues(net), [4, 2, 0, 1, 3])
+        np.testing.assert_array_equal(rank_label_issues(net, n_issues=2), [4, 2])
+
+    def test_noise_detection_report(self, hand_example):
+        # scores 0.69, 0.29, [1.39], [0.13], 2.08 (noisy in brackets):
+        # 2 of the 6 (noisy, clean) pairs are ordered right; the hits come at
+        # ranks 2 and 5, so AP = (1/2 + 2/5) / 2; the 2 flagged rows are 4, 2.
+        net, _, is_noisy = hand_example
+        report = noise_detection_report(net, is_noisy)
+        expected = dict(auroc=1 / 3, average_precision=0.45, precision=0.5, recall=0.5,
+                        flag_fraction=0.4, n_flagged=2, noise_rate=0.4,
+                        noisy_weight=0.45, n_train=5, n_noisy=2)
+        assert report.keys() == expected.keys()
+        for key, value in expected.items():
+            assert report[key] == pytest.approx(value, rel=1e-6), key
+        np.testing.assert_array_equal(
+            noise_fraction_by_weight_percentile(net, is_noisy, n_bins=5), [0, 1, 0, 0, 1])
+
+    def test_weight_history(self, hand_example):
+        net, history, _ = hand_example
+        after_one = np.sqrt([1 / 2, 3 / 4, 1 / 4, 7 / 8, 1 / 8])  # exp(-0.5 loss)
+        after_one /= after_one.sum()
+        np.testing.assert_allclose(history.weights_, [np.full(5, 0.2), after_one,
+                                                      [0.2, 0.3, 0.1, 0.35, 0.05]],
+                                   rtol=1e-6)
+        np.testing.assert_allclose(history.cumulative_losses_,
+                                   [np.zeros(5), self.LOSSES, 2 * self.LOSSES], rtol=1e-6)
+        epochs, noisy = weight_on_mask(net, "noisy")
+        np.testing.assert_array_equal(epochs, [0, 1, 2])
+        np.testing.assert_allclose(noisy, [0.4, after_one[2:4].sum(), 0.45], rtol=1e-6)
+        # nearest-rank quantiles of 5 * p: levels 0, .01, .1 -> the smallest,
+        # .5 -> the middle, .9, .99, 1 -> the largest
+        np.testing.assert_allclose(history.weight_quantiles_[-1],
+                                   [0.25, 0.25, 0.25, 1.0, 1.75, 1.75, 1.75], rtol=1e-6)
+        np.testing.assert_allclose(history.weight_quantiles_[0], 1.0)
+        # 1 / sum p^2 = 1 / (0.04 + 0.09 + 0.01 + 0.1225 + 0.0025)
+        assert net.history[-1, "mr_ess"] == pytest.approx(1 / 0.265, rel=1e-6)
+
+
 class TestLabelIssueScores:
     def test_mean_cumulative_loss_per_row(self, fitted):
         net, _ = fitted
@@ -118,7 +195,7 @@ class TestRankLabelIssues:
     def test_X_and_y_of_fit_are_accepted(self, fitted, noisy_data):
         X, y, _ = noisy_data
         rows = rank_label_issues(fitted[0], X=X, y=y, n_issues=5)
-        assert y[rows].shape == (5,)
+        np.testing.assert_array_equal(rows, rank_label_issues(fitted[0], n_issues=5))
 
     @pytest.mark.parametrize("arg", ["X", "y"])
     def test_X_or_y_of_another_length_is_rejected(self, fitted, noisy_data, arg):
@@ -297,7 +374,11 @@ class TestWeightHistory:
         history = WeightHistory(max_rows=0, masks={"noisy": is_noisy})
         net = make_net(max_epochs=2, callbacks=[history]).fit(X, y)
         assert history.weights_.shape == (3, 0)
-        assert history.weight_quantiles_.shape == (3, 7)
+        # the quantiles still cover every row: nearest rank of 300 * p
+        levels = WeightHistory.QUANTILE_LEVELS
+        expected = 300 * np.sort(net.sample_weights_)[[round(q * 299) for q in levels]]
+        np.testing.assert_allclose(history.weight_quantiles_[-1], expected, rtol=1e-10)
+        np.testing.assert_allclose(history.weight_quantiles_[0], 1.0)
         epochs, totals = weight_on_mask(net, "noisy")
         assert totals[-1] == pytest.approx(net.sample_weights_[is_noisy].sum())
         with pytest.raises(ValueError, match="0 of the 300 training rows.*max_rows"):
@@ -468,9 +549,17 @@ class TestLogging:
     def test_mlflow_logger_logs_the_keys(self, noisy_data):
         X, y, is_noisy = noisy_data
         client, run = mock.Mock(), mock.Mock()
-        make_net(max_epochs=2, callbacks=[
+        net = make_net(max_epochs=2, callbacks=[
             WeightHistory(masks={"noisy": is_noisy}),
             MlflowLogger(run=run, client=client, create_artifact=False)]).fit(X, y)
-        logged = [c.args[1] for c in client.log_metric.call_args_list]
         for key in self.KEYS:
-            assert logged.count(key) == 2
+            # (run_id, key, value, step=epoch): the history's value of each epoch
+            logged = [(c.args[2], c.kwargs.get("step")) for c in
+                      client.log_metric.call_args_list if c.args[1] == key]
+            assert logged == [(net.history[i, key], i + 1) for i in range(2)]
+        # and the last values are the final weights' (computed here)
+        final = {c.args[1]: c.args[2] for c in client.log_metric.call_args_list}
+        p = net.sample_weights_
+        assert final["mr_ess"] == pytest.approx(1 / np.sum(p ** 2), rel=1e-6)
+        assert final["mr_weight_noisy"] == pytest.approx(p[is_noisy].sum(), rel=1e-6)
+        assert final["mr_eta"] == ETA

@@ -9,7 +9,7 @@ from sklearn.base import clone
 from sklearn.datasets import load_digits, make_regression
 from sklearn.dummy import DummyClassifier
 from sklearn.linear_model import LinearRegression, LogisticRegression, Ridge
-from sklearn.model_selection import GridSearchCV, cross_val_score
+from sklearn.model_selection import GridSearchCV, StratifiedKFold, cross_val_score
 from sklearn.neighbors import KNeighborsClassifier, KNeighborsRegressor
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
@@ -237,11 +237,23 @@ class TestMRMetaRegressor:
         assert model.sample_weights_[:10].sum() < 1e-3
 
     def test_multioutput(self):
+        # One weight per row: the loss sums the squared residuals of both targets.
         X, Y = make_regression(n_samples=50, n_features=3, n_targets=2, random_state=0)
         Y = Y / Y.std(axis=0)
+        Y[:5] += 3.0
         model = MRMetaRegressor(Ridge(), eta=1.0, n_rounds=3).fit(X, Y)
+        n, p, cumulative = len(Y), np.full(len(Y), 1 / len(Y)), np.zeros(len(Y))
+        for _ in range(2):
+            ridge = Ridge().fit(X, Y, sample_weight=n * p)
+            cumulative += 0.5 * ((ridge.predict(X) - Y) ** 2).sum(axis=1)
+            p = softmax_neg(1.0, cumulative)
+        ridge = Ridge().fit(X, Y, sample_weight=n * p)
+        np.testing.assert_allclose(model.cumulative_losses_, cumulative, rtol=1e-9)
+        np.testing.assert_allclose(model.sample_weights_, p, rtol=1e-9)
+        np.testing.assert_allclose(model.predict(X), ridge.predict(X), rtol=1e-9)
         assert model.predict(X).shape == (50, 2)
-        assert model.sample_weights_.shape == (50,)
+        # the rows shifted on both targets lose their weight
+        assert p[:5].sum() < 0.1 * 5 / 50
 
     def test_score_is_r2(self):
         X, y = make_regression(n_samples=50, n_features=3, random_state=0)
@@ -341,12 +353,25 @@ class TestSklearnIntegration:
         np.testing.assert_array_equal(restored.sample_weights_, model.sample_weights_)
 
     def test_in_a_pipeline(self, noisy_digits):
+        # The pipeline is the same model as MR on the scaled data; fitted on
+        # noisy labels of the first 200 rows, scored on the clean labels of the rest.
         X, y, y_noisy, _ = noisy_digits
-        pipe = make_pipeline(StandardScaler(), MRMetaClassifier(lr(), n_rounds=3))
-        pipe.fit(X, y_noisy)
-        assert pipe.predict_proba(X).shape == (len(X), 10)
-        assert pipe.score(X, y) > 0.5
-        assert pipe[-1].sample_weights_.shape == (len(X),)
+        train, test = slice(0, 200), slice(200, None)
+        pipe = make_pipeline(StandardScaler(), MRMetaClassifier(lr(), eta=1.0, n_rounds=3))
+        pipe.fit(X[train], y_noisy[train])
+        scaler = StandardScaler().fit(X[train])
+        by_hand = MRMetaClassifier(lr(), eta=1.0, n_rounds=3).fit(
+            scaler.transform(X[train]), y_noisy[train])
+        np.testing.assert_allclose(pipe[-1].sample_weights_, by_hand.sample_weights_,
+                                   rtol=1e-9)
+        np.testing.assert_allclose(pipe.predict_proba(X[test]),
+                                   by_hand.predict_proba(scaler.transform(X[test])),
+                                   rtol=1e-9, atol=1e-12)
+        held_out = pipe.score(X[test], y[test])
+        assert held_out == np.mean(pipe.predict(X[test]) == y[test])
+        # better than the same pipeline without MR on the held-out clean labels
+        plain = make_pipeline(StandardScaler(), lr()).fit(X[train], y_noisy[train])
+        assert held_out > plain.score(X[test], y[test])
 
     def test_grid_search_over_eta(self, binary):
         X, y = binary
@@ -355,12 +380,28 @@ class TestSklearnIntegration:
         grid = GridSearchCV(pipe, {"mrmetaclassifier__eta": [0.0, 0.5, 2.0],
                                    "mrmetaclassifier__estimator__C": [0.1, 1.0]}, cv=3)
         grid.fit(X, y_noisy)
-        assert grid.best_params_["mrmetaclassifier__eta"] in (0.0, 0.5, 2.0)
-        assert np.all(np.isfinite(grid.cv_results_["mean_test_score"]))
-        assert len(grid.cv_results_["params"]) == 6
+        # the same search written out: every candidate on the same stratified
+        # folds, each fold scored by accuracy on its held-out rows
+        folds = list(StratifiedKFold(3).split(X, y_noisy))
+        candidates = [{"mrmetaclassifier__eta": eta, "mrmetaclassifier__estimator__C": C}
+                      for C in (0.1, 1.0) for eta in (0.0, 0.5, 2.0)]  # the grid's order
+        means = []
+        for params in candidates:
+            scores = []
+            for train, test in folds:
+                model = clone(pipe).set_params(**params).fit(X[train], y_noisy[train])
+                scores.append(np.mean(model.predict(X[test]) == y_noisy[test]))
+            means.append(np.mean(scores))
+        assert grid.cv_results_["params"] == candidates
+        np.testing.assert_allclose(grid.cv_results_["mean_test_score"], means,
+                                   rtol=0, atol=1e-12)
+        assert len(set(np.round(means, 12))) > 1  # the candidates differ
+        best_params = candidates[int(np.argmax(means))]  # ties: the first
+        assert grid.best_params_ == best_params
+        refit = clone(pipe).set_params(**best_params).fit(X, y_noisy)
         best = grid.best_estimator_[-1]
-        assert best.eta == grid.best_params_["mrmetaclassifier__eta"]
-        assert best.estimator_.C == grid.best_params_["mrmetaclassifier__estimator__C"]
+        np.testing.assert_array_equal(best.sample_weights_, refit[-1].sample_weights_)
+        np.testing.assert_array_equal(best.estimator_.coef_, refit[-1].estimator_.coef_)
 
     def test_cross_val_regressor(self):
         X, y = make_regression(n_samples=60, n_features=3, noise=1.0, random_state=0)

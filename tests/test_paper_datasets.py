@@ -120,7 +120,10 @@ class TestLoadCifar:
         with open(cifar_root / "cifar-100-python" / "train", "rb") as f:
             batch = pickle.load(f)
         assert train.y.tolist() == batch["fine_labels"] and train.n_classes == 100
-        assert 0.0 <= train.X.min() and train.X.max() <= 1.0
+        # every pixel: the uint8 row as (channel, row, column), scaled by 1/255
+        expected = batch["data"].reshape(6, 3, 32, 32).astype(np.float32) / 255
+        np.testing.assert_array_equal(train.X, expected)
+        assert train.classes[:2] == ["f0", "f1"] and len(train.classes) == 100
 
     def test_missing_files_named(self, tmp_path):
         with pytest.raises(FileNotFoundError, match="data_batch_1.*download=True"):
@@ -156,14 +159,33 @@ class TestClothing1M:
         assert train.classes[0] == "cat0" and len(train.classes) == 14
 
     def test_items_training_and_eval(self, clothing_root):
-        root = clothing_root[0]
+        from PIL import Image
+
+        root, paths = clothing_root[:2]
         train = Clothing1M(root, "noisy_train", random_state=0)
         assert train.training
         x, y = train[2]
         assert x.shape == (3, 224, 224) and x.dtype == torch.float32
-        assert 0.0 <= x.min() and x.max() <= 1.0 and int(y) == train.targets[2]
-        draws = [train[2][0] for _ in range(6)]
-        assert any(not torch.equal(draws[0], d) for d in draws[1:])
+        assert int(y) == train.targets[2] == 2
+        # image 2 is 22 x 30: resized (PIL, bilinear) to 256 x 349, each draw
+        # is one of its 224 x 224 crops (top 0..32, left 0..125), maybe flipped
+        with Image.open(root / paths[2]) as image:
+            resized = np.asarray(image.convert("RGB").resize((349, 256), Image.BILINEAR))
+        resized = torch.from_numpy(resized.astype(np.float32) / 255).permute(2, 0, 1)
+
+        def crop_of(x):
+            for top in range(33):
+                for left in range(126):
+                    crop = resized[:, top:top + 224, left:left + 224]
+                    for flip in (False, True):
+                        if torch.equal(x, crop.flip(-1) if flip else crop):
+                            return top, left, flip
+            return None
+
+        draws = [x] + [train[2][0] for _ in range(5)]
+        found = [crop_of(d) for d in draws]
+        assert None not in found
+        assert len(set(found)) > 1
         plain = train.without_augmentation()
         assert not plain.training and len(plain) == len(train)
         assert torch.equal(plain[2][0], plain[2][0])
@@ -205,11 +227,23 @@ class TestClothing1M:
         assert X == paths[:5] and y.tolist() == train.targets.tolist()
         torch.manual_seed(0)
         net = MRClassifier(SmallCNN, module__in_channels=3, module__n_classes=14,
-                           max_epochs=2, batch_size=2, train_split=None, verbose=0)
+                           max_epochs=1, batch_size=2, train_split=None, verbose=0,
+                           loss_pass="full", criterion=torch.nn.CrossEntropyLoss)
         net.fit(train, y=None)
-        assert np.isfinite(net.cumulative_losses_).all() and len(net.cumulative_losses_) == 5
+        # the loss pass reads the un-augmented (center-crop) items: each
+        # example's cross-entropy under the fitted module, computed here
+        plain = torch.stack([train.without_augmentation()[i][0] for i in range(5)])
+        net.module_.eval()
+        with torch.no_grad():
+            logits = net.module_(plain)
+        expected = torch.nn.functional.cross_entropy(
+            logits, torch.as_tensor(train.targets), reduction="none")
+        np.testing.assert_allclose(net.cumulative_losses_, expected.double().numpy(),
+                                   rtol=1e-5, atol=1e-6)
         test = Clothing1M(root, "clean_test", **small)
-        assert net.predict(test).shape == (2,)
+        with torch.no_grad():
+            test_logits = net.module_(torch.stack([test[i][0] for i in range(2)]))
+        np.testing.assert_array_equal(net.predict(test), test_logits.argmax(1).numpy())
 
     def test_missing_list_file_named(self, tmp_path):
         _write_clothing(tmp_path)

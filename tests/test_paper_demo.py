@@ -1,9 +1,11 @@
 """Tests of sk_mr.paper.demo and the ``demo`` command (tiny epochs)."""
 
-import numpy as np
 import pytest
+from sklearn.datasets import load_digits
+from sklearn.model_selection import train_test_split
 
 from sk_mr.__main__ import main
+from sk_mr.noise import add_label_noise
 from sk_mr.paper.demo import format_demo_table, make_demo_estimator, run_demo
 
 
@@ -12,13 +14,22 @@ class TestDemo:
         records = run_demo(noise_rates=(0.4,), n_seeds=1, epochs=2, log=None)
         assert sorted(r["method"] for r in records) == ["mr", "plain", "random"]
         plain = next(r for r in records if r["method"] == "plain")
-        # uniform weights: the noisy mass is the realized noise fraction
-        assert 0.3 < plain["noisy_weight"] < 0.42
+        # uniform weights: the noisy mass is the realized noise fraction of
+        # seed 0's training split (the demo's 70/30 stratified split)
+        X, y = load_digits(return_X_y=True)
+        _, _, y_train, _ = train_test_split(X, y, test_size=0.3, stratify=y, random_state=0)
+        _, is_noisy = add_label_noise(y_train, 0.4, random_state=0)
+        assert plain["noisy_weight"] == pytest.approx(is_noisy.mean(), rel=1e-12)
+        assert len(y_train) == 1257
         table = format_demo_table(records)
         lines = table.splitlines()
-        assert [ln.split()[1] for ln in lines[2:]] == ["plain", "random", "mr"]
-        acc = 100 * records[0]["test_accuracy"]
-        assert f"{acc:.1f}" in table
+        # one seed: each row is that fit's numbers, and a zero sample std
+        for line, method in zip(lines[2:], ["plain", "random", "mr"]):
+            r = next(r for r in records if r["method"] == method)
+            assert line.split()[:6] == ["40%", method, f"{100 * r['test_accuracy']:.1f}",
+                                        "+-", "0.0", f"{r['noisy_weight']:.3f}"]
+            assert line.split()[-1] == "1"
+        assert len(lines) == 5
 
     def test_parallel_jobs_match_sequential(self):
         kwargs = dict(noise_rates=(0.2,), n_seeds=1, epochs=2, methods=("mr",), log=None)

@@ -76,10 +76,10 @@ class TestIllustrativeSetups:
                                            rtol=1e-6, atol=1e-8)
 
     @pytest.mark.parametrize("kwargs, match", [
-        (dict(sigma=0.5), "sigma"),
-        (dict(sigma=-0.1), "sigma"),
-        (dict(sigma=0.3), "whole number"),
-        (dict(n_samples=0), "n_samples"),
+        (dict(sigma=0.5), r"^sigma must be a finite float >= 0 and < 0\.5, got 0\.5"),
+        (dict(sigma=-0.1), r"^sigma must be a finite float >= 0 and < 0\.5, got -0\.1"),
+        (dict(sigma=0.3), r"^sigma \* n_samples must be a whole number .* = 4\.5"),
+        (dict(n_samples=0), r"^n_samples must be an int >= 1, got 0"),
     ])
     def test_bad_setup(self, kwargs, match):
         with pytest.raises(ValueError, match=match):
@@ -88,9 +88,10 @@ class TestIllustrativeSetups:
             make_linear_1d(**kwargs)
 
     def test_bad_epsilon_and_signs(self):
-        with pytest.raises(ValueError, match="epsilon"):
+        with pytest.raises(ValueError, match=r"^epsilon must be a finite float > 0, got 0\.0"):
             make_linear_1d(epsilon=0.0)
-        with pytest.raises(ValueError, match="signs"):
+        with pytest.raises(ValueError, match="^signs must be one of 'random', 'against'; "
+                                             "got 'up'"):
             make_linear_1d(signs="up")
 
 
@@ -103,6 +104,28 @@ class TestAlgorithm2:
             theta -= 0.5 * problem.example_gradients(theta)[:, 0].mean()
             assert path.thetas[t + 1, 0] == pytest.approx(theta, rel=1e-12)
         np.testing.assert_allclose(path.probabilities, 1 / N)
+
+    def test_two_steps_on_three_examples_by_hand(self):
+        # N = 3, sigma = 1/3, eta = alpha = 1: with m_i = y~_i x_i (+1 for the
+        # two clean examples, -1 for the corrupted one), l_i = log(1 + e^{-m_i theta})
+        # and l_i' = -m_i / (1 + e^{m_i theta}). At theta_0 = 0 the mean
+        # gradient is -(1/2)(2 - 1)/3, so theta_1 = 1/6 = Delta; then
+        # p_1 ~ e^{-l_i(1/6)} = 1 / (1 + e^{-m_i/6}), i.e. p_cr / p_cl = e^{-1/6}.
+        problem = make_logistic_1d(3, 1 / 3, random_state=0)
+        path = run_gd(problem, eta=1.0, n_steps=2)
+        corrupted = problem.corrupted
+        assert corrupted.sum() == 1 and problem.delta == pytest.approx(1 / 6)
+        assert path.thetas[1, 0] == pytest.approx(1 / 6, rel=1e-12)
+        r = math.exp(-1 / 6)
+        p_cl, p_cr = 1 / (2 + r), r / (2 + r)
+        np.testing.assert_allclose(path.probabilities[1],
+                                   np.where(corrupted, p_cr, p_cl), rtol=1e-12)
+        grad = 2 * p_cl * (-1 / (1 + math.exp(1 / 6))) + p_cr / (1 + math.exp(-1 / 6))
+        assert path.thetas[2, 0] == pytest.approx(1 / 6 - grad, rel=1e-12)
+        np.testing.assert_allclose(
+            path.example_losses[2],
+            np.where(corrupted, math.log1p(math.exp(path.thetas[2, 0])),
+                     math.log1p(math.exp(-path.thetas[2, 0]))), rtol=1e-12)
 
     def test_weights_are_mw_of_losses_from_theta_1(self):
         problem = make_logistic_1d(random_state=0)
@@ -132,23 +155,37 @@ class TestAlgorithm2:
                 rtol=1e-10)
 
     def test_multidimensional_theta(self):
+        # Algorithm 2 written out for a vector theta: the step moves by the
+        # p_t-weighted mean gradient, then p_{t+1} = softmax(-eta L_{t+1}).
         rng = np.random.default_rng(0)
         A, b = rng.normal(size=(6, 3)), rng.normal(size=6)
+        alpha, eta = 0.05, 0.5
         path = mr_gradient_descent(lambda th: 0.5 * (A @ th - b) ** 2,
                                    lambda th: (A @ th - b)[:, None] * A,
-                                   np.zeros(3), alpha=0.05, eta=0.5, n_steps=5)
+                                   np.zeros(3), alpha=alpha, eta=eta, n_steps=5)
         assert path.thetas.shape == (6, 3)
-        assert path.probabilities.shape == (6, 6)
+        theta, p, cumulative = np.zeros(3), np.full(6, 1 / 6), np.zeros(6)
+        for t in range(5):
+            theta = theta - alpha * (A.T @ (p * (A @ theta - b)))
+            cumulative += 0.5 * (A @ theta - b) ** 2
+            p = softmax_neg(eta, cumulative)
+            np.testing.assert_allclose(path.thetas[t + 1], theta, rtol=1e-12)
+            np.testing.assert_allclose(path.cumulative_losses[t + 1], cumulative,
+                                       rtol=1e-12)
+            np.testing.assert_allclose(path.probabilities[t + 1], p, rtol=1e-10)
 
-    @pytest.mark.parametrize("kwargs, exc", [
-        (dict(alpha=0.0), ValueError), (dict(alpha=-1.0), ValueError),
-        (dict(n_steps=-1), ValueError), (dict(eta=-0.1), ValueError),
-        (dict(eta=math.nan), ValueError), (dict(eta="1"), TypeError),
+    @pytest.mark.parametrize("kwargs, exc, match", [
+        (dict(alpha=0.0), ValueError, r"alpha must be a finite float > 0, got 0\.0"),
+        (dict(alpha=-1.0), ValueError, r"alpha must be a finite float > 0, got -1\.0"),
+        (dict(n_steps=-1), ValueError, r"n_steps must be an int >= 0, got -1"),
+        (dict(eta=-0.1), ValueError, r"eta must be a finite, non-negative float, got -0\.1"),
+        (dict(eta=math.nan), ValueError, r"eta must be a finite, non-negative float, got nan"),
+        (dict(eta="1"), TypeError, r"eta must be a non-negative float, got '1'"),
     ])
-    def test_bad_parameters(self, kwargs, exc):
+    def test_bad_parameters(self, kwargs, exc, match):
         problem = make_logistic_1d(random_state=0)
         params = {**dict(alpha=1.0, eta=1.0, n_steps=3), **kwargs}
-        with pytest.raises(exc):
+        with pytest.raises(exc, match=match):
             mr_gradient_descent(problem.example_losses, problem.example_gradients,
                                 0.0, **params)
 
