@@ -32,6 +32,13 @@ class _Shift:
 
 # -- transforms -------------------------------------------------------------------------
 
+def replay_from(state):
+    """A generator at a saved bit-generator state: it redraws what followed."""
+    replay = np.random.default_rng()
+    replay.bit_generator.state = state
+    return replay
+
+
 class TestRandomCropFlip:
     def test_matches_pad_then_crop(self):
         x = torch.rand(3, 8, 8)
@@ -40,9 +47,7 @@ class TestRandomCropFlip:
         for _ in range(50):
             state = rng.bit_generator.state
             out = transform(x, rng=rng)
-            replay = np.random.default_rng()
-            replay.bit_generator.state = state
-            i, j = replay.integers(0, 7, size=2)
+            i, j = replay_from(state).integers(0, 7, size=2)
             torch.testing.assert_close(out, F.pad(x, (3, 3, 3, 3))[:, i:i + 8, j:j + 8])
 
     def test_flip_about_half_the_time(self):
@@ -66,8 +71,7 @@ class TestRandomCropFlip:
         for _ in range(200):
             state = rng.bit_generator.state
             out = transform(x, rng=rng)
-            replay = np.random.default_rng()
-            replay.bit_generator.state = state
+            replay = replay_from(state)
             i, j = replay.integers(0, 21, size=2)
             expected = F.pad(x, (10, 10, 10, 10))[:, i:i + 4, j:j + 4]
             if replay.random() < 0.5:
