@@ -4,7 +4,8 @@ Two CPU processes (gloo) are launched with ``torch.distributed.run``; each
 fits the same AcceleratedMRClassifier on shards of the data (worker:
 ``tests/data_parallel/worker.py``). After 3 epochs the MR state of every
 process must equal a single-process MRClassifier's on the same data, with
-uneven shards, padded loss-pass shards and mid-epoch updates.
+uneven shards, padded loss-pass shards and mid-epoch updates, and the
+processes' batch losses must average to its batch losses.
 """
 
 import os
@@ -66,6 +67,15 @@ def test_two_processes_equal_one(tmp_path, updates_per_epoch, loss_pass):
     np.testing.assert_allclose(ranks[0]["sample_weights"].numpy(), single.sample_weights_,
                                rtol=1e-6, atol=1e-12)
     assert single.mr_.n_updates_ == 3 * updates_per_epoch
+    # each process's batch loss is its share of the global batch's weighted
+    # mean (its weighted sum over the global total / 2), so the two shares
+    # average to the one-process batch loss, the last, padded batch included
+    single_batches = np.array([[b["train_loss"] for b in epoch["batches"]]
+                               for epoch in single.history])
+    shares = np.stack([r["batch_train_loss"].numpy() for r in ranks])
+    assert shares.shape == (2,) + single_batches.shape == (2, 3, 5)
+    np.testing.assert_allclose(shares.mean(axis=0), single_batches, rtol=1e-5)
+    assert not np.allclose(shares[0], shares[1])  # the shards differ: a real average
 
 
 def test_criterion_without_parameters_is_not_wrapped_in_ddp(tmp_path):

@@ -35,7 +35,8 @@ def main():
     torch.save({"cumulative_losses": torch.from_numpy(net.cumulative_losses_),
                 "sample_weights": torch.from_numpy(net.sample_weights_),
                 "n_processes": accelerator.num_processes,
-                "train_loss": torch.tensor(net.history[:, "train_loss"])},
+                "batch_train_loss": torch.tensor([[b["train_loss"] for b in epoch["batches"]]
+                                                  for epoch in net.history])},
                Path(args.out) / f"rank{accelerator.process_index}.pt")
     # leave the process group before exiting: a gloo group torn down by the
     # interpreter's exit can abort a process ("terminate called without an
