@@ -21,7 +21,7 @@ import torch
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE / "data_parallel"))
 
-from common import make_data, mr_params  # noqa: E402
+from common import estimator_class, make_data, mr_params  # noqa: E402
 
 from sk_mr import MRClassifier  # noqa: E402
 
@@ -48,20 +48,23 @@ def run_two_processes(tmp_path, *args):
     return [torch.load(tmp_path / f"rank{r}.pt", weights_only=True) for r in (0, 1)]
 
 
-@pytest.mark.parametrize("updates_per_epoch, loss_pass", [(1, "full"), (2, "full"),
-                                                          (1, "online")])
-def test_two_processes_equal_one(tmp_path, updates_per_epoch, loss_pass):
+@pytest.mark.parametrize("updates_per_epoch, loss_pass, task", [
+    (1, "full", "classifier"), (2, "full", "classifier"), (1, "online", "classifier"),
+    # the other tasks: a squared error on a 2-d float target, one logit with BCE
+    (1, "full", "regressor"), (1, "online", "binary")])
+def test_two_processes_equal_one(tmp_path, updates_per_epoch, loss_pass, task):
     needs_accelerate()  # the worker processes import it
     ranks = run_two_processes(tmp_path, "--updates-per-epoch", str(updates_per_epoch),
-                              "--loss-pass", loss_pass)
+                              "--loss-pass", loss_pass, "--task", task)
     assert [r["n_processes"] for r in ranks] == [2, 2]
     # every process ends with the same weights...
     np.testing.assert_array_equal(ranks[0]["sample_weights"], ranks[1]["sample_weights"])
     np.testing.assert_array_equal(ranks[0]["cumulative_losses"], ranks[1]["cumulative_losses"])
     # ...and they are the single-process run's, on the global batches
-    X, y = make_data()
+    X, y = make_data(task)
     torch.set_num_threads(1)
-    single = MRClassifier(**mr_params(updates_per_epoch, loss_pass)).fit(X, y)
+    single = estimator_class(task)(**mr_params(updates_per_epoch, loss_pass, task=task))
+    single.fit(X, y)
     np.testing.assert_allclose(ranks[0]["cumulative_losses"].numpy(),
                                single.cumulative_losses_, rtol=1e-6, atol=1e-7)
     np.testing.assert_allclose(ranks[0]["sample_weights"].numpy(), single.sample_weights_,

@@ -2,7 +2,8 @@
 
 Launched by ``torch.distributed.run`` with N processes (gloo on the CPU):
 every process fits the same AcceleratedMRClassifier on the same data and
-writes its MR state to ``OUT/rank{r}.pt``.
+writes its MR state to ``OUT/rank{r}.pt``; ``--task`` picks the estimator
+(classifier, regressor or binary classifier).
 """
 
 import argparse
@@ -13,9 +14,7 @@ import torch
 from accelerate import Accelerator
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import N_EXAMPLES, make_data, mr_params  # noqa: E402
-
-from sk_mr.distributed import AcceleratedMRClassifier  # noqa: E402
+from common import N_EXAMPLES, TASKS, estimator_class, make_data, mr_params  # noqa: E402
 
 
 def main():
@@ -23,13 +22,15 @@ def main():
     parser.add_argument("out")
     parser.add_argument("--updates-per-epoch", type=int, default=1)
     parser.add_argument("--loss-pass", default="full")
+    parser.add_argument("--task", default="classifier", choices=list(TASKS))
     args = parser.parse_args()
     torch.set_num_threads(1)
     accelerator = Accelerator(cpu=True)
-    X, y = make_data()
+    X, y = make_data(args.task)
     per_process = mr_params(args.updates_per_epoch, args.loss_pass,
-                            n_processes=accelerator.num_processes)
-    net = AcceleratedMRClassifier(accelerator=accelerator, device=None, **per_process)
+                            n_processes=accelerator.num_processes, task=args.task)
+    net = estimator_class(args.task, accelerated=True)(accelerator=accelerator, device=None,
+                                                        **per_process)
     net.fit(X, y)
     assert len(X) == N_EXAMPLES
     torch.save({"cumulative_losses": torch.from_numpy(net.cumulative_losses_),
