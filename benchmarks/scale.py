@@ -26,7 +26,6 @@ Run ``python benchmarks/scale.py`` (``--sizes 10000 100000 1000000``,
 import argparse
 import json
 import os
-import resource
 import statistics
 import subprocess
 import sys

@@ -1,6 +1,5 @@
 """Tests of sk_mr.classifier.MRClassifier: Algorithm 1 on skorch."""
 
-import io
 import pickle
 
 import joblib

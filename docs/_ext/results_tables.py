@@ -10,9 +10,7 @@ accuracy in percent, computed as the reproduce command's own table does
 
 import json
 import math
-import os
 
-import numpy as np
 from docutils import nodes
 from docutils.parsers.rst import Directive, directives
 
