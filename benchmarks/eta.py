@@ -238,6 +238,39 @@ def _settings():
                 noise_rate=0.35,
                 data_kwargs=dict(n_samples=5000, n_features=20, n_informative=8,
                                  n_classes=3, class_sep=1.0, test_size=2000), **adam),
+        # Held out, third round (issue 17, 2026-12-05, fourth session): frozen
+        # (committed) before any result of a validation-split default was
+        # looked at, so that whatever S, H, F and G choose is checked here.
+        Setting("J1", "held-out", "MNIST-1D N=4000, CNN1D, Adam, 35 ep, 30% pairflip",
+                "mnist1d", "cnn1d", epochs=35, noise_kind="pairflip", noise_rate=0.3,
+                **adam),
+        Setting("J2", "held-out", "make_classification N=6000 K=10, MLP 128-128, SGD, "
+                "50 ep, class-dependent symmetric 5%-50%", "classification", "mlp",
+                epochs=50, noise_kind="symmetric",
+                noise_rate=(0.05, 0.10, 0.15, 0.20, 0.25, 0.30, 0.35, 0.40, 0.45, 0.50),
+                data_kwargs=dict(n_samples=8000, n_features=30, n_informative=16,
+                                 n_classes=10, class_sep=1.2, test_size=2000),
+                module_kwargs={"hidden": [128, 128]}, **sgd),
+        Setting("J3", "held-out", "make_classification N=3000 K=4, MLP, Adam, 40 ep, clean",
+                "classification", "mlp", epochs=40, noise_kind="uniform", noise_rate=0.0,
+                data_kwargs=dict(n_samples=5000, n_features=20, n_informative=10,
+                                 n_classes=4, class_sep=1.0, test_size=2000), **adam),
+        Setting("J4", "held-out", "MNIST-1D N=8000, CNN1D, SGD, 30 ep, clean", "mnist1d",
+                "cnn1d", epochs=30, noise_kind="uniform", noise_rate=0.0,
+                data_kwargs=dict(n_samples=10000), **mnist1d_sgd),
+        Setting("J5", "held-out", "make_classification N=10000 K=80, MLP 256, Adam, 30 ep, "
+                "35% uniform", "classification", "mlp", epochs=30, noise_kind="uniform",
+                noise_rate=0.35,
+                data_kwargs=dict(n_samples=12000, n_features=60, n_informative=40,
+                                 n_classes=80, n_clusters_per_class=1, class_sep=2.0,
+                                 test_size=2000),
+                module_kwargs={"hidden": [256]}, **adam),
+        Setting("J6", "held-out", "digits, MLP, Adam (lr 0.003), 6 ep, 30% symmetric",
+                "digits", "mlp", epochs=6, noise_kind="symmetric", noise_rate=0.3,
+                optimizer="adam", lr=3e-3),
+        Setting("J7", "held-out", "digits 8x8 images, small CNN, SGD, 30 ep, 25% pairflip",
+                "digits", "smallcnn", epochs=30, noise_kind="pairflip", noise_rate=0.25,
+                module_kwargs={"channels": [16, 32]}, **sgd),
         # Held out for MRBinaryClassifier's default (one logit, BCE): frozen
         # (committed) before they were first run; the 'binary:' methods.
         Setting("B1", "held-out", "make_classification N=3000 K=2, MLP, Adam, 40 ep, "
