@@ -15,6 +15,11 @@ setting: nothing here chose a constant.
   the fit, not 15%); MR online, 3 seeds.
 * ``mixup``: ``eta='auto'`` with mixup (alpha 1 and Arazo et al.'s 32), the
   online and the full loss pass, and mixup alone (MR with eta 0); 3 seeds.
+* ``anchor``: :class:`AnchorMisfit`, whose misfit fraction is also read
+  off the best-fitted quarter of the examples (``1 - exp(-Q)``, ``Q`` their
+  loss quantile 0.25), which a network fitted to noisy labels gives about
+  ``1 - r`` of the probability whatever the kind of noise; MR online, 3
+  seeds, on the tuning rounds S and H only.
 * ``signals``: eta-0 MR fits (seed 0) that record, after every epoch, the
   training examples' eval-mode losses and whether the label is the
   predicted class; per fit, the fraction that disagrees (per epoch) and the
@@ -59,11 +64,32 @@ class HalfProbabilityMisfit(AutoEta):
         return math.log(2.0)
 
 
+class AnchorMisfit(AutoEta):
+    """AutoEta whose misfit fraction is also read off the best-fitted examples.
+
+    A network fitted to labels with a fraction ``r`` of wrong ones gives even
+    the examples it fits best (before it memorizes) about ``1 - r`` of the
+    probability on their label, whatever the kind of noise, pairflip
+    included: their cross-entropy is about ``-ln(1 - r)``. On clean data it
+    falls to about 0 once they are learned. ``m`` is the larger of the
+    misfit fraction and ``1 - exp(-Q)``, with ``Q`` the ``quantile``
+    (``0.25``, fixed beforehand: the best-fitted quarter is clean for any
+    noise rate below 75%) of the current losses. Cross-entropy only.
+    """
+
+    quantile = 0.25
+
+    def _misfit_fraction(self, losses, chance_loss):
+        anchor = 1.0 - math.exp(-float(torch.quantile(losses, self.quantile)))
+        return max(super()._misfit_fraction(losses, chance_loss), anchor)
+
+
 def _rule_variants():
-    return {"threshold": HalfProbabilityMisfit(), "ramp": AutoEta(ramp_fraction=0.5)}
+    return {"threshold": HalfProbabilityMisfit(), "ramp": AutoEta(ramp_fraction=0.5),
+            "anchor": AnchorMisfit()}
 
 
-LEADS = ("threshold", "ramp", "mixup", "signals")
+LEADS = ("threshold", "ramp", "mixup", "signals", "anchor")
 MIXUP_VARIANTS = ("online:auto@1", "online:auto@32", "full:auto@1", "full:auto@32",
                   "alone@1", "alone@32")
 
@@ -84,7 +110,8 @@ def fit_variant(setting, lead, variant, seed):
             net = eta_benchmark.mr_net(setting, seed, "auto", loss_pass)
         net.set_params(mixup_alpha=float(alpha))
     else:
-        raise ValueError(f"Unknown lead {lead!r}; valid: threshold, ramp, mixup.")
+        raise ValueError(f"Unknown lead {lead!r}; valid: {', '.join(_rule_variants())}, "
+                         "mixup.")
     record = eta_benchmark._mr_record(net, setting, seed, X, y, is_noisy)
     return {k: v for k, v in record.items()
             if k not in ("misfit_fractions", "kl_targets", "auto_etas", "etas")}
@@ -213,7 +240,7 @@ def summary(out=OUT, reference=eta_benchmark.DEFAULT_OUT):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("leads", nargs="*", help="threshold, ramp, mixup, signals")
+    parser.add_argument("leads", nargs="*", help=", ".join(LEADS))
     parser.add_argument("--settings", nargs="+", default=None,
                         help="default: every multiclass setting of benchmarks/eta.py")
     parser.add_argument("--seeds", type=int, default=3)

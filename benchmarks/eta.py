@@ -21,10 +21,21 @@ accuracy at the last epoch of:
   of the losses, dynamic hard bootstrapping, mixup), warm-up 35% of the
   epochs;
 * ``online:eta=v`` and ``online:auto``: the same with ``loss_pass='online'``
-  (for the default ``loss_pass`` decision).
+  (for the default ``loss_pass`` decision);
+* ``default``: ``MRClassifier`` with nothing MR-specific given (its own eta,
+  criterion and loss pass);
+* ``split:<method>`` (``default``, ``plain``, ``sce``, ``arazo``): the same
+  with skorch's default validation split (a stratified fifth of the noisy
+  labels held out) instead of ``train_split=None``, recording from one fit
+  the clean test accuracy of the last epoch and of the epochs with the
+  best validation accuracy and loss.
+
+Every other method trains on every row (``train_split=None``).
 
 Settings S1-S6 were used to choose the rule's constants (role ``tuning``);
-H1-H7 are held out: they were run only after the rule was frozen.
+H1-H7 are held out: they were run only after the rule was frozen. F1-F7,
+G1-G7 and J1-J7 are three later rounds of held-out settings, each committed
+before it was first run (see ``HELDOUT_ROUNDS``).
 
 Every finished (setting, method, seed) cell is appended as one JSON line to
 ``--out`` (default ``benchmarks/results/eta.jsonl``) with the setting's full
@@ -60,6 +71,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import torch
+from skorch.callbacks import Callback
 
 from sk_mr._stats import mean_std
 
@@ -424,14 +436,16 @@ def robust_criterion(name):
 
 def mr_net(setting, seed, eta, loss_pass="full", rule=None, criterion=None):
     """An MRClassifier with ``eta`` (a float, ``'auto'`` with ``rule``, or
-    ``'default'``: the estimator's own default eta and criterion) and
-    ``criterion`` (a robust loss's name; None is cross-entropy, the paper's
-    criterion, except for ``'default'``)."""
+    ``'default'``: the estimator's own default eta, criterion and loss pass,
+    whatever ``loss_pass`` says) and ``criterion`` (a robust loss's name;
+    None is cross-entropy, the paper's criterion, except for ``'default'``)."""
     from sk_mr import MRClassifier
     from sk_mr.losses import AutoCrossEntropyLoss
 
     params = net_params(setting, seed)
-    params.update(loss_pass=loss_pass, random_state=seed)
+    params.update(random_state=seed)
+    if eta != "default":
+        params["loss_pass"] = loss_pass
     if criterion is not None:
         params["criterion"] = robust_criterion(criterion)
     elif eta != "default":
@@ -528,6 +542,70 @@ def _mr_record(net, setting, seed, X, y, is_noisy):
     return record
 
 
+class _EpochSnapshots(Callback):
+    """skorch callback: the module's parameters at the best ``valid_acc`` and
+    the best ``valid_loss`` epoch (kept in memory), for :func:`_split_record`."""
+
+    def initialize(self):
+        self.snapshots = {}
+        return self
+
+    def on_epoch_end(self, net, **kwargs):
+        import copy
+
+        for key in ("valid_acc", "valid_loss"):
+            if net.history[-1, f"{key}_best"]:
+                self.snapshots[key] = (len(net.history),
+                                       copy.deepcopy(net.module_.state_dict()))
+
+
+#: What ``split:<method>`` trains: as the estimator ships (skorch's default
+#: 20% stratified validation split of the noisy labels) and, from the same
+#: fit, the clean test accuracy of the last epoch and of the epochs with the
+#: best validation accuracy and loss.
+SPLIT_METHODS = ("default", "plain", "sce", "arazo")
+
+
+def _shipped_train_split(cls):
+    """The default ``train_split`` of an estimator class (a fresh object)."""
+    import copy
+    import inspect
+
+    for klass in cls.__mro__:
+        init = klass.__dict__.get("__init__")
+        if init is not None and "train_split" in inspect.signature(init).parameters:
+            return copy.deepcopy(inspect.signature(init).parameters["train_split"].default)
+    raise TypeError(f"{cls.__name__} has no train_split parameter")
+
+
+def _split_record(setting, name, seed, X, y):
+    """Fit ``name`` with the estimator's own train_split; see SPLIT_METHODS."""
+    if name == "default":
+        net = mr_net(setting, seed, "default", "online")
+    elif name == "plain":
+        net = plain_net(setting, seed)
+    elif name in ROBUST_LOSSES:
+        net = plain_net(setting, seed, criterion=robust_criterion(name))
+    elif name == "arazo":
+        net = arazo_net(setting, seed)
+    else:
+        raise ValueError(f"Unknown split method {name!r}; valid: {', '.join(SPLIT_METHODS)}.")
+    net.set_params(train_split=_shipped_train_split(type(net)))
+    snapshots = _EpochSnapshots()
+    net.set_params(callbacks=list(net.callbacks or []) + [("epoch_snapshots", snapshots)])
+    seconds = _fit(net, X, y, seed)
+    record = dict(test_accuracy=_accuracy(net, setting), fits=1, seconds=seconds,
+                  epochs_run=len(net.history))
+    last = net.module_.state_dict()
+    last = {k: v.clone() for k, v in last.items()}
+    for key, (epoch, state) in snapshots.snapshots.items():
+        net.module_.load_state_dict(state)
+        record[f"test_accuracy_best_{key}"] = _accuracy(net, setting)
+        record[f"best_{key}_epoch"] = epoch
+    net.module_.load_state_dict(last)
+    return record
+
+
 def run_method(setting, method, seed):
     """Train one (setting, method, seed) cell; return its record (a dict).
 
@@ -552,6 +630,8 @@ def run_method(setting, method, seed):
     y_noisy, is_noisy = noisy_labels(setting, seed)
     if method.startswith("binary:"):
         return _run_binary(setting, method[len("binary:"):], seed, X_train, y_noisy, is_noisy)
+    if method.startswith("split:"):
+        return _split_record(setting, method[len("split:"):], seed, X_train, y_noisy)
     loss_pass = "full"
     name = method
     if method.startswith("online:"):
@@ -972,11 +1052,16 @@ def _default_method(records, setting):
 #: F chose MRClassifier's default among the configurations measured, G (added
 #: afterwards) checked that choice on settings it never saw.
 HELDOUT_ROUNDS = (("F", "first round: chose the default"),
-                  ("G", "second round: checked the choice"))
+                  ("G", "second round: checked the choice"),
+                  ("J", "third round: checked the default again"))
+#: Every held-out round of the multiclass settings.
+ALL_ROUNDS = "".join(name for name, _ in HELDOUT_ROUNDS)
 
 
-def heldout_settings(rounds="FG"):
-    """The held-out settings of the given rounds (``'F'``, ``'G'`` or ``'FG'``)."""
+def heldout_settings(rounds=None):
+    """The held-out settings of the given rounds (``'F'``, ``'G'``, ``'J'`` or
+    several, ``'FG'``; None: :data:`ALL_ROUNDS`)."""
+    rounds = ALL_ROUNDS if rounds is None else rounds
     return {n: s for n, s in SETTINGS.items() if s.role == "held-out" and n[0] in rounds
             and n[0] in dict(HELDOUT_ROUNDS)}
 
@@ -1008,6 +1093,72 @@ def heldout_rows(records, settings=None):
             row["cells"][method] = cell(key)
         rows.append(row)
     return rows
+
+
+def split_rows(records, settings):
+    """Per setting, each ``split:`` method as it ships: the clean test accuracy
+    (mean, std over seeds, %) at the last epoch and at the epoch of the best
+    validation accuracy, beside MR's default trained on every row."""
+    rows = []
+    for name in settings:
+        row = dict(setting=name, cells={})
+        everything = _cell(records, name, _default_method(records, name))
+        if everything is not None:
+            row["cells"]["default, all rows"] = everything
+        for method in SPLIT_METHODS:
+            for key, label in (("test_accuracy", "last"),
+                               ("test_accuracy_best_valid_acc", "best valid_acc")):
+                values = _values(records, name, f"split:{method}", key)
+                if values:
+                    mean, std = _mean_std(values)
+                    row["cells"][f"{method}, {label}"] = dict(mean=mean, std=std,
+                                                             n=len(values))
+        if len(row["cells"]) > 1:
+            rows.append(row)
+    return rows
+
+
+#: The columns of :func:`split_rows`, in order.
+SPLIT_COLUMNS = ("default, all rows",) + tuple(
+    f"{m}, {label}" for m in SPLIT_METHODS for label in ("last", "best valid_acc"))
+
+
+def split_summary(rows):
+    """:func:`split_rows`' conclusions, as text lines: the mean gain of
+    restoring the best validation epoch, per method, and what the split costs
+    MR's default."""
+    lines = []
+    for method in SPLIT_METHODS:
+        gains = [r["cells"][f"{method}, best valid_acc"]["mean"]
+                 - r["cells"][f"{method}, last"]["mean"] for r in rows
+                 if f"{method}, last" in r["cells"]
+                 and f"{method}, best valid_acc" in r["cells"]]
+        if gains:
+            lines.append(f"{method}: the best validation epoch minus the last, "
+                         f"{np.mean(gains):+.2f} on average over {len(gains)} settings "
+                         f"(worst {min(gains):+.2f}, best {max(gains):+.2f})")
+    split_cost = [r["cells"]["default, last"]["mean"] - r["cells"]["default, all rows"]["mean"]
+                  for r in rows if "default, last" in r["cells"]
+                  and "default, all rows" in r["cells"]]
+    if split_cost:
+        lines.append(f"MR's default as shipped (80% of the rows) minus trained on every row: "
+                     f"{np.mean(split_cost):+.2f} on average over {len(split_cost)} settings "
+                     f"(worst {min(split_cost):+.2f})")
+    return lines
+
+
+def format_split(rows):
+    """:func:`split_rows` as text, then :func:`split_summary`."""
+    if not rows:
+        return ""
+    lines = ["as shipped (skorch's default 20% validation split of the noisy labels): clean "
+             "test accuracy (%) at the last epoch and at the best validation accuracy's",
+             "setting " + "".join(f"{c:>22}" for c in SPLIT_COLUMNS)]
+    for row in rows:
+        cells = [row["cells"].get(c) for c in SPLIT_COLUMNS]
+        lines.append(f"{row['setting']:<8}" + "".join(
+            f"{c['mean']:>15.1f}+-{c['std']:<4.1f}" if c else f"{'-':>22}" for c in cells))
+    return "\n".join(lines + split_summary(rows))
 
 
 def heldout_goals(rows):
@@ -1121,10 +1272,10 @@ def format_heldout(rows):
 
 
 #: Held-out settings grouped by the kind of label noise (the decision guide).
-NOISE_GROUPS = (("symmetric / uniform noise", ("F5", "F6", "G5", "G6")),
-                ("class-dependent noise", ("F2", "G2")),
-                ("pairflip noise", ("F1", "F7", "G1", "G7")),
-                ("clean labels", ("F3", "F4", "G3", "G4")))
+NOISE_GROUPS = (("symmetric / uniform noise", ("F5", "F6", "G5", "G6", "J5", "J6")),
+                ("class-dependent noise", ("F2", "G2", "J2")),
+                ("pairflip noise", ("F1", "F7", "G1", "G7", "J1", "J7")),
+                ("clean labels", ("F3", "F4", "G3", "G4", "J3", "J4")))
 
 
 def which_method(rows):
@@ -1145,7 +1296,7 @@ def which_method(rows):
             continue
         ranking = []
         for method, label, kind in HELDOUT_COLUMNS:
-            if kind in ("oracle", "multi") or any(
+            if kind in ("oracle", "multi") or method != "default" and any(
                     r.get("default_source") == method for r in present):
                 continue  # not one fit, or the default itself under another name
             cells = [r["cells"].get(method) for r in present]
@@ -1222,15 +1373,17 @@ def readme_blocks(records):
 
     return {"heldout-table": format_heldout_markdown(rows("F")),
             "heldout-table-g": format_heldout_markdown(rows("G")),
-            "heldout-goals": "\n".join(f"- {line}" for line in heldout_goals(rows("FG")))}
+            "heldout-table-j": format_heldout_markdown(rows("J")),
+            "heldout-goals": "\n".join(f"- {line}"
+                                       for line in heldout_goals(rows(ALL_ROUNDS)))}
 
 
 def update_readme(records, path=None):
     """Rewrite README.md's held-out blocks from the records (``--readme``).
 
     The blocks sit between ``<!-- NAME:start -->`` and ``<!-- NAME:end -->``:
-    ``heldout-table`` (round F), ``heldout-table-g`` (round G) and
-    ``heldout-goals`` (both rounds); tests/test_readme_results.py checks that
+    ``heldout-table`` (round F), ``heldout-table-g`` (round G),
+    ``heldout-table-j`` (round J) and ``heldout-goals`` (all rounds); tests/test_readme_results.py checks that
     they equal the records.
     """
     import re
@@ -1259,7 +1412,8 @@ MULTICLASS_METHODS = (("plain", "plain_es") + GRID_METHODS
                       + ("auto", "gridsearch", "gce", "sce", "nce_rce", "term", "cleanlab",
                          "arazo")
                       + tuple(f"online:{m}" for m in GRID_METHODS + ("auto",))
-                      + COMPOSED_METHODS + ("default",))
+                      + COMPOSED_METHODS + ("default",)
+                      + tuple(f"split:{m}" for m in SPLIT_METHODS))
 #: One-logit nets (MRBinaryClassifier), for the two-class settings B1-B3.
 BINARY_METHODS = tuple(f"binary:{m}" for m in ("plain", "default", "auto") + GRID_METHODS)
 METHODS = MULTICLASS_METHODS + BINARY_METHODS
@@ -1347,11 +1501,15 @@ def main(argv=None):
     for name, setting in settings.items():
         print(f"  {name}: {setting.description}"
               + ("" if setting.role == "tuning" else "  [held out]"))
-    for prefix, title in HELDOUT_ROUNDS + (("FG", "both rounds"),):
+    for prefix, title in HELDOUT_ROUNDS + ((ALL_ROUNDS, "all rounds"),):
         chosen = {n: s for n, s in settings.items() if n in heldout_settings(prefix)}
         if chosen and (len(prefix) == 1 or len({n[0] for n in chosen}) > 1):
             print(f"\n== held out, {title} ==")
             print(format_heldout(heldout_rows(records, chosen)))
+    split = format_split(split_rows(records, settings))
+    if split:
+        print()
+        print(split)
     if args.paired:
         print()
         print(format_paired(paired_differences(records, *args.paired, settings), *args.paired))

@@ -655,7 +655,7 @@ class AutoEta:
         self.n_updates_ += 1
         progress = self.n_updates_ / (n_epochs * updates_per_epoch)
         losses64 = losses.to(torch.float64)
-        misfit = float((losses64 > self._misfit_loss(chance_loss)).to(torch.float64).mean())
+        misfit = self._misfit_fraction(losses64, chance_loss)
         # the model has learned something once a tenth of the examples are
         # fitted to better than half the know-nothing loss; before that, a
         # steady misfit fraction is that of a model still at chance (about
@@ -678,6 +678,14 @@ class AutoEta:
         self.kl_targets_.append(target)
         self.etas_.append(eta)
         return eta
+
+    def _misfit_fraction(self, losses, chance_loss):
+        """``m``: the fraction of ``losses`` (float64) above :meth:`_misfit_loss`.
+
+        A hook for experiments (``benchmarks/auto_eta_leads.py``); not a
+        public option.
+        """
+        return float((losses > self._misfit_loss(chance_loss)).to(torch.float64).mean())
 
     def _misfit_loss(self, chance_loss):
         """The loss above which an example counts as misfit: ``chance_loss``.

@@ -53,3 +53,20 @@ def test_summary_against_the_default_and_the_grid(tmp_path):
     assert row.split() == ["ramp", "F1", "75.0", "72.0", "88.0", "0.10"]
     assert ("ramp: -13.00 points from the grid's best eta on average over 1 settings "
             "(the default on the same settings: -16.00)") in text
+
+
+def test_anchor_misfit_reads_the_best_fitted_quarter_by_hand():
+    rule, default = auto_eta_leads.AnchorMisfit(), AutoEta()
+    chance = math.log(10)
+    # pairflip-like: the wrong 30% get about 0.3 of the probability (loss
+    # 1.2 < ln 10, so not misfit), the rest about 0.7 (loss 0.357)
+    pairflip = torch.cat([torch.full((70,), -math.log(0.7)), torch.full((30,), 1.2)])
+    # uniform-like: the wrong 30% above chance, the rest almost fitted
+    uniform = torch.cat([torch.full((70,), 0.01), torch.full((30,), 4.0)])
+    for losses, anchor, misfit in ((pairflip, 0.3, 0.0), (uniform, 1 - math.exp(-0.01), 0.3)):
+        assert default._misfit_fraction(losses.double(), chance) == pytest.approx(misfit)
+        assert rule._misfit_fraction(losses.double(), chance) == pytest.approx(
+            max(anchor, misfit))
+    # through step: the recorded m is the anchor's on the pairflip losses
+    rule.step(pairflip, pairflip, 1, n_epochs=10, chance_loss=chance)
+    assert rule.misfit_fractions_ == [pytest.approx(0.3)]

@@ -190,6 +190,63 @@ class TestTable:
                                                  "4.95", "0.02"]
 
 
+class TestSplit:
+    def test_shipped_split_and_the_best_epoch_by_an_independent_refit(self, eta_benchmark):
+        from skorch.dataset import ValidSplit
+
+        from sk_mr import MRClassifier
+
+        split = eta_benchmark._shipped_train_split(MRClassifier)
+        assert isinstance(split, ValidSplit) and (split.cv, split.stratified) == (5, True)
+        assert split is not eta_benchmark._shipped_train_split(MRClassifier)
+
+        setting = eta_benchmark.QUICK_SETTINGS["Q2"]
+        X, _, X_test, y_test, _ = eta_benchmark.load_data(setting)
+        y_noisy, _ = eta_benchmark.noisy_labels(setting, 0)
+        record = eta_benchmark.run_method(setting, "split:plain", 0)
+
+        def refit(max_epochs):  # skorch's NeuralNetClassifier as it ships, by hand
+            from skorch import NeuralNetClassifier
+
+            params = eta_benchmark.net_params(setting, 0)
+            del params["train_split"]
+            params["max_epochs"] = max_epochs
+            torch.manual_seed(0)
+            return NeuralNetClassifier(criterion=torch.nn.CrossEntropyLoss,
+                                       **params).fit(X, y_noisy)
+
+        full = refit(setting.epochs)
+        assert len(full.history) == record["epochs_run"] == setting.epochs
+        batches = full.history[-1, "batches"]
+        train = sum(b.get("train_batch_size", 0) for b in batches)
+        valid = sum(b.get("valid_batch_size", 0) for b in batches)
+        assert train + valid == len(X) and abs(valid - len(X) / 5) <= 3  # 20%, stratified
+        assert record["test_accuracy"] == np.mean(full.predict(X_test) == y_test)
+        # the best validation epoch: the first with the highest valid_acc
+        accs = full.history[:, "valid_acc"]
+        assert record["best_valid_acc_epoch"] == int(np.argmax(accs)) + 1
+        # its parameters are those of a fit stopped there (same seed, same batches)
+        short = refit(record["best_valid_acc_epoch"])
+        assert record["test_accuracy_best_valid_acc"] == np.mean(
+            short.predict(X_test) == y_test)
+
+    def test_split_table_by_hand(self, eta_benchmark):
+        records = [dict(setting="Q1", method="split:default", seed=s, test_accuracy=last,
+                        test_accuracy_best_valid_acc=best, fits=1, seconds=1.0)
+                   for s, (last, best) in enumerate(((0.70, 0.66), (0.80, 0.78)))]
+        records += [dict(setting="Q1", method="default", seed=s, test_accuracy=a, fits=1,
+                         seconds=1.0) for s, a in enumerate((0.8, 0.9))]
+        [row] = eta_benchmark.split_rows(records, ["Q1"])
+        assert row["cells"]["default, last"]["mean"] == pytest.approx(75.0)
+        assert row["cells"]["default, best valid_acc"]["std"] == pytest.approx(
+            100 * np.std([0.66, 0.78], ddof=1))
+        text = eta_benchmark.format_split([row])
+        assert ("default: the best validation epoch minus the last, -3.00 on average over "
+                "1 settings") in text
+        assert "every row: -10.00 on average over 1 settings" in text
+        assert eta_benchmark.split_rows(records[2:], ["Q1"]) == []
+
+
 class TestBinary:
     def test_binary_settings_run_one_logit_nets_with_the_estimators_default(
             self, eta_benchmark):
@@ -224,3 +281,35 @@ class TestBinary:
         # B2 and B3 have no records: no oracle
         assert all("oracle" not in r["cells"] for r in eta_benchmark.binary_rows(records)
                    if r["setting"] != "B1")
+
+
+def test_default_method_is_the_estimator_as_it_ships(eta_benchmark):
+    # 'default' sets nothing MR-specific but the seed: eta, criterion and the
+    # loss pass are MRClassifier's own, whatever loss_pass the caller passes
+    from sk_mr import MRClassifier
+
+    setting = eta_benchmark.QUICK_SETTINGS["Q1"]
+    shipped = MRClassifier(module=torch.nn.Linear).get_params()
+    for loss_pass in ("full", "online"):
+        params = eta_benchmark.mr_net(setting, 0, "default", loss_pass).get_params()
+        for name in ("eta", "criterion", "loss_pass", "mixup_alpha"):
+            assert params[name] == shipped[name], name
+    assert eta_benchmark.mr_net(setting, 0, 0.01, "full").get_params()["loss_pass"] == "full"
+
+
+def test_which_method_ranks_the_default_across_rounds_by_hand(eta_benchmark):
+    # F1's default is read off its online:auto cells, J1 has cells of its own:
+    # the group's "MR default" averages both, and "MR auto" is not a second entry
+    def cells(setting, method, accuracies):
+        return [dict(setting=setting, method=method, seed=s, test_accuracy=a, fits=1,
+                     seconds=1.0) for s, a in enumerate(accuracies)]
+
+    records = (cells("F1", "online:auto", (0.70, 0.74)) + cells("J1", "default", (0.50, 0.60))
+               + cells("F1", "plain", (0.71, 0.71)) + cells("J1", "plain", (0.63, 0.63)))
+    settings = {n: eta_benchmark.SETTINGS[n] for n in ("F1", "J1")}
+    rows = eta_benchmark.heldout_rows(records, settings)
+    assert [r["default_source"] for r in rows] == ["online:auto", "default"]
+    [(group, members, ranking)] = eta_benchmark.which_method(rows)
+    assert (group, members) == ("pairflip noise", ["F1", "J1"])
+    assert [(round(m, 6), label) for m, label, _ in ranking] == [
+        (67.0, "plain CE"), (63.5, "MR default")]  # (72 + 55) / 2
