@@ -547,8 +547,8 @@ class AutoEta:
     (about 60 softmaxes over the training set) per MW update.
 
     The constants were chosen on thirteen settings (``benchmarks/eta.py``,
-    S1-S6 and H1-H7) and checked on two rounds of seven held-out ones (F1-F7,
-    G1-G7).
+    S1-S6 and H1-H7) and checked on three rounds of seven held-out ones
+    (F1-F7, G1-G7, J1-J7).
 
     Examples
     --------
