@@ -30,6 +30,24 @@ def _benchmark():
 
 
 
+def _bench_and_records(directive):
+    """The benchmark module and every record of ``RECORDS``; the page is
+    rebuilt when the records change."""
+    directive.state.document.settings.env.note_dependency(RECORDS)
+    bench = _benchmark()
+    return bench, bench.ResultsFile(RECORDS, bench.SETTINGS).records
+
+
+def _bullets(lines):
+    """A bullet list of text lines."""
+    items = nodes.bullet_list()
+    for text in lines:
+        item = nodes.list_item()
+        item += nodes.paragraph(text=text)
+        items += item
+    return items
+
+
 def _accuracy_table(which, rows, columns, cost):
     """Methods as rows, settings as columns: each cell the mean ± sample std of
     the clean test accuracy (%), the best mean of each column in bold; an
@@ -94,9 +112,7 @@ class EtaHeldoutTable(Directive):
     option_spec = {"settings": directives.unchanged, "round": directives.unchanged}
 
     def run(self):
-        env = self.state.document.settings.env
-        env.note_dependency(RECORDS)
-        bench = _benchmark()
+        bench, all_records = _bench_and_records(self)
         names = (self.options.get("settings") or "").split()
         tuning = bool(names)
         held_out = self.options.get("round", "F").strip()
@@ -104,8 +120,7 @@ class EtaHeldoutTable(Directive):
                     else bench.heldout_settings(held_out))
         if not settings:
             raise self.error(f"no settings for :settings: {names} / :round: {held_out!r}")
-        records = [r for r in bench.ResultsFile(RECORDS, bench.SETTINGS).records
-                   if r["setting"] in settings]
+        records = [r for r in all_records if r["setting"] in settings]
         rows = bench.heldout_rows(records, settings)
         columns = [c for c in bench.HELDOUT_COLUMNS
                    if any(r["cells"].get(c[0]) for r in rows)]
@@ -116,12 +131,7 @@ class EtaHeldoutTable(Directive):
         table = _accuracy_table(which, rows, columns, cost=True)
         if tuning:
             return [table]
-        goals = nodes.bullet_list()
-        for text in bench.heldout_goals(rows):
-            item = nodes.list_item()
-            item += nodes.paragraph(text=text)
-            goals += item
-        return [table, goals]
+        return [table, _bullets(bench.heldout_goals(rows))]
 
 
 class WhichMethodTable(Directive):
@@ -130,12 +140,9 @@ class WhichMethodTable(Directive):
     has_content = False
 
     def run(self):
-        env = self.state.document.settings.env
-        env.note_dependency(RECORDS)
-        bench = _benchmark()
+        bench, records = _bench_and_records(self)
         settings = bench.heldout_settings()
-        records = [r for r in bench.ResultsFile(RECORDS, bench.SETTINGS).records
-                   if r["setting"] in settings]
+        records = [r for r in records if r["setting"] in settings]
         groups = bench.which_method(bench.heldout_rows(records, settings))
         table = nodes.table(classes=["results-table"])
         table += nodes.title(text=(
@@ -175,10 +182,7 @@ class EtaBinaryTable(Directive):
     has_content = False
 
     def run(self):
-        env = self.state.document.settings.env
-        env.note_dependency(RECORDS)
-        bench = _benchmark()
-        records = bench.ResultsFile(RECORDS, bench.SETTINGS).records
+        bench, records = _bench_and_records(self)
         rows = bench.binary_rows(records)
         columns = [(method, label, "oracle" if method == "oracle" else "mr")
                    for method, label in bench.BINARY_COLUMNS]
@@ -193,10 +197,7 @@ class EtaSplitTable(Directive):
     has_content = False
 
     def run(self):
-        env = self.state.document.settings.env
-        env.note_dependency(RECORDS)
-        bench = _benchmark()
-        records = bench.ResultsFile(RECORDS, bench.SETTINGS).records
+        bench, records = _bench_and_records(self)
         names = [n for n in bench.SETTINGS if any(
             r["setting"] == n and r["method"].startswith("split:") for r in records)]
         rows = bench.split_rows(records, names)
@@ -235,12 +236,7 @@ class EtaSplitTable(Directive):
                 line += _entry("–" if cell is None else f"{cell['mean']:.1f} ± {cell['std']:.1f}")
             body += line
         group += body
-        summary = nodes.bullet_list()
-        for text in bench.split_summary(rows):
-            item = nodes.list_item()
-            item += nodes.paragraph(text=text)
-            summary += item
-        return [table, summary]
+        return [table, _bullets(bench.split_summary(rows))]
 
 
 class DemoTable(Directive):
