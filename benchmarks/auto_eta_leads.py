@@ -20,6 +20,10 @@ setting: nothing here chose a constant.
   loss quantile 0.25), which a network fitted to noisy labels gives about
   ``1 - r`` of the probability whatever the kind of noise; MR online, 3
   seeds, on the tuning rounds S and H only.
+* ``adahedge``: :class:`AdaHedge`, the self-tuning step size of Hedge; MR
+  online, 3 seeds, on the tuning rounds S and H only. A fit whose model
+  diverges (MR refuses its non-finite losses) is recorded at chance
+  accuracy with ``diverged=True``.
 * ``signals``: eta-0 MR fits (seed 0) that record, after every epoch, the
   training examples' eval-mode losses and whether the label is the
   predicted class; per fit, the fraction that disagrees (per epoch) and the
@@ -84,12 +88,60 @@ class AnchorMisfit(AutoEta):
         return max(super()._misfit_fraction(losses, chance_loss), anchor)
 
 
+class AdaHedge:
+    """AdaHedge's step size (de Rooij, van Erven, Grunwald and Koolen, 2014)
+    as an eta rule: ``eta_{t+1} = ln N / Delta_t``, ``Delta_t`` the cumulative
+    mixability gap ``sum_s (h_s - m_s)`` of the weights MR used, with ``h_s``
+    their weighted loss and ``m_s = -ln(sum_i w_i exp(-eta_s l_i)) / eta_s``
+    the mix loss (``eta = inf`` until the gap is positive: uniform weights
+    over the leaders, the examples of least cumulative loss). The issue's
+    lead for a self-tuning eta; it tunes eta for regret against the single
+    best example, not for setting aside a fraction.
+    """
+
+    def __init__(self):
+        self.reset()
+
+    def get_params(self):
+        return {}
+
+    def __repr__(self):
+        return "AdaHedge()"
+
+    def reset(self):
+        self.gap_ = 0.0
+        self.eta_ = math.inf
+        self.etas_ = []
+        return self
+
+    def step(self, losses, cumulative_losses, completed_epochs=None, n_epochs=None,
+             updates_per_epoch=1, *, chance_loss):
+        losses = losses.to(torch.float64)
+        previous = cumulative_losses.to(torch.float64) - losses  # what the weights saw
+        if math.isinf(self.eta_):
+            leaders = previous <= previous.min() + 1e-9 * max(1.0, abs(float(previous.min())))
+            hedge = float(losses[leaders].mean())
+            mix = float(losses[leaders].min())
+        else:
+            log_w = torch.log_softmax(-self.eta_ * previous, 0)
+            hedge = float((log_w.exp() * losses).sum())
+            mix = float(-torch.logsumexp(log_w - self.eta_ * losses, 0) / self.eta_)
+        self.gap_ += max(0.0, hedge - mix)
+        self.eta_ = math.log(losses.numel()) / self.gap_ if self.gap_ > 0 else math.inf
+        eta = self.eta_ if math.isfinite(self.eta_) else 0.0  # equal losses: any eta
+        self.etas_.append(eta)
+        return eta
+
+    def diagnostics(self):
+        return dict(auto_etas=list(self.etas_), mixability_gap=self.gap_)
+
+
 def _rule_variants():
     return {"threshold": HalfProbabilityMisfit(), "ramp": AutoEta(ramp_fraction=0.5),
-            "anchor": AnchorMisfit()}
+            "anchor": AnchorMisfit(), "adahedge": AdaHedge()}
 
 
-LEADS = ("threshold", "ramp", "mixup", "signals", "anchor")
+LEADS = ("threshold", "ramp", "mixup", "signals", "anchor", "adahedge")
 MIXUP_VARIANTS = ("online:auto@1", "online:auto@32", "full:auto@1", "full:auto@32",
                   "alone@1", "alone@32")
 
@@ -112,7 +164,15 @@ def fit_variant(setting, lead, variant, seed):
     else:
         raise ValueError(f"Unknown lead {lead!r}; valid: {', '.join(_rule_variants())}, "
                          "mixup.")
-    record = eta_benchmark._mr_record(net, setting, seed, X, y, is_noisy)
+    try:
+        record = eta_benchmark._mr_record(net, setting, seed, X, y, is_noisy)
+    except ValueError as error:  # MR refuses the non-finite losses of a diverged model
+        if "diverged" not in str(error):
+            raise
+        n_classes = eta_benchmark.load_data(setting)[4]
+        # no model comes back: counted at chance, and marked
+        return dict(test_accuracy=1.0 / n_classes, fits=1, diverged=True,
+                    diverged_at_epoch=len(net.history))
     return {k: v for k, v in record.items()
             if k not in ("misfit_fractions", "kl_targets", "auto_etas", "etas")}
 

@@ -70,3 +70,29 @@ def test_anchor_misfit_reads_the_best_fitted_quarter_by_hand():
     # through step: the recorded m is the anchor's on the pairflip losses
     rule.step(pairflip, pairflip, 1, n_epochs=10, chance_loss=chance)
     assert rule.misfit_fractions_ == [pytest.approx(0.3)]
+
+
+def test_adahedge_step_sizes_by_hand():
+    rule = auto_eta_leads.AdaHedge()
+    chance = math.log(4)
+    steps = [np.array([1.0, 2.0, 3.0, 4.0]), np.array([1.0, 1.0, 1.0, 1.0]),
+             np.array([0.0, 2.0, 0.0, 2.0])]
+    cumulative = np.zeros(4)
+    etas = []
+    for losses in steps:
+        cumulative = cumulative + losses
+        etas.append(rule.step(torch.tensor(losses), torch.tensor(cumulative), 1,
+                              n_epochs=3, chance_loss=chance))
+    # 1: uniform weights (eta = inf, every example a leader): gap = mean - min
+    gap = 2.5 - 1.0
+    assert etas[0] == pytest.approx(math.log(4) / gap)
+    # 2: equal losses, no gap added
+    assert etas[1] == pytest.approx(etas[0])
+    # 3: weights exp(-eta * L) over L = (2, 3, 4, 5), numpy's mix loss
+    eta = etas[1]
+    w = np.exp(-eta * np.array([2.0, 3.0, 4.0, 5.0]))
+    w /= w.sum()
+    hedge = w @ steps[2]
+    mix = -np.log(w @ np.exp(-eta * steps[2])) / eta
+    assert etas[2] == pytest.approx(math.log(4) / (gap + hedge - mix))
+    assert rule.diagnostics()["mixability_gap"] == pytest.approx(gap + hedge - mix)
