@@ -313,3 +313,28 @@ def test_which_method_ranks_the_default_across_rounds_by_hand(eta_benchmark):
     assert (group, members) == ("pairflip noise", ["F1", "J1"])
     assert [(round(m, 6), label) for m, label, _ in ranking] == [
         (67.0, "plain CE"), (63.5, "MR default")]  # (72 + 55) / 2
+
+
+def test_heldout_goal_lines_by_hand(eta_benchmark):
+    def cells(setting, method, accuracies):
+        return [dict(setting=setting, method=method, seed=s, test_accuracy=a, fits=1,
+                     seconds=1.0) for s, a in enumerate(accuracies)]
+
+    # F1 noisy: default 70, peers SCE 80 / plain 60, grid search 75;
+    # J1 noisy: default 60, peers SCE 58 / plain 59; F3 clean: default 97, plain 97.6
+    records = (cells("F1", "online:auto", (0.70, 0.70)) + cells("F1", "sce", (0.80, 0.80))
+               + cells("F1", "plain", (0.60, 0.60)) + cells("F1", "gridsearch", (0.74, 0.76))
+               + cells("J1", "default", (0.60, 0.60)) + cells("J1", "sce", (0.58, 0.58))
+               + cells("J1", "plain", (0.59, 0.59))
+               + cells("F3", "online:auto", (0.97, 0.97)) + cells("F3", "plain", (0.976,) * 2))
+    settings = {n: eta_benchmark.SETTINGS[n] for n in ("F1", "J1", "F3")}
+    lines = eta_benchmark.heldout_goals(eta_benchmark.heldout_rows(records, settings))
+    assert "F1: default 70.0 vs best one-fit peer sce 80.0: -10.0" in lines
+    assert "J1: default 60.0 vs best one-fit peer plain 59.0: +1.0" in lines
+    assert ("noisy settings (2): default - best one-fit peer -4.50 on average (goal >= +1), "
+            "worst -10.00 (goal >= -1) -> NOT met") in lines
+    # SCE's mean over F1 and J1 (69) beats plain's (59.5)
+    assert "default - the peer best on average (sce): -4.00 on average, worst -10.00" in lines
+    assert "clean F3: default - plain -0.60 (goal >= -0.5) -> NOT met" in lines
+    assert ("GridSearchCV over eta (16 fits) - default (1 fit): +5.00 on average over the 1 "
+            "noisy settings where it ran, from +5.00 to +5.00") in lines
