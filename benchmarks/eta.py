@@ -35,7 +35,8 @@ Every other method trains on every row (``train_split=None``).
 Settings S1-S6 were used to choose the rule's constants (role ``tuning``);
 H1-H7 are held out: they were run only after the rule was frozen. F1-F7,
 G1-G7 and J1-J7 are three later rounds of held-out settings, each committed
-before it was first run (see ``HELDOUT_ROUNDS``).
+before it was first run (see ``HELDOUT_ROUNDS``); K1-K7, a fourth, is frozen
+and not yet run, for the next change of the default.
 
 Every finished (setting, method, seed) cell is appended as one JSON line to
 ``--out`` (default ``benchmarks/results/eta.jsonl``) with the setting's full
@@ -283,6 +284,39 @@ def _settings():
         Setting("J7", "held-out", "digits 8x8 images, small CNN, SGD, 30 ep, 25% pairflip",
                 "digits", "smallcnn", epochs=30, noise_kind="pairflip", noise_rate=0.25,
                 module_kwargs={"channels": [16, 32]}, **sgd),
+        # Held out, fourth round: frozen (committed) and not run, for the next
+        # change of MRClassifier's default or of eta='auto' (F, G and J have
+        # all been looked at by now); run it only once a candidate is fixed.
+        Setting("K1", "held-out", "digits, MLP, SGD, 60 ep, 30% pairflip", "digits", "mlp",
+                epochs=60, noise_kind="pairflip", noise_rate=0.3, **sgd),
+        Setting("K2", "held-out", "make_classification N=8000 K=15, MLP 256, Adam, 25 ep, "
+                "class-dependent symmetric 10%-50%", "classification", "mlp", epochs=25,
+                noise_kind="symmetric",
+                noise_rate=tuple(round(0.1 + 0.4 * i / 14, 3) for i in range(15)),
+                data_kwargs=dict(n_samples=10000, n_features=40, n_informative=20,
+                                 n_classes=15, class_sep=1.2, test_size=2000),
+                module_kwargs={"hidden": [256]}, **adam),
+        Setting("K3", "held-out", "MNIST-1D N=4000, CNN1D, Adam (lr 0.003), 20 ep, clean",
+                "mnist1d", "cnn1d", epochs=20, noise_kind="uniform", noise_rate=0.0,
+                optimizer="adam", lr=3e-3),
+        Setting("K4", "held-out", "digits 8x8 images, small CNN, Adam, 15 ep, clean",
+                "digits", "smallcnn", epochs=15, noise_kind="uniform", noise_rate=0.0,
+                module_kwargs={"channels": [16, 32]}, **adam),
+        Setting("K5", "held-out", "make_classification N=16000 K=100, MLP 256, SGD, 30 ep, "
+                "40% symmetric", "classification", "mlp", epochs=30, noise_kind="symmetric",
+                noise_rate=0.4,
+                data_kwargs=dict(n_samples=18000, n_features=64, n_informative=48,
+                                 n_classes=100, n_clusters_per_class=1, class_sep=2.0,
+                                 test_size=2000),
+                module_kwargs={"hidden": [256]}, **sgd),
+        Setting("K6", "held-out", "MNIST-1D N=6000, CNN1D, SGD, 8 ep, 20% uniform", "mnist1d",
+                "cnn1d", epochs=8, noise_kind="uniform", noise_rate=0.2,
+                data_kwargs=dict(n_samples=7500), **mnist1d_sgd),
+        Setting("K7", "held-out", "make_classification N=4000 K=5, MLP, Adam, 40 ep, "
+                "40% pairflip", "classification", "mlp", epochs=40, noise_kind="pairflip",
+                noise_rate=0.4,
+                data_kwargs=dict(n_samples=6000, n_features=20, n_informative=10,
+                                 n_classes=5, class_sep=1.0, test_size=2000), **adam),
         # Held out for MRBinaryClassifier's default (one logit, BCE): frozen
         # (committed) before they were first run; the 'binary:' methods.
         Setting("B1", "held-out", "make_classification N=3000 K=2, MLP, Adam, 40 ep, "
