@@ -24,6 +24,9 @@ setting: nothing here chose a constant.
   online, 3 seeds, on the tuning rounds S and H only. A fit whose model
   diverges (MR refuses its non-finite losses) is recorded at chance
   accuracy with ``diverged=True``.
+* ``floor``: :class:`FlooredAutoEta`, ``eta='auto'`` never below the
+  paper's 0.01; MR online, 3 seeds, on S, H, F, G and J (all of them
+  looked at before), checked on K only if it won there.
 * ``signals``: eta-0 MR fits (seed 0) that record, after every epoch, the
   training examples' eval-mode losses and whether the label is the
   predicted class; per fit, the fraction that disagrees (per epoch) and the
@@ -136,12 +139,23 @@ class AdaHedge:
         return dict(auto_etas=list(self.etas_), mixability_gap=self.gap_)
 
 
+class FlooredAutoEta(AutoEta):
+    """AutoEta that never goes below the paper's eta, 0.01 (cross-entropy's
+    units: the raw losses of the default criterion), so that the pairflip
+    labels it does not count still fade as in the paper's MR."""
+
+    floor = 0.01
+
+    def step(self, *args, **kwargs):
+        return max(super().step(*args, **kwargs), self.floor)
+
+
 def _rule_variants():
     return {"threshold": HalfProbabilityMisfit(), "ramp": AutoEta(ramp_fraction=0.5),
-            "anchor": AnchorMisfit(), "adahedge": AdaHedge()}
+            "anchor": AnchorMisfit(), "adahedge": AdaHedge(), "floor": FlooredAutoEta()}
 
 
-LEADS = ("threshold", "ramp", "mixup", "signals", "anchor", "adahedge")
+LEADS = ("threshold", "ramp", "mixup", "signals", "anchor", "adahedge", "floor")
 MIXUP_VARIANTS = ("online:auto@1", "online:auto@32", "full:auto@1", "full:auto@32",
                   "alone@1", "alone@32")
 
