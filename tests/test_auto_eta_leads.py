@@ -96,3 +96,24 @@ def test_adahedge_step_sizes_by_hand():
     mix = -np.log(w @ np.exp(-eta * steps[2])) / eta
     assert etas[2] == pytest.approx(math.log(4) / (gap + hedge - mix))
     assert rule.diagnostics()["mixability_gap"] == pytest.approx(gap + hedge - mix)
+
+
+def test_floored_rule_never_goes_below_the_papers_eta():
+    rule, default = auto_eta_leads.FlooredAutoEta(), AutoEta()
+    fitted = torch.full((10,), 0.1)  # nothing misfit: the default keeps eta 0
+    for r in (rule, default):
+        etas = [r.step(fitted, t * fitted, t, n_epochs=10, chance_loss=math.log(10))
+                for t in range(1, 4)]
+        assert r.etas_ == [0.0, 0.0, 0.0]  # the rule's own record is unchanged
+        if r is rule:
+            assert etas == [0.01] * 3
+        else:
+            assert etas == [0.0] * 3
+    # above the floor it is AutoEta's eta
+    losses = torch.cat([torch.full((70,), 0.1), torch.full((30,), 4.0)])
+    rule, default = auto_eta_leads.FlooredAutoEta(), AutoEta()
+    for t in range(1, 11):
+        a = rule.step(losses, t * losses, t, n_epochs=10, chance_loss=math.log(10))
+        b = default.step(losses, t * losses, t, n_epochs=10, chance_loss=math.log(10))
+        assert a == max(b, 0.01)
+    assert b > 0.01
