@@ -764,7 +764,8 @@ class ResultsFile:
     A record holds the setting's name and full configuration, the method,
     the seed, the torch version and (for ``auto``) the rule's constants.
     Loading refuses records of a known setting that were made under another
-    configuration, so that results of different experiments never mix.
+    configuration, and a second record of the same (setting, method, seed)
+    cell, so that results of different experiments never mix.
 
     Parameters
     ----------
@@ -777,10 +778,19 @@ class ResultsFile:
         self.settings = settings
         self.records = []
         if os.path.exists(path):
+            seen = {}
             with open(path) as f:
                 for number, line in enumerate(f, start=1):
                     if line.strip():
-                        self.records.append(self._checked(json.loads(line), number))
+                        record = self._checked(json.loads(line), number)
+                        key = (record.get("setting"), record.get("method"), record.get("seed"))
+                        if key in seen:
+                            raise ValueError(
+                                f"{path}, line {number}: a second record of {key[0]} / "
+                                f"{key[1]} / seed {key[2]} (the first is on line "
+                                f"{seen[key]}); a table would average both. Keep one.")
+                        seen[key] = number
+                        self.records.append(record)
 
     def _expected(self, record):
         expected = dict(config=self.settings[record["setting"]].config(),

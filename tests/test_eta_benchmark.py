@@ -3,6 +3,7 @@
 import importlib.util
 import json
 import math
+import re
 from pathlib import Path
 
 import numpy as np
@@ -69,6 +70,13 @@ class TestQuickRun:
         out.write_text("\n".join(json.dumps(r) for r in [changed] + records[1:]) + "\n")
         with pytest.raises(ValueError, match="'config' of Q1"):
             eta_benchmark.main(argv)
+        # and so is a second record of a cell, which a table would average in
+        out.write_text("\n".join(json.dumps(r) for r in records + [records[3]]) + "\n")
+        key = records[3]
+        with pytest.raises(ValueError, match=re.escape(
+                f"line {len(records) + 1}: a second record of {key['setting']} / "
+                f"{key['method']} / seed {key['seed']} (the first is on line 4)")):
+            eta_benchmark.ResultsFile(str(out), eta_benchmark.QUICK_SETTINGS)
 
 
 class TestAutoGlue:
