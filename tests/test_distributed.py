@@ -44,8 +44,34 @@ def run_two_processes(tmp_path, *args):
            "--master_addr", "127.0.0.1", "--master_port", str(free_port()),
            str(HERE / "data_parallel" / "worker.py"), str(tmp_path), *args]
     proc = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=600)
-    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-5000:]
-    return [torch.load(tmp_path / f"rank{r}.pt", weights_only=True) for r in (0, 1)]
+    files = [tmp_path / f"rank{r}.pt" for r in (0, 1)]
+    output = proc.stdout + proc.stderr
+    assert proc.returncode == 0 or finished_before_teardown_abort(output, files), \
+        proc.stdout[-3000:] + proc.stderr[-5000:]
+    return [torch.load(f, weights_only=True) for f in files]
+
+
+def finished_before_teardown_abort(output, files):
+    """Whether a failed launch only aborted in gloo's teardown, after every fit.
+
+    gloo's teardown can still abort a process after its fit is saved
+    ("terminate called without an active exception"; seen in two CI runs,
+    the worker's destroy_process_group notwithstanding). Each worker writes
+    its file whole after its fit (save, then rename), so with every file
+    present the fits finished and the comparisons of the test still decide.
+    """
+    return ("terminate called without an active exception" in output
+            and all(Path(f).exists() for f in files))
+
+
+def test_teardown_abort_is_accepted_only_after_every_fit(tmp_path):
+    files = [tmp_path / "rank0.pt", tmp_path / "rank1.pt"]
+    abort = "epoch 3 ...\nterminate called without an active exception\n"
+    files[0].write_bytes(b"x")
+    assert not finished_before_teardown_abort(abort, files)  # rank 1 never saved
+    files[1].write_bytes(b"x")
+    assert finished_before_teardown_abort(abort, files)
+    assert not finished_before_teardown_abort("RuntimeError: Connection reset by peer", files)
 
 
 @pytest.mark.parametrize("updates_per_epoch, loss_pass, task", [

@@ -7,6 +7,7 @@ writes its MR state to ``OUT/rank{r}.pt``; ``--task`` picks the estimator
 """
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -33,12 +34,16 @@ def main():
                                                         **per_process)
     net.fit(X, y)
     assert len(X) == N_EXAMPLES
+    # written whole or not at all (rename after the save): a file that exists
+    # holds this process's finished fit
+    path = Path(args.out) / f"rank{accelerator.process_index}.pt"
     torch.save({"cumulative_losses": torch.from_numpy(net.cumulative_losses_),
                 "sample_weights": torch.from_numpy(net.sample_weights_),
                 "n_processes": accelerator.num_processes,
                 "batch_train_loss": torch.tensor([[b["train_loss"] for b in epoch["batches"]]
                                                   for epoch in net.history])},
-               Path(args.out) / f"rank{accelerator.process_index}.pt")
+               path.with_suffix(".tmp"))
+    os.replace(path.with_suffix(".tmp"), path)
     # leave the process group before exiting: a gloo group torn down by the
     # interpreter's exit can abort a process ("terminate called without an
     # active exception") after its work is done
