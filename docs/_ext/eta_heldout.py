@@ -48,6 +48,31 @@ def _bullets(lines):
     return items
 
 
+def _table(title, widths, header, rows):
+    """A results table: ``header`` texts, then ``rows``, lists of cells, each a
+    text or a ``(text, bold)`` pair; ``widths`` are the relative column widths."""
+    table = nodes.table(classes=["results-table"])
+    table += nodes.title(text=title)
+    group = nodes.tgroup(cols=len(widths))
+    table += group
+    for width in widths:
+        group += nodes.colspec(colwidth=width)
+    for section, lines in ((nodes.thead(), [header]), (nodes.tbody(), rows)):
+        for cells in lines:
+            line = nodes.row()
+            for cell in cells:
+                text, bold = cell if isinstance(cell, tuple) else (cell, False)
+                line += _entry(text, bold=bold)
+            section += line
+        group += section
+    return table
+
+
+def _mean_std_text(cell):
+    """A cell's ``mean ± std``, or a dash where it was not run."""
+    return "–" if cell is None else f"{cell['mean']:.1f} ± {cell['std']:.1f}"
+
+
 def _accuracy_table(which, rows, columns, cost):
     """Methods as rows, settings as columns: each cell the mean ± sample std of
     the clean test accuracy (%), the best mean of each column in bold; an
@@ -58,50 +83,28 @@ def _accuracy_table(which, rows, columns, cost):
     label, kind)`` triples.
     """
     seeds = sorted({c["n"] for r in rows for c in r["cells"].values() if c})
-    table = nodes.table(classes=["results-table"])
-    table += nodes.title(text=(
-        f"{which}: clean test accuracy (%), mean ± sample std over "
-        f"{'/'.join(map(str, seeds))} seeds; bold: the best mean of the column"))
-    group = nodes.tgroup(cols=1 + len(rows) + int(cost))
-    table += group
-    group += nodes.colspec(colwidth=4)
-    for _ in range(len(rows) + int(cost)):
-        group += nodes.colspec(colwidth=2)
-    head = nodes.thead()
-    header = nodes.row()
-    header += _entry("method")
-    for row in rows:
-        header += _entry(row["setting"] + (" (clean)" if row["clean"] else ""))
-    if cost:
-        header += _entry("fits / s per fit")
-    head += header
-    group += head
-    body = nodes.tbody()
+    title = (f"{which}: clean test accuracy (%), mean ± sample std over "
+             f"{'/'.join(map(str, seeds))} seeds; bold: the best mean of the column")
+    header = (["method"] + [r["setting"] + (" (clean)" if r["clean"] else "") for r in rows]
+              + (["fits / s per fit"] if cost else []))
     best = {r["setting"]: max(c["mean"] for c in r["cells"].values() if c) for r in rows}
+    lines = []
     for method, label, kind in columns:
-        line = nodes.row()
-        line += _entry(label)
+        line = [label]
         for row in rows:
             cell = row["cells"].get(method)
-            line += _entry("–" if cell is None else f"{cell['mean']:.1f} ± {cell['std']:.1f}",
-                           bold=cell is not None
-                           and bool(np.isclose(cell["mean"], best[row["setting"]])))
+            line.append((_mean_std_text(cell), cell is not None
+                         and bool(np.isclose(cell["mean"], best[row["setting"]]))))
         if cost:
             cells = [r["cells"][method] for r in rows if r["cells"].get(method)]
-            line += _entry(f"{np.mean([c['fits'] for c in cells]):.0f} / "
-                           f"{np.mean([c['seconds'] for c in cells]):.1f}")
-        body += line
+            line.append(f"{np.mean([c['fits'] for c in cells]):.0f} / "
+                        f"{np.mean([c['seconds'] for c in cells]):.1f}")
+        lines.append(line)
         if kind == "oracle":
-            line = nodes.row()
-            line += _entry("    its eta")
-            for row in rows:
-                cell = row["cells"].get(method)
-                line += _entry("–" if cell is None else f"{cell['eta']:g}")
-            if cost:
-                line += _entry("")
-            body += line
-    group += body
-    return table
+            cells = [row["cells"].get(method) for row in rows]
+            lines.append(["    its eta"] + ["–" if c is None else f"{c['eta']:g}" for c in cells]
+                         + ([""] if cost else []))
+    return _table(title, [4] + [2] * (len(rows) + int(cost)), header, lines)
 
 
 class EtaHeldoutTable(Directive):
@@ -144,36 +147,22 @@ class WhichMethodTable(Directive):
         settings = bench.heldout_settings()
         records = [r for r in records if r["setting"] in settings]
         groups = bench.which_method(bench.heldout_rows(records, settings))
-        table = nodes.table(classes=["results-table"])
-        table += nodes.title(text=(
-            "One fit, by kind of label noise: mean clean test accuracy (%) over the "
-            "held-out settings of each kind (3 seeds each), best first"))
-        group_node = nodes.tgroup(cols=5)
-        table += group_node
-        for width in (3, 2, 3, 3, 3):
-            group_node += nodes.colspec(colwidth=width)
-        head = nodes.thead()
-        header = nodes.row()
-        for text in ("labels", "settings", "most accurate", "second", "MR default"):
-            header += _entry(text)
-        head += header
-        group_node += head
-        body = nodes.tbody()
+        lines = []
         for name, members, ranking in groups:
-            row = nodes.row()
-            row += _entry(name)
-            row += _entry(", ".join(members))
-            for mean, label, _ in ranking[:2]:
-                row += _entry(f"{label}: {mean:.1f}", bold=label == ranking[0][1])
-            for _ in range(2 - len(ranking[:2])):
-                row += _entry("–")
-            default = [(m, l) for m, l, _ in ranking if l == "MR default"]
-            place = [l for _, l, _ in ranking].index("MR default") + 1 if default else None
-            row += _entry(f"{default[0][0]:.1f} ({place} of {len(ranking)})"
-                          if default else "–")
-            body += row
-        group_node += body
-        return [table]
+            line = [name, ", ".join(members)]
+            line += [(f"{label}: {mean:.1f}", label == ranking[0][1])
+                     for mean, label, _ in ranking[:2]]
+            line += ["–"] * (2 - len(ranking[:2]))
+            labels = [label for _, label, _ in ranking]
+            line.append(f"{ranking[labels.index('MR default')][0]:.1f} "
+                        f"({labels.index('MR default') + 1} of {len(ranking)})"
+                        if "MR default" in labels else "–")
+            lines.append(line)
+        return [_table("One fit, by kind of label noise: mean clean test accuracy (%) over "
+                       "the held-out settings of each kind (3 seeds each), best first",
+                       (3, 2, 3, 3, 3),
+                       ("labels", "settings", "most accurate", "second", "MR default"),
+                       lines)]
 
 
 class EtaBinaryTable(Directive):
@@ -209,33 +198,16 @@ class EtaSplitTable(Directive):
             labels[f"{method}, last"] = f"{label}, last"
             labels[f"{method}, best valid_acc"] = f"{label}, best"
         # settings as rows (there are many), the columns as methods
-        table = nodes.table(classes=["results-table"])
-        table += nodes.title(text=(
+        lines = [[row["setting"] + (" (clean)" if not np.any(
+                     np.asarray(bench.SETTINGS[row["setting"]].noise_rate) > 0) else "")]
+                 + [_mean_std_text(row["cells"].get(c)) for c in bench.SPLIT_COLUMNS]
+                 for row in rows]
+        table = _table(
             "With skorch's default validation split: clean test accuracy (%), mean ± "
             "sample std over 3 seeds, at the last epoch and at the best validation "
-            "accuracy's; the first column trains on every row"))
-        group = nodes.tgroup(cols=1 + len(bench.SPLIT_COLUMNS))
-        table += group
-        group += nodes.colspec(colwidth=1)
-        for _ in bench.SPLIT_COLUMNS:
-            group += nodes.colspec(colwidth=2)
-        head = nodes.thead()
-        header = nodes.row()
-        header += _entry("setting")
-        for column in bench.SPLIT_COLUMNS:
-            header += _entry(labels[column])
-        head += header
-        group += head
-        body = nodes.tbody()
-        for row in rows:
-            clean = not bool(np.any(np.asarray(bench.SETTINGS[row["setting"]].noise_rate) > 0))
-            line = nodes.row()
-            line += _entry(row["setting"] + (" (clean)" if clean else ""))
-            for column in bench.SPLIT_COLUMNS:
-                cell = row["cells"].get(column)
-                line += _entry("–" if cell is None else f"{cell['mean']:.1f} ± {cell['std']:.1f}")
-            body += line
-        group += body
+            "accuracy's; the first column trains on every row",
+            [1] + [2] * len(bench.SPLIT_COLUMNS),
+            ["setting"] + [labels[c] for c in bench.SPLIT_COLUMNS], lines)
         return [table, _bullets(bench.split_summary(rows))]
 
 
