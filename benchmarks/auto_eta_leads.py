@@ -155,7 +155,7 @@ def _rule_variants():
             "anchor": AnchorMisfit(), "adahedge": AdaHedge(), "floor": FlooredAutoEta()}
 
 
-LEADS = ("threshold", "ramp", "mixup", "signals", "anchor", "adahedge", "floor")
+LEADS = tuple(_rule_variants()) + ("mixup", "signals")
 MIXUP_VARIANTS = ("online:auto@1", "online:auto@32", "full:auto@1", "full:auto@32",
                   "alone@1", "alone@32")
 

@@ -63,7 +63,9 @@ Timings are wall-clock seconds of ``fit`` with one torch thread.
 """
 
 import argparse
+import copy
 import dataclasses
+import inspect
 import json
 import os
 import sys
@@ -585,8 +587,6 @@ class _EpochSnapshots(Callback):
         return self
 
     def on_epoch_end(self, net, **kwargs):
-        import copy
-
         for key in ("valid_acc", "valid_loss"):
             if net.history[-1, f"{key}_best"]:
                 self.snapshots[key] = (len(net.history),
@@ -600,16 +600,20 @@ class _EpochSnapshots(Callback):
 SPLIT_METHODS = ("default", "plain", "sce", "arazo")
 
 
-def _shipped_train_split(cls):
-    """The default ``train_split`` of an estimator class (a fresh object)."""
-    import copy
-    import inspect
-
+def _init_default(cls, name):
+    """The default of ``cls``'s ``__init__`` parameter ``name``: the first class
+    of its MRO whose own ``__init__`` names it (a subclass may pass the rest
+    on as ``**kwargs``)."""
     for klass in cls.__mro__:
         init = klass.__dict__.get("__init__")
-        if init is not None and "train_split" in inspect.signature(init).parameters:
-            return copy.deepcopy(inspect.signature(init).parameters["train_split"].default)
-    raise TypeError(f"{cls.__name__} has no train_split parameter")
+        if init is not None and name in inspect.signature(init).parameters:
+            return inspect.signature(init).parameters[name].default
+    raise TypeError(f"{cls.__name__} has no {name} parameter")
+
+
+def _shipped_train_split(cls):
+    """The default ``train_split`` of an estimator class (a fresh object)."""
+    return copy.deepcopy(_init_default(cls, "train_split"))
 
 
 def _split_record(setting, name, seed, X, y):
@@ -834,15 +838,10 @@ def _rule_config():
 
 def _default_config():
     """MRClassifier's default eta and criterion (what 'default' measures)."""
-    import inspect
-
     from sk_mr import MRClassifier
-    from sk_mr.mixin import MRMixin
 
-    parameters = inspect.signature(MRClassifier.__init__).parameters
-    eta = (parameters["eta"] if "eta" in parameters
-           else inspect.signature(MRMixin.__init__).parameters["eta"]).default
-    criterion = parameters["criterion"].default
+    eta = _init_default(MRClassifier, "eta")
+    criterion = _init_default(MRClassifier, "criterion")
     return dict(eta=eta if isinstance(eta, (int, float, str)) else repr(eta),
                 criterion=getattr(criterion, "__name__", repr(criterion)))
 
@@ -859,10 +858,11 @@ def _mean_std(values):
     return mean_std(100 * np.asarray(values, dtype=float))
 
 
-def _cell(records, setting, method):
-    """One (setting, method) cell: accuracy mean and std (%) over seeds, the
-    number of seeds, and fits and seconds per seed; None if not run."""
-    accuracy = _values(records, setting, method)
+def _cell(records, setting, method, key="test_accuracy"):
+    """One (setting, method) cell: the mean and std (%) over seeds of ``key``
+    (an accuracy), the number of seeds, and fits and seconds per seed; None
+    if not run."""
+    accuracy = _values(records, setting, method, key)
     if not accuracy:
         return None
     mean, std = _mean_std(accuracy)
@@ -1152,11 +1152,9 @@ def split_rows(records, settings):
         for method in SPLIT_METHODS:
             for key, label in (("test_accuracy", "last"),
                                ("test_accuracy_best_valid_acc", "best valid_acc")):
-                values = _values(records, name, f"split:{method}", key)
-                if values:
-                    mean, std = _mean_std(values)
-                    row["cells"][f"{method}, {label}"] = dict(mean=mean, std=std,
-                                                             n=len(values))
+                cell = _cell(records, name, f"split:{method}", key)
+                if cell is not None:
+                    row["cells"][f"{method}, {label}"] = cell
         if len(row["cells"]) > 1:
             rows.append(row)
     return rows
@@ -1171,19 +1169,18 @@ def split_summary(rows):
     """:func:`split_rows`' conclusions, as text lines: the mean gain of
     restoring the best validation epoch, per method, and what the split costs
     MR's default."""
+    def differences(a, b):  # column a minus column b, where a row has both
+        return [r["cells"][a]["mean"] - r["cells"][b]["mean"] for r in rows
+                if a in r["cells"] and b in r["cells"]]
+
     lines = []
     for method in SPLIT_METHODS:
-        gains = [r["cells"][f"{method}, best valid_acc"]["mean"]
-                 - r["cells"][f"{method}, last"]["mean"] for r in rows
-                 if f"{method}, last" in r["cells"]
-                 and f"{method}, best valid_acc" in r["cells"]]
+        gains = differences(f"{method}, best valid_acc", f"{method}, last")
         if gains:
             lines.append(f"{method}: the best validation epoch minus the last, "
                          f"{np.mean(gains):+.2f} on average over {len(gains)} settings "
                          f"(worst {min(gains):+.2f}, best {max(gains):+.2f})")
-    split_cost = [r["cells"]["default, last"]["mean"] - r["cells"]["default, all rows"]["mean"]
-                  for r in rows if "default, last" in r["cells"]
-                  and "default, all rows" in r["cells"]]
+    split_cost = differences("default, last", "default, all rows")
     if split_cost:
         lines.append(f"MR's default as shipped (80% of the rows) minus trained on every row: "
                      f"{np.mean(split_cost):+.2f} on average over {len(split_cost)} settings "
@@ -1435,8 +1432,8 @@ def update_readme(records, path=None):
 
     The blocks sit between ``<!-- NAME:start -->`` and ``<!-- NAME:end -->``:
     ``heldout-table`` (round F), ``heldout-table-g`` (round G),
-    ``heldout-table-j`` (round J) and ``heldout-goals`` (all rounds); tests/test_readme_results.py checks that
-    they equal the records.
+    ``heldout-table-j`` (round J) and ``heldout-goals`` (all rounds);
+    tests/test_readme_results.py checks that they equal the records.
     """
     import re
 

@@ -8,8 +8,7 @@ repetitions (so machine load drifts hit every variant alike) and medians:
   exactly);
 * ``mr_online``: ``MRClassifier(loss_pass='online', eta=0.01)``;
 * ``hand_full``: a hand-written PyTorch loop doing the same MR as
-  ``mr_full`` (eta 0.01, the paper's; every MR variant sets it, so none
-  runs the default ``eta='auto'`` rule) (weighted batch loss + an eval-mode loss pass per epoch), with
+  ``mr_full`` (weighted batch loss + an eval-mode loss pass per epoch), with
   batches sliced directly from the tensors;
 * ``plain_small_shuffled`` and ``mr_online_small_shuffled``: the per-batch
   path where it weighs most, a small, cheap CNN
@@ -17,6 +16,9 @@ repetitions (so machine load drifts hit every variant alike) and medians:
   batches (``iterator_train__shuffle=True``, as most users train), so that
   MR's per-batch work (looking up the batch's weights, recording its
   losses) is a larger share of each step than with ``BenchCNN``.
+
+Every MR variant sets eta 0.01, the paper's, like the hand-written loop, so
+none runs the default ``eta='auto'`` rule.
 
 The settings are compute-bound on the CPU: CNNs on digits as 1x8x8 images.
 Run ``python benchmarks/overhead.py`` (``--repeats``, ``--epochs``,
