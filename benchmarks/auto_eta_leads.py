@@ -27,6 +27,20 @@ setting: nothing here chose a constant.
 * ``floor``: :class:`FlooredAutoEta`, ``eta='auto'`` never below the
   paper's 0.01; MR online, 3 seeds, on S, H, F, G and J (all of them
   looked at before), checked on K only if it won there.
+* ``bootstrap``: Arazo et al.'s dynamic hard bootstrapping with less mixup
+  than M-DYR-H's alpha 32 (``dyrh@0``: none, ``dyrh@1``), and MR composed
+  with it (``auto+dyrh@0``, ``0.01+dyrh@0``: MR's online losses, against
+  the bootstrapped targets, also fit the beta mixture); 3 seeds.
+* ``confident``: :class:`ConfidentJointAutoEta`, whose ``M`` is also the
+  settled fraction of examples the confident joint (Northcutt et al.,
+  2021) counts as mislabeled, read once half the examples are fitted to
+  better than half the know-nothing loss (``cj_gate = 0.5``, chosen on
+  eta-0 fits of S, H, F, G and J, seed 0). Its bar, written down before
+  the run: on S, H, F, G and J (3 seeds), at least +1 point on average
+  over the 24 noisy settings and at most 0.3 lost on average over the 10
+  clean ones against ``online:auto``; then, once, round K: it replaces the
+  default only if it is not behind it on average over K's noisy settings
+  and loses at most 0.3 on average over K's clean ones.
 * ``signals``: eta-0 MR fits (seed 0) that record, after every epoch, the
   training examples' eval-mode losses and whether the label is the
   predicted class; per fit, the fraction that disagrees (per epoch) and the
@@ -150,14 +164,133 @@ class FlooredAutoEta(AutoEta):
         return max(super().step(*args, **kwargs), self.floor)
 
 
+class BootstrappedMR:
+    """MR whose targets are bootstrapped as in Arazo et al.'s DYR-H.
+
+    A lead-only composition of :class:`sk_mr.MultiplicativeReweighting` and
+    :class:`sk_mr.baselines.BetaMixtureBootstrapping`: the MW update's
+    per-example losses (of the online pass: each example's loss against the
+    target it trained on, bootstrapped or not) also fit the beta mixture,
+    and after the warm-up every batch trains on
+    ``(1 - B) onehot(y) + B onehot(z)``, weighted by MR. MR then sets aside
+    the examples that not even the corrected target fits.
+    """
+
+    @staticmethod
+    def make(warmup_epochs, reg_term=1.0):
+        from sk_mr import MultiplicativeReweighting
+        from sk_mr.baselines import BetaMixtureBootstrapping
+
+        class _BootstrappedMR(BetaMixtureBootstrapping, MultiplicativeReweighting):
+            def on_train_begin(self, net, **kwargs):
+                BetaMixtureBootstrapping.on_train_begin(self, net, **kwargs)
+                MultiplicativeReweighting.on_train_begin(self, net, **kwargs)
+
+            def _losses(self, net, dataset_train):
+                losses = MultiplicativeReweighting._losses(self, net, dataset_train)
+                self.fit_noise_model(losses)
+                return losses
+
+            def on_epoch_end(self, net, dataset_train=None, **kwargs):
+                MultiplicativeReweighting.on_epoch_end(self, net, dataset_train, **kwargs)
+
+            def state_dict(self):
+                return MultiplicativeReweighting.state_dict(self)
+
+        return _BootstrappedMR(warmup_epochs=warmup_epochs, reg_term=reg_term)
+
+
+def confident_joint_misfit(probabilities, labels):
+    """Which examples the confident joint (Northcutt et al., 2021) counts as mislabeled.
+
+    ``t_j`` is the mean probability of class ``j`` over the examples labeled
+    ``j``; an example labeled ``i`` is counted when, among the classes whose
+    probability reaches their ``t_j``, the most probable is not ``i``.
+    Unlike a loss threshold, this counts a pairflip label that a network gives
+    about the flip rate (above ``1/K``).
+    """
+    n_classes = probabilities.shape[1]
+    counts = torch.bincount(labels, minlength=n_classes).clamp_min(1)
+    totals = torch.zeros(n_classes, dtype=probabilities.dtype).index_add_(
+        0, labels, probabilities[torch.arange(len(labels)), labels])
+    thresholds = torch.where(torch.bincount(labels, minlength=n_classes) > 0,
+                             totals / counts, torch.ones_like(totals))
+    above = probabilities >= thresholds[None, :]
+    best = torch.where(above, probabilities, torch.full_like(probabilities, -1.0)).argmax(1)
+    return above.any(1) & (best != labels)
+
+
+class ConfidentJointAutoEta(AutoEta):
+    """AutoEta whose misfit fraction is also the confident joint's count.
+
+    The confident joint is read (on the training set, in eval mode, by
+    :class:`ConfidentJointMR`) only once half the examples are fitted to
+    better than half the know-nothing loss; before that, examples a network
+    has not learned yet look mislabeled too. Its settled value (the same
+    window and stability as AutoEta's) joins ``M`` by a maximum.
+    """
+
+    cj_gate = 0.5
+
+    def reset(self):
+        super().reset()
+        self.cj_fraction = None
+        self.recent_cj_ = []
+        self.max_cj_ = 0.0
+        self.cj_fractions_ = []
+        return self
+
+    def step(self, losses, cumulative_losses, *args, chance_loss, **kwargs):
+        losses64 = losses.to(torch.float64)
+        learned = float(torch.quantile(losses64, self.cj_gate)) < chance_loss / 2
+        value = self.cj_fraction if learned else None
+        self.cj_fractions_.append(self.cj_fraction)
+        self.recent_cj_ = (self.recent_cj_ + [value])[-self.window:]
+        recent = self.recent_cj_
+        if len(recent) == self.window and None not in recent and \
+                max(recent) - min(recent) <= self.stability * max(recent):
+            self.max_cj_ = max(self.max_cj_, min(recent))
+        self.max_misfit_ = max(self.max_misfit_, self.max_cj_)  # M = max(M_lnK, M_cj)
+        return super().step(losses, cumulative_losses, *args, chance_loss=chance_loss,
+                            **kwargs)
+
+    def diagnostics(self):
+        return dict(super().diagnostics(), max_cj=self.max_cj_,
+                    cj_fractions=list(self.cj_fractions_))
+
+
+def _confident_joint_callback():
+    from sk_mr import MultiplicativeReweighting
+
+    class ConfidentJointMR(MultiplicativeReweighting):
+        """MR that hands the rule the confident joint's count before each update
+        (an extra eval-mode pass over the training set: a lead, not a design)."""
+
+        def update(self, net, dataset_train, completed_epochs=None):
+            rule = self._rule()
+            if isinstance(rule, ConfidentJointAutoEta):
+                with torch.no_grad():
+                    probabilities = net.forward(dataset_train, training=False).softmax(1)
+                labels = torch.as_tensor(dataset_train.y).long()
+                rule.cj_fraction = float(
+                    confident_joint_misfit(probabilities.double(), labels).double().mean())
+            return super().update(net, dataset_train, completed_epochs)
+
+    return ConfidentJointMR()
+
+
 def _rule_variants():
     return {"threshold": HalfProbabilityMisfit(), "ramp": AutoEta(ramp_fraction=0.5),
-            "anchor": AnchorMisfit(), "adahedge": AdaHedge(), "floor": FlooredAutoEta()}
+            "anchor": AnchorMisfit(), "adahedge": AdaHedge(), "floor": FlooredAutoEta(),
+            "confident": ConfidentJointAutoEta()}
 
 
-LEADS = tuple(_rule_variants()) + ("mixup", "signals")
+LEADS = tuple(_rule_variants()) + ("mixup", "bootstrap", "signals")
 MIXUP_VARIANTS = ("online:auto@1", "online:auto@32", "full:auto@1", "full:auto@32",
                   "alone@1", "alone@32")
+# Arazo et al.'s dynamic hard bootstrapping with less mixup than M-DYR-H's 32
+BOOTSTRAP_VARIANTS = ("dyrh@0", "dyrh@1", "auto+dyrh@0", "0.01+dyrh@0")
+VARIANTS = {"mixup": MIXUP_VARIANTS, "bootstrap": BOOTSTRAP_VARIANTS}
 
 
 def fit_variant(setting, lead, variant, seed):
@@ -167,6 +300,8 @@ def fit_variant(setting, lead, variant, seed):
     if lead in _rule_variants():
         net = eta_benchmark.mr_net(setting, seed, "auto", "online",
                                    rule=_rule_variants()[lead])
+        if lead == "confident":
+            net.set_params(callbacks__reweighting=_confident_joint_callback())
     elif lead == "mixup":
         kind, alpha = variant.split("@")
         if kind == "alone":  # mixup alone: MR with eta 0 is the plain net
@@ -175,9 +310,20 @@ def fit_variant(setting, lead, variant, seed):
             loss_pass, _ = kind.split(":")
             net = eta_benchmark.mr_net(setting, seed, "auto", loss_pass)
         net.set_params(mixup_alpha=float(alpha))
+    elif lead == "bootstrap":
+        kind, alpha = variant.split("@")
+        if kind == "dyrh":
+            net = eta_benchmark.arazo_net(setting, seed)
+        else:  # MR (online pass) with bootstrapped targets
+            eta = kind.split("+")[0]
+            net = eta_benchmark.mr_net(setting, seed, eta if eta == "auto" else float(eta),
+                                       "online")
+            warmup = max(1, round(eta_benchmark.ARAZO_WARMUP_FRACTION * setting.epochs))
+            net.set_params(callbacks__reweighting=BootstrappedMR.make(warmup))
+        net.set_params(mixup_alpha=float(alpha))
     else:
         raise ValueError(f"Unknown lead {lead!r}; valid: {', '.join(_rule_variants())}, "
-                         "mixup.")
+                         "mixup, bootstrap.")
     try:
         record = eta_benchmark._mr_record(net, setting, seed, X, y, is_noisy)
     except ValueError as error:  # MR refuses the non-finite losses of a diverged model
@@ -188,7 +334,8 @@ def fit_variant(setting, lead, variant, seed):
         return dict(test_accuracy=1.0 / n_classes, fits=1, diverged=True,
                     diverged_at_epoch=len(net.history))
     return {k: v for k, v in record.items()
-            if k not in ("misfit_fractions", "kl_targets", "auto_etas", "etas")}
+            if k not in ("misfit_fractions", "kl_targets", "auto_etas", "etas",
+                         "cj_fractions")}
 
 
 def signals(setting, seed=0):
@@ -247,7 +394,7 @@ def _load(path):
 def run(leads, settings, seeds, out=OUT):
     done = {(r["lead"], r["setting"], r["variant"], r["seed"]) for r in _load(out)}
     for lead in leads:
-        variants = MIXUP_VARIANTS if lead == "mixup" else (lead,)
+        variants = VARIANTS.get(lead, (lead,))
         for name in settings:
             setting = eta_benchmark.SETTINGS[name]
             for variant in variants:

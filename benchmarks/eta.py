@@ -572,7 +572,7 @@ def _mr_record(net, setting, seed, X, y, is_noisy):
                   noisy_weight=float(weights[is_noisy].sum()),
                   final_ess_fraction=float(history[-1, "mr_ess"]) / len(weights),
                   etas=etas)
-    rule = net.mr_.eta_rule_
+    rule = getattr(net.mr_, "eta_rule_", None)  # none on Arazo's callback
     if rule is not None:
         record.update(rule.diagnostics())
     return record
