@@ -47,7 +47,14 @@ setting: nothing here chose a constant.
 * ``confident_steady``: :class:`SteadyConfidentJointAutoEta`, the same with
   the count settled only within 10% (not 25%) over the window, chosen on
   eta-0 fits of the same settings after ``confident``'s result (seeds 0-2
-  of the MNIST-1D and pairflip ones), with the same bar.
+  of the MNIST-1D and pairflip ones), with the same bar. Result: +0.93
+  on the noisy settings (F1 +14.2, J7 +12.3, H1 +6.4; F7 -5.8, J1 -1.9,
+  S4 -1.3) and +0.00 on the clean ones (the count never settled there):
+  below the bar. On MNIST-1D the count overshoots in MR's own fits (F7:
+  0.42 for 25% noise), because the examples MR sets aside stay unfitted.
+* ``pairflip``: :class:`PairflipAutoEta`, the same count used only when it
+  is more than twice the ln K count (``cj_ratio = 2``, chosen on the
+  records of ``confident_steady``), with the same bar.
 * ``signals``: eta-0 MR fits (seed 0) that record, after every epoch, the
   training examples' eval-mode losses and whether the label is the
   predicted class; per fit, the fraction that disagrees (per epoch) and the
@@ -259,9 +266,12 @@ class ConfidentJointAutoEta(AutoEta):
         if len(recent) == self.window and None not in recent and \
                 max(recent) - min(recent) <= stability * max(recent):
             self.max_cj_ = max(self.max_cj_, min(recent))
-        self.max_misfit_ = max(self.max_misfit_, self.max_cj_)  # M = max(M_lnK, M_cj)
+        self._combine()
         return super().step(losses, cumulative_losses, *args, chance_loss=chance_loss,
                             **kwargs)
+
+    def _combine(self):
+        self.max_misfit_ = max(self.max_misfit_, self.max_cj_)  # M = max(M_lnK, M_cj)
 
     def diagnostics(self):
         return dict(super().diagnostics(), max_cj=self.max_cj_,
@@ -273,6 +283,30 @@ class SteadyConfidentJointAutoEta(ConfidentJointAutoEta):
     (not 25%) over the window: a network still learning lowers it by more."""
 
     cj_stability = 0.1
+
+
+class PairflipAutoEta(SteadyConfidentJointAutoEta):
+    """:class:`SteadyConfidentJointAutoEta` that counts the confident joint's
+    examples only when they are more than twice the ln K count.
+
+    Both counts see a wrong label that the network gives less than ``1/K``
+    (uniform and symmetric noise); only the confident joint sees a pairflip
+    label, given about the flip rate. A count more than ``cj_ratio`` times
+    the ln K one is that signature; otherwise ``M`` is the ln K count alone,
+    which keeps a slowly learning network's still-unfitted examples (which
+    the confident joint also counts, and MR's own weights keep unfitted)
+    from adding to it.
+    """
+
+    cj_ratio = 2.0
+
+    def _combine(self):
+        pass  # max_misfit_ stays the ln K count
+
+    def _counted_misfit(self):
+        if self.max_cj_ > self.cj_ratio * self.max_misfit_:
+            return self.max_cj_
+        return self.max_misfit_
 
 
 def _confident_joint_callback():
@@ -299,7 +333,8 @@ def _rule_variants():
     return {"threshold": HalfProbabilityMisfit(), "ramp": AutoEta(ramp_fraction=0.5),
             "anchor": AnchorMisfit(), "adahedge": AdaHedge(), "floor": FlooredAutoEta(),
             "confident": ConfidentJointAutoEta(),
-            "confident_steady": SteadyConfidentJointAutoEta()}
+            "confident_steady": SteadyConfidentJointAutoEta(),
+            "pairflip": PairflipAutoEta()}
 
 
 LEADS = tuple(_rule_variants()) + ("mixup", "bootstrap", "signals")
@@ -317,7 +352,7 @@ def fit_variant(setting, lead, variant, seed):
     if lead in _rule_variants():
         net = eta_benchmark.mr_net(setting, seed, "auto", "online",
                                    rule=_rule_variants()[lead])
-        if lead.startswith("confident"):
+        if lead.startswith("confident") or lead == "pairflip":
             net.set_params(callbacks__reweighting=_confident_joint_callback())
     elif lead == "mixup":
         kind, alpha = variant.split("@")

@@ -668,7 +668,7 @@ class AutoEta:
                 max(recent) - min(recent) <= self.stability * max(recent):
             self.max_misfit_ = max(self.max_misfit_, min(recent))
         # keep the log finite: at most 99% of the examples are set aside
-        counted = min(self.max_misfit_, 0.99)
+        counted = min(self._counted_misfit(), 0.99)
         if counted > self.hard_fraction:
             target = self.kl_scale * math.log((1 - self.hard_fraction) / (1 - counted))
         else:
@@ -678,6 +678,14 @@ class AutoEta:
         self.kl_targets_.append(target)
         self.etas_.append(eta)
         return eta
+
+    def _counted_misfit(self):
+        """The fraction the KL budget sets aside: ``M``.
+
+        A hook for experiments (``benchmarks/auto_eta_leads.py`` combines
+        ``M`` with a second count); not a public option.
+        """
+        return self.max_misfit_
 
     def _misfit_fraction(self, losses, chance_loss):
         """``m``: the fraction of ``losses`` (float64) above :meth:`_misfit_loss`.
