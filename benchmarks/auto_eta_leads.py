@@ -61,6 +61,12 @@ setting: nothing here chose a constant.
   updates later and the budget fell back.
 * ``pairflip_latched``: :class:`LatchedPairflipAutoEta`, the same, but once
   the signature is seen ``M`` stays the larger of the two counts; same bar.
+  Result: +1.20 on the noisy settings (H1 +6.4, F1 +14.2, J7 +8.2, every
+  other setting unchanged), +0.00 on the clean ones: it passed.
+* ``pairflip_argmax``: the same with the count taken by the most probable
+  class alone (:func:`argmax_confident_misfit`), which needs four numbers
+  per example rather than a row of ``K`` probabilities: the form that
+  ``eta='auto'`` would ship, checked against the same bar before round K.
 * ``signals``: eta-0 MR fits (seed 0) that record, after every epoch, the
   training examples' eval-mode losses and whether the label is the
   predicted class; per fit, the fraction that disagrees (per epoch) and the
@@ -331,6 +337,26 @@ class LatchedPairflipAutoEta(PairflipAutoEta):
         return max(self.max_cj_, self.max_misfit_) if self.signature_ else self.max_misfit_
 
 
+def argmax_confident_misfit(probabilities, labels):
+    """The confident joint by the most probable class: an example counts when
+    its most probable class is not its label and reaches that class's
+    threshold ``t_j`` (what ``eta='auto'`` can keep with four numbers per
+    example instead of a row of ``K`` probabilities)."""
+    n_classes = probabilities.shape[1]
+    counts = torch.bincount(labels, minlength=n_classes)
+    totals = torch.zeros(n_classes, dtype=probabilities.dtype).index_add_(
+        0, labels, probabilities[torch.arange(len(labels)), labels])
+    thresholds = torch.where(counts > 0, totals / counts.clamp_min(1), torch.ones_like(totals))
+    top, predicted = probabilities.max(1)
+    return (predicted != labels) & (top >= thresholds[predicted])
+
+
+class ArgmaxPairflipAutoEta(LatchedPairflipAutoEta):
+    """:class:`LatchedPairflipAutoEta` with :func:`argmax_confident_misfit`."""
+
+    count = staticmethod(argmax_confident_misfit)
+
+
 def _confident_joint_callback():
     from sk_mr import MultiplicativeReweighting
 
@@ -344,8 +370,8 @@ def _confident_joint_callback():
                 with torch.no_grad():
                     probabilities = net.forward(dataset_train, training=False).softmax(1)
                 labels = torch.as_tensor(dataset_train.y).long()
-                rule.cj_fraction = float(
-                    confident_joint_misfit(probabilities.double(), labels).double().mean())
+                count = getattr(rule, "count", confident_joint_misfit)
+                rule.cj_fraction = float(count(probabilities.double(), labels).double().mean())
             return super().update(net, dataset_train, completed_epochs)
 
     return ConfidentJointMR()
@@ -356,7 +382,8 @@ def _rule_variants():
             "anchor": AnchorMisfit(), "adahedge": AdaHedge(), "floor": FlooredAutoEta(),
             "confident": ConfidentJointAutoEta(),
             "confident_steady": SteadyConfidentJointAutoEta(),
-            "pairflip": PairflipAutoEta(), "pairflip_latched": LatchedPairflipAutoEta()}
+            "pairflip": PairflipAutoEta(), "pairflip_latched": LatchedPairflipAutoEta(),
+            "pairflip_argmax": ArgmaxPairflipAutoEta()}
 
 
 LEADS = tuple(_rule_variants()) + ("mixup", "bootstrap", "signals")
