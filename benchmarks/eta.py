@@ -687,6 +687,12 @@ def run_method(setting, method, seed):
         seconds = _fit(net, X_train, y_noisy, seed)
         return dict(test_accuracy=_accuracy(net, setting), fits=1, seconds=seconds,
                     epochs_run=len(net.history))
+    if name == "auto_lnk":  # eta='auto' before its confident count (the K round's bar)
+        from sk_mr.mw import AutoEta
+
+        net = mr_net(setting, seed, "auto", loss_pass, rule=AutoEta(confident_ratio=None),
+                     criterion=criterion)
+        return _mr_record(net, setting, seed, X_train, y_noisy, is_noisy)
     if name.startswith("eta=") or name in ("default", "auto"):
         eta = float(name[len("eta="):]) if name.startswith("eta=") else name
         net = mr_net(setting, seed, eta, loss_pass, criterion=criterion)
@@ -1465,7 +1471,9 @@ MULTICLASS_METHODS = (("plain", "plain_es") + GRID_METHODS
                       + tuple(f"split:{m}" for m in SPLIT_METHODS))
 #: One-logit nets (MRBinaryClassifier), for the two-class settings B1-B3.
 BINARY_METHODS = tuple(f"binary:{m}" for m in ("plain", "default", "auto") + GRID_METHODS)
-METHODS = MULTICLASS_METHODS + BINARY_METHODS
+#: eta='auto' without its confident count, as it was before round K checked it.
+PREVIOUS_METHODS = ("online:auto_lnk",)
+METHODS = MULTICLASS_METHODS + BINARY_METHODS + PREVIOUS_METHODS
 
 
 def default_methods(setting):

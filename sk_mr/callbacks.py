@@ -454,8 +454,12 @@ class MultiplicativeReweighting(SampleReweighting):
     With ``eta='auto'`` (or a rule object such as
     :class:`sk_mr.mw.AutoEta`) the eta of each update comes from the
     rule, called as ``rule.step(losses, cumulative_losses, completed_epochs,
-    planned_epochs, updates_per_epoch, chance_loss=net.chance_loss())``,
-    where ``planned_epochs`` is the history's length at the start of the
+    planned_epochs, updates_per_epoch, chance_loss=net.chance_loss())``
+    (plus, for a rule with ``wants_confident_misfit`` such as
+    :class:`~sk_mr.mw.AutoEta`,
+    ``confident_misfit=net.confident_misfit_fraction(dataset_train)`` at the
+    updates where it asks for it: one pass over the training split in eval
+    mode; None at the others), where ``planned_epochs`` is the history's length at the start of the
     fit call plus ``max_epochs``. The rule (``eta_rule_``) lives with the
     weights: a warm-started fit or ``partial_fit`` continues it, and its
     counters are saved with them.
@@ -636,11 +640,20 @@ class MultiplicativeReweighting(SampleReweighting):
                 self.auto_warned_ = True
             raw_eta = eta = 0.0
         elif rule is not None:
+            wants_confident = getattr(rule, "wants_confident_misfit", None)
+
             def raw_eta(losses, cumulative):
+                losses = losses.to(torch.float64)
+                extra = {}
+                if wants_confident is not None:
+                    # the confident count needs a pass over the training
+                    # set: only at the updates where the rule reads it
+                    extra["confident_misfit"] = net.confident_misfit_fraction(
+                        dataset_train) if wants_confident(losses, chance_loss=chance) else None
                 # the rule steers the weights' KL, whatever the losses' scale
-                return rule.step(losses.to(torch.float64), cumulative, completed_epochs,
+                return rule.step(losses, cumulative, completed_epochs,
                                  self.planned_epochs_ or epoch,
-                                 self.settings_.updates_per_epoch, chance_loss=chance)
+                                 self.settings_.updates_per_epoch, chance_loss=chance, **extra)
         else:
             raw_eta = eta / unit
         weights = MultiplicativeWeights.from_state(self.cumulative_losses_, self.eta_)
@@ -714,7 +727,8 @@ class MultiplicativeReweighting(SampleReweighting):
 
 
 #: The state of an eta rule (AutoEta) that a checkpoint keeps.
-_RULE_STATE = {"n_updates_": torch.int64, "max_misfit_": torch.float64}
+_RULE_STATE = {"n_updates_": torch.int64, "max_misfit_": torch.float64,
+               "max_confident_": torch.float64, "pairflip_": torch.int64}
 
 
 class RandomReweighting(SampleReweighting):

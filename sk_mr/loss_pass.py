@@ -19,7 +19,8 @@ from torch.utils.data import DataLoader
 from sk_mr.batching import plain_view, record_batch_positions
 from sk_mr.objective import mw_losses
 
-__all__ = ["LossPassMixin", "check_all_seen", "check_finite", "fill_unseen", "full_pass"]
+__all__ = ["LossPassMixin", "check_all_seen", "check_finite", "fill_unseen", "full_pass",
+           "prediction_pass"]
 
 
 def full_pass(net, dataset, example_terms, set_eval, device, batch_size=None, **fit_params):
@@ -42,6 +43,52 @@ def full_pass(net, dataset, example_terms, set_eval, device, batch_size=None, **
       On ``device`` (the net's); 0 where not ``seen``.
     seen : torch.Tensor of bool, shape (len(dataset),)
     """
+    def score(y_pred, yi, Xi):
+        return mw_losses(*example_terms(y_pred, yi, X=Xi, training=False)[:2])[:, None]
+
+    values, seen = _scored_pass(net, dataset, score, 1, set_eval, device, batch_size,
+                                fit_params)
+    return values[:, 0], seen
+
+
+def prediction_pass(net, dataset, set_eval, device, batch_size=None, **fit_params):
+    """Each example's predicted class, its probability and its label's, in eval mode.
+
+    The pass of :func:`full_pass` (the same iterator, inputs and modes), for
+    :meth:`LossPassMixin.confident_misfit_fraction`. Probabilities are the
+    net's ``predict_proba`` transform of the module's output.
+
+    Returns
+    -------
+    columns : torch.Tensor of float64, shape (len(dataset), 4), or None
+      Per example: the label's probability, the most probable class, its
+      probability and the label; on ``device``, 0 where not ``seen``. None
+      when the module's outputs are not one row of at least two class
+      probabilities per example, or the targets not class indices.
+    seen : torch.Tensor of bool, shape (len(dataset),), or None
+    """
+    to_probabilities = net._get_predict_nonlinearity()
+
+    def score(y_pred, yi, Xi):
+        probabilities = to_probabilities(y_pred)
+        if not (torch.is_tensor(probabilities) and probabilities.dim() == 2
+                and probabilities.shape[1] >= 2 and yi.dim() == 1
+                and not yi.is_floating_point() and len(yi) == len(probabilities)):
+            return None
+        probabilities = probabilities.to(torch.float64)
+        top, predicted = probabilities.max(dim=1)
+        labels = yi.long()
+        label_probabilities = probabilities.gather(1, labels[:, None])[:, 0]
+        return torch.stack([label_probabilities, predicted.to(torch.float64), top,
+                            labels.to(torch.float64)], dim=1)
+
+    return _scored_pass(net, dataset, score, 4, set_eval, device, batch_size, fit_params)
+
+
+def _scored_pass(net, dataset, score, n_columns, set_eval, device, batch_size, fit_params):
+    """The loop of :func:`full_pass`: ``score(y_pred, y, X)`` of every batch,
+    shape ``(batch, n_columns)``, placed by position; ``(None, None)`` as soon
+    as ``score`` returns None."""
     dataset = plain_view(dataset)
     overrides = {}
     if batch_size is not None:
@@ -56,7 +103,7 @@ def full_pass(net, dataset, example_terms, set_eval, device, batch_size=None, **
     # inputs; crafting them needs gradients, so it runs outside
     # inference mode.
     perturb = getattr(net.adversarial, "loss_pass_inputs", None)
-    losses = torch.zeros(len(dataset), dtype=torch.float64, device=device)
+    values = torch.zeros(len(dataset), n_columns, dtype=torch.float64, device=device)
     seen = torch.zeros(len(dataset), dtype=torch.bool, device=device)
     set_eval()
     for batch in iterator:
@@ -68,10 +115,12 @@ def full_pass(net, dataset, example_terms, set_eval, device, batch_size=None, **
         yi = to_tensor(yi, device=device)
         with torch.inference_mode():
             y_pred = net.infer(Xi, **fit_params)
-            batch_losses = mw_losses(*example_terms(y_pred, yi, X=Xi, training=False)[:2])
-            losses.index_copy_(0, positions, batch_losses.to(torch.float64))
+            batch_values = score(y_pred, yi, Xi)
+            if batch_values is None:
+                return None, None
+            values.index_copy_(0, positions, batch_values.to(torch.float64))
             seen[positions] = True
-    return losses, seen
+    return values, seen
 
 
 def check_all_seen(seen):
@@ -172,6 +221,46 @@ class LossPassMixin:
             losses, seen = self._gather_example_losses(losses, seen)
             check_all_seen(seen)
         return check_finite(losses, epoch=len(self.history))
+
+    def confident_misfit_fraction(self, dataset, **fit_params):
+        """Fraction of ``dataset``'s examples the net confidently puts in another class.
+
+        :func:`sk_mr.mw.confident_misfit_fraction` of the predictions of a
+        pass over ``dataset`` as :meth:`example_losses`' full pass makes it
+        (eval mode, un-augmented, the modules' modes restored, all
+        processes combined). ``eta='auto'`` reads it (see
+        :class:`sk_mr.mw.AutoEta`) to count pairflip labels.
+
+        Parameters
+        ----------
+        dataset : torch.utils.data.Dataset
+          Typically the training split.
+        **fit_params : dict
+          Passed to the module's forward, as in training.
+
+        Returns
+        -------
+        fraction : float or None
+          None when the module's outputs are not one row of class
+          probabilities per example or the targets are not class indices.
+        """
+        from sk_mr.mw import confident_misfit_fraction
+
+        fit_params = {**(getattr(self, "_mr_forward_params", None) or {}), **fit_params}
+        with self._modes_kept():
+            columns, seen = prediction_pass(
+                self, dataset, lambda: self._set_training(False), self._mr_device(),
+                batch_size=self.loss_pass_batch_size, **fit_params)
+        if columns is None:
+            return None
+        gathered = [self._gather_example_losses(columns[:, j], seen) for j in range(4)]
+        seen = gathered[0][1]
+        check_all_seen(seen)
+        label_p, predicted, top, labels = (values for values, _ in gathered)
+        n_classes = int(predicted.max().item()) + 1  # the thresholds' length only
+        n_classes = max(n_classes, int(labels.max().item()) + 1)
+        return confident_misfit_fraction(label_p, predicted.round().long(), top,
+                                         labels.round().long(), n_classes)
 
     @contextlib.contextmanager
     def _modes_kept(self):

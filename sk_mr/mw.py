@@ -26,6 +26,7 @@ __all__ = [
     "MultiStepEta",
     "MultiplicativeWeights",
     "check_eta",
+    "confident_misfit_fraction",
     "effective_sample_size",
     "eta_for_kl",
     "is_eta_rule",
@@ -189,8 +190,9 @@ def make_eta_rule(eta):
 
     Examples
     --------
-    >>> make_eta_rule("auto")
-    AutoEta(ramp_fraction=0.15, kl_scale=1.5, hard_fraction=0.1, window=3, stability=0.25)
+    >>> make_eta_rule("auto")  # doctest: +NORMALIZE_WHITESPACE
+    AutoEta(ramp_fraction=0.15, kl_scale=1.5, hard_fraction=0.1, window=3, stability=0.25,
+            confident_ratio=2.0, confident_gate=0.5, confident_stability=0.1)
     >>> template = AutoEta(kl_scale=1.0)
     >>> rule = make_eta_rule(template)
     >>> rule is template, rule.kl_scale
@@ -446,6 +448,60 @@ def _check_fraction(name, value, low_open, high_open):
     return float(value)
 
 
+def confident_misfit_fraction(label_probabilities, predicted, predicted_probabilities,
+                              labels, n_classes):
+    """Fraction of examples that a network confidently puts in another class.
+
+    The confident joint of Northcutt et al. (2021), "Confident learning",
+    taken by each example's most probable class: the threshold ``t_j`` of a
+    class is the mean probability the network gives it over the examples
+    labeled ``j``, and an example counts when its most probable class is not
+    its label and gets at least that class's threshold. Unlike a loss above
+    ``ln K``, this counts a pairflip label, which a network fitted to noisy
+    labels gives about the flip rate (more than ``1 / K``).
+
+    Parameters
+    ----------
+    label_probabilities : torch.Tensor of float, shape (n,)
+      Each example's predicted probability of its label.
+    predicted : torch.Tensor of int, shape (n,)
+      Each example's most probable class.
+    predicted_probabilities : torch.Tensor of float, shape (n,)
+      Its probability.
+    labels : torch.Tensor of int, shape (n,)
+      The (possibly noisy) labels, in ``[0, n_classes)``.
+    n_classes : int
+
+    Returns
+    -------
+    fraction : float
+
+    Examples
+    --------
+    Class 0's examples get 0.8 on their label on average, class 1's 0.5:
+    the third example (labeled 1) puts 0.9 on class 0, above 0.8, and
+    counts; the fourth puts 0.6 on class 0, below 0.8, and does not.
+
+    >>> import torch
+    >>> labels = torch.tensor([0, 0, 1, 1, 1])
+    >>> label_p = torch.tensor([0.8, 0.8, 0.1, 0.4, 1.0])
+    >>> predicted = torch.tensor([0, 0, 0, 0, 1])
+    >>> top = torch.tensor([0.8, 0.8, 0.9, 0.6, 1.0])
+    >>> confident_misfit_fraction(label_p, predicted, top, labels, n_classes=2)
+    0.2
+    """
+    labels = labels.long()
+    counts = torch.bincount(labels, minlength=n_classes)
+    totals = torch.zeros(n_classes, dtype=torch.float64, device=labels.device).index_add_(
+        0, labels, label_probabilities.to(torch.float64))
+    thresholds = totals / counts.clamp_min(1)
+    predicted = predicted.long()
+    # a class no example is labeled with has no threshold, and never counts
+    counted = (predicted != labels) & (counts[predicted] > 0) & (
+        predicted_probabilities.to(torch.float64) >= thresholds[predicted])
+    return float(counted.to(torch.float64).mean())
+
+
 class AutoEta:
     """MR's step size from the KL budget of the misfit examples (``eta='auto'``).
 
@@ -459,6 +515,13 @@ class AutoEta:
       each of its updates, a tenth of the examples had a loss below half
       of ``chance_loss`` (the model has learned something); ``M`` is 0 until
       a window settles;
+    * ``C`` = the same for ``c``, the fraction of examples the network
+      confidently puts in another class (:func:`confident_misfit_fraction`,
+      from the net's class probabilities), counted only once half the
+      examples are fitted to better than half of ``chance_loss`` and
+      settled within ``confident_stability``; once ``C`` exceeds
+      ``confident_ratio * M`` (pairflip noise), ``M`` becomes
+      ``max(M, C)`` for the rest of the fit;
     * ``B = kl_scale * ln((1 - hard_fraction) / (1 - M))`` if
       ``M > hard_fraction``, else 0;
     * ``eta = eta_KL(min(1, progress / ramp_fraction) * B)``, where
@@ -488,6 +551,18 @@ class AutoEta:
     stability : float in [0, 1) (default=0.25)
       A window has settled when ``max - min <= stability * max`` over it.
 
+    confident_ratio : float > 0 or None (default=2.0)
+      ``C`` counts once it exceeds this multiple of ``M``. None never
+      counts it (the rule before the confident count was added; no class
+      probabilities are needed).
+
+    confident_gate : float in (0, 1) (default=0.5)
+      ``c`` is read only once this fraction of the examples are fitted to
+      better than half of ``chance_loss``.
+
+    confident_stability : float in [0, 1) (default=0.1)
+      ``stability`` for the windows of ``c``.
+
     Attributes
     ----------
     n_updates_ : int
@@ -502,6 +577,16 @@ class AutoEta:
 
     misfit_fractions_, kl_targets_, etas_ : list of float
       ``m``, ``B`` (before the ramp) and eta of every update.
+
+    max_confident_ : float
+      ``C``.
+
+    confident_fractions_ : list of float or None
+      ``c`` at every update (None where it was not read).
+
+    pairflip_ : bool
+      Whether ``C`` has exceeded ``confident_ratio * M``, so that ``M``
+      counts it.
 
     Notes
     -----
@@ -531,24 +616,42 @@ class AutoEta:
        points). A model still at chance misfits about half the examples,
        steadily, whatever the noise: windows count only once a tenth of
        the examples are fitted to better than half the know-nothing loss.
-    3. *KL budget.* ``B = kl_scale * ln((1 - hard_fraction) / (1 - M))`` when
+    3. *Pairflip labels.* A network fitted to labels of which a fraction
+       ``r`` is flipped to one other class gives the flipped labels about
+       ``r``, more than ``1 / K``: their losses stay below ``ln K`` and ``m``
+       misses them (``M`` was 0.03-0.16 for 25-36% pairflip noise). The
+       confident joint counts them: the network puts them in their true
+       class with about ``1 - r``, above that class's threshold. While a
+       network still learns, it also counts the examples it has not fitted
+       yet, so ``c`` is read only once half the examples are fitted, and
+       settles only within 10%, not 25%. Noise that ``m`` sees, ``c`` sees
+       too, plus the examples MR itself sets aside (which stay unfitted):
+       only ``C > confident_ratio * M``, the signature of labels ``m``
+       misses, lets it count, and from then on ``M`` is the larger of the
+       two (without this latch, ``M`` rose as MR set the flipped labels
+       aside and the test failed again a few updates later).
+    4. *KL budget.* ``B = kl_scale * ln((1 - hard_fraction) / (1 - M))`` when
        ``M > hard_fraction``, else 0: the first ``hard_fraction`` of misfit
        examples are presumed hard but valid (clean data has a few), the rest
        are set aside.
-    4. *Step size.* ``eta`` is the eta at which ``KL(softmax(-eta L) || u)``
+    5. *Step size.* ``eta`` is the eta at which ``KL(softmax(-eta L) || u)``
        equals the budget ramped linearly over the first ``ramp_fraction`` of
        the planned updates (the KL grows with eta, so bisection finds it).
        Ramping the KL, not eta, keeps the first updates' near-equal losses
        from concentrating the weights.
 
-    Everything the rule sees is the per-example training losses, the number
-    of updates planned and the loss of a uniform prediction: no clean
-    labels, no held-out split and no extra fit. Its cost is one bisection
-    (about 60 softmaxes over the training set) per MW update.
+    Everything the rule sees is the per-example training losses, the
+    fraction ``c``, the number of updates planned and the loss of a uniform
+    prediction: no clean labels, no held-out split and no extra fit. Its
+    cost is one bisection (about 60 softmaxes over the training set) per MW
+    update, and, once half the examples are fitted, one pass of the network
+    over the training set in eval mode per update for ``c``
+    (:class:`~sk_mr.MultiplicativeReweighting` runs it).
 
-    The constants were chosen on thirteen settings (``benchmarks/eta.py``,
-    S1-S6 and H1-H7) and checked on three rounds of seven held-out ones
-    (F1-F7, G1-G7, J1-J7).
+    The constants of ``m`` were chosen on thirteen settings
+    (``benchmarks/eta.py``, S1-S6 and H1-H7) and checked on three rounds of
+    seven held-out ones (F1-F7, G1-G7, J1-J7); those of ``c`` on all 34 of
+    them, and checked on a fourth round (K1-K7).
 
     Examples
     --------
@@ -570,19 +673,25 @@ class AutoEta:
     """
 
     def __init__(self, ramp_fraction=0.15, kl_scale=1.5, hard_fraction=0.1, window=3,
-                 stability=0.25):
+                 stability=0.25, confident_ratio=2.0, confident_gate=0.5,
+                 confident_stability=0.1):
         self.ramp_fraction = ramp_fraction
         self.kl_scale = kl_scale
         self.hard_fraction = hard_fraction
         self.window = window
         self.stability = stability
+        self.confident_ratio = confident_ratio
+        self.confident_gate = confident_gate
+        self.confident_stability = confident_stability
         self.reset()
 
     def get_params(self):
         """The rule's constants, as a dict."""
         return dict(ramp_fraction=self.ramp_fraction, kl_scale=self.kl_scale,
                     hard_fraction=self.hard_fraction, window=self.window,
-                    stability=self.stability)
+                    stability=self.stability, confident_ratio=self.confident_ratio,
+                    confident_gate=self.confident_gate,
+                    confident_stability=self.confident_stability)
 
     def __repr__(self):
         params = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())
@@ -596,12 +705,24 @@ class AutoEta:
         self.misfit_fractions_ = []
         self.kl_targets_ = []
         self.etas_ = []
+        self.max_confident_ = 0.0
+        self.recent_confident_ = []
+        self.confident_fractions_ = []
+        self.pairflip_ = False
         return self
 
     def _check_params(self):
         _check_fraction("ramp_fraction", self.ramp_fraction, low_open=True, high_open=False)
         _check_fraction("hard_fraction", self.hard_fraction, low_open=False, high_open=True)
         _check_fraction("stability", self.stability, low_open=False, high_open=True)
+        _check_fraction("confident_gate", self.confident_gate, low_open=True, high_open=True)
+        _check_fraction("confident_stability", self.confident_stability, low_open=False,
+                        high_open=True)
+        ratio = self.confident_ratio
+        if ratio is not None and (isinstance(ratio, bool) or not isinstance(
+                ratio, numbers.Real) or not (ratio > 0 and math.isfinite(ratio))):
+            raise ValueError(
+                f"confident_ratio must be a finite float > 0 or None, got {ratio!r}.")
         if isinstance(self.kl_scale, bool) or not isinstance(self.kl_scale, numbers.Real) \
                 or not (self.kl_scale > 0 and math.isfinite(self.kl_scale)):
             raise ValueError(f"kl_scale must be a finite float > 0, got {self.kl_scale!r}.")
@@ -609,8 +730,31 @@ class AutoEta:
                 or self.window < 2:
             raise ValueError(f"window must be an int >= 2, got {self.window!r}.")
 
+    def wants_confident_misfit(self, losses, *, chance_loss):
+        """Whether :meth:`step` will read ``confident_misfit`` at these losses.
+
+        True once ``confident_gate`` of the examples are fitted to better
+        than half of ``chance_loss`` (and ``confident_ratio`` is not None):
+        the caller computes the fraction, which needs a pass over the
+        training set, only then.
+
+        Parameters
+        ----------
+        losses : torch.Tensor, shape (n,)
+          Every training example's loss at this update.
+        chance_loss : float
+
+        Returns
+        -------
+        bool
+        """
+        if self.confident_ratio is None:
+            return False
+        quantile = torch.quantile(losses.to(torch.float64), float(self.confident_gate))
+        return float(quantile) < chance_loss / 2
+
     def step(self, losses, cumulative_losses, completed_epochs=None, n_epochs=None,
-             updates_per_epoch=1, *, chance_loss):
+             updates_per_epoch=1, *, chance_loss, confident_misfit=None):
         """Record one MW update and return its eta.
 
         Parameters
@@ -631,6 +775,10 @@ class AutoEta:
         chance_loss : float
           The criterion's loss of a uniform prediction (``ln K`` for
           cross-entropy over ``K`` classes).
+        confident_misfit : float or None (default=None)
+          ``c`` (:func:`confident_misfit_fraction` at this update), where
+          :meth:`wants_confident_misfit` said so; None where the net has no
+          class probabilities (``M`` is then ``m``'s alone).
 
         Returns
         -------
@@ -655,18 +803,21 @@ class AutoEta:
         self.n_updates_ += 1
         progress = self.n_updates_ / (n_epochs * updates_per_epoch)
         losses64 = losses.to(torch.float64)
+        confident = confident_misfit if self.wants_confident_misfit(
+            losses64, chance_loss=chance_loss) else None
+        self.confident_fractions_.append(confident)
+        self.recent_confident_, self.max_confident_ = _settle(
+            self.recent_confident_, confident, self.max_confident_, self.window,
+            self.confident_stability)
         misfit = self._misfit_fraction(losses64, chance_loss)
         # the model has learned something once a tenth of the examples are
         # fitted to better than half the know-nothing loss; before that, a
         # steady misfit fraction is that of a model still at chance (about
         # half the examples), not the noise
         learned = float(torch.quantile(losses64, 0.1)) < chance_loss / 2
-        self.recent_misfits_ = (list(self.recent_misfits_) + [misfit if learned else None])[
-            -self.window:]
-        recent = self.recent_misfits_
-        if len(recent) == self.window and None not in recent and \
-                max(recent) - min(recent) <= self.stability * max(recent):
-            self.max_misfit_ = max(self.max_misfit_, min(recent))
+        self.recent_misfits_, self.max_misfit_ = _settle(
+            self.recent_misfits_, misfit if learned else None, self.max_misfit_,
+            self.window, self.stability)
         # keep the log finite: at most 99% of the examples are set aside
         counted = min(self._counted_misfit(), 0.99)
         if counted > self.hard_fraction:
@@ -680,11 +831,16 @@ class AutoEta:
         return eta
 
     def _counted_misfit(self):
-        """The fraction the KL budget sets aside: ``M``.
+        """The fraction the KL budget sets aside: ``M``, or ``max(M, C)``
+        once ``C`` has exceeded ``confident_ratio * M``.
 
-        A hook for experiments (``benchmarks/auto_eta_leads.py`` combines
-        ``M`` with a second count); not a public option.
+        A hook for experiments (``benchmarks/auto_eta_leads.py``); not a
+        public option.
         """
+        if self.confident_ratio is not None and not self.pairflip_:
+            self.pairflip_ = self.max_confident_ > self.confident_ratio * self.max_misfit_
+        if self.pairflip_:
+            return max(self.max_misfit_, self.max_confident_)
         return self.max_misfit_
 
     def _misfit_fraction(self, losses, chance_loss):
@@ -707,4 +863,17 @@ class AutoEta:
         """Per-update record: misfit fractions, KL targets and etas (lists)."""
         return dict(misfit_fractions=list(self.misfit_fractions_),
                     kl_targets=list(self.kl_targets_), auto_etas=list(self.etas_),
-                    max_misfit=self.max_misfit_)
+                    max_misfit=self.max_misfit_, max_confident=self.max_confident_,
+                    confident_fractions=list(self.confident_fractions_),
+                    pairflip=bool(self.pairflip_))
+
+
+def _settle(recent, value, settled, window, stability):
+    """Push ``value`` (None: not read) into the window ``recent``; return the
+    window and the running maximum ``settled`` of the smallest value of each
+    full window whose values agree within ``stability`` (relative)."""
+    recent = (list(recent) + [value])[-window:]
+    if len(recent) == window and None not in recent and \
+            max(recent) - min(recent) <= stability * max(recent):
+        settled = max(settled, min(recent))
+    return recent, settled

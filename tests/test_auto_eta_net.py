@@ -38,6 +38,40 @@ class TestWhatTheRuleSees:
         assert float((mean_cumulative > math.log(10)).double().mean()) != pytest.approx(
             expected)
 
+    @pytest.mark.parametrize("loss_pass", ["full", "online"])
+    def test_confident_fraction_is_of_the_final_predictions(self, small_digits, tiny_mlp,
+                                                            loss_pass):
+        # once half the examples are fitted, the rule gets the confident
+        # count of the network's eval-mode predictions at the update: the
+        # last one's are predict_proba's after the fit, counted here by a loop
+        from sk_mr.noise import add_label_noise
+
+        X, y = small_digits
+        y, _ = add_label_noise(y, 0.2, kind="pairflip", random_state=0)
+        net = _net(tiny_mlp, loss_pass=loss_pass, max_epochs=10, lr=1.0).fit(X, y)
+        rule = net.mr_.eta_rule_
+        fractions = rule.confident_fractions_
+        assert fractions[0] is None and fractions[-1] is not None  # the gate opened
+        probabilities = net.predict_proba(X)
+        thresholds = [probabilities[y == j, j].mean() for j in range(10)]
+        top = probabilities.argmax(1)
+        counted = [top[i] != y[i] and probabilities[i, top[i]] >= thresholds[top[i]]
+                   for i in range(len(y))]
+        assert fractions[-1] == pytest.approx(np.mean(counted), abs=1e-12)
+        assert 0 < fractions[-1] < 1
+
+    def test_no_class_probabilities_no_confident_count(self, noisy_data, tiny_mlp):
+        # one logit and float targets (MRBinaryClassifier): no class indices,
+        # no count; the rule then runs on the ln K count alone
+        from sk_mr import MRBinaryClassifier
+
+        X, y, _ = noisy_data
+        net = MRBinaryClassifier(tiny_mlp, module__n_classes=1, max_epochs=2, lr=0.1,
+                                 train_split=None, verbose=0, random_state=0,
+                                 eta="auto").fit(X, (y % 2).astype(np.float32))
+        assert net.confident_misfit_fraction(
+            net.get_dataset(X, (y % 2).astype(np.float32))) is None
+
     def test_updates_per_epoch_count_in_progress(self, noisy_data, tiny_mlp):
         X, y, _ = noisy_data
         net = _net(tiny_mlp, max_epochs=2, updates_per_epoch=2).fit(X, y)

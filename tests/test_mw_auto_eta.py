@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from sk_mr.mw import AutoEta, eta_for_kl, kl_from_uniform
+from sk_mr.mw import AutoEta, confident_misfit_fraction, eta_for_kl, kl_from_uniform
 
 CHANCE = math.log(10)
 
@@ -140,9 +140,12 @@ class TestAutoEta:
     def test_repr_and_params(self):
         rule = AutoEta(kl_scale=1.0)
         assert rule.get_params() == dict(ramp_fraction=0.15, kl_scale=1.0,
-                                         hard_fraction=0.1, window=3, stability=0.25)
+                                         hard_fraction=0.1, window=3, stability=0.25,
+                                         confident_ratio=2.0, confident_gate=0.5,
+                                         confident_stability=0.1)
         assert repr(rule) == ("AutoEta(ramp_fraction=0.15, kl_scale=1.0, hard_fraction=0.1, "
-                              "window=3, stability=0.25)")
+                              "window=3, stability=0.25, confident_ratio=2.0, "
+                              "confident_gate=0.5, confident_stability=0.1)")
 
     @pytest.mark.parametrize("kwargs, match", [
         (dict(ramp_fraction=0.0), "ramp_fraction must be a float in \\(0, 1\\]"),
@@ -150,6 +153,10 @@ class TestAutoEta:
         (dict(kl_scale=-1.0), "kl_scale must be a finite float > 0"),
         (dict(window=1), "window must be an int >= 2"),
         (dict(stability=1.0), "stability must be a float in \\[0, 1\\)"),
+        (dict(confident_ratio=0.0), "confident_ratio must be a finite float > 0 or None"),
+        (dict(confident_ratio=True), "confident_ratio must be a finite float > 0 or None"),
+        (dict(confident_gate=1.0), "confident_gate must be a float in \\(0, 1\\)"),
+        (dict(confident_stability=-0.1), "confident_stability must be a float in"),
     ])
     def test_bad_constants(self, two_groups, kwargs, match):
         with pytest.raises(ValueError, match=match):
@@ -191,3 +198,127 @@ class TestModelAtChance:
             L = L + fitted
             rule.step(fitted, L, t, n_epochs=10, chance_loss=chance)
         assert rule.max_misfit_ == pytest.approx(0.25)
+
+
+def confident_joint_by_hand(probabilities, labels):
+    """The count of confident_misfit_fraction, one example at a time."""
+    probabilities = np.asarray(probabilities, dtype=np.float64)
+    n, k = probabilities.shape
+    thresholds = [probabilities[labels == j, j].mean() if np.any(labels == j) else None
+                  for j in range(k)]
+    counted = 0
+    for i in range(n):
+        top = int(np.argmax(probabilities[i]))
+        if top != labels[i] and thresholds[top] is not None \
+                and probabilities[i, top] >= thresholds[top]:
+            counted += 1
+    return counted / n
+
+
+class TestConfidentMisfitFraction:
+    def test_matches_a_loop(self):
+        rng = np.random.default_rng(0)
+        logits = rng.normal(0, 2, (300, 5))
+        probabilities = np.exp(logits) / np.exp(logits).sum(1, keepdims=True)
+        labels = rng.integers(0, 4, 300)  # class 4 labels nothing: never a threshold
+        p = torch.tensor(probabilities)
+        top, predicted = p.max(1)
+        label_p = p[torch.arange(300), torch.tensor(labels)]
+        got = confident_misfit_fraction(label_p, predicted, top, torch.tensor(labels), 5)
+        assert got == pytest.approx(confident_joint_by_hand(probabilities, labels))
+        assert 0.05 < got < 0.95  # the case is not trivial
+
+    def test_pairflip_labels_count_where_the_ln_k_threshold_misses_them(self):
+        # 10 classes, 30% of each class's labels flipped to the next class;
+        # the network gives the true class 0.7 and the flipped-to class 0.3
+        n_per, k, r = 100, 10, 0.3
+        truth = np.repeat(np.arange(k), n_per)
+        labels = truth.copy()
+        flipped = np.zeros(len(truth), bool)
+        for c in range(k):
+            idx = np.where(truth == c)[0][: int(r * n_per)]
+            labels[idx], flipped[idx] = (c + 1) % k, True
+        p = np.zeros((len(truth), k))
+        p[np.arange(len(truth)), truth] = 1 - r
+        p[np.arange(len(truth)), (truth + 1) % k] = r
+        label_p = torch.tensor(p[np.arange(len(truth)), labels])
+        assert float((-label_p.log() > math.log(k)).double().mean()) == 0.0  # m misses them
+        top, predicted = torch.tensor(p).max(1)
+        got = confident_misfit_fraction(label_p, predicted, top, torch.tensor(labels), k)
+        assert got == pytest.approx(flipped.mean())
+
+
+class TestConfidentCount:
+    """M counts the confident fraction c once it exceeds confident_ratio * M."""
+
+    @staticmethod
+    def losses(n_fitted, n_unfitted, low=0.05, high=1.5):
+        # n_fitted far below chance / 2, the rest below chance (pairflip-like)
+        return torch.cat([torch.full((n_fitted,), low), torch.full((n_unfitted,), high)]).double()
+
+    def test_pairflip_signature_counts_c_and_latches(self):
+        rule = AutoEta()
+        losses = self.losses(70, 30)  # m = 0: no loss above ln 10
+        L = torch.zeros(100, dtype=torch.float64)
+        for t, c in enumerate([0.31, 0.30, 0.30], start=1):
+            L = L + losses
+            assert rule.wants_confident_misfit(losses, chance_loss=CHANCE)
+            eta = rule.step(losses, L, t, n_epochs=20, chance_loss=CHANCE, confident_misfit=c)
+        assert rule.max_misfit_ == 0.0 and rule.max_confident_ == pytest.approx(0.30)
+        assert rule.pairflip_
+        assert rule.kl_targets_ == [0.0, 0.0, pytest.approx(settled_budget(0.30))]
+        assert eta == pytest.approx(eta_for_kl(L, 3 / 20 / 0.15 * settled_budget(0.30)))
+        # the ln K count rises above c / 2 later: the latch keeps max(M, C)
+        high = torch.cat([torch.full((80,), 0.05), torch.full((20,), 4.0)]).double()
+        for t in range(4, 7):
+            L = L + high
+            eta = rule.step(high, L, t, n_epochs=20, chance_loss=CHANCE, confident_misfit=0.3)
+        assert rule.max_misfit_ == pytest.approx(0.2) and rule.pairflip_
+        assert rule.kl_targets_[-1] == pytest.approx(settled_budget(0.30))
+        assert eta == pytest.approx(eta_for_kl(L, settled_budget(0.30)))
+
+    def test_c_within_twice_m_does_not_count(self):
+        # uniform noise: m sees it; c sees it too, plus a little: M stays m's
+        rule = AutoEta()
+        losses = torch.cat([torch.full((70,), 0.05), torch.full((30,), 4.0)]).double()
+        L = torch.zeros(100, dtype=torch.float64)
+        for t in range(1, 5):
+            L = L + losses
+            eta = rule.step(losses, L, t, n_epochs=20, chance_loss=CHANCE, confident_misfit=0.4)
+        assert rule.max_confident_ == pytest.approx(0.4) and not rule.pairflip_
+        assert rule.kl_targets_[-1] == pytest.approx(settled_budget(0.3))
+        assert eta == pytest.approx(eta_for_kl(L, settled_budget(0.3)))
+
+    def test_c_is_read_only_once_half_the_examples_are_fitted(self):
+        rule = AutoEta()
+        losses = self.losses(40, 60)  # the median loss is not below chance / 2
+        assert not rule.wants_confident_misfit(losses, chance_loss=CHANCE)
+        for t in range(1, 5):
+            eta = rule.step(losses, t * losses, t, n_epochs=20, chance_loss=CHANCE,
+                            confident_misfit=0.6)
+        assert eta == 0.0 and rule.max_confident_ == 0.0
+        assert rule.confident_fractions_ == [None] * 4
+
+    def test_c_still_falling_by_more_than_ten_percent_does_not_settle(self):
+        # a network still learning: c falls 12% per update; M stays 0
+        rule = AutoEta()
+        losses = self.losses(70, 30)
+        for t, c in enumerate([0.50, 0.44, 0.39, 0.34, 0.30], start=1):
+            eta = rule.step(losses, t * losses, t, n_epochs=20, chance_loss=CHANCE,
+                            confident_misfit=c)
+        assert eta == 0.0 and rule.max_confident_ == 0.0 and not rule.pairflip_
+
+    @pytest.mark.parametrize("rule", [AutoEta(confident_ratio=None), AutoEta()])
+    def test_without_c_the_rule_is_the_ln_k_rule(self, rule, two_groups):
+        # confident_ratio=None, or no class probabilities (c None): m alone
+        reference = AutoEta(confident_ratio=None)
+        L = torch.zeros_like(two_groups)
+        for t in range(1, 6):
+            L = L + two_groups
+            c = 0.9 if rule.confident_ratio is None else None
+            got = rule.step(two_groups, L, t, n_epochs=10, chance_loss=CHANCE,
+                            confident_misfit=c)
+            assert got == reference.step(two_groups, L, t, n_epochs=10, chance_loss=CHANCE)
+        assert not rule.pairflip_ and rule.max_confident_ == 0.0
+        assert not AutoEta(confident_ratio=None).wants_confident_misfit(
+            two_groups, chance_loss=CHANCE)
