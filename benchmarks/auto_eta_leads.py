@@ -105,6 +105,9 @@ from sk_mr._stats import mean_std  # noqa: E402
 from sk_mr.mw import AutoEta  # noqa: E402
 
 OUT = os.path.join(eta_benchmark.HERE, "results", "auto_eta_leads.jsonl")
+#: The records of ``eta='auto'`` before its confident count: the default
+#: every lead here was compared with.
+PREVIOUS = os.path.join(eta_benchmark.HERE, "results", "eta_autoeta_v2.jsonl")
 
 
 class HalfProbabilityMisfit(AutoEta):
@@ -523,9 +526,10 @@ def run(leads, settings, seeds, out=OUT):
                           f"{100 * record['test_accuracy']:.1f}%", file=sys.stderr, flush=True)
 
 
-def summary(out=OUT, reference=eta_benchmark.DEFAULT_OUT):
-    """Each fitted variant against the default and the grid's best eta."""
-    records, base = _load(out), _load(reference)
+def summary(out=OUT, reference=eta_benchmark.DEFAULT_OUT, previous=PREVIOUS):
+    """Each fitted variant against the default it was tried on (``eta='auto'``
+    before its confident count, from ``previous``) and the grid's best eta."""
+    records, base, before = _load(out), _load(reference), _load(previous)
 
     def accuracy(recs, **match):
         values = [100 * r["test_accuracy"] for r in recs
@@ -549,11 +553,11 @@ def summary(out=OUT, reference=eta_benchmark.DEFAULT_OUT):
             m is not None for m in misfit) else float("nan")
         gaps.setdefault(variant, []).append((name, acc - oracle(name)))
         lines.append(f"{variant:<18} {name:<8} {acc:8.1f} "
-                     f"{accuracy(base, setting=name, method='online:auto'):8.1f} "
+                     f"{accuracy(before, setting=name, method='online:auto'):8.1f} "
                      f"{oracle(name):16.1f} {misfit:16.2f}")
     for variant, rows in gaps.items():
         names = [n for n, _ in rows]
-        default = np.mean([accuracy(base, setting=n, method="online:auto") - oracle(n)
+        default = np.mean([accuracy(before, setting=n, method="online:auto") - oracle(n)
                            for n in names])
         lines.append(f"{variant}: {np.mean([g for _, g in rows]):+.2f} points from the "
                      f"grid's best eta on average over {len(rows)} settings (the default "

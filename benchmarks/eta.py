@@ -34,9 +34,10 @@ Every other method trains on every row (``train_split=None``).
 
 Settings S1-S6 were used to choose the rule's constants (role ``tuning``);
 H1-H7 are held out: they were run only after the rule was frozen. F1-F7,
-G1-G7 and J1-J7 are three later rounds of held-out settings, each committed
-before it was first run (see ``HELDOUT_ROUNDS``); K1-K7, a fourth, is frozen
-and not yet run, for the next change of the default.
+G1-G7, J1-J7 and K1-K7 are four later rounds of held-out settings, each
+committed before it was first run (see ``HELDOUT_ROUNDS``); K was run once,
+to check ``eta='auto'``'s pairflip count (``online:auto_lnk`` is the rule
+without it).
 
 Every finished (setting, method, seed) cell is appended as one JSON line to
 ``--out`` (default ``benchmarks/results/eta.jsonl``) with the setting's full
@@ -286,9 +287,9 @@ def _settings():
         Setting("J7", "held-out", "digits 8x8 images, small CNN, SGD, 30 ep, 25% pairflip",
                 "digits", "smallcnn", epochs=30, noise_kind="pairflip", noise_rate=0.25,
                 module_kwargs={"channels": [16, 32]}, **sgd),
-        # Held out, fourth round: frozen (committed) and not run, for the next
-        # change of MRClassifier's default or of eta='auto' (F, G and J have
-        # all been looked at by now); run it only once a candidate is fixed.
+        # Held out, fourth round: frozen (committed in 0563467) and not run
+        # until a candidate was fixed: run once, for eta='auto''s pairflip
+        # count (F, G and J had all been looked at by then).
         Setting("K1", "held-out", "digits, MLP, SGD, 60 ep, 30% pairflip", "digits", "mlp",
                 epochs=60, noise_kind="pairflip", noise_rate=0.3, **sgd),
         Setting("K2", "held-out", "make_classification N=8000 K=15, MLP 256, Adam, 25 ep, "
@@ -806,7 +807,7 @@ class ResultsFile:
         expected = dict(config=self.settings[record["setting"]].config(),
                         torch_version=torch.__version__)
         if "auto" in record["method"] or record["method"] == "default":
-            expected["rule"] = _rule_config()
+            expected["rule"] = _rule_config(previous=record["method"].endswith("auto_lnk"))
         if record["method"] == "default":
             expected["defaults"] = _default_config()
         return expected
@@ -837,9 +838,11 @@ class ResultsFile:
             os.fsync(f.fileno())
 
 
-def _rule_config():
+def _rule_config(previous=False):
+    """AutoEta's constants as eta='auto' uses them (``previous``: without the
+    confident count, as ``online:auto_lnk`` runs it)."""
     from sk_mr.mw import AutoEta
-    return AutoEta().get_params()
+    return AutoEta(**({"confident_ratio": None} if previous else {})).get_params()
 
 
 def _default_config():
@@ -1103,7 +1106,8 @@ def _default_method(records, setting):
 #: afterwards) checked that choice on settings it never saw.
 HELDOUT_ROUNDS = (("F", "first round: chose the default"),
                   ("G", "second round: checked the choice"),
-                  ("J", "third round: checked the default again"))
+                  ("J", "third round: checked the default again"),
+                  ("K", "fourth round: checked the pairflip count"))
 #: Every held-out round of the multiclass settings.
 ALL_ROUNDS = "".join(name for name, _ in HELDOUT_ROUNDS)
 
@@ -1327,10 +1331,10 @@ def format_heldout(rows):
 
 
 #: Held-out settings grouped by the kind of label noise (the decision guide).
-NOISE_GROUPS = (("symmetric / uniform noise", ("F5", "F6", "G5", "G6", "J5", "J6")),
-                ("class-dependent noise", ("F2", "G2", "J2")),
-                ("pairflip noise", ("F1", "F7", "G1", "G7", "J1", "J7")),
-                ("clean labels", ("F3", "F4", "G3", "G4", "J3", "J4")))
+NOISE_GROUPS = (("symmetric / uniform noise", ("F5", "F6", "G5", "G6", "J5", "J6", "K5", "K6")),
+                ("class-dependent noise", ("F2", "G2", "J2", "K2")),
+                ("pairflip noise", ("F1", "F7", "G1", "G7", "J1", "J7", "K1", "K7")),
+                ("clean labels", ("F3", "F4", "G3", "G4", "J3", "J4", "K3", "K4")))
 
 
 def which_method(rows):
@@ -1429,6 +1433,7 @@ def readme_blocks(records):
     return {"heldout-table": format_heldout_markdown(rows("F")),
             "heldout-table-g": format_heldout_markdown(rows("G")),
             "heldout-table-j": format_heldout_markdown(rows("J")),
+            "heldout-table-k": format_heldout_markdown(rows("K")),
             "heldout-goals": "\n".join(f"- {line}"
                                        for line in heldout_goals(rows(ALL_ROUNDS)))}
 
@@ -1438,7 +1443,8 @@ def update_readme(records, path=None):
 
     The blocks sit between ``<!-- NAME:start -->`` and ``<!-- NAME:end -->``:
     ``heldout-table`` (round F), ``heldout-table-g`` (round G),
-    ``heldout-table-j`` (round J) and ``heldout-goals`` (all rounds);
+    ``heldout-table-j`` (round J), ``heldout-table-k`` (round K) and
+    ``heldout-goals`` (all rounds);
     tests/test_readme_results.py checks that they equal the records.
     """
     import re

@@ -586,7 +586,8 @@ class AutoEta:
 
     pairflip_ : bool
       Whether ``C`` has exceeded ``confident_ratio * M``, so that ``M``
-      counts it.
+      counts it (the test, not a diagnosis: on clean data both counts can
+      be a few hundredths, the test pass, and the budget stay 0).
 
     Notes
     -----

@@ -47,7 +47,15 @@ def test_summary_against_the_default_and_the_grid(tmp_path):
         for m, s, a in (("online:auto", 0, 0.72), ("online:auto", 1, 0.72),
                         ("online:eta=0.1", 0, 0.90), ("online:eta=0.1", 1, 0.86),
                         ("eta=0.03", 0, 0.80), ("online:auto+sce", 0, 0.99))]))
-    text = auto_eta_leads.summary(str(leads), str(base))
+    # the leads are compared with the default they were tried on: the
+    # previous rule's records, not those of eta='auto' now
+    previous = tmp_path / "previous.jsonl"
+    previous.write_text("".join(json.dumps(r) + "\n" for r in [
+        dict(setting="F1", method="online:auto", seed=s, test_accuracy=0.72)
+        for s in (0, 1)]))
+    base.write_text(base.read_text() + json.dumps(dict(
+        setting="F1", method="online:auto", seed=2, test_accuracy=0.10)) + "\n")
+    text = auto_eta_leads.summary(str(leads), str(base), str(previous))
     row = next(line for line in text.splitlines() if line.startswith("ramp "))
     # ramp 75.0, default 72.0, grid's best 88.0 (MR + SCE is not on the grid)
     assert row.split() == ["ramp", "F1", "75.0", "72.0", "88.0", "0.10"]
@@ -117,3 +125,37 @@ def test_floored_rule_never_goes_below_the_papers_eta():
         b = default.step(losses, t * losses, t, n_epochs=10, chance_loss=math.log(10))
         assert a == max(b, 0.01)
     assert b > 0.01
+
+
+def test_confident_counts_exact_and_by_the_most_probable_class():
+    # the exact confident joint counts an example whose most probable class
+    # is below its threshold while another non-label class is above it; the
+    # form eta='auto' ships (sk_mr.mw.confident_misfit_fraction, four numbers
+    # per example) counts by the most probable class only, as the lead did
+    from sk_mr.mw import confident_misfit_fraction
+
+    p = torch.tensor([[0.9, 0.05, 0.05],   # labeled 0, fitted
+                      [0.7, 0.2, 0.1],     # labeled 0
+                      [0.1, 0.8, 0.1],     # labeled 1, fitted
+                      [0.45, 0.1, 0.45],   # labeled 1: top class 0 (0.45 < t_0 = 0.8)
+                      [0.1, 0.1, 0.8]], dtype=torch.float64)  # labeled 2
+    labels = torch.tensor([0, 0, 1, 1, 2])
+    # thresholds: t_0 = 0.8, t_1 = 0.45, t_2 = 0.8
+    exact = auto_eta_leads.confident_joint_misfit(p, labels)
+    by_top = auto_eta_leads.argmax_confident_misfit(p, labels)
+    assert exact.tolist() == [False, False, False, False, False]
+    assert by_top.tolist() == [False, False, False, False, False]
+    p[3] = torch.tensor([0.05, 0.1, 0.85], dtype=torch.float64)  # now class 2, above t_2
+    assert auto_eta_leads.confident_joint_misfit(p, labels)[3]
+    assert auto_eta_leads.argmax_confident_misfit(p, labels)[3]
+    top, predicted = p.max(1)
+    assert confident_misfit_fraction(p[torch.arange(5), labels], predicted, top, labels,
+                                     3) == float(
+        auto_eta_leads.argmax_confident_misfit(p, labels).double().mean())
+    # where the two differ: an example labeled 1 whose top class (0, 0.5)
+    # is below t_0 = 0.8 while class 2 (0.4) reaches t_2 = 0.3
+    p = torch.tensor([[0.9, 0.05, 0.05], [0.7, 0.2, 0.1], [0.1, 0.8, 0.1],
+                      [0.5, 0.1, 0.4], [0.3, 0.4, 0.3]], dtype=torch.float64)
+    exact = auto_eta_leads.confident_joint_misfit(p, labels)
+    by_top = auto_eta_leads.argmax_confident_misfit(p, labels)
+    assert exact[3] and not by_top[3]

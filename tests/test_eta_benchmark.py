@@ -49,7 +49,9 @@ class TestQuickRun:
         # the rule's constants as documented (AutoEta's docstring), recorded with each fit
         auto = [r for r in records if r["method"].endswith("auto")]
         assert all(r["rule"] == dict(ramp_fraction=0.15, kl_scale=1.5, hard_fraction=0.1,
-                                     window=3, stability=0.25) for r in auto)
+                                     window=3, stability=0.25, confident_ratio=2.0,
+                                     confident_gate=0.5, confident_stability=0.1)
+                   for r in auto)
         assert all(len(r["etas"]) == eta_benchmark.QUICK_SETTINGS[r["setting"]].epochs
                    for r in auto)
         grid = [r for r in records if r["method"] == "gridsearch"]
