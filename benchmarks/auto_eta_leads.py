@@ -584,7 +584,8 @@ def main(argv=None):
     parser.add_argument("--summary", action="store_true", help="print the summary only")
     args = parser.parse_args(argv)
     torch.set_num_threads(1)
-    names = args.settings or [n for n in eta_benchmark.SETTINGS if not n.startswith("B")]
+    names = args.settings or [n for n in eta_benchmark.SETTINGS if not n.startswith(
+        ("B",) + eta_benchmark.RESERVED_ROUNDS)]
     unknown = [n for n in names if n not in eta_benchmark.SETTINGS]
     if unknown:
         parser.error(f"unknown settings {unknown}")

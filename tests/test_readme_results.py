@@ -61,3 +61,17 @@ def test_demo_table_is_the_records():
     with open(os.path.join(ROOT, "docs", "results", "demo.json")) as f:
         records = json.load(f)
     assert _block("demo-table") == "```\n" + format_demo_table(records) + "\n```"
+
+
+def test_reserved_rounds_are_frozen_and_unrun(eta_benchmark, records, monkeypatch):
+    # a round kept for the next candidate has its settings committed, no
+    # record yet, and runs only when named (never by a bare run)
+    for prefix in eta_benchmark.RESERVED_ROUNDS:
+        names = [n for n in eta_benchmark.SETTINGS if n[0] == prefix]
+        assert len(names) == 7
+        assert not [r for r in records if r["setting"][0] == prefix]
+    ran = []
+    monkeypatch.setattr(eta_benchmark, "run", lambda settings, *a, **k: ran.append(
+        list(settings)) or [])
+    eta_benchmark.main(["--seeds", "1", "--out", "/dev/null"])
+    assert ran and not [n for n in ran[0] if n[0] in eta_benchmark.RESERVED_ROUNDS]
