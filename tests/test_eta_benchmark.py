@@ -109,6 +109,28 @@ class TestAutoGlue:
         assert rule.misfit_fractions_[-1] == pytest.approx(
             float((losses.double() > math.log(n_classes)).double().mean()), abs=1e-12)
 
+    def test_previous_rule_reads_no_confident_count(self, eta_benchmark, tmp_path,
+                                                    monkeypatch):
+        # 'online:auto_lnk' is eta='auto' before its confident count: every
+        # update steps a rule without it, and its record says so
+        from sk_mr.mw import AutoEta
+
+        ratios, step = [], AutoEta.step
+        monkeypatch.setattr(AutoEta, "step", lambda self, *a, **k: (
+            ratios.append(self.confident_ratio), step(self, *a, **k))[1])
+        setting = eta_benchmark.QUICK_SETTINGS["Q2"]
+        eta_benchmark.run_method(setting, "online:auto_lnk", 0)
+        assert ratios == [None] * setting.epochs
+        ratios.clear()
+        eta_benchmark.run_method(setting, "online:auto", 0)
+        assert ratios == [2.0] * setting.epochs
+        results = eta_benchmark.ResultsFile(str(tmp_path / "r.jsonl"),
+                                            eta_benchmark.QUICK_SETTINGS)
+        assert results._expected(dict(setting="Q2", method="online:auto_lnk"))["rule"][
+            "confident_ratio"] is None
+        assert results._expected(dict(setting="Q2", method="online:auto"))["rule"][
+            "confident_ratio"] == 2.0
+
     def test_partial_fit_continues_the_rule(self, eta_benchmark):
         setting = eta_benchmark.QUICK_SETTINGS["Q2"]
         X, _, _, _, _ = eta_benchmark.load_data(setting)
