@@ -213,11 +213,8 @@ class LossPassMixin:
             losses = torch.where(seen, losses, torch.zeros_like(losses)).to(torch.float64)
             losses = fill_unseen(*self._gather_example_losses(losses, seen))
         else:
-            fit_params = {**(getattr(self, "_mr_forward_params", None) or {}), **fit_params}
-            with self._modes_kept():
-                losses, seen = full_pass(
-                    self, dataset, self._example_loss_terms, lambda: self._set_training(False),
-                    self._mr_device(), batch_size=self.loss_pass_batch_size, **fit_params)
+            losses, seen = self._eval_pass(full_pass, dataset, fit_params,
+                                           self._example_loss_terms)
             losses, seen = self._gather_example_losses(losses, seen)
             check_all_seen(seen)
         return check_finite(losses, epoch=len(self.history))
@@ -246,21 +243,28 @@ class LossPassMixin:
         """
         from sk_mr.mw import confident_misfit_fraction
 
-        fit_params = {**(getattr(self, "_mr_forward_params", None) or {}), **fit_params}
-        with self._modes_kept():
-            columns, seen = prediction_pass(
-                self, dataset, lambda: self._set_training(False), self._mr_device(),
-                batch_size=self.loss_pass_batch_size, **fit_params)
+        columns, seen = self._eval_pass(prediction_pass, dataset, fit_params)
         if columns is None:
             return None
         gathered = [self._gather_example_losses(columns[:, j], seen) for j in range(4)]
         seen = gathered[0][1]
         check_all_seen(seen)
         label_p, predicted, top, labels = (values for values, _ in gathered)
-        n_classes = int(predicted.max().item()) + 1  # the thresholds' length only
-        n_classes = max(n_classes, int(labels.max().item()) + 1)
+        # the thresholds' length only: classes no example has or predicts never count
+        n_classes = int(torch.maximum(predicted.max(), labels.max()).item()) + 1
         return confident_misfit_fraction(label_p, predicted.round().long(), top,
                                          labels.round().long(), n_classes)
+
+    def _eval_pass(self, run_pass, dataset, fit_params, *args):
+        """``run_pass`` (:func:`full_pass`, :func:`prediction_pass`) over
+        ``dataset`` in eval mode, with ``args`` after the dataset, the fit
+        call's forward parameters updated by ``fit_params``,
+        ``loss_pass_batch_size``, and every module's mode restored after."""
+        fit_params = {**(getattr(self, "_mr_forward_params", None) or {}), **fit_params}
+        with self._modes_kept():
+            return run_pass(self, dataset, *args, lambda: self._set_training(False),
+                            self._mr_device(), batch_size=self.loss_pass_batch_size,
+                            **fit_params)
 
     @contextlib.contextmanager
     def _modes_kept(self):
