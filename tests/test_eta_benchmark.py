@@ -370,3 +370,42 @@ def test_heldout_goal_lines_by_hand(eta_benchmark):
     assert "clean F3: default - plain -0.60 (goal >= -0.5) -> NOT met" in lines
     assert ("GridSearchCV over eta (16 fits) - default (1 fit): +5.00 on average over the 1 "
             "noisy settings where it ran, from +5.00 to +5.00") in lines
+
+
+def test_goal_reach_lines_by_hand(eta_benchmark):
+    def cells(setting, method, accuracies):
+        return [dict(setting=setting, method=method, seed=s, test_accuracy=a, fits=1,
+                     seconds=1.0) for s, a in enumerate(accuracies)]
+
+    grid = [cells("F1", f"online:eta={eta:g}", (a, a))
+            for eta, a in zip(eta_benchmark.ETA_GRID, (0.60, 0.66, 0.72, 0.78, 0.70))]
+    # F1 noisy: default 70, SCE 80, plain 60, Arazo 75, grid's best eta 78 (0.1);
+    # J1 noisy: default 60, SCE 58, plain 59 (no grid, no Arazo); F3 clean: left out
+    records = (cells("F1", "online:auto", (0.70, 0.70)) + cells("F1", "sce", (0.80, 0.80))
+               + cells("F1", "plain", (0.60, 0.60)) + cells("F1", "arazo", (0.74, 0.76))
+               + [r for g in grid for r in g]
+               + cells("J1", "default", (0.60, 0.60)) + cells("J1", "online:auto", (0.60, 0.60))
+               + cells("J1", "sce", (0.58, 0.58)) + cells("J1", "plain", (0.59, 0.59))
+               + cells("F3", "online:auto", (0.90, 0.90)) + cells("F3", "plain", (0.10, 0.10)))
+    settings = {n: eta_benchmark.SETTINGS[n] for n in ("F1", "J1", "F3")}
+    lines = eta_benchmark.goal_reach(eta_benchmark.heldout_rows(records, settings))
+    # the default against the best other peer: F1 70 - 80, J1 60 - 59
+    assert lines[0] == ("MR default - the best other one-fit peer: -4.50 on average, worst "
+                        "-10.00, ahead on 1 of 2")
+    # MR auto's cells are the default's on both settings: no second line
+    assert not any(line.startswith("MR auto") for line in lines)
+    # the grid's best eta (78, F1 only) against SCE (80)
+    assert ("MR, grid's best eta (5 fits) - the best other one-fit peer: -2.00 on average, "
+            "worst -2.00, ahead on 0 of 1") in lines
+    # each peer against the best of the *others*: SCE F1 80 - 75 (Arazo), J1 58 - 59
+    assert ("SCE - the best other one-fit peer: +2.00 on average, worst -1.00, ahead on 1 "
+            "of 2") in lines
+    # plain: F1 60 - 80, J1 59 - 58
+    assert ("plain CE - the best other one-fit peer: -9.50 on average, worst -20.00, "
+            "ahead on 1 of 2") in lines
+    assert ("Arazo M-DYR-H - the best other one-fit peer: -5.00 on average, worst -5.00, "
+            "ahead on 0 of 1") in lines
+    # the best MR configuration per setting: F1 max(70, 78) - 80, J1 60 - 59
+    assert lines[-1] == ("the best MR configuration of each setting (chosen on test labels) "
+                         "- the best other one-fit peer: -0.50 on average, worst -2.00, "
+                         "ahead on 1 of 2")
