@@ -159,3 +159,66 @@ def test_confident_counts_exact_and_by_the_most_probable_class():
     exact = auto_eta_leads.confident_joint_misfit(p, labels)
     by_top = auto_eta_leads.argmax_confident_misfit(p, labels)
     assert exact[3] and not by_top[3]
+
+
+@pytest.mark.parametrize("guess", ["hard", "soft", "confident", "sharp"])
+def test_trust_relabel_targets_weights_and_losses_by_hand(guess):
+    from sk_mr import MRClassifier
+    from sk_mr.callbacks import ReweightingSettings
+
+    torch.manual_seed(0)
+    net = MRClassifier(torch.nn.Linear, module__in_features=2, module__out_features=3,
+                       eta="auto", callbacks__reweighting=auto_eta_leads.TrustRelabel.make(
+                           guess)).initialize()
+    with torch.no_grad():  # logits: row 0 sure of class 2, rows 1-2 less so
+        net.module_.weight.copy_(torch.tensor([[1.0, 0.0], [0.0, 1.0], [3.0, 3.0]]))
+        net.module_.bias.zero_()
+    X = torch.tensor([[1.0, 1.0], [0.2, 0.1], [0.1, 0.3]])
+    y = torch.tensor([0, 1, 2])
+    callback = net.mr_
+    callback.settings_ = ReweightingSettings(loss_pass="online")
+    callback.cumulative_losses_ = torch.zeros(3, dtype=torch.float64)
+    net.batch_positions_ = torch.tensor([0, 1, 2])
+    # uniform weights (eta 0): the labels and the MR weights, unchanged
+    callback.batch_weights_ = torch.ones(3)
+    assert callback.correct_targets(net, X, y) is y
+    assert torch.equal(callback.batch_weights(net.batch_positions_), torch.ones(3))
+    # MR trusts example 2 fully (weight 2 relative to uniform), 1 a quarter, 0 not
+    callback.eta_ = 0.5
+    callback.batch_weights_ = torch.tensor([0.0, 0.25, 2.0])
+    targets = callback.correct_targets(net, X, y)
+    logits = X @ torch.tensor([[1.0, 0.0], [0.0, 1.0], [3.0, 3.0]]).T
+    p = torch.softmax(logits, -1)
+    onehot_argmax = torch.nn.functional.one_hot(logits.argmax(-1), 3).float()
+    g = {"hard": onehot_argmax, "soft": p,
+         "confident": torch.where(p.max(-1).values[:, None] >= 0.9, onehot_argmax, p),
+         "sharp": torch.softmax(logits / 0.5, -1)}[guess]
+    trust = torch.tensor([[0.0], [0.25], [1.0]])
+    expected = trust * torch.nn.functional.one_hot(y, 3).float() + (1 - trust) * g
+    assert torch.allclose(targets, expected, atol=1e-6)
+    if guess == "confident":  # row 0 is sure of class 2 (p = 0.997): hard; row 1 is not
+        assert p[0].max() > 0.9 > p[1].max()
+        assert torch.equal(targets[0], torch.tensor([0.0, 0.0, 1.0]))
+        assert torch.allclose(targets[1], 0.25 * torch.eye(3)[1] + 0.75 * p[1])
+    # every example counts once, and MR keeps the given labels' losses
+    assert torch.equal(callback.batch_weights(net.batch_positions_), torch.ones(3))
+    given = torch.nn.functional.cross_entropy(logits, y, reduction="none")
+    callback.record_batch_losses(net, net.batch_positions_, torch.full((3,), 99.0))
+    assert torch.allclose(callback.online_losses_, given, atol=1e-6)
+
+
+def test_summary_compares_relabel_with_the_current_default(tmp_path):
+    # relabel runs on eta='auto' as it ships: its default column is the
+    # current records' online:auto, not the previous rule's
+    leads, base, previous = (tmp_path / n for n in ("l.jsonl", "b.jsonl", "p.jsonl"))
+    leads.write_text(json.dumps(dict(lead="relabel", variant="relabel:soft", setting="F1",
+                                     seed=0, test_accuracy=0.75)) + "\n")
+    base.write_text("".join(json.dumps(dict(setting="F1", method=m, seed=0, test_accuracy=a))
+                            + "\n" for m, a in (("online:auto", 0.60), ("online:eta=0.1", 0.8))))
+    previous.write_text(json.dumps(dict(setting="F1", method="online:auto", seed=0,
+                                        test_accuracy=0.70)) + "\n")
+    text = auto_eta_leads.summary(str(leads), str(base), str(previous))
+    row = next(line for line in text.splitlines() if line.startswith("relabel:soft "))
+    assert row.split()[:5] == ["relabel:soft", "F1", "75.0", "60.0", "80.0"]
+    assert ("relabel:soft: -5.00 points from the grid's best eta on average over 1 settings "
+            "(the default on the same settings: -20.00)") in text

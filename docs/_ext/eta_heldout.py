@@ -5,7 +5,8 @@ Renders, at build time, ``benchmarks/eta.py``'s held-out comparison
 rows and the held-out settings as columns, each cell the mean ± sample std
 over seeds of the clean test accuracy (%), the best mean of each column in
 bold whoever it is; then the fits and seconds per fit of each method and the
-goal lines of :func:`heldout_goals`. No number is typed by hand.
+goal lines of :func:`heldout_goals`; ``.. eta-goal-reach::`` renders
+:func:`goal_reach` over every round. No number is typed by hand.
 """
 
 import importlib.util
@@ -165,6 +166,19 @@ class WhichMethodTable(Directive):
                        lines)]
 
 
+class EtaGoalReach(Directive):
+    """``.. eta-goal-reach::``: every one-fit method against the best other
+    peer of each noisy held-out setting, over all rounds (:func:`goal_reach`)."""
+
+    has_content = False
+
+    def run(self):
+        bench, records = _bench_and_records(self)
+        settings = bench.heldout_settings()
+        records = [r for r in records if r["setting"] in settings]
+        return [_bullets(bench.goal_reach(bench.heldout_rows(records, settings)))]
+
+
 class EtaBinaryTable(Directive):
     """``.. eta-binary-table::``: MRBinaryClassifier on the binary settings B1-B3."""
 
@@ -233,6 +247,7 @@ class DemoTable(Directive):
 def setup(app):
     app.add_directive("eta-heldout-table", EtaHeldoutTable)
     app.add_directive("which-method-table", WhichMethodTable)
+    app.add_directive("eta-goal-reach", EtaGoalReach)
     app.add_directive("eta-binary-table", EtaBinaryTable)
     app.add_directive("eta-split-table", EtaSplitTable)
     app.add_directive("demo-table", DemoTable)
