@@ -222,3 +222,25 @@ def test_summary_compares_relabel_with_the_current_default(tmp_path):
     assert row.split()[:5] == ["relabel:soft", "F1", "75.0", "60.0", "80.0"]
     assert ("relabel:soft: -5.00 points from the grid's best eta on average over 1 settings "
             "(the default on the same settings: -20.00)") in text
+
+
+def test_freezable_rule_stops_its_budget_where_it_was_frozen():
+    # 30% misfit for three updates settles M = 0.3; frozen there, a later
+    # plateau at 60% leaves the budget at M = 0.3's, where the rule
+    # without the freeze moves on to 0.6's
+    low = torch.cat([torch.full((70,), 0.1), torch.full((30,), 4.0)])
+    high = torch.cat([torch.full((40,), 0.1), torch.full((60,), 4.0)])
+    frozen, free = auto_eta_leads.FreezableAutoEta(confident_ratio=None), AutoEta(
+        confident_ratio=None)
+    for rule in (frozen, free):
+        for t in range(1, 4):
+            rule.step(low, t * low, t, n_epochs=20, chance_loss=math.log(10))
+    frozen.frozen_ = frozen._counted_misfit()
+    for rule in (frozen, free):
+        for t in range(4, 8):
+            rule.step(high, t * high, t, n_epochs=20, chance_loss=math.log(10))
+    budget = 1.5 * math.log(0.9 / 0.7)
+    assert frozen.max_misfit_ == pytest.approx(0.6)  # M itself still moves
+    assert frozen.kl_targets_[-1] == pytest.approx(budget)
+    assert free.kl_targets_[-1] == pytest.approx(1.5 * math.log(0.9 / 0.4))
+    assert frozen.reset().frozen_ is None
