@@ -29,7 +29,7 @@ import pytest
 import torch
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from skorch import NeuralNetClassifier, NeuralNetRegressor
+from skorch import NeuralNetRegressor
 from sklearn.metrics import accuracy_score
 
 from sk_mr import MRClassifier, MRRegressor

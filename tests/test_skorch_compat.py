@@ -94,8 +94,6 @@ def test_targeted_baseline_gives_the_full_verdict(monkeypatch):
 
 
 def test_only_conftest_runs_the_listed_tests(tmp_path):
-    import subprocess
-
     (tmp_path / "skorch_tests").mkdir()
     (tmp_path / "skorch_tests" / "test_x.py").write_text(
         "import pytest\n\n"
