@@ -580,13 +580,12 @@ def fit_variant(setting, lead, variant, seed):
             net.set_params(callbacks__reweighting=BootstrappedMR.make(warmup))
         net.set_params(mixup_alpha=float(alpha))
     elif lead == "relabel":
-        net = eta_benchmark.mr_net(setting, seed, "auto", "online")
         spec = variant.split(":")[1]
         freeze = spec.endswith("/frozen")
         guess, _, alpha = spec.removesuffix("/frozen").partition("@")
+        net = eta_benchmark.mr_net(setting, seed, "auto", "online",
+                                   rule=FreezableAutoEta() if freeze else None)
         if freeze:  # mixup waits for the relabeling
-            net = eta_benchmark.mr_net(setting, seed, "auto", "online",
-                                       rule=FreezableAutoEta())
             net.set_params(callbacks__reweighting=TrustRelabel.make(
                 guess, float(alpha or 0), freeze=True))
         else:

@@ -1250,20 +1250,24 @@ def format_split(rows):
     return "\n".join(lines + split_summary(rows))
 
 
+def _best_peer(row, exclude=None):
+    """``(mean, method)`` of the most accurate one-fit peer of a held-out row
+    (``exclude`` left out), or ``(None, None)`` where no peer has a cell."""
+    present = [(row["cells"][m]["mean"], m) for m, _, kind in HELDOUT_COLUMNS
+               if kind == "peer" and m != exclude and row["cells"].get(m)]
+    return max(present) if present else (None, None)
+
+
 def heldout_goals(rows):
     """Issue 17's goals on the held-out rows, as text lines."""
     lines = []
     noisy = [r for r in rows if not r["clean"]]
     peers = [m for m, _, kind in HELDOUT_COLUMNS if kind == "peer"]
 
-    def best_peer(row):
-        present = [(row["cells"][m]["mean"], m) for m in peers if row["cells"].get(m)]
-        return max(present) if present else (None, None)
-
     gaps = []
     for row in noisy:
         default = row["cells"].get("default")
-        peer_mean, peer = best_peer(row)
+        peer_mean, peer = _best_peer(row)
         if default and peer_mean is not None:
             gaps.append(default["mean"] - peer_mean)
             lines.append(f"{row['setting']}: default {default['mean']:.1f} vs best one-fit "
@@ -1328,8 +1332,7 @@ def goal_reach(rows):
         return None if cell is None else cell["mean"]
 
     def best_other(row, method):
-        present = [mean(row, p) for p in peers if p != method and mean(row, p) is not None]
-        return max(present) if present else None
+        return _best_peer(row, exclude=method)[0]
 
     def line(label, gaps):
         return (f"{label} - the best other one-fit peer: {np.mean(gaps):+.2f} on average, "
