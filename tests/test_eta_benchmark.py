@@ -372,6 +372,47 @@ def test_heldout_goal_lines_by_hand(eta_benchmark):
             "noisy settings where it ran, from +5.00 to +5.00") in lines
 
 
+def test_clean_goal_on_one_stream_by_hand(eta_benchmark):
+    def cells(setting, method, accuracies, **extra):
+        return [dict(setting=setting, method=method, seed=s, test_accuracy=a, fits=1,
+                     seconds=1.0, **extra) for s, a in enumerate(accuracies)]
+
+    # F3: the default 97.0 and plain 97.6 on streams of their own; on one
+    # stream, differences of 0 (the same parameters) and -0.8 (not)
+    same = cells("F3", "global_rng:default", (0.97, 0.962), plain_test_accuracy=0.97)
+    for record, gap, parameters in zip(same, (0.0, -0.008), (0.0, 0.25)):
+        record.update(difference=gap, max_parameter_difference=parameters)
+    # F4: no one-stream records, so streams of their own decide
+    records = (cells("F3", "online:auto", (0.97, 0.97)) + cells("F3", "plain", (0.976,) * 2)
+               + same + cells("F4", "online:auto", (0.80, 0.80))
+               + cells("F4", "plain", (0.81, 0.81)))
+    settings = {n: eta_benchmark.SETTINGS[n] for n in ("F3", "F4")}
+    rows = eta_benchmark.heldout_rows(records, settings)
+    assert rows[0]["identical"] == 1 and "same_stream" not in rows[1]
+    lines = eta_benchmark.heldout_goals(rows)
+    # (0 - 0.8) / 2 = -0.4: the one-stream mean decides, not -0.6
+    assert ("clean F3: default - plain -0.60 on streams of their own; on one stream -0.40, "
+            "the same parameters on 1 of 2 seeds (goal >= -0.5) -> met") in lines
+    assert "clean F4: default - plain -1.00 (goal >= -0.5) -> NOT met" in lines
+
+
+def test_one_stream_record_of_a_clean_fit(eta_benchmark, monkeypatch):
+    # a real cell on a shortened clean setting: the default keeps eta 0, so
+    # as it ships (torch's global RNG) it is plain cross-entropy's fit
+    import dataclasses
+
+    setting = dataclasses.replace(eta_benchmark.SETTINGS["F3"], epochs=2)
+    monkeypatch.setitem(eta_benchmark.SETTINGS, "F3", setting)
+    record = eta_benchmark.run_method(setting, "global_rng:default", 0)
+    assert record["etas"] == [0.0, 0.0]
+    assert record["max_parameter_difference"] == 0.0
+    assert record["test_accuracy"] == record["plain_test_accuracy"]
+    assert record["difference"] == 0.0
+    assert "global_rng:default" in eta_benchmark.default_methods(setting)
+    assert "global_rng:default" not in eta_benchmark.default_methods(
+        eta_benchmark.SETTINGS["F1"])
+
+
 def test_goal_reach_lines_by_hand(eta_benchmark):
     def cells(setting, method, accuracies):
         return [dict(setting=setting, method=method, seed=s, test_accuracy=a, fits=1,
