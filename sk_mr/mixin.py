@@ -235,9 +235,11 @@ class MRMixin(TrainingStepMixin, LossPassMixin, BatchingMixin, PersistenceMixin,
         ``eta`` means the same strength for any criterion. Classifiers
         return the criterion's loss of a know-nothing prediction over that
         of cross-entropy (:meth:`chance_loss` / ``ln K``): exactly 1 for
-        cross-entropy, where ``eta`` is the paper's. Tasks without a
-        know-nothing prediction (regression) return 1: there ``eta`` is per
-        unit of the criterion's own loss.
+        cross-entropy, where ``eta`` is the paper's. :class:`MRRegressor`
+        returns the criterion's loss of an error of one standard deviation
+        of the targets over its loss of an error of 1 (the targets'
+        variance for squared error). A net of the mixin alone returns 1:
+        there ``eta`` is per unit of the criterion's own loss.
 
         Returns
         -------
