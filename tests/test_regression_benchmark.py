@@ -1,0 +1,110 @@
+"""The regression benchmark (benchmarks/regression.py): its cells, resume and decision."""
+
+import dataclasses
+import importlib.util
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from sk_mr import MRRegressor
+
+BENCHMARK = Path(__file__).resolve().parents[1] / "benchmarks" / "regression.py"
+
+
+@pytest.fixture(scope="module")
+def bench():
+    spec = importlib.util.spec_from_file_location("regression_benchmark", BENCHMARK)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def short(bench, name, epochs=2):
+    return dataclasses.replace(bench.SETTINGS[name], epochs=epochs)
+
+
+class TestCells:
+    def test_default_is_the_grid_cell_of_the_shipped_eta(self, bench):
+        setting = short(bench, "T3")
+        shipped = MRRegressor(module=None).eta
+        default = bench.run_cell(setting, "default", 0)
+        grid = bench.run_cell(setting, f"eta={shipped:g}", 0)
+        assert default["relative_rmse"] == grid["relative_rmse"]
+        assert default["outlier_weight"] == grid["outlier_weight"]
+
+    def test_relative_rmse_by_hand(self, bench):
+        # the MSE net refitted here under the same seed: its RMSE over the
+        # clean test targets' std
+        import torch
+
+        from sk_mr import add_target_outliers
+
+        setting = short(bench, "R4")  # two outputs, raw targets
+        record = bench.run_cell(setting, "mse", 1)
+        X_train, y_train, X_test, y_test = bench.load_data(setting)
+        y_noisy, _ = add_target_outliers(y_train, 0.4, random_state=1)
+        net = bench.make_net(setting, "mse", 1)
+        torch.manual_seed(1)
+        net.fit(X_train, y_noisy.astype(np.float32))
+        rmse = np.sqrt(np.mean((net.predict(X_test) - y_test) ** 2))
+        assert record["relative_rmse"] == pytest.approx(rmse / y_test.std(), rel=1e-6)
+
+    def test_raw_unit_differs_only_off_standardized_targets(self, bench):
+        raw = short(bench, "R1")  # diabetes, raw targets: the unit is about 5000
+        new, old = (bench.run_cell(raw, m, 0) for m in ("default", "default:unit1"))
+        assert old["ess_fraction"] < 0.05 < new["ess_fraction"]
+        net = bench.make_net(raw, "default", 0)
+        net.fit(*bench.load_data(raw)[:2])
+        assert net.loss_unit() > 1000
+
+    def test_data_are_fixed_per_setting(self, bench):
+        a, b = bench.load_data(bench.SETTINGS["T1"]), bench.load_data(bench.SETTINGS["T1"])
+        for x, y in zip(a, b):
+            np.testing.assert_array_equal(x, y)
+        assert a[1].std() == pytest.approx(1.0, abs=1e-5)  # standardized
+        assert bench.load_data(bench.SETTINGS["R2"])[1].std() > 100  # raw
+
+
+class TestResumeAndTable:
+    def test_resume_skips_finished_cells_and_refuses_other_configs(self, bench, tmp_path):
+        out = str(tmp_path / "r.jsonl")
+        settings = {"T1": short(bench, "T1", epochs=1)}
+        first = bench.run(settings, ["mse", "eta=0.01"], 1, out)
+        assert len(first) == 2
+        again = bench.run(settings, ["mse", "eta=0.01", "l1"], 1, out)
+        assert len(again) == 3 and len(bench._load(out)) == 3
+        with pytest.raises(ValueError, match="another configuration"):
+            bench.run({"T1": short(bench, "T1", epochs=2)}, ["mse"], 1, out)
+        assert all(json.loads(line)["config"]["epochs"] == 1
+                   for line in Path(out).read_text().splitlines())
+
+    def test_choose_eta_by_hand(self, bench):
+        def table(values):  # eta -> relative RMSE on every tuning setting
+            return {(name, f"eta={eta:g}"): (v, 0.0, 3) for eta, v in values.items()
+                    for name in ("T1", "T2", "T3", "T4")}
+
+        grid = dict(zip(bench.ETA_GRID, (0.60, 0.50, 0.45, 0.48, 0.70, 0.90)))
+        eta, means = bench.choose_eta(table(grid))
+        assert eta == 0.03 and means[0.03] == pytest.approx(0.45)
+        # the best (0.03) within 0.01 of 0.01's mean: 0.01 is kept
+        grid[0.03], grid[0.1] = 0.492, 0.497
+        assert bench.choose_eta(table(grid))[0] == 0.01
+        # a missing tuning cell: no decision
+        partial = table(grid)
+        del partial[("T4", "eta=0.3")]
+        assert bench.choose_eta(partial) == (None, {})
+
+    def test_table_lines_by_hand(self, bench):
+        def records(setting, method, values):
+            return [dict(setting=setting, method=method, seed=k, relative_rmse=v)
+                    for k, v in enumerate(values)]
+
+        recs = (records("R1", "default", (0.5, 0.7)) + records("R1", "mse", (0.9, 1.1))
+                + records("R1", "huber", (0.55, 0.55)) + records("R1", "default:unit1",
+                                                                 (1.0, 1.0)))
+        text = bench.format_table(recs, {"R1": bench.SETTINGS["R1"]})
+        assert "R1  " in text and "0.600+-0.141" in text
+        assert ("R1 (diabetes, raw, Adam, 100 ep, 30% replaced): default 0.600 vs best peer "
+                "huber 0.550 (+0.050); before its unit 1.000") in text
