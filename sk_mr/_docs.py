@@ -9,10 +9,13 @@ __all__ = ["MR_ATTRIBUTES_DOC", "MR_CRITERION_DOC", "MR_PARAMETERS_DOC", "fill_m
 
 #: The MR parameters, shared by the docstrings of the MR estimators.
 MR_PARAMETERS_DOC = """
-    eta : float, callable or 'auto' (default='auto' for MRClassifier, 0.01 otherwise)
+    eta : float, callable or 'auto' (default: see below)
       The MW step size, in units of cross-entropy (see
-      :meth:`~sk_mr.MRClassifier.loss_unit`). ``'auto'``, MRClassifier's
-      default, chooses it during the fit from the training losses
+      :meth:`~sk_mr.MRClassifier.loss_unit`; for MRRegressor, of the
+      targets' scale, :meth:`~sk_mr.MRRegressor.loss_unit`). The defaults:
+      ``'auto'`` for MRClassifier, 0.01 for MRBinaryClassifier and for a
+      net of the mixin alone, 0.03 for MRRegressor. ``'auto'`` chooses it
+      during the fit from the training losses
       (:class:`sk_mr.mw.AutoEta`: once the fraction of examples fitted
       worse than chance has settled, the weights set aside about that
       fraction, and stay uniform on clean data; the eta of each update is
@@ -20,8 +23,10 @@ MR_PARAMETERS_DOC = """
       is what held-out benchmarks chose (the user guide's "Which method"):
       MRBinaryClassifier keeps 0.01 because ``'auto'`` fell below plain
       training on class-dependent label flips, though it was far ahead on
-      symmetric ones. ``criterion=torch.nn.CrossEntropyLoss, eta=0.01`` is
-      the paper's MR. A float multiplies the *whole* cumulative loss
+      symmetric ones; MRRegressor's 0.03 is what settings with outlying
+      targets chose (``benchmarks/regression.py``).
+      ``criterion=torch.nn.CrossEntropyLoss, eta=0.01`` is the paper's MR.
+      A float multiplies the *whole* cumulative loss
       (``p = softmax(-eta * L)``, the FTRL form of MW), so raising eta later
       sharpens the weights of all past losses at once. ``eta=0`` is plain
       training with uniform weights. A callable is called with the number of

@@ -117,8 +117,8 @@ class MRRegressor(MRMixin, NeuralNetRegressor):
     ([1.2], 2.3)
     """
 
-    def __init__(self, module, *args, criterion=torch.nn.MSELoss, **kwargs):
-        super().__init__(module, *args, criterion=criterion, **kwargs)
+    def __init__(self, module, *args, criterion=torch.nn.MSELoss, eta=0.03, **kwargs):
+        super().__init__(module, *args, criterion=criterion, eta=eta, **kwargs)
 
     def get_split_datasets(self, X, y=None, **fit_params):
         """Split as skorch does and bind MR's weights (see

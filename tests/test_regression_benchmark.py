@@ -101,10 +101,22 @@ class TestResumeAndTable:
             return [dict(setting=setting, method=method, seed=k, relative_rmse=v)
                     for k, v in enumerate(values)]
 
-        recs = (records("R1", "default", (0.5, 0.7)) + records("R1", "mse", (0.9, 1.1))
-                + records("R1", "huber", (0.55, 0.55)) + records("R1", "default:unit1",
-                                                                 (1.0, 1.0)))
-        text = bench.format_table(recs, {"R1": bench.SETTINGS["R1"]})
-        assert "R1  " in text and "0.600+-0.141" in text
+        default = f"eta={bench.shipped_eta():g}"  # the table's default column
+        recs = (records("R1", default, (0.5, 0.7)) + records("R1", "mse", (0.9, 1.1))
+                + records("R1", "huber", (0.55, 0.55))
+                + records("R1", "default:unit1", (1.0, 1.0))
+                + records("R3", default, (0.3, 0.3)) + records("R3", "mse", (0.2, 0.2))
+                + records("R5", default, (0.2, 0.2)) + records("R5", "l1", (0.3, 0.3))
+                + records("R5", "mse", (0.8, 0.8)))
+        settings = {n: bench.SETTINGS[n] for n in ("R1", "R3", "R5")}
+        text = bench.format_table(recs, settings)
+        assert "0.600+-0.141" in text
+        lines = text.splitlines()
         assert ("R1 (diabetes, raw, Adam, 100 ep, 30% replaced): default 0.600 vs best peer "
-                "huber 0.550 (+0.050); before its unit 1.000") in text
+                "huber 0.550 (+0.050); as it shipped before 1.000") in lines
+        # R3 is clean: listed, but not in the noisy summary; R5: 0.2 vs L1 0.3
+        assert any(line.startswith("R3 (") and "(+0.100)" in line for line in lines)
+        # gaps +0.05 and -0.1; RMSE over MSE's 0.6 / 1.0 and 0.2 / 0.8
+        assert ("noisy held-out settings (2): default - best peer -0.025 on average, worst "
+                "+0.050, ahead on 1 of 2; default's RMSE over plain MSE's 0.42 on average"
+                ) in lines

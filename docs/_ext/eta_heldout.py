@@ -244,7 +244,54 @@ class DemoTable(Directive):
         return [nodes.literal_block(text, text)]
 
 
+class RegressionTable(Directive):
+    """``.. regression-table::``: ``benchmarks/regression.py``'s settings as
+    rows, the methods as columns (test RMSE against the clean targets, in
+    their standard deviations, mean ± sample std; the lowest one-fit mean of
+    each row in bold), then its decision and held-out lines."""
+
+    has_content = False
+
+    def run(self):
+        path = os.path.join(ROOT, "benchmarks", "results", "regression.jsonl")
+        self.state.document.settings.env.note_dependency(path)
+        spec = importlib.util.spec_from_file_location(
+            "regression_benchmark", os.path.join(ROOT, "benchmarks", "regression.py"))
+        bench = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(bench)
+        records = bench._load(path)
+        if not records:
+            raise self.error(f"no records in {path}")
+        table = bench.cells(records)
+        default = f"default (eta={bench.shipped_eta():g})"
+        columns = [("mse", "MSE"), ("huber", "Huber"), ("l1", "L1"), ("default", default),
+                   ("default:unit1", "MR as it shipped before (0.01, raw unit)")]
+        one_fit = ("mse", "huber", "l1", "default")
+        rows = []
+        for name, setting in bench.SETTINGS.items():
+            cells = {m: table.get((name, m)) for m, _ in columns}
+            grid = {eta: table.get((name, f"eta={eta:g}")) for eta in bench.ETA_GRID}
+            best = min(cells[m][0] for m in one_fit if cells[m])
+            line = [f"{name} ({setting.role}): {setting.description}"]
+            for method, _ in columns:
+                cell = cells[method]
+                line.append("–" if cell is None else (
+                    f"{cell[0]:.3f} ± {cell[1]:.3f}", method in one_fit and cell[0] == best))
+            found = {eta: c for eta, c in grid.items() if c}
+            eta = min(found, key=lambda e: found[e][0])
+            line.append(f"{found[eta][0]:.3f} ({eta:g})")
+            rows.append(line)
+        header = ["setting"] + [label for _, label in columns] + ["MR, grid's best eta"]
+        lines = bench.format_table(records).splitlines()
+        decision = [line for line in lines if line.startswith("tuning settings")]
+        title = ("Regression with outlying targets: test RMSE against the clean targets, "
+                 "in their standard deviations (lower is better), 3 seeds")
+        return [_table(title, [30] + [12] * (len(header) - 1), header, rows),
+                _bullets(decision + bench.heldout_lines(table))]
+
+
 def setup(app):
+    app.add_directive("regression-table", RegressionTable)
     app.add_directive("eta-heldout-table", EtaHeldoutTable)
     app.add_directive("which-method-table", WhichMethodTable)
     app.add_directive("eta-goal-reach", EtaGoalReach)
