@@ -1,5 +1,8 @@
 """Shared fixtures: tiny data and modules, seeded."""
 
+import importlib.util
+from pathlib import Path
+
 import numpy as np
 import pytest
 import torch
@@ -79,3 +82,15 @@ def cli_usage_error(capsys, argv):
     err = capsys.readouterr().err
     assert "Traceback" not in err
     return err.strip().splitlines()[-1]
+
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def load_script(path, name):
+    """Import the script at ``path`` (relative to the repository root), such
+    as a benchmark, as a module called ``name``."""
+    spec = importlib.util.spec_from_file_location(name, ROOT / path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module

@@ -1,24 +1,19 @@
 """The eta benchmark (benchmarks/eta.py): its --quick grid, resume, the auto glue, the table."""
 
-import importlib.util
 import json
 import math
 import re
-from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
 
-BENCHMARK = Path(__file__).resolve().parents[1] / "benchmarks" / "eta.py"
+from conftest import load_script
 
 
 @pytest.fixture(scope="module")
 def eta_benchmark():
-    spec = importlib.util.spec_from_file_location("eta_benchmark", BENCHMARK)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script("benchmarks/eta.py", "eta_benchmark")
 
 
 class TestQuickRun:

@@ -5,12 +5,13 @@ README.md and is regenerated here from ``benchmarks/results/`` by the same
 code that prints it (``python benchmarks/eta.py --table --markdown``).
 """
 
-import importlib.util
 import os
 import re
 
 import numpy as np
 import pytest
+
+from conftest import load_script
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -25,11 +26,7 @@ def _block(name):
 
 @pytest.fixture(scope="module")
 def eta_benchmark():
-    spec = importlib.util.spec_from_file_location(
-        "eta_benchmark_for_readme", os.path.join(ROOT, "benchmarks", "eta.py"))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script("benchmarks/eta.py", "eta_benchmark_for_readme")
 
 
 @pytest.fixture(scope="module")

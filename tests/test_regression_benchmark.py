@@ -1,24 +1,19 @@
 """The regression benchmark (benchmarks/regression.py): its cells, resume and decision."""
 
 import dataclasses
-import importlib.util
 import json
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+from conftest import load_script
 from sk_mr import MRRegressor
-
-BENCHMARK = Path(__file__).resolve().parents[1] / "benchmarks" / "regression.py"
 
 
 @pytest.fixture(scope="module")
 def bench():
-    spec = importlib.util.spec_from_file_location("regression_benchmark", BENCHMARK)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script("benchmarks/regression.py", "regression_benchmark")
 
 
 def short(bench, name, epochs=2):
