@@ -43,7 +43,7 @@ def test_summary_against_the_default_and_the_grid(tmp_path):
         dict(lead="ramp", variant="ramp", setting="F1", seed=s, test_accuracy=a,
              max_misfit=0.1) for s, a in ((0, 0.70), (1, 0.80))]))
     base.write_text("".join(json.dumps(r) + "\n" for r in [
-        dict(setting="F1", method=m, seed=s, test_accuracy=a)
+        dict(setting="F1", method=m, seed=s, test_accuracy=a, fits=1, seconds=1.0)
         for m, s, a in (("online:auto", 0, 0.72), ("online:auto", 1, 0.72),
                         ("online:eta=0.1", 0, 0.90), ("online:eta=0.1", 1, 0.86),
                         ("eta=0.03", 0, 0.80), ("online:auto+sce", 0, 0.99))]))
@@ -54,7 +54,8 @@ def test_summary_against_the_default_and_the_grid(tmp_path):
         dict(setting="F1", method="online:auto", seed=s, test_accuracy=0.72)
         for s in (0, 1)]))
     base.write_text(base.read_text() + json.dumps(dict(
-        setting="F1", method="online:auto", seed=2, test_accuracy=0.10)) + "\n")
+        setting="F1", method="online:auto", seed=2, test_accuracy=0.10, fits=1,
+        seconds=1.0)) + "\n")
     text = auto_eta_leads.summary(str(leads), str(base), str(previous))
     row = next(line for line in text.splitlines() if line.startswith("ramp "))
     # ramp 75.0, default 72.0, grid's best 88.0 (MR + SCE is not on the grid)
@@ -213,7 +214,8 @@ def test_summary_compares_relabel_with_the_current_default(tmp_path):
     leads, base, previous = (tmp_path / n for n in ("l.jsonl", "b.jsonl", "p.jsonl"))
     leads.write_text(json.dumps(dict(lead="relabel", variant="relabel:soft", setting="F1",
                                      seed=0, test_accuracy=0.75)) + "\n")
-    base.write_text("".join(json.dumps(dict(setting="F1", method=m, seed=0, test_accuracy=a))
+    base.write_text("".join(json.dumps(dict(setting="F1", method=m, seed=0, test_accuracy=a,
+                                            fits=1, seconds=1.0))
                             + "\n" for m, a in (("online:auto", 0.60), ("online:eta=0.1", 0.8))))
     previous.write_text(json.dumps(dict(setting="F1", method="online:auto", seed=0,
                                         test_accuracy=0.70)) + "\n")
@@ -222,6 +224,30 @@ def test_summary_compares_relabel_with_the_current_default(tmp_path):
     assert row.split()[:5] == ["relabel:soft", "F1", "75.0", "60.0", "80.0"]
     assert ("relabel:soft: -5.00 points from the grid's best eta on average over 1 settings "
             "(the default on the same settings: -20.00)") in text
+
+
+def test_relabel_reach_by_hand():
+    def cells(setting, method, accuracies):
+        return [dict(setting=setting, method=method, seed=k, test_accuracy=a, fits=1,
+                     seconds=1.0) for k, a in enumerate(accuracies)]
+
+    # F1 (noisy): default 70, MR + SCE 74, peers SCE 80 and Arazo 77; a relabel
+    # variant at 79 on both seeds and one run on a single seed at 95 (left out)
+    base = (cells("F1", "online:auto", (0.70, 0.70))
+            + cells("F1", "online:eta=0.01+sce", (0.74, 0.74))
+            + cells("F1", "sce", (0.80, 0.80)) + cells("F1", "arazo", (0.76, 0.78))
+            # J1 (noisy): default 60 against plain 58; F3 (clean) is left out
+            + cells("J1", "default", (0.60, 0.60)) + cells("J1", "plain", (0.58, 0.58))
+            + cells("F3", "online:auto", (0.99, 0.99)) + cells("F3", "plain", (0.10, 0.10)))
+    leads = ([dict(lead="relabel", variant="relabel:hard", setting="F1", seed=k,
+                   test_accuracy=0.79) for k in (0, 1)]
+             + [dict(lead="relabel", variant="relabel:soft", setting="F1", seed=0,
+                     test_accuracy=0.95)])
+    # F1: 79 - 80 = -1; J1: 60 - 58 = +2
+    assert auto_eta_leads.relabel_reach(leads, base) == (
+        "the best MR configuration or relabel variant of each of 2 noisy held-out settings "
+        "(chosen on test labels) - the best one-fit peer: +0.50 on average, worst -1.00, "
+        "ahead on 1 (the goal: +1 on average, -1 at worst)")
 
 
 def test_freezable_rule_stops_its_budget_where_it_was_frozen():
