@@ -220,13 +220,15 @@ class MRMixin(TrainingStepMixin, LossPassMixin, BatchingMixin, PersistenceMixin,
         Raises
         ------
         ValueError
-          For a task without a know-nothing prediction (regression: the
-          loss scale is the targets').
+          For a task without a know-nothing prediction (regression: what
+          counts as a target fitted worse than knowing nothing was never
+          measured, so the rule is not offered there).
         """
         raise ValueError(
             f"eta='auto' needs the loss of a know-nothing prediction, which "
-            f"{type(self).__name__} does not define (for regression it depends on "
-            "the scale of the targets); pass a float eta.")
+            f"{type(self).__name__} does not define: the rule counts examples fitted "
+            "worse than chance, a classifier's notion; pass a float eta (a regressor's "
+            "is in units of the targets' scale, see loss_unit).")
 
     def loss_unit(self):
         """The criterion's unit of loss for ``eta`` (task hook).

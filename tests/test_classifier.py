@@ -1268,8 +1268,10 @@ class TestAutoEta:
         y = np.zeros((20, 1), np.float32)
         net = MRRegressor(torch.nn.Linear, module__in_features=3, module__out_features=1,
                           eta="auto", max_epochs=1, train_split=None, verbose=0)
-        with pytest.raises(ValueError, match="know-nothing prediction"):
+        with pytest.raises(ValueError, match="know-nothing prediction, which MRRegressor "
+                           "does not define.*pass a float eta"):
             net.fit(X, y)
+        assert not net.initialized_  # refused before anything was built
 
     @pytest.mark.parametrize("bad", ["automatic", "AUTO"])
     def test_bad_strings(self, small_digits, bad):
