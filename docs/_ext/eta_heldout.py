@@ -265,14 +265,14 @@ class RegressionTable(Directive):
         table = bench.cells(records)
         default = f"default (eta={bench.shipped_eta():g})"
         columns = [("mse", "MSE"), ("huber", "Huber"), ("l1", "L1"), ("default", default),
-                   ("default:unit1", "MR as it shipped before (0.01, raw unit)")]
+                   ("default:unit1", "before (0.01, raw unit)")]
         one_fit = ("mse", "huber", "l1", "default")
         rows = []
         for name, setting in bench.SETTINGS.items():
             cells = {m: table.get((name, m)) for m, _ in columns}
             grid = {eta: table.get((name, f"eta={eta:g}")) for eta in bench.ETA_GRID}
             best = min(cells[m][0] for m in one_fit if cells[m])
-            line = [f"{name} ({setting.role}): {setting.description}"]
+            line = [name + (" (tuning)" if setting.role == "tuning" else "")]
             for method, _ in columns:
                 cell = cells[method]
                 line.append("–" if cell is None else (
@@ -281,12 +281,14 @@ class RegressionTable(Directive):
             eta = min(found, key=lambda e: found[e][0])
             line.append(f"{found[eta][0]:.3f} ({eta:g})")
             rows.append(line)
-        header = ["setting"] + [label for _, label in columns] + ["MR, grid's best eta"]
+        header = ["setting"] + [label for _, label in columns] + ["grid's best (eta)"]
         lines = bench.format_table(records).splitlines()
         decision = [line for line in lines if line.startswith("tuning settings")]
         title = ("Regression with outlying targets: test RMSE against the clean targets, "
                  "in their standard deviations (lower is better), 3 seeds")
-        return [_table(title, [30] + [12] * (len(header) - 1), header, rows),
+        settings = _bullets([f"{name}: {setting.description}"
+                             for name, setting in bench.SETTINGS.items()])
+        return [settings, _table(title, [10] + [12] * (len(header) - 1), header, rows),
                 _bullets(decision + bench.heldout_lines(table))]
 
 
