@@ -282,6 +282,15 @@ def format_table(records, settings=None):
         if any(row):
             lines.append(f"{name:<8}" + "".join(
                 f"{'-':>15}" if c is None else f"{c[0]:>9.3f}+-{c[1]:<4.3f}" for c in row))
+    seconds = {}
+    for r in records:
+        if r["setting"] in settings and "seconds" in r:
+            seconds.setdefault(r["method"], []).append(r["seconds"])
+    if seconds:  # every method is one fit
+        shipped = f"eta={shipped_eta():g}"
+        keys = [(m, shipped if m == "default" else m) for m in columns]
+        lines.append("seconds per fit (one fit each), mean over the settings: " + ", ".join(
+            f"{m} {np.mean(seconds[k]):.1f}" for m, k in keys if k in seconds))
     eta, means = choose_eta(table, settings)
     if means:
         lines.append("tuning settings, mean relative RMSE per eta: " + ", ".join(

@@ -111,6 +111,11 @@ class TestResumeAndTable:
                 "huber 0.550 (+0.050); as it shipped before 1.000") in lines
         # R3 is clean: listed, but not in the noisy summary; R5: 0.2 vs L1 0.3
         assert any(line.startswith("R3 (") and "(+0.100)" in line for line in lines)
+        assert not any(line.startswith("seconds") for line in lines)  # none recorded
+        timed = [dict(r, seconds=2.0 if r["method"] == "mse" else 1.0) for r in recs]
+        assert ("seconds per fit (one fit each), mean over the settings: mse 2.0, huber 1.0, "
+                "l1 1.0, default 1.0, default:unit1 1.0, "
+                f"{default} 1.0") in bench.format_table(timed, settings).splitlines()
         # gaps +0.05 and -0.1; RMSE over MSE's 0.6 / 1.0 and 0.2 / 0.8
         assert ("noisy held-out settings (2): default - best peer -0.025 on average, worst "
                 "+0.050, ahead on 1 of 2; default's RMSE over plain MSE's 0.42 on average"
