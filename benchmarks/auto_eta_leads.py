@@ -764,7 +764,8 @@ def relabel_reach(records, base):
     return (f"the best MR configuration or relabel variant of each of {len(gaps)} noisy "
             f"held-out settings (chosen on test labels) - the best one-fit peer: "
             f"{np.mean(gaps):+.2f} on average, worst {min(gaps):+.2f}, ahead on "
-            f"{sum(g > 0 for g in gaps)} (the goal: +1 on average, -1 at worst)")
+            f"{sum(g > 0 for g in gaps)} of {len(gaps)} (the goal: +1 on average, -1 at "
+            "worst)")
 
 
 def main(argv=None):

@@ -3,8 +3,8 @@
 For each setting (data, target scale, optimizer, epochs, outliers) and seed
 this script trains on targets of which a fraction was replaced or shifted
 (:func:`sk_mr.add_target_outliers`) and measures the test RMSE against the
-clean test targets, in standard deviations of those targets (lower is
-better), of:
+clean test targets, in standard deviations of those targets (pooled over
+the outputs of a two-output setting; lower is better), of:
 
 * ``mse``, ``huber``, ``l1``: skorch's ``NeuralNetRegressor`` with
   :class:`torch.nn.MSELoss`, :class:`torch.nn.HuberLoss` (delta 1) and
@@ -28,13 +28,14 @@ network trains on targets in the hundreds.
 
 Every finished (setting, method, seed) cell is one JSON line of ``--out``
 (default ``benchmarks/results/regression.jsonl``); a rerun skips finished
-cells. Run (about 15 minutes on two cores)::
+cells. Run (about 2 minutes of fits on two cores)::
 
     python benchmarks/regression.py --jobs 2      # every cell, 3 seeds
     python benchmarks/regression.py --table       # the table and the decision
 """
 
 import argparse
+import functools
 import json
 import os
 import sys
@@ -45,6 +46,7 @@ import numpy as np
 import torch
 
 from sk_mr import MRRegressor
+from sk_mr._stats import mean_std
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 DEFAULT_OUT = os.path.join(HERE, "results", "regression.jsonl")
@@ -116,9 +118,11 @@ def _settings():
 SETTINGS = _settings()
 
 
+@functools.lru_cache(maxsize=None)
 def load_data(setting):
     """``(X_train, y_train, X_test, y_test)``, float32, fixed per setting
-    (generated and split with seed 0); X standardized, y as ``targets``."""
+    (generated and split with seed 0, cached: do not modify them); X
+    standardized, y as ``targets``."""
     from sklearn import datasets
     from sklearn.model_selection import train_test_split
     from sklearn.preprocessing import StandardScaler
@@ -244,8 +248,7 @@ def cells(records):
     values = {}
     for r in records:
         values.setdefault((r["setting"], r["method"]), []).append(r["relative_rmse"])
-    table = {key: (float(np.mean(v)), float(np.std(v, ddof=1)) if len(v) > 1 else 0.0,
-                   len(v)) for key, v in values.items()}
+    table = {key: mean_std(v) + (len(v),) for key, v in values.items()}
     default = f"eta={shipped_eta():g}"
     table.update({(name, "default"): cell for (name, method), cell in list(table.items())
                   if method == default})

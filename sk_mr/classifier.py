@@ -13,7 +13,7 @@ from skorch.utils import is_dataset
 from sk_mr.losses import (AutoCrossEntropyLoss, AutoSymmetricCrossEntropy,
                           GeneralizedCrossEntropy, NCEandRCE, SymmetricCrossEntropy,
                           outputs_are_probabilities)
-from sk_mr.mixin import MRMixin, fill_mr_doc
+from sk_mr.mixin import MRMixin, fill_mr_doc, unit_ratio
 from sk_mr.validation import (as_numpy, could_be_output_indices, encode_labels,
                               infer_binary_labels, infer_label_classes, ravel_label_column)
 
@@ -22,19 +22,16 @@ __all__ = ["MRBinaryClassifier", "MRClassifier"]
 
 
 def _loss_unit(chance_loss, reference):
-    """``chance_loss / reference``, exactly 1 where they agree to 1e-6.
+    """``chance_loss / reference``; exactly 1 where they agree to 1e-6.
 
     Cross-entropy's know-nothing loss is ``ln K`` up to the rounding of the
     dtype it is computed in; snapping keeps ``eta`` exactly the paper's there.
     """
-    unit = chance_loss / reference
-    if not (math.isfinite(unit) and unit > 0):
-        raise ValueError(
-            f"The criterion's loss of a know-nothing prediction is {chance_loss!r}, so "
-            "it gives eta no scale; MR needs a criterion whose loss grows when the "
-            "prediction is wrong (pass a criterion with a positive loss at uniform "
-            "outputs).")
-    return 1.0 if abs(unit - 1.0) <= 1e-6 else unit
+    return unit_ratio(chance_loss, reference, (
+        f"The criterion's loss of a know-nothing prediction is {chance_loss!r}, so "
+        "it gives eta no scale; MR needs a criterion whose loss grows when the "
+        "prediction is wrong (pass a criterion with a positive loss at uniform "
+        "outputs)."))
 
 class _LabelClasses:
     """What both classifiers share: labels encoded by fit, ``classes_`` from them."""

@@ -36,6 +36,8 @@ from ``sk_mr._docs``. :class:`sk_mr.MRClassifier`,
 mixin on skorch's three nets, each with only what its task needs.
 """
 
+import math
+
 from skorch import NeuralNet
 from sklearn.exceptions import NotFittedError
 
@@ -227,8 +229,8 @@ class MRMixin(TrainingStepMixin, LossPassMixin, BatchingMixin, PersistenceMixin,
         raise ValueError(
             f"eta='auto' needs the loss of a know-nothing prediction, which "
             f"{type(self).__name__} does not define: the rule counts examples fitted "
-            "worse than chance, a classifier's notion; pass a float eta (a regressor's "
-            "is in units of the targets' scale, see loss_unit).")
+            "worse than chance, a classifier's notion; pass a float eta (in the units "
+            "of loss_unit).")
 
     def loss_unit(self):
         """The criterion's unit of loss for ``eta`` (task hook).
@@ -238,9 +240,9 @@ class MRMixin(TrainingStepMixin, LossPassMixin, BatchingMixin, PersistenceMixin,
         return the criterion's loss of a know-nothing prediction over that
         of cross-entropy (:meth:`chance_loss` / ``ln K``): exactly 1 for
         cross-entropy, where ``eta`` is the paper's. :class:`MRRegressor`
-        returns the criterion's loss of an error of one standard deviation
-        of the targets over its loss of an error of 1 (the targets'
-        variance for squared error). A net of the mixin alone returns 1:
+        returns the criterion's loss of an error of one (robust) standard
+        deviation of the targets over its loss of an error of 1 (a robust
+        stand-in for the targets' variance under squared error). A net of the mixin alone returns 1:
         there ``eta`` is per unit of the criterion's own loss.
 
         Returns
@@ -392,6 +394,15 @@ class MRMixin(TrainingStepMixin, LossPassMixin, BatchingMixin, PersistenceMixin,
                              settings=settings)
         return dataset_train, dataset_valid
 
+
+
+def unit_ratio(loss, reference, message):
+    """``loss / reference``, the unit of eta: exactly 1 where they agree to
+    1e-6; ``ValueError(message)`` where the ratio is not positive and finite."""
+    unit = loss / reference if math.isfinite(reference) and reference > 0 else math.nan
+    if not (math.isfinite(unit) and unit > 0):
+        raise ValueError(message)
+    return 1.0 if abs(unit - 1.0) <= 1e-6 else unit
 
 
 MRMixin.__doc__ = fill_mr_doc(MRMixin.__doc__)

@@ -247,7 +247,7 @@ def test_relabel_reach_by_hand():
     assert auto_eta_leads.relabel_reach(leads, base) == (
         "the best MR configuration or relabel variant of each of 2 noisy held-out settings "
         "(chosen on test labels) - the best one-fit peer: +0.50 on average, worst -1.00, "
-        "ahead on 1 (the goal: +1 on average, -1 at worst)")
+        "ahead on 1 of 2 (the goal: +1 on average, -1 at worst)")
 
 
 def test_freezable_rule_stops_its_budget_where_it_was_frozen():

@@ -60,6 +60,10 @@ class TestRobustTargetScale:
         y = np.array([[5.0, 2.0], [5.0, 2.0], [5.0, 2.0], [9.0, 2.0]])
         np.testing.assert_allclose(robust_target_scale(y), [np.std([5, 5, 5, 9]), 1.0])
 
+    def test_refuses_non_finite_targets(self):
+        with pytest.raises(ValueError, match="NaN or infinite"):
+            robust_target_scale(np.array([1.0, np.nan, 2.0]))
+
     def test_one_dimensional_targets_and_empty(self):
         assert robust_target_scale(np.array([1.0, 2.0, 4.0])).shape == ()
         assert float(robust_target_scale(np.array([1.0, 2.0, 4.0]))) == pytest.approx(
@@ -101,15 +105,57 @@ class TestLossUnit:
         unfitted.target_scale_ = np.array([1.0 + 1e-8])
         assert unfitted.loss_unit() == 1.0
 
-    def test_a_loss_without_scale_is_refused(self, data):
+    def test_a_loss_without_scale_is_refused_before_training(self, data):
         X, y = data
 
-        class Flat(MRRegressor):
-            def get_loss(self, y_pred, y_true, *args, **kwargs):
-                return 0.0 * (y_pred - y_true).mean(1)
+        class Flat(torch.nn.MSELoss):
+            def forward(self, prediction, target):
+                return 0.0 * super().forward(prediction, target)
 
-        with pytest.raises(ValueError, match="give eta no scale"):
-            Flat(ScaledLinear, max_epochs=1, train_split=None, verbose=0).fit(X, y)
+        unfitted = net(criterion=Flat)
+        with pytest.raises(ValueError, match="give eta no unit"):
+            unfitted.fit(X, y)
+        assert len(unfitted.history) == 0  # refused before the first step
+
+    def test_a_get_loss_that_reads_X_still_fits(self, data):
+        # fit's documented pattern: per-example weights inside a dict X,
+        # applied in get_loss; the unit is the criterion's, which needs no X
+        X, y = data
+
+        class Module(ScaledLinear):
+            def forward(self, x, w):
+                return super().forward(x)
+
+        class Weighted(MRRegressor):
+            def get_loss(self, y_pred, y_true, X=None, training=False):
+                return super().get_loss(y_pred, y_true, X, training) * X["w"][:, None]
+
+        inputs = {"x": X, "w": np.full(len(X), 2.0, dtype=np.float32)}
+        doubled = Weighted(Module, max_epochs=2, lr=0.0, eta=0.5, train_split=None,
+                           verbose=0).fit(inputs, y)
+        plain = net(max_epochs=2).fit(X, y)
+        scale = float(robust_target_scale(y)[0])
+        assert doubled.loss_unit() == pytest.approx(scale ** 2, rel=1e-5)
+        # twice the losses, the same unit: eta's strength doubles
+        np.testing.assert_allclose(doubled.cumulative_losses_, 2 * plain.cumulative_losses_,
+                                   rtol=1e-5)
+
+    def test_the_scale_is_kept_by_continued_fits_and_pickles(self, data):
+        import pickle
+
+        from sklearn.base import clone
+
+        X, y = data
+        fitted = net().fit(X, y)
+        scale = fitted.target_scale_
+        fitted.partial_fit(X, y)  # kept, not read again: eta keeps its meaning
+        assert fitted.target_scale_ is scale
+        restored = pickle.loads(pickle.dumps(fitted))
+        np.testing.assert_array_equal(restored.target_scale_, scale)
+        assert restored.loss_unit() == fitted.loss_unit()
+        assert not hasattr(clone(fitted), "target_scale_")
+        fitted.fit(X, 10 * y)  # a new fit starts over
+        np.testing.assert_allclose(fitted.target_scale_, 10 * scale, rtol=1e-6)
 
 
 class TestScaleFree:
@@ -133,9 +179,12 @@ class TestScaleFree:
         assert len(rows) == 90
         np.testing.assert_allclose(fitted.target_scale_, robust_target_scale(y[rows]))
 
-    def test_targets_held_by_the_dataset(self, data):
+    @pytest.mark.parametrize("train_split", [None, ValidSplit(4)])
+    def test_targets_held_by_the_dataset(self, data, train_split):
         X, y = data
-        from_arrays = net().fit(X, y)
-        from_dataset = net().fit(Dataset(X, y), None)
+        from_arrays = net(train_split=train_split).fit(X, y)
+        from_dataset = net(train_split=train_split).fit(Dataset(X, y), None)
+        rows = from_dataset.mr_.train_rows_
+        np.testing.assert_allclose(from_dataset.target_scale_, robust_target_scale(y[rows]))
         np.testing.assert_allclose(from_dataset.target_scale_, from_arrays.target_scale_)
         np.testing.assert_allclose(from_dataset.sample_weights_, from_arrays.sample_weights_)

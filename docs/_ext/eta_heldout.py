@@ -21,9 +21,10 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 RECORDS = os.path.join(ROOT, "benchmarks", "results", "eta.jsonl")
 
 
-def _benchmark():
+def _benchmark(script="eta.py", name="eta_benchmark"):
+    """A script of ``benchmarks/``, imported as the module ``name``."""
     spec = importlib.util.spec_from_file_location(
-        "eta_benchmark", os.path.join(ROOT, "benchmarks", "eta.py"))
+        name, os.path.join(ROOT, "benchmarks", script))
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -255,10 +256,7 @@ class RegressionTable(Directive):
     def run(self):
         path = os.path.join(ROOT, "benchmarks", "results", "regression.jsonl")
         self.state.document.settings.env.note_dependency(path)
-        spec = importlib.util.spec_from_file_location(
-            "regression_benchmark", os.path.join(ROOT, "benchmarks", "regression.py"))
-        bench = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(bench)
+        bench = _benchmark("regression.py", "regression_benchmark")
         records = bench._load(path)
         if not records:
             raise self.error(f"no records in {path}")
@@ -270,6 +268,8 @@ class RegressionTable(Directive):
         rows = []
         for name, setting in bench.SETTINGS.items():
             cells = {m: table.get((name, m)) for m, _ in columns}
+            if not any(cells[m] for m in one_fit):
+                continue  # not run yet
             grid = {eta: table.get((name, f"eta={eta:g}")) for eta in bench.ETA_GRID}
             best = min(cells[m][0] for m in one_fit if cells[m])
             line = [name + (" (tuning)" if setting.role == "tuning" else "")]
@@ -278,8 +278,8 @@ class RegressionTable(Directive):
                 line.append("–" if cell is None else (
                     f"{cell[0]:.3f} ± {cell[1]:.3f}", method in one_fit and cell[0] == best))
             found = {eta: c for eta, c in grid.items() if c}
-            eta = min(found, key=lambda e: found[e][0])
-            line.append(f"{found[eta][0]:.3f} ({eta:g})")
+            eta = min(found, key=lambda e: found[e][0]) if found else None
+            line.append("–" if eta is None else f"{found[eta][0]:.3f} ({eta:g})")
             rows.append(line)
         header = ["setting"] + [label for _, label in columns] + ["grid's best (eta)"]
         lines = bench.format_table(records).splitlines()
