@@ -23,6 +23,8 @@ samples), so that regularization strengths such as ``C`` or ``alpha`` keep
 the meaning they have for an unweighted fit.
 """
 
+import warnings
+
 import numpy as np
 import torch
 from sklearn.base import (BaseEstimator, ClassifierMixin, MetaEstimatorMixin,
@@ -33,6 +35,7 @@ from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, has_fit_parameter
 
+from sk_mr.exceptions import MRParameterWarning
 from sk_mr.mw import MultiplicativeWeights, check_eta, mw_probabilities, resolve_eta
 from sk_mr.validation import check_int, warn_ignored
 
@@ -175,6 +178,12 @@ class _MRMetaEstimator(MetaEstimatorMixin, BaseEstimator):
         -------
         self : object
           The fitted meta-estimator.
+
+        Warns
+        -----
+        sk_mr.exceptions.MRParameterWarning
+          From :class:`MRMetaRegressor`, where ``eta`` times y's robust
+          variance (its eta on standardized targets) is outside [0.01, 100].
         """
         self._validate_params()
         estimator, eta, n_rounds = self._get_estimator(), self.eta, int(self.n_rounds)
@@ -466,9 +475,13 @@ class MRMetaRegressor(RegressorMixin, _MRMetaEstimator):
       cloned. None means ``LinearRegression()``.
 
     eta : float >= 0 or callable (default=1.0)
-      MW step size, in units of the squared target scale (standardize ``y``
-      or scale ``eta`` with ``1 / var(y)``). A callable is called with the
-      number of completed rounds. ``eta=0`` is the plain estimator.
+      MW step size, in units of the squared target scale, as in Algorithm 3
+      (standardize ``y`` or scale ``eta`` with ``1 / var(y)``; a fit warns
+      where ``eta`` times y's robust variance, the eta it amounts to on
+      standardized targets, is outside [0.01, 100]), unlike
+      :class:`~sk_mr.MRRegressor`, which divides by the targets' scale. A
+      callable is called with the number of completed rounds. ``eta=0`` is
+      the plain estimator.
 
     n_rounds : int >= 1 (default=5)
       Number of fits (``n_rounds - 1`` MW updates).
@@ -516,7 +529,29 @@ class MRMetaRegressor(RegressorMixin, _MRMetaEstimator):
     score = _MRMetaEstimator.score
 
     def _validate_y(self, y):
-        return check_array(y, ensure_2d=False, dtype="numeric", input_name="y")
+        y = check_array(y, ensure_2d=False, dtype="numeric", input_name="y")
+        self._check_target_scale(y)
+        return y
+
+    def _check_target_scale(self, y):
+        """Warn where y's scale makes ``eta`` far stronger or weaker than it
+        reads: eta is in units of the squared target scale (Algorithm 3's),
+        unlike MRRegressor's, which divides by it."""
+        eta = self.eta
+        if callable(eta) or not eta or int(self.n_rounds) < 2 or len(y) < 2:
+            return
+        from sk_mr.regressor import robust_target_scale
+
+        variance = float(np.mean(robust_target_scale(y.reshape(len(y), -1)) ** 2))
+        if not 0.01 <= eta * variance <= 100:
+            warnings.warn(
+                f"eta={eta!r} is in units of the squared target scale, and y's (robust) "
+                f"variance is {variance:.3g}: this eta reweights as eta={eta * variance:.3g} "
+                "would on standardized targets, outside [0.01, 100] (the weights "
+                f"{'collapse onto a few rows' if eta * variance > 100 else 'barely move'}). "
+                "Standardize y (e.g. sklearn.compose.TransformedTargetRegressor with a "
+                f"StandardScaler around this estimator) or divide eta by {variance:.3g}.",
+                MRParameterWarning, stacklevel=4)  # the caller of fit
 
     def _example_losses(self, estimator, X, y):
         n = y.shape[0]

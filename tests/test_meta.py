@@ -255,8 +255,38 @@ class TestMRMetaRegressor:
         # the rows shifted on both targets lose their weight
         assert p[:5].sum() < 0.1 * 5 / 50
 
+    def test_raw_targets_warn_with_the_equivalent_eta(self):
+        # eta is in units of the squared target scale: targets 30 times
+        # larger reweight as eta * 900 on the original ones, and the fit says so
+        from sk_mr.regressor import robust_target_scale
+
+        X, y = make_regression(n_samples=80, n_features=3, noise=5.0, random_state=0)
+        y = (y - y.mean()) / y.std()
+        y[:8] += 6.0
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")  # standardized: no warning
+            small = MRMetaRegressor(LinearRegression(), eta=1.0, n_rounds=3).fit(X, y)
+        variance = float(robust_target_scale(30 * y) ** 2)
+        with pytest.warns(MRParameterWarning, match=(
+                rf"eta=1.0 is in units of the squared target scale, and y's \(robust\) "
+                rf"variance is {variance:.3g}: this eta reweights as eta={variance:.3g} "
+                r"would on standardized targets, outside \[0.01, 100\] \(the weights "
+                r"collapse onto a few rows\)")) as record:
+            large = MRMetaRegressor(LinearRegression(), eta=1.0, n_rounds=3).fit(X, 30 * y)
+        assert record[0].filename == __file__  # points at the caller of fit
+        same = MRMetaRegressor(LinearRegression(), eta=900.0, n_rounds=3).fit(X, y)
+        np.testing.assert_allclose(large.sample_weights_, same.sample_weights_, atol=1e-12)
+        assert not np.allclose(large.sample_weights_, small.sample_weights_, atol=1e-3)
+        # an eta already divided by the variance is left alone
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            MRMetaRegressor(LinearRegression(), eta=1.0 / variance, n_rounds=3).fit(X, 30 * y)
+        with pytest.warns(MRParameterWarning, match="barely move"):
+            MRMetaRegressor(LinearRegression(), eta=1.0, n_rounds=3).fit(X, y / 30)
+
     def test_score_is_r2(self):
         X, y = make_regression(n_samples=50, n_features=3, random_state=0)
+        y = y / y.std()  # eta=1.0 is in units of the squared target scale
         model = MRMetaRegressor(Ridge(), n_rounds=2).fit(X, y)
         assert model.score(X, y) == pytest.approx(model.estimator_.score(X, y))
 
