@@ -77,6 +77,25 @@ class TestCells:
         assert bench.load_data(bench.SETTINGS["R2"])[1].std() > 100  # raw
 
 
+class TestScript:
+    def test_two_jobs_from_the_command_line(self, tmp_path):
+        # the cells run in worker processes: what they call must pickle
+        import subprocess
+        import sys
+
+        out = tmp_path / "r.jsonl"
+        subprocess.run([sys.executable, str(Path(bench_path())), "--settings", "T1",
+                        "--methods", "mse", "l1+eta=0.03", "--seeds", "1", "--jobs", "2",
+                        "--out", str(out)], check=True, capture_output=True)
+        records = [json.loads(line) for line in out.read_text().splitlines()]
+        assert sorted(r["method"] for r in records) == ["l1+eta=0.03", "mse"]
+        assert all(0 < r["relative_rmse"] < 5 for r in records)
+
+
+def bench_path():
+    return Path(__file__).resolve().parents[1] / "benchmarks" / "regression.py"
+
+
 class TestResumeAndTable:
     def test_resume_skips_finished_cells_and_refuses_other_configs(self, bench, tmp_path):
         out = str(tmp_path / "r.jsonl")
@@ -105,6 +124,23 @@ class TestResumeAndTable:
         partial = table(grid)
         del partial[("T4", "eta=0.3")]
         assert bench.choose_eta(partial) == (None, {})
+
+    def test_composed_lines_by_hand(self, bench):
+        def cell(value):
+            return (value, 0.0, 3)
+
+        # R1 and R2 (noisy, held out): MR + L1 0.5 and 0.28, the default 0.6
+        # and 0.2, best peers 0.55 (Huber) and 0.25 (L1); R3 is clean: left out
+        table = {("R1", "l1+eta=0.03"): cell(0.5), ("R1", "default"): cell(0.6),
+                 ("R1", "huber"): cell(0.55), ("R1", "mse"): cell(0.9),
+                 ("R2", "l1+eta=0.03"): cell(0.28), ("R2", "default"): cell(0.2),
+                 ("R2", "l1"): cell(0.25),
+                 ("R3", "l1+eta=0.03"): cell(9.0), ("R3", "default"): cell(9.0),
+                 ("R3", "mse"): cell(0.1)}
+        assert bench.composed_lines(table) == [
+            "l1+eta=0.03 (a lead, added after the first run), 2 noisy held-out settings: "
+            "0.390 on average (default 0.400); minus the best peer -0.010 on average, worst "
+            "+0.030"]
 
     def test_table_lines_by_hand(self, bench):
         def records(setting, method, values):
