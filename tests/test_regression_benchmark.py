@@ -142,6 +142,29 @@ class TestResumeAndTable:
             "0.390 on average (default 0.400); minus the best peer -0.010 on average, worst "
             "+0.030"]
 
+    def test_lead_check_by_hand(self, bench):
+        def cell(value):
+            return (value, 0.0, 3)
+
+        lead, noisy = bench.LEAD, ["Q1", "Q2", "Q3", "Q4", "Q5"]
+        table = {}
+        for k, name in enumerate(noisy):  # best peer L1 at 0.30, the lead 0.305
+            table.update({(name, "mse"): cell(0.9), (name, "huber"): cell(0.4),
+                          (name, "l1"): cell(0.30), (name, "eta=0.03"): cell(0.35),
+                          (name, lead): cell(0.305)})
+        table.update({("Q6", "mse"): cell(0.10), ("Q6", "huber"): cell(0.1),
+                      ("Q6", "l1"): cell(0.1), ("Q6", "eta=0.03"): cell(0.1),
+                      ("Q6", lead): cell(0.115)})
+        [line] = bench.lead_check_lines(table)
+        assert line == (
+            f"{lead} on the 5 noisy lead-check settings: minus the best peer +0.005 on "
+            "average (bar <= +0.01), worst +0.005 (bar <= +0.02); minus the default -0.045 "
+            "on average (bar < 0); on the clean one(s) minus MSE +0.015 (bar <= +0.02) -> met")
+        table[("Q3", lead)] = cell(0.33)  # 0.03 behind the best peer on one
+        assert bench.lead_check_lines(table)[0].endswith("-> NOT met")
+        del table[("Q6", "l1")]
+        assert bench.lead_check_lines(table) == []  # not all run yet
+
     def test_table_lines_by_hand(self, bench):
         def records(setting, method, values):
             return [dict(setting=setting, method=method, seed=k, relative_rmse=v)

@@ -273,7 +273,8 @@ class RegressionTable(Directive):
                 continue  # not run yet
             grid = {eta: table.get((name, f"eta={eta:g}")) for eta in bench.ETA_GRID}
             best = min(cells[m][0] for m in one_fit if cells[m])
-            line = [name + (" (tuning)" if setting.role == "tuning" else "")]
+            line = [name + {"tuning": " (tuning)", "lead-check": " (check)"}.get(
+                setting.role, "")]
             for method, _ in columns:
                 cell = cells[method]
                 line.append("–" if cell is None else (
@@ -290,7 +291,8 @@ class RegressionTable(Directive):
         settings = _bullets([f"{name}: {setting.description}"
                              for name, setting in bench.SETTINGS.items()])
         return [settings, _table(title, [10] + [12] * (len(header) - 1), header, rows),
-                _bullets(decision + bench.heldout_lines(table))]
+                _bullets(decision + bench.heldout_lines(table)
+                         + bench.lead_check_lines(table))]
 
 
 def setup(app):
