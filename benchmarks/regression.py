@@ -362,19 +362,21 @@ def format_table(records, settings=None):
     if means:
         lines.append("tuning settings, mean relative RMSE per eta: " + ", ".join(
             f"{e:g}: {m:.3f}" for e, m in means.items()) + f" -> default eta {eta:g}")
-    lines += heldout_lines(table, settings) + lead_check_lines(table, settings)
+    lines += (heldout_lines(table, settings) + heldout_lines(table, settings, "lead-check")
+              + lead_check_lines(table, settings))
     return "\n".join(lines)
 
 
-def heldout_lines(table, settings=None):
-    """The default (:func:`shipped_eta`) on each held-out setting against the
-    best peer, plain MSE and MRRegressor as it shipped before; then the
-    noisy settings' summary, as text lines."""
+def heldout_lines(table, settings=None, role="held-out"):
+    """The default (:func:`shipped_eta`) on each setting of ``role`` (the
+    held-out ones, or the lead-check ones, also unseen by the default's
+    choice) against the best peer, plain MSE and MRRegressor as it shipped
+    before; then the noisy settings' summary, as text lines."""
     lines, gaps, ratios = [], [], []
     for name, setting in (settings or SETTINGS).items():
         default = table.get((name, "default"))
         peers = [(table[(name, p)][0], p) for p in PEERS if (name, p) in table]
-        if setting.role != "held-out" or default is None or not peers:
+        if setting.role != role or default is None or not peers:
             continue
         best, peer = min(peers)
         old = table.get((name, "default:unit1"))
@@ -386,11 +388,12 @@ def heldout_lines(table, settings=None):
             if (name, "mse") in table:
                 ratios.append(default[0] / table[(name, "mse")][0])
     if gaps:
-        lines.append(f"noisy held-out settings ({len(gaps)}): default - best peer "
+        lines.append(f"noisy {role} settings ({len(gaps)}): default - best peer "
                      f"{np.mean(gaps):+.3f} on average, worst {max(gaps):+.3f}, ahead on "
                      f"{sum(g < 0 for g in gaps)} of {len(gaps)}; default's RMSE over plain "
                      f"MSE's {np.mean(ratios):.2f} on average")
-    lines += composed_lines(table, settings)
+    if role == "held-out":
+        lines += composed_lines(table, settings)
     return lines
 
 

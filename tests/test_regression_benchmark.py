@@ -68,6 +68,10 @@ class TestCells:
         assert ("noisy held-out settings (5): default - best peer -0.168 on average, worst "
                 "+0.032, ahead on 3 of 5; default's RMSE over plain MSE's 0.38 on average"
                 ) in bench.heldout_lines(table)
+        assert ("noisy lead-check settings (5): default - best peer +0.020 on average, worst "
+                "+0.078, ahead on 1 of 5; default's RMSE over plain MSE's 0.37 on average"
+                ) in bench.heldout_lines(table, role="lead-check")
+        assert bench.lead_check_lines(table)[0].endswith("-> NOT met")
 
     def test_data_are_fixed_per_setting(self, bench):
         a, b = bench.load_data(bench.SETTINGS["T1"]), bench.load_data(bench.SETTINGS["T1"])

@@ -292,6 +292,7 @@ class RegressionTable(Directive):
                              for name, setting in bench.SETTINGS.items()])
         return [settings, _table(title, [10] + [12] * (len(header) - 1), header, rows),
                 _bullets(decision + bench.heldout_lines(table)
+                         + bench.heldout_lines(table, role="lead-check")
                          + bench.lead_check_lines(table))]
 
 
