@@ -37,6 +37,7 @@ from sklearn.utils.validation import check_is_fitted, has_fit_parameter
 
 from sk_mr.exceptions import MRParameterWarning
 from sk_mr.mw import MultiplicativeWeights, check_eta, mw_probabilities, resolve_eta
+from sk_mr.regressor import robust_target_scale
 from sk_mr.validation import check_int, warn_ignored
 
 __all__ = ["MRMetaClassifier", "MRMetaRegressor"]
@@ -540,8 +541,6 @@ class MRMetaRegressor(RegressorMixin, _MRMetaEstimator):
         eta = self.eta
         if callable(eta) or not eta or int(self.n_rounds) < 2 or len(y) < 2:
             return
-        from sk_mr.regressor import robust_target_scale
-
         variance = float(np.mean(robust_target_scale(y.reshape(len(y), -1)) ** 2))
         if not 0.01 <= eta * variance <= 100:
             warnings.warn(
