@@ -33,7 +33,7 @@ a lead found on T and R (MR on top of the L1 loss).
 
 Every finished (setting, method, seed) cell is one JSON line of ``--out``
 (default ``benchmarks/results/regression.jsonl``); a rerun skips finished
-cells. Run (about 2 minutes of fits on two cores)::
+cells. Run (about 5 minutes on two cores)::
 
     python benchmarks/regression.py --jobs 2      # every cell, 3 seeds
     python benchmarks/regression.py --table       # the table and the decision
@@ -305,6 +305,8 @@ def lead_check_lines(table, settings=None):
     if not names or any((n, m) not in table for n in names for m in LEAD_METHODS):
         return []
     noisy = [n for n in names if settings[n].fraction > 0]
+    if not noisy:
+        return []
     gaps = [table[(n, LEAD)][0] - min(table[(n, p)][0] for p in PEERS) for n in noisy]
     to_default = [table[(n, LEAD)][0] - table[(n, "eta=0.03")][0] for n in noisy]
     clean = [table[(n, LEAD)][0] - table[(n, "mse")][0] for n in names if n not in noisy]
@@ -340,7 +342,8 @@ def format_table(records, settings=None):
     """The table (mean +- sample std, seeds) and the decision, as text."""
     settings = settings or SETTINGS
     table = cells(records)
-    columns = PEERS + ("default", "default:unit1") + tuple(f"eta={v:g}" for v in ETA_GRID)
+    columns = (PEERS + ("default", "default:unit1") + tuple(f"eta={v:g}" for v in ETA_GRID)
+               + COMPOSED)
     lines = ["test RMSE against the clean targets, in their standard deviations "
              "(lower is better), mean +- sample std over seeds",
              f"{'setting':<8}" + "".join(f"{c:>15}" for c in columns)]
@@ -403,7 +406,7 @@ def composed_lines(table, settings=None):
     settings, as text lines."""
     lines = []
     for method in COMPOSED:
-        for role in ("tuning", "held-out"):
+        for role in ("tuning", "held-out", "lead-check"):
             names = [n for n, s in (settings or SETTINGS).items()
                      if s.role == role and s.fraction > 0 and (n, method) in table
                      and (n, "default") in table and any((n, p) in table for p in PEERS)]

@@ -183,8 +183,9 @@ class _MRMetaEstimator(MetaEstimatorMixin, BaseEstimator):
         Warns
         -----
         sk_mr.exceptions.MRParameterWarning
-          From :class:`MRMetaRegressor`, where ``eta`` times y's robust
-          variance (its eta on standardized targets) is outside [0.01, 100].
+          From :class:`MRMetaRegressor`, where y's robust variance is outside
+          [0.1, 10] and ``eta`` times it (its eta on standardized targets)
+          outside [0.01, 100].
         """
         self._validate_params()
         estimator, eta, n_rounds = self._get_estimator(), self.eta, int(self.n_rounds)
@@ -478,8 +479,9 @@ class MRMetaRegressor(RegressorMixin, _MRMetaEstimator):
     eta : float >= 0 or callable (default=1.0)
       MW step size, in units of the squared target scale, as in Algorithm 3
       (standardize ``y`` or scale ``eta`` with ``1 / var(y)``; a fit warns
-      where ``eta`` times y's robust variance, the eta it amounts to on
-      standardized targets, is outside [0.01, 100]), unlike
+      where y's robust variance is outside [0.1, 10] and ``eta`` times it,
+      the eta it amounts to on standardized targets, outside [0.01, 100]),
+      unlike
       :class:`~sk_mr.MRRegressor`, which divides by the targets' scale. A
       callable is called with the number of completed rounds. ``eta=0`` is
       the plain estimator.
@@ -542,7 +544,8 @@ class MRMetaRegressor(RegressorMixin, _MRMetaEstimator):
         if callable(eta) or not eta or int(self.n_rounds) < 2 or len(y) < 2:
             return
         variance = float(np.mean(robust_target_scale(y.reshape(len(y), -1)) ** 2))
-        if not 0.01 <= eta * variance <= 100:
+        # the scale's fault only: far from standardized, and eta not scaled to it
+        if not 0.1 <= variance <= 10 and not 0.01 <= eta * variance <= 100:
             warnings.warn(
                 f"eta={eta!r} is in units of the squared target scale, and y's (robust) "
                 f"variance is {variance:.3g}: this eta reweights as eta={eta * variance:.3g} "

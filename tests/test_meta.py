@@ -283,6 +283,12 @@ class TestMRMetaRegressor:
             MRMetaRegressor(LinearRegression(), eta=1.0 / variance, n_rounds=3).fit(X, 30 * y)
         with pytest.warns(MRParameterWarning, match="barely move"):
             MRMetaRegressor(LinearRegression(), eta=1.0, n_rounds=3).fit(X, y / 30)
+        # on standardized targets an extreme eta is the user's choice, not the
+        # scale's fault: no warning
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            for eta in (0.005, 900.0):
+                MRMetaRegressor(LinearRegression(), eta=eta, n_rounds=3).fit(X, y)
 
     def test_score_is_r2(self):
         X, y = make_regression(n_samples=50, n_features=3, random_state=0)

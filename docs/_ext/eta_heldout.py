@@ -264,7 +264,7 @@ class RegressionTable(Directive):
         default = f"default (eta={bench.shipped_eta():g})"
         columns = [("mse", "MSE"), ("huber", "Huber"), ("l1", "L1"), ("default", default),
                    ("default:unit1", "before (0.01, raw unit)"),
-                   ("l1+eta=0.03", "MR + L1 (0.03), a lead")]
+                   (bench.LEAD, "MR + L1 (0.03), a lead")]
         one_fit = ("mse", "huber", "l1", "default")
         rows = []
         for name, setting in bench.SETTINGS.items():
