@@ -481,10 +481,9 @@ class MRMetaRegressor(RegressorMixin, _MRMetaEstimator):
       (standardize ``y`` or scale ``eta`` with ``1 / var(y)``; a fit warns
       where y's robust variance is outside [0.1, 10] and ``eta`` times it,
       the eta it amounts to on standardized targets, outside [0.01, 100]),
-      unlike
-      :class:`~sk_mr.MRRegressor`, which divides by the targets' scale. A
-      callable is called with the number of completed rounds. ``eta=0`` is
-      the plain estimator.
+      unlike :class:`~sk_mr.MRRegressor`, which divides by the targets'
+      scale. A callable is called with the number of completed rounds.
+      ``eta=0`` is the plain estimator.
 
     n_rounds : int >= 1 (default=5)
       Number of fits (``n_rounds - 1`` MW updates).

@@ -242,8 +242,9 @@ class MRMixin(TrainingStepMixin, LossPassMixin, BatchingMixin, PersistenceMixin,
         cross-entropy, where ``eta`` is the paper's. :class:`MRRegressor`
         returns the criterion's loss of an error of one (robust) standard
         deviation of the targets over its loss of an error of 1 (a robust
-        stand-in for the targets' variance under squared error). A net of the mixin alone returns 1:
-        there ``eta`` is per unit of the criterion's own loss.
+        stand-in for the targets' variance under squared error). A net of
+        the mixin alone returns 1: there ``eta`` is per unit of the
+        criterion's own loss.
 
         Returns
         -------
