@@ -85,10 +85,10 @@ for name, eta in ((f"MR (eta={ETA:g})", ETA), ("plain (eta=0)", 0.0)):
     rows[name] = np.array(reports)
 
 print(f"digits, {NOISE_RATE:.0%} uniform label noise, {EPOCHS} epochs, "
-      f"mean ± std over seeds {SEEDS}")
+      f"mean ± sample std over seeds {SEEDS}")
 print(f"{'':<14}" + "".join(f"{c:>16}" for c in columns))
 for name, values in rows.items():
-    cells = [f"{m:.3f} ± {s:.3f}" for m, s in zip(values.mean(0), values.std(0))]
+    cells = [f"{m:.3f} ± {s:.3f}" for m, s in zip(values.mean(0), values.std(0, ddof=1))]
     print(f"{name:<14}" + "".join(f"{c:>16}" for c in cells))
 
 # %%

@@ -270,3 +270,94 @@ def test_freezable_rule_stops_its_budget_where_it_was_frozen():
     assert frozen.kl_targets_[-1] == pytest.approx(budget)
     assert free.kl_targets_[-1] == pytest.approx(1.5 * math.log(0.9 / 0.4))
     assert frozen.reset().frozen_ is None
+
+
+def _misfit_rule(fraction):
+    """A frozen-able eta='auto' rule whose set-aside fraction M is ``fraction``
+    of 100 examples (three updates with that fraction above chance)."""
+    n_misfit = round(100 * fraction)
+    losses = torch.cat([torch.full((100 - n_misfit,), 0.1), torch.full((n_misfit,), 4.0)])
+    rule = auto_eta_leads.FreezableAutoEta(confident_ratio=None)
+    for t in range(1, 4):
+        rule.step(losses, t * losses, t, n_epochs=20, chance_loss=math.log(10))
+    assert rule._counted_misfit() == pytest.approx(fraction)
+    return rule
+
+
+@pytest.mark.parametrize("agreeing, opens", [(3, False), (4, True)])
+def test_gated_relabel_decides_once_by_hand(agreeing, opens):
+    from skorch.dataset import Dataset
+
+    from sk_mr import MRClassifier
+    from sk_mr.callbacks import ReweightingSettings
+
+    # 8 examples, the module predicts class 0 for every one: the given labels
+    # agree on ``agreeing`` of them. M = 0.25 keeps 6 of 8, so the ratio is
+    # (agreeing / 8) / 0.75: 0.5 (closed) or 0.667 (open) against the gate 0.62
+    net = MRClassifier(torch.nn.Linear, module__in_features=2, module__out_features=3,
+                       eta="auto", callbacks__reweighting=auto_eta_leads.TrustRelabel.make(
+                           "hard", 1.0, freeze=True,
+                           gate=auto_eta_leads.TrustRelabel.GATE)).initialize()
+    with torch.no_grad():
+        net.module_.weight.zero_()
+        net.module_.bias.copy_(torch.tensor([2.0, 0.0, 0.0]))
+    X = torch.randn(8, 2)
+    y = torch.tensor([0] * agreeing + [1] * (8 - agreeing))
+    callback = net.mr_
+    callback.settings_ = ReweightingSettings(loss_pass="online")
+    callback.cumulative_losses_ = torch.zeros(8, dtype=torch.float64)
+    callback.eta_rule_ = rule = _misfit_rule(0.25)
+    callback.dataset_train_ = Dataset(X.numpy(), y.numpy())
+    net.batch_positions_ = torch.arange(3)
+    mr_weights = torch.tensor([0.0, 0.5, 2.0])
+    callback.eta_, callback.batch_weights_ = 0.5, mr_weights
+    state = torch.get_rng_state()
+    batch = y[:3]
+    targets = callback.correct_targets(net, X[:3], batch)
+    # the gate's pass leaves torch's global random state as it found it
+    assert torch.equal(torch.get_rng_state(), state)
+    assert callback.gate_ratio_ == pytest.approx((agreeing / 8) / 0.75)
+    assert callback.gate_closed_ is (not opens)
+    if opens:  # relabels: M frozen, mixup on, uniform batch weights
+        assert rule.frozen_ == pytest.approx(0.25)
+        assert net.mixup_alpha == 1.0
+        assert torch.equal(callback.batch_weights(net.batch_positions_), torch.ones(3))
+        trust = mr_weights.clamp(max=1.0)[:, None]
+        guess = torch.nn.functional.one_hot(torch.zeros(3, dtype=torch.long), 3).float()
+        expected = trust * torch.nn.functional.one_hot(y[:3], 3).float() + (1 - trust) * guess
+        assert torch.allclose(targets, expected)
+    else:  # the default from here on: labels, MR's weights, M free, no mixup
+        assert targets is batch
+        assert rule.frozen_ is None
+        assert net.mixup_alpha == 0.0
+        assert torch.equal(callback.batch_weights(net.batch_positions_), mr_weights)
+    # decided once: a later batch neither measures again nor changes its mind
+    callback.dataset_train_ = None
+    callback.correct_targets(net, X[:3], y[:3])
+    assert callback.gate_closed_ is (not opens)
+    # a new fit decides again
+    assert callback.initialize().gate_ratio_ is None
+
+
+def test_gate_choice_by_hand():
+    # two noisy settings, two seeds; the default scores 50 everywhere. The
+    # probe's ratio a / (1 - M) and accuracy per seed:
+    #   F1: (0.45 / 0.75 = 0.60, 60), (0.48 / 0.8 = 0.60, 58)
+    #   J1: (0.50 / 0.625 = 0.80, 40), (0.35 / 0.7 = 0.50, 30)
+    # and a clean setting (left out) without a gate
+    def probe(setting, seed, agree, frozen, accuracy):
+        return dict(lead="gate_probe", variant="gate_probe", setting=setting, seed=seed,
+                    agree_all=agree, frozen=frozen, test_accuracy=accuracy)
+
+    records = [probe("F1", 0, 0.45, 0.25, 0.60), probe("F1", 1, 0.48, 0.20, 0.58),
+               probe("J1", 0, 0.50, 0.375, 0.40), probe("J1", 1, 0.35, 0.30, 0.30),
+               dict(lead="gate_probe", variant="gate_probe", setting="F3", seed=0,
+                    test_accuracy=0.1)]
+    base = [dict(setting=s, method="online:auto", seed=k, test_accuracy=0.5)
+            for s in ("F1", "J1", "F3") for k in (0, 1)]
+    gains, best = auto_eta_leads.gate_choice(records, base, grid=(0.4, 0.6, 0.7, 0.9))
+    # 0.4: F1 (10 + 8) / 2 = 9, J1 (-10 - 20) / 2 = -15 -> -3
+    # 0.6: F1 9, J1 -10 / 2 = -5 -> +2;  0.7: F1 0, J1 -5 -> -2.5;  0.9: 0
+    assert gains == [(0.4, pytest.approx(-3.0)), (0.6, pytest.approx(2.0)),
+                     (0.7, pytest.approx(-2.5)), (0.9, pytest.approx(0.0))]
+    assert best == 0.6
