@@ -37,9 +37,11 @@ H1-H7 are held out: they were run only after the rule was frozen. F1-F7,
 G1-G7, J1-J7 and K1-K7 are four later rounds of held-out settings, each
 committed before it was first run (see ``HELDOUT_ROUNDS``); K was run once,
 to check ``eta='auto'``'s pairflip count (``online:auto_lnk`` is the rule
-without it). L1-L7, a fifth round, is frozen and not yet run, for the next
-change of the default (``RESERVED_ROUNDS``: a run without ``--settings``
-leaves it out).
+without it). L1-L7, a fifth round, was frozen for the next change of the
+default and run once, to check label correction (``relabel='auto'``, now
+the default; ``benchmarks/auto_eta_leads.py``). A round frozen and not yet
+run is listed in ``RESERVED_ROUNDS``: a run without ``--settings`` leaves
+it out.
 
 Every finished (setting, method, seed) cell is appended as one JSON line to
 ``--out`` (default ``benchmarks/results/eta.jsonl``) with the setting's full
@@ -509,9 +511,12 @@ def robust_criterion(name):
 
 def mr_net(setting, seed, eta, loss_pass="full", rule=None, criterion=None):
     """An MRClassifier with ``eta`` (a float, ``'auto'`` with ``rule``, or
-    ``'default'``: the estimator's own default eta, criterion and loss pass,
-    whatever ``loss_pass`` says) and ``criterion`` (a robust loss's name;
-    None is cross-entropy, the paper's criterion, except for ``'default'``)."""
+    ``'default'``: the estimator's own default eta, criterion, loss pass and
+    label correction, whatever ``loss_pass`` says) and ``criterion`` (a
+    robust loss's name; None is cross-entropy, the paper's criterion, except
+    for ``'default'``). Every method but ``'default'`` trains on the given
+    labels only (``relabel=None``), as it did before label correction
+    became the default."""
     from sk_mr import MRClassifier
     from sk_mr.losses import AutoCrossEntropyLoss
 
@@ -519,6 +524,7 @@ def mr_net(setting, seed, eta, loss_pass="full", rule=None, criterion=None):
     params.update(random_state=seed)
     if eta != "default":
         params["loss_pass"] = loss_pass
+        params["relabel"] = None
     if criterion is not None:
         params["criterion"] = robust_criterion(criterion)
     elif eta != "default":
@@ -900,13 +906,15 @@ def _rule_config(previous=False):
 
 
 def _default_config():
-    """MRClassifier's default eta and criterion (what 'default' measures)."""
+    """MRClassifier's default eta, criterion and label correction (what
+    'default' measures)."""
     from sk_mr import MRClassifier
 
     eta = _init_default(MRClassifier, "eta")
     criterion = _init_default(MRClassifier, "criterion")
     return dict(eta=eta if isinstance(eta, (int, float, str)) else repr(eta),
-                criterion=getattr(criterion, "__name__", repr(criterion)))
+                criterion=getattr(criterion, "__name__", repr(criterion)),
+                relabel=_init_default(MRClassifier, "relabel"))
 
 
 # -- the table -------------------------------------------------------------------
@@ -1138,11 +1146,14 @@ def _default_method(records, setting):
 
     Its own 'default' cells where they exist; otherwise the cell of the same
     configuration (the default criterion with the online pass and the
-    default eta: a grid cell or 'online:auto').
+    default eta: a grid cell or 'online:auto'), where there is one: none
+    with label correction.
     """
     if any(r["setting"] == setting and r["method"] == "default" for r in records):
         return "default"
     defaults = _default_config()
+    if defaults["relabel"] is not None:  # no other method corrects labels
+        return "default"
     # the benchmark's modules return logits, where the Auto* criteria are
     # the plain ones
     suffix = {"AutoCrossEntropyLoss": "", "AutoSymmetricCrossEntropy": "+sce"}.get(
@@ -1161,9 +1172,11 @@ def _default_method(records, setting):
 HELDOUT_ROUNDS = (("F", "first round: chose the default"),
                   ("G", "second round: checked the choice"),
                   ("J", "third round: checked the default again"),
-                  ("K", "fourth round: checked the pairflip count"))
-#: Rounds frozen for the next candidate and not run yet: left out unless named.
-RESERVED_ROUNDS = ("L",)
+                  ("K", "fourth round: checked the pairflip count"),
+                  ("L", "fifth round: checked label correction"))
+#: Rounds frozen for the next candidate and not run yet: left out unless named
+#: (none now: L checked label correction).
+RESERVED_ROUNDS = ()
 #: Every held-out round of the multiclass settings.
 ALL_ROUNDS = "".join(name for name, _ in HELDOUT_ROUNDS)
 
@@ -1562,6 +1575,7 @@ def readme_blocks(records):
             "heldout-table-g": format_heldout_markdown(rows("G")),
             "heldout-table-j": format_heldout_markdown(rows("J")),
             "heldout-table-k": format_heldout_markdown(rows("K")),
+            "heldout-table-l": format_heldout_markdown(rows("L")),
             "heldout-goals": "\n".join(f"- {line}"
                                        for line in heldout_goals(rows(ALL_ROUNDS))),
             "heldout-reach": "\n".join(f"- {line}"
@@ -1573,8 +1587,9 @@ def update_readme(records, path=None):
 
     The blocks sit between ``<!-- NAME:start -->`` and ``<!-- NAME:end -->``:
     ``heldout-table`` (round F), ``heldout-table-g`` (round G),
-    ``heldout-table-j`` (round J), ``heldout-table-k`` (round K) and
-    ``heldout-goals`` and ``heldout-reach`` (all rounds);
+    ``heldout-table-j`` (round J), ``heldout-table-k`` (round K),
+    ``heldout-table-l`` (round L) and ``heldout-goals`` and
+    ``heldout-reach`` (all rounds);
     tests/test_readme_results.py checks that they equal the records.
     """
     import re

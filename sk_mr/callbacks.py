@@ -86,17 +86,21 @@ class ReweightingSettings(NamedTuple):
       The net's ``loss_pass``.
     updates_per_epoch : int (default=1)
       The net's ``updates_per_epoch``.
+    relabel : {'auto', None} (default=None)
+      The net's ``relabel`` where it applies (class-index targets and a
+      criterion that takes class probabilities), else None.
 
     Examples
     --------
     >>> ReweightingSettings(eta=0.01, loss_pass="full")
-    ReweightingSettings(device='cpu', eta=0.01, loss_pass='full', updates_per_epoch=1)
+    ReweightingSettings(device='cpu', eta=0.01, loss_pass='full', updates_per_epoch=1, relabel=None)
     """
 
     device: object = "cpu"
     eta: object = 0.0
     loss_pass: str = "online"
     updates_per_epoch: int = 1
+    relabel: object = None
 
 
 def is_reweighting(callback):
@@ -311,6 +315,10 @@ class SampleReweighting(Callback):
         """Return a scalar added to each training batch's loss, or None."""
         return None
 
+    def batch_mixup_alpha(self, net):
+        """Return the mixup ``alpha`` of the next training batch (the net's, here)."""
+        return net.mixup_alpha
+
     # -- what the net exposes -------------------------------------------------
     def row_weights(self):
         """Return the current weight of each row of the X given to fit.
@@ -483,6 +491,17 @@ class MultiplicativeReweighting(SampleReweighting):
     n_updates_ : int
       Number of MW updates so far.
 
+    relabel_ratio_ : float or None
+      With the net's ``relabel='auto'``: the gate's reading, the fraction
+      of training examples predicted as labelled over the fraction ``1 -
+      M`` MR keeps, taken once per fit at the first batch after the
+      weights left uniform; None before (or without) it, NaN where the
+      module gives no class probabilities.
+
+    relabeling_ : bool
+      Whether the fit corrects labels (``relabel_ratio_ >= relabel_gate``,
+      0.62): see :class:`~sk_mr.MRClassifier`'s ``relabel``.
+
     Examples
     --------
     Replace the default to change nothing but make it explicit:
@@ -510,6 +529,9 @@ class MultiplicativeReweighting(SampleReweighting):
         self.online_seen_ = None
         self.batches_seen_ = 0
         self.dataset_train_ = None
+        self.relabel_ratio_ = None
+        self.relabeling_ = False
+        self.given_losses_ = None
         return self
 
     def on_train_begin(self, net, **kwargs):
@@ -572,6 +594,9 @@ class MultiplicativeReweighting(SampleReweighting):
         """
         if self.settings_.loss_pass != "online":
             return
+        if self.given_losses_ is not None:
+            # labels corrected: MR keeps counting the given labels' losses
+            losses = self.given_losses_
         if self.online_losses_ is None:
             # float32: the losses of one epoch; accumulated in float64
             self.online_losses_ = torch.zeros_like(self.cumulative_losses_, dtype=torch.float32)
@@ -587,6 +612,95 @@ class MultiplicativeReweighting(SampleReweighting):
         # non-finite loss is stored as it is and refused at the update.
         self.online_losses_.index_copy_(0, positions, losses)
         self.online_seen_.index_copy_(0, positions, seen)
+
+    # -- label correction (relabel='auto') ---------------------------------------
+    #: The gate of ``relabel='auto'``: the network's agreement with the given
+    #: labels over the fraction MR keeps must reach it (chosen on
+    #: ``benchmarks/auto_eta_leads.py``'s ``gate_probe``; see the user guide).
+    relabel_gate = 0.62
+    #: mixup's ``alpha`` while labels are corrected, where the net's is 0.
+    relabel_mixup_alpha = 1.0
+
+    def _relabel_due(self):
+        """Whether label correction may start or go on at this batch."""
+        if self.settings_ is None or self.settings_.relabel != "auto":
+            return False
+        if self.relabeling_:
+            return True
+        rule = self.eta_rule_
+        return (self.relabel_ratio_ is None and self.eta_ > 0 and self.batch_weights_ is not None
+                and self.dataset_train_ is not None and hasattr(rule, "freeze")
+                and hasattr(rule, "counted_misfit"))
+
+    def _decide_relabel(self, net):
+        """Open or close the gate, once per fit: one eval-mode pass over the
+        training split; the agreement of the predicted classes with the given
+        labels over the fraction ``1 - M`` MR keeps."""
+        agreement = net.label_agreement_fraction(self.dataset_train_)
+        if agreement is None:  # no class probabilities: nothing to correct with
+            self.relabel_ratio_ = float("nan")
+            return
+        kept = 1.0 - self.eta_rule_.counted_misfit()
+        self.relabel_ratio_ = agreement / max(kept, 1e-12)
+        self.relabeling_ = self.relabel_ratio_ >= self.relabel_gate
+        if self.relabeling_:
+            # the network trains partly on its own predictions from now on:
+            # the losses of the given labels no longer estimate the noise
+            self.eta_rule_.freeze()
+
+    def correct_targets(self, net, X, y):
+        """Return the labels, or, while correcting them, ``t onehot(y) + (1 -
+        t) onehot(z)``.
+
+        With ``relabel='auto'``, at the first batch after MR's weights leave
+        uniform the gate decides, once per fit, whether to correct labels
+        (see the user guide's "Label correction"). While it does, ``t =
+        min(1, N p_i)`` is each example's MR weight relative to uniform and
+        ``z`` the eval-mode prediction of the un-mixed batch; the given
+        labels' losses of that prediction are what MR records for the batch.
+
+        Parameters
+        ----------
+        net : MRClassifier
+        X : torch.Tensor
+          The un-mixed batch, on the net's device.
+        y : torch.Tensor of int64, shape (batch,)
+          Its labels.
+
+        Returns
+        -------
+        targets : torch.Tensor
+          ``y`` itself, or class probabilities of shape ``(batch, n_classes)``.
+        """
+        self.given_losses_ = None
+        if not self._relabel_due():
+            return y
+        if not self.relabeling_:
+            self._decide_relabel(net)
+            if not self.relabeling_:
+                return y
+        logits = net.evaluate_batch(X)
+        labels = y.long()
+        self.given_losses_ = net.mw_example_losses(logits, labels, X=X, training=False)
+        n_classes = logits.shape[-1]
+        trust = self.batch_weights_[net.batch_positions_].clamp(max=1.0)[:, None]
+        given = torch.nn.functional.one_hot(labels, n_classes).to(logits.dtype)
+        predicted = torch.nn.functional.one_hot(logits.argmax(-1), n_classes).to(logits.dtype)
+        return trust * given + (1 - trust) * predicted
+
+    def batch_weights(self, positions):
+        """MR's weights, or, while labels are corrected, one for every example
+        (the weights went into the targets instead)."""
+        if self.relabeling_:
+            return torch.ones(positions.shape[0], device=positions.device)
+        return super().batch_weights(positions)
+
+    def batch_mixup_alpha(self, net):
+        """The net's ``mixup_alpha``, or ``relabel_mixup_alpha`` where that is 0
+        while labels are corrected."""
+        if self.relabeling_ and not net.mixup_alpha:
+            return self.relabel_mixup_alpha
+        return net.mixup_alpha
 
     def _losses(self, net, dataset_train):
         """Every training example's loss, from the net's loss pass (see the contract)."""
@@ -704,8 +818,11 @@ class MultiplicativeReweighting(SampleReweighting):
             rule = self.eta_rule_
             for name in _RULE_STATE:
                 if hasattr(rule, name):
+                    value = getattr(rule, name)
                     state["eta_rule." + name] = torch.tensor(
-                        getattr(rule, name), dtype=_RULE_STATE[name])
+                        math.nan if value is None else value, dtype=_RULE_STATE[name])
+            if self.relabel_ratio_ is not None:
+                state["relabel_ratio"] = torch.tensor(self.relabel_ratio_, dtype=torch.float64)
         return state
 
     def _load_state(self, state_dict):
@@ -724,11 +841,18 @@ class MultiplicativeReweighting(SampleReweighting):
         self.eta_rule_state_ = {
             name: (int if dtype == torch.int64 else float)(state_dict["eta_rule." + name])
             for name, dtype in _RULE_STATE.items() if "eta_rule." + name in state_dict}
+        if math.isnan(self.eta_rule_state_.get("frozen_misfit_", 0.0)):
+            self.eta_rule_state_["frozen_misfit_"] = None  # a free rule
+        ratio = state_dict.get("relabel_ratio")
+        self.relabel_ratio_ = None if ratio is None else float(ratio)
+        self.relabeling_ = self.relabel_ratio_ is not None and \
+            self.relabel_ratio_ >= self.relabel_gate
 
 
 #: The state of an eta rule (AutoEta) that a checkpoint keeps.
 _RULE_STATE = {"n_updates_": torch.int64, "max_misfit_": torch.float64,
-               "max_confident_": torch.float64, "pairflip_": torch.int64}
+               "max_confident_": torch.float64, "pairflip_": torch.int64,
+               "frozen_misfit_": torch.float64}  # NaN: not frozen
 
 
 class RandomReweighting(SampleReweighting):
@@ -814,6 +938,7 @@ class _StateCheck:
         "MultiplicativeReweighting": {
             "cumulative_losses": ("float", "example", True),
             "eta": ("float", "scalar", False),
+            "relabel_ratio": ("float", "scalar", False),
             **{"eta_rule." + name: ("int" if dtype == torch.int64 else "float", "scalar", False)
                for name, dtype in _RULE_STATE.items()}},
     }

@@ -14,10 +14,14 @@ from sk_mr.losses import (AutoCrossEntropyLoss, AutoSymmetricCrossEntropy,
                           GeneralizedCrossEntropy, NCEandRCE, SymmetricCrossEntropy,
                           outputs_are_probabilities)
 from sk_mr.mixin import MRMixin, fill_mr_doc, unit_ratio
+from sk_mr.mw import is_eta_rule
 from sk_mr.validation import (as_numpy, could_be_output_indices, encode_labels,
                               infer_binary_labels, infer_label_classes, ravel_label_column)
 
 __all__ = ["MRBinaryClassifier", "MRClassifier"]
+
+#: The values ``MRClassifier``'s ``relabel`` takes.
+RELABEL_OPTIONS = ("auto", None)
 
 
 
@@ -124,6 +128,29 @@ class MRClassifier(_LabelClasses, MRMixin, NeuralNetClassifier):
     train_split : callable or None
       As in skorch (default: 20% stratified validation split). Only the
       training subset is weighted; held-out rows never are.
+
+    relabel : {'auto', None} (default='auto')
+      Label correction on top of MR, where the network can make it. With
+      ``'auto'``, once ``eta='auto'`` has set aside a fraction ``M`` of the
+      examples, one eval-mode pass over the training split measures the
+      fraction ``a`` whose predicted class is their label. Where ``a / (1 -
+      M)`` reaches 0.62 (the network fits the labels MR keeps), the rest of
+      the fit corrects labels: each example trains on ``t onehot(y) + (1 -
+      t) onehot(z)``, with ``t = min(1, N p_i)`` its MR weight relative to
+      uniform and ``z`` the network's eval-mode prediction, every example
+      counts once, mixup runs (``alpha=1`` unless ``mixup_alpha`` is set),
+      ``M`` stays where it stood, and MR keeps accumulating the losses of
+      the given labels. Elsewhere (a network that cannot fit even the kept
+      labels, e.g. a small 1-d CNN on MNIST-1D) and on clean data (the
+      weights stay uniform, so the gate is never reached) the fit is MR's
+      alone, bit for bit. It applies with ``eta='auto'`` (or an
+      :class:`~sk_mr.mw.AutoEta`) and a criterion of the cross-entropy
+      family (``torch.nn.CrossEntropyLoss`` and its subclasses, which take
+      class probabilities); with a float eta, as in the paper, it does
+      nothing. None trains on the given labels only. The callback's
+      ``relabel_ratio_`` and ``relabeling_`` say what the gate read and
+      decided. Chosen on ``benchmarks/auto_eta_leads.py`` (the user guide's
+      "Label correction") and checked on settings it never saw.
 %(mr_params)s
     Attributes
     ----------
@@ -151,8 +178,28 @@ class MRClassifier(_LabelClasses, MRMixin, NeuralNetClassifier):
     True
     """
 
-    def __init__(self, module, *args, criterion=AutoCrossEntropyLoss, eta="auto", **kwargs):
+    def __init__(self, module, *args, criterion=AutoCrossEntropyLoss, eta="auto",
+                 relabel="auto", **kwargs):
         super().__init__(module, *args, criterion=criterion, eta=eta, **kwargs)
+        self.relabel = relabel
+
+    def _check_mr_params(self):
+        super()._check_mr_params()
+        if self.relabel not in RELABEL_OPTIONS:
+            raise ValueError(
+                f"relabel must be 'auto' or None, got {self.relabel!r}. None trains on the "
+                "given labels only (the paper's MR).")
+
+    def _relabel_setting(self):
+        # label correction needs class-index targets, a criterion that also
+        # takes class probabilities (cross-entropy's family; NLLLoss does
+        # not) and eta='auto''s set-aside fraction
+        criterion = self.criterion
+        cls = criterion if isinstance(criterion, type) else type(criterion)
+        if self.relabel is None or not is_eta_rule(self.eta) \
+                or not issubclass(cls, torch.nn.CrossEntropyLoss):
+            return None
+        return self.relabel
 
     def _takes_class_indices(self):
         """Whether the criterion trains on class indices (cross-entropy)."""

@@ -255,6 +255,35 @@ class LossPassMixin:
         return confident_misfit_fraction(label_p, predicted.round().long(), top,
                                          labels.round().long(), n_classes)
 
+    def label_agreement_fraction(self, dataset, **fit_params):
+        """Fraction of ``dataset``'s examples whose most probable class is their label.
+
+        From the pass :meth:`confident_misfit_fraction` makes (eval mode,
+        un-augmented, the modules' modes restored, all processes combined).
+        ``relabel='auto'`` reads it once per fit, to decide whether the
+        network's predictions are good enough to correct labels with.
+
+        Parameters
+        ----------
+        dataset : torch.utils.data.Dataset
+          Typically the training split.
+        **fit_params : dict
+          Passed to the module's forward, as in training.
+
+        Returns
+        -------
+        fraction : float or None
+          None when the module's outputs are not one row of class
+          probabilities per example or the targets are not class indices.
+        """
+        columns, seen = self._eval_pass(prediction_pass, dataset, fit_params)
+        if columns is None:
+            return None
+        (predicted, all_seen), (labels, _) = (
+            self._gather_example_losses(columns[:, j], seen) for j in (1, 3))
+        check_all_seen(all_seen)
+        return float((predicted.round() == labels.round()).to(torch.float64).mean())
+
     def _eval_pass(self, run_pass, dataset, fit_params, *args):
         """``run_pass`` (:func:`full_pass`, :func:`prediction_pass`) over
         ``dataset`` in eval mode, with ``args`` after the dataset, the fit

@@ -142,6 +142,11 @@ class MRMixin(TrainingStepMixin, LossPassMixin, BatchingMixin, PersistenceMixin,
     def _check_mr_params(self):
         check_mr_params(self)
 
+    def _relabel_setting(self):
+        """The label correction the reweighting callback may apply: none here
+        (:class:`~sk_mr.MRClassifier` has ``relabel``)."""
+        return None
+
     # -- initialization and randomness ------------------------------------------
     def initialize_callbacks(self):
         """Initialize callbacks; at most one reweighting callback is allowed."""
@@ -390,7 +395,7 @@ class MRMixin(TrainingStepMixin, LossPassMixin, BatchingMixin, PersistenceMixin,
             rows, n_rows = subset_positions(dataset_train, root=dataset)
             settings = ReweightingSettings(
                 device=self._mr_device(), eta=self.eta, loss_pass=self.loss_pass,
-                updates_per_epoch=self.updates_per_epoch)
+                updates_per_epoch=self.updates_per_epoch, relabel=self._relabel_setting())
             reweighting.bind(self, rows, n_rows, fingerprint=data_fingerprint(dataset),
                              settings=settings)
         return dataset_train, dataset_valid

@@ -589,6 +589,10 @@ class AutoEta:
       counts it (the test, not a diagnosis: on clean data both counts can
       be a few hundredths, the test pass, and the budget stay 0).
 
+    frozen_misfit_ : float or None
+      The fraction :meth:`freeze` fixed for the KL budget; None while the
+      rule is free.
+
     Notes
     -----
     MR's weights are ``p = softmax(-eta * L)`` over the cumulative losses ``L``.
@@ -710,6 +714,26 @@ class AutoEta:
         self.recent_confident_ = []
         self.confident_fractions_ = []
         self.pairflip_ = False
+        self.frozen_misfit_ = None
+        return self
+
+    def freeze(self):
+        """Stop the set-aside fraction where it stands, for the rest of the fit.
+
+        From now on the KL budget sets aside the fraction counted now
+        (``M``, or ``max(M, C)`` after the pairflip signature), whatever
+        later updates see. :class:`~sk_mr.MultiplicativeReweighting` freezes
+        the rule when it starts correcting labels (``relabel='auto'``): the
+        network then trains partly on its own predictions, so its losses
+        on the given labels no longer estimate the noise (with the fraction
+        free, it ran away: relabeled examples the network gets wrong count
+        as misfit, which sets more aside). :meth:`reset` unfreezes.
+
+        Returns
+        -------
+        self : AutoEta
+        """
+        self.frozen_misfit_ = float(self._counted_misfit())
         return self
 
     def _check_params(self):
@@ -831,15 +855,29 @@ class AutoEta:
         self.etas_.append(eta)
         return eta
 
+    def counted_misfit(self):
+        """The fraction the KL budget sets aside now.
+
+        ``M``, or ``max(M, C)`` once ``C`` has exceeded ``confident_ratio *
+        M``, or the fraction :meth:`freeze` fixed.
+
+        Returns
+        -------
+        fraction : float
+        """
+        return float(self._counted_misfit())
+
     def _counted_misfit(self):
         """The fraction the KL budget sets aside: ``M``, or ``max(M, C)``
-        once ``C`` has exceeded ``confident_ratio * M``.
+        once ``C`` has exceeded ``confident_ratio * M`` (or the frozen one).
 
         A hook for experiments (``benchmarks/auto_eta_leads.py``); not a
         public option.
         """
         if self.confident_ratio is not None and not self.pairflip_:
             self.pairflip_ = self.max_confident_ > self.confident_ratio * self.max_misfit_
+        if self.frozen_misfit_ is not None:  # see freeze()
+            return self.frozen_misfit_
         if self.pairflip_:
             return max(self.max_misfit_, self.max_confident_)
         return self.max_misfit_
@@ -866,7 +904,7 @@ class AutoEta:
                     kl_targets=list(self.kl_targets_), auto_etas=list(self.etas_),
                     max_misfit=self.max_misfit_, max_confident=self.max_confident_,
                     confident_fractions=list(self.confident_fractions_),
-                    pairflip=bool(self.pairflip_))
+                    pairflip=bool(self.pairflip_), frozen_misfit=self.frozen_misfit_)
 
 
 def _settle(recent, value, settled, window, stability):

@@ -36,6 +36,29 @@ class TrainingStepMixin:
             y_pred = super().infer(x, **fit_params)
         return y_pred.float() if torch.is_tensor(y_pred) else y_pred
 
+    def evaluate_batch(self, X, **fit_params):
+        """Return the module's output for a batch in eval mode, without gradients.
+
+        What label correction predicts with (``relabel='auto'``, Arazo et
+        al.'s bootstrapping): :meth:`infer` on the un-mixed batch with every
+        module in eval mode (no dropout, batch norm's running statistics),
+        under :func:`torch.no_grad`; every module's mode is restored after.
+
+        Parameters
+        ----------
+        X : torch.Tensor
+          The batch, on the net's device.
+        **fit_params : dict
+          Passed to the module's forward.
+
+        Returns
+        -------
+        y_pred : torch.Tensor
+        """
+        with self._modes_kept(), torch.no_grad():
+            self._set_training(False)
+            return self.infer(X, **fit_params)
+
     def get_example_losses(self, y_pred, y_true, X=None, training=False):
         """Return the per-example losses of a batch, shape ``(batch,)``.
 
@@ -75,6 +98,32 @@ class TrainingStepMixin:
         if n_positions == 1:
             return totals
         return objective.mw_losses(totals, normalizers, detach=False)
+
+    def mw_example_losses(self, y_pred, y_true, X=None, training=False):
+        """Return the per-example losses MR accumulates for a batch, shape ``(batch,)``.
+
+        :meth:`get_example_losses` without the criterion's class weight
+        (:func:`sk_mr.objective.mw_losses`), detached: what the online loss
+        pass records for each example and the full pass computes. Label
+        correction records these for the given labels.
+
+        Parameters
+        ----------
+        y_pred : torch.Tensor
+          Module output.
+        y_true : torch.Tensor or array-like
+          Targets.
+        X : input data (default=None)
+          The batch's input, for losses that need it.
+        training : bool (default=False)
+          Whether this is a training batch.
+
+        Returns
+        -------
+        losses : torch.Tensor, shape (batch,)
+        """
+        return objective.mw_losses(*self._example_loss_terms(
+            y_pred, y_true, X=X, training=training)[:2])
 
     def _example_loss_terms(self, y_pred, y_true, X=None, training=False):
         """``(totals, normalizers, n_positions)`` of a batch (see
@@ -190,11 +239,14 @@ class TrainingStepMixin:
         from ``rng_``, the pairing permutation is drawn on the device from
         ``torch_rng_``.
         """
-        if not self.mixup_alpha:
+        reweighting = self._reweighting()
+        alpha = self.mixup_alpha if reweighting is None else \
+            reweighting.batch_mixup_alpha(self)
+        if not alpha:
             return Xi, yi
         Xi = to_tensor(Xi, device=self._mr_device())
         yi = to_tensor(yi, device=self._mr_device())
-        lam = float(self.rng_.beta(self.mixup_alpha, self.mixup_alpha))
+        lam = float(self.rng_.beta(alpha, alpha))
         permutation = torch.randperm(Xi.shape[0], device=Xi.device,
                                      generator=self._mixup_generator())
         X_mixed = lam * Xi + (1.0 - lam) * Xi[permutation]

@@ -233,12 +233,12 @@ def test_relabel_reach_by_hand():
 
     # F1 (noisy): default 70, MR + SCE 74, peers SCE 80 and Arazo 77; a relabel
     # variant at 79 on both seeds and one run on a single seed at 95 (left out)
-    base = (cells("F1", "online:auto", (0.70, 0.70))
+    base = (cells("F1", "default", (0.70, 0.70))
             + cells("F1", "online:eta=0.01+sce", (0.74, 0.74))
             + cells("F1", "sce", (0.80, 0.80)) + cells("F1", "arazo", (0.76, 0.78))
             # J1 (noisy): default 60 against plain 58; F3 (clean) is left out
             + cells("J1", "default", (0.60, 0.60)) + cells("J1", "plain", (0.58, 0.58))
-            + cells("F3", "online:auto", (0.99, 0.99)) + cells("F3", "plain", (0.10, 0.10)))
+            + cells("F3", "default", (0.99, 0.99)) + cells("F3", "plain", (0.10, 0.10)))
     leads = ([dict(lead="relabel", variant="relabel:hard", setting="F1", seed=k,
                    test_accuracy=0.79) for k in (0, 1)]
              + [dict(lead="relabel", variant="relabel:soft", setting="F1", seed=0,
@@ -361,3 +361,25 @@ def test_gate_choice_by_hand():
     assert gains == [(0.4, pytest.approx(-3.0)), (0.6, pytest.approx(2.0)),
                      (0.7, pytest.approx(-2.5)), (0.9, pytest.approx(0.0))]
     assert best == 0.6
+
+
+@pytest.mark.parametrize("gate", [auto_eta_leads.TrustRelabel.GATE, math.inf])
+def test_the_library_default_is_the_gated_lead(noisy_data, tiny_mlp, gate):
+    # MRClassifier's relabel='auto' against the lead it ships
+    # (relabel:hard@1/frozen/gated, written separately for the benchmark):
+    # the same parameters bit for bit, with the gate open and closed
+    from sk_mr import MRClassifier, MultiplicativeReweighting
+
+    X, y, _ = noisy_data
+    params = dict(module=tiny_mlp, max_epochs=14, lr=0.1, batch_size=16, train_split=None,
+                  verbose=0, random_state=0)
+    lead = MRClassifier(eta=auto_eta_leads.FreezableAutoEta(), relabel=None,
+                        callbacks__reweighting=auto_eta_leads.TrustRelabel.make(
+                            "hard", 1.0, freeze=True, gate=gate), **params).fit(X, y)
+    shipped = MultiplicativeReweighting()
+    shipped.relabel_gate = gate
+    net = MRClassifier(callbacks__reweighting=shipped, **params).fit(X, y)
+    assert net.mr_.relabel_ratio_ == pytest.approx(lead.mr_.gate_ratio_, rel=1e-12)
+    assert net.mr_.relabeling_ is (gate < 1)
+    for a, b in zip(net.module_.parameters(), lead.module_.parameters()):
+        assert torch.equal(a, b)

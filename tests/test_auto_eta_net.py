@@ -172,3 +172,44 @@ class TestCleanDataIsPlainTraining:
         np.testing.assert_array_equal(mr.predict_proba(X), plain.predict_proba(X))
         # and the validation split held out the same rows: the same scores
         np.testing.assert_allclose(mr.history[:, "valid_acc"], plain.history[:, "valid_acc"])
+
+
+class TestLabelCorrectionInAFit:
+    """relabel='auto' inside a fit (the gate and targets by hand: test_callbacks.py)."""
+
+    def _fit(self, noisy_data, tiny_mlp, **kwargs):
+        X, y, _ = noisy_data
+        # MR's weights leave uniform at epoch 11; the gate reads 0.68
+        return _net(tiny_mlp, max_epochs=14, batch_size=16, **kwargs).fit(X, y)
+
+    @pytest.mark.parametrize("random_state", [0, None])
+    def test_a_closed_gate_is_mr_bit_for_bit(self, noisy_data, tiny_mlp, random_state):
+        from sk_mr import MultiplicativeReweighting
+
+        # with random_state=None everything is drawn from torch's global
+        # RNG: the gate's pass must draw nothing from it
+        closed = MultiplicativeReweighting()
+        closed.relabel_gate = math.inf  # the gate's pass runs, and never opens
+        common = dict(random_state=random_state, module__dropout=0.2)
+        torch.manual_seed(0)
+        gated = self._fit(noisy_data, tiny_mlp, callbacks__reweighting=closed, **common)
+        torch.manual_seed(0)
+        plain = self._fit(noisy_data, tiny_mlp, relabel=None, **common)
+        assert gated.mr_.relabel_ratio_ is not None and not gated.mr_.relabeling_
+        assert plain.mr_.relabel_ratio_ is None
+        for a, b in zip(gated.module_.parameters(), plain.module_.parameters()):
+            assert torch.equal(a, b)
+        np.testing.assert_array_equal(gated.sample_weights_, plain.sample_weights_)
+
+    def test_an_open_gate_corrects_and_freezes(self, noisy_data, tiny_mlp):
+        net = self._fit(noisy_data, tiny_mlp)
+        plain = self._fit(noisy_data, tiny_mlp, relabel=None)
+        cb = net.mr_
+        assert cb.relabeling_ and cb.relabel_ratio_ >= cb.relabel_gate
+        rule = cb.eta_rule_
+        # M stopped where it stood when correction began; the free rule's moved on
+        assert rule.frozen_misfit_ is not None
+        assert rule.counted_misfit() == rule.frozen_misfit_
+        assert plain.mr_.eta_rule_.frozen_misfit_ is None
+        assert not all(torch.equal(a, b) for a, b in zip(net.module_.parameters(),
+                                                         plain.module_.parameters()))

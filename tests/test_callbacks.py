@@ -1,6 +1,7 @@
 """Tests of sk_mr.callbacks beyond what the estimator tests cover."""
 
 import io
+import math
 import types
 
 import numpy as np
@@ -181,3 +182,130 @@ class TestContract:
         np.testing.assert_allclose(cb.row_weights(), expected, rtol=1e-12)
         np.testing.assert_array_equal(cb.row_cumulative_losses(), L.numpy())
         assert net.history[-1, "mr_eta"] == 0.7
+
+
+def _frozen_able_rule(fraction):
+    """eta='auto''s rule with M = ``fraction`` of 100 examples (three updates
+    with that fraction above chance)."""
+    from sk_mr.mw import AutoEta
+
+    n_misfit = round(100 * fraction)
+    losses = torch.cat([torch.full((100 - n_misfit,), 0.1), torch.full((n_misfit,), 4.0)])
+    rule = AutoEta(confident_ratio=None)
+    for t in range(1, 4):
+        rule.step(losses, t * losses, t, n_epochs=20, chance_loss=math.log(10))
+    assert rule.counted_misfit() == pytest.approx(fraction)
+    return rule
+
+
+class TestLabelCorrection:
+    """relabel='auto': the gate, the corrected targets and what MR records."""
+
+    def _net(self, agreeing, mixup_alpha=0.0, **kwargs):
+        from skorch.dataset import Dataset
+
+        from sk_mr import MRClassifier
+
+        # 8 examples; the module predicts class 0 for every one, so the
+        # given labels agree on ``agreeing`` of them
+        net = MRClassifier(torch.nn.Linear, module__in_features=2, module__out_features=3,
+                           mixup_alpha=mixup_alpha, **kwargs).initialize()
+        with torch.no_grad():
+            net.module_.weight.zero_()
+            net.module_.bias.copy_(torch.tensor([2.0, 0.0, 0.0]))
+        X = torch.randn(8, 2, generator=torch.Generator().manual_seed(0))
+        y = torch.tensor([0] * agreeing + [1] * (8 - agreeing))
+        cb = net.mr_
+        cb.bind(net, np.arange(8), 8, settings=ReweightingSettings(
+            loss_pass="online", eta="auto", relabel=net._relabel_setting()))
+        cb.eta_rule_ = _frozen_able_rule(0.25)
+        cb.dataset_train_ = Dataset(X.numpy(), y.numpy())
+        # MR trusts example 2 fully (twice uniform), 1 half, 0 not at all
+        cb.eta_ = 0.5
+        cb.batch_weights_ = torch.tensor([0.0, 0.5, 2.0, 1.0, 1.0, 1.0, 1.5, 1.0])
+        net.batch_positions_ = torch.arange(3)
+        return net, X, y
+
+    @pytest.mark.parametrize("agreeing, opens", [(3, False), (4, True)])
+    def test_the_gate_decides_once_by_hand(self, agreeing, opens):
+        # M = 0.25 keeps 6 of 8: the ratio is (agreeing / 8) / 0.75, 0.5 or
+        # 0.667, against the gate 0.62
+        net, X, y = self._net(agreeing)
+        cb, batch = net.mr_, y[:3]
+        state = torch.get_rng_state()
+        targets = cb.correct_targets(net, X[:3], batch)
+        assert torch.equal(torch.get_rng_state(), state)  # the pass draws nothing
+        assert cb.relabel_ratio_ == pytest.approx((agreeing / 8) / 0.75)
+        assert cb.relabeling_ is opens
+        assert cb.eta_rule_.frozen_misfit_ == (pytest.approx(0.25) if opens else None)
+        if not opens:  # MR as before: labels, MR's weights, the net's mixup
+            assert targets is batch
+            assert torch.equal(cb.batch_weights(net.batch_positions_),
+                               torch.tensor([0.0, 0.5, 2.0]))
+            assert cb.batch_mixup_alpha(net) == 0.0
+        # decided once: a later batch neither measures nor changes its mind
+        cb.dataset_train_ = None
+        cb.correct_targets(net, X[:3], batch)
+        assert cb.relabeling_ is opens
+        assert cb.initialize().relabel_ratio_ is None  # a new fit decides again
+
+    def test_corrected_targets_weights_mixup_and_recorded_losses_by_hand(self):
+        net, X, y = self._net(agreeing=4)
+        cb = net.mr_
+        targets = cb.correct_targets(net, X[:3], y[:3])
+        # t = min(1, N p_i) = 0, 0.5, 1; the prediction z is class 0 throughout
+        trust = torch.tensor([[0.0], [0.5], [1.0]])
+        onehot = torch.nn.functional.one_hot
+        expected = trust * onehot(y[:3], 3).float() + (1 - trust) * onehot(
+            torch.zeros(3, dtype=torch.long), 3).float()
+        assert torch.allclose(targets, expected)
+        assert torch.allclose(targets.sum(1), torch.ones(3))
+        # every example counts once; mixup with alpha 1 where the net has none
+        assert torch.equal(cb.batch_weights(net.batch_positions_), torch.ones(3))
+        assert cb.batch_mixup_alpha(net) == 1.0
+        assert cb.batch_mixup_alpha(net.set_params(mixup_alpha=0.3)) == 0.3
+        # MR records the given labels' losses of the eval-mode prediction,
+        # whatever the training step computed against the corrected targets
+        logits = torch.tensor([2.0, 0.0, 0.0]).expand(3, 3)
+        given = torch.nn.functional.cross_entropy(logits, y[:3], reduction="none")
+        cb.record_batch_losses(net, net.batch_positions_, torch.full((3,), 99.0))
+        assert torch.allclose(cb.online_losses_[:3], given)
+
+    def test_recorded_losses_leave_out_the_class_weight(self):
+        # under criterion__weight MR accumulates the unweighted loss, as the
+        # online pass records it for MR without correction
+        net, X, y = self._net(agreeing=4, criterion__weight=torch.tensor([3.0, 1.0, 1.0]))
+        cb = net.mr_
+        cb.correct_targets(net, X[:3], y[:3])
+        logits = torch.tensor([2.0, 0.0, 0.0]).expand(3, 3)
+        unweighted = torch.nn.functional.cross_entropy(logits, y[:3], reduction="none")
+        assert torch.allclose(cb.given_losses_, unweighted)
+        assert not torch.allclose(net.get_example_losses(logits, y[:3]), unweighted)
+
+    def test_where_it_applies(self):
+        from sk_mr import MRBinaryClassifier, MRClassifier, MRRegressor
+        from sk_mr.losses import AutoSymmetricCrossEntropy, GeneralizedCrossEntropy
+
+        def setting(**kwargs):
+            return MRClassifier(torch.nn.Linear, **kwargs)._relabel_setting()
+
+        assert setting() == "auto"
+        assert setting(criterion=AutoSymmetricCrossEntropy) == "auto"
+        assert setting(criterion=torch.nn.CrossEntropyLoss) == "auto"
+        # the paper's MR (a float eta: no set-aside fraction), relabel=None,
+        # and criteria that take no class probabilities: never
+        assert setting(criterion=torch.nn.CrossEntropyLoss, eta=0.01) is None
+        assert setting(relabel=None) is None
+        assert setting(criterion=torch.nn.NLLLoss) is None
+        assert setting(criterion=GeneralizedCrossEntropy) is None
+        assert MRBinaryClassifier(torch.nn.Linear)._relabel_setting() is None
+        assert MRRegressor(torch.nn.Linear)._relabel_setting() is None
+
+    def test_a_bad_value_is_named(self, noisy_data, tiny_mlp):
+        from sk_mr import MRClassifier
+
+        X, y, _ = noisy_data
+        net = MRClassifier(tiny_mlp, relabel="yes", max_epochs=1, verbose=0)
+        with pytest.raises(ValueError, match="relabel must be 'auto' or None, got 'yes'"):
+            net.fit(X, y)
+        assert not net.initialized_

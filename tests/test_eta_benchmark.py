@@ -16,6 +16,15 @@ def eta_benchmark():
     return load_script("benchmarks/eta.py", "eta_benchmark")
 
 
+@pytest.fixture
+def default_without_relabel(eta_benchmark, monkeypatch):
+    """The default as it was before label correction (eta='auto', the online
+    pass, cross-entropy), whose cells a setting without 'default' records
+    borrows from 'online:auto'."""
+    monkeypatch.setattr(eta_benchmark, "_default_config", lambda: dict(
+        eta="auto", criterion="AutoCrossEntropyLoss", relabel=None))
+
+
 class TestQuickRun:
     def test_quick_grid_saves_resumes_and_refuses_other_settings(self, eta_benchmark,
                                                                   tmp_path, capsys):
@@ -319,12 +328,26 @@ def test_default_method_is_the_estimator_as_it_ships(eta_benchmark):
     shipped = MRClassifier(module=torch.nn.Linear).get_params()
     for loss_pass in ("full", "online"):
         params = eta_benchmark.mr_net(setting, 0, "default", loss_pass).get_params()
-        for name in ("eta", "criterion", "loss_pass", "mixup_alpha"):
+        for name in ("eta", "criterion", "loss_pass", "mixup_alpha", "relabel"):
             assert params[name] == shipped[name], name
     assert eta_benchmark.mr_net(setting, 0, 0.01, "full").get_params()["loss_pass"] == "full"
+    # every other method trains on the given labels, as recorded before
+    # label correction became the default
+    assert shipped["relabel"] == "auto"
+    for eta in ("auto", 0.01):
+        assert eta_benchmark.mr_net(setting, 0, eta, "online").get_params()["relabel"] is None
 
 
-def test_which_method_ranks_the_default_across_rounds_by_hand(eta_benchmark):
+def test_the_default_borrows_no_cells_while_it_corrects_labels(eta_benchmark):
+    # no other method corrects labels: F1 without 'default' cells has none
+    records = [dict(setting="F1", method="online:auto", seed=0, test_accuracy=0.7, fits=1,
+                    seconds=1.0)]
+    assert eta_benchmark._default_config()["relabel"] == "auto"
+    assert eta_benchmark._default_method(records, "F1") == "default"
+
+
+def test_which_method_ranks_the_default_across_rounds_by_hand(eta_benchmark,
+                                                              default_without_relabel):
     # F1's default is read off its online:auto cells, J1 has cells of its own:
     # the group's "MR default" averages both, and "MR auto" is not a second entry
     def cells(setting, method, accuracies):
@@ -342,7 +365,7 @@ def test_which_method_ranks_the_default_across_rounds_by_hand(eta_benchmark):
         (67.0, "plain CE"), (63.5, "MR default")]  # (72 + 55) / 2
 
 
-def test_heldout_goal_lines_by_hand(eta_benchmark):
+def test_heldout_goal_lines_by_hand(eta_benchmark, default_without_relabel):
     def cells(setting, method, accuracies):
         return [dict(setting=setting, method=method, seed=s, test_accuracy=a, fits=1,
                      seconds=1.0) for s, a in enumerate(accuracies)]
@@ -367,7 +390,7 @@ def test_heldout_goal_lines_by_hand(eta_benchmark):
             "noisy settings where it ran, from +5.00 to +5.00") in lines
 
 
-def test_clean_goal_on_one_stream_by_hand(eta_benchmark):
+def test_clean_goal_on_one_stream_by_hand(eta_benchmark, default_without_relabel):
     def cells(setting, method, accuracies, **extra):
         return [dict(setting=setting, method=method, seed=s, test_accuracy=a, fits=1,
                      seconds=1.0, **extra) for s, a in enumerate(accuracies)]
@@ -408,7 +431,7 @@ def test_one_stream_record_of_a_clean_fit(eta_benchmark, monkeypatch):
         eta_benchmark.SETTINGS["F1"])
 
 
-def test_goal_reach_lines_by_hand(eta_benchmark):
+def test_goal_reach_lines_by_hand(eta_benchmark, default_without_relabel):
     def cells(setting, method, accuracies):
         return [dict(setting=setting, method=method, seed=s, test_accuracy=a, fits=1,
                      seconds=1.0) for s, a in enumerate(accuracies)]

@@ -46,3 +46,22 @@ def test_full_pass_places_each_loss_by_position_with_a_shuffling_loader(small_di
         by_hand = torch.nn.functional.cross_entropy(net.module_(torch.as_tensor(X)),
                                                     torch.as_tensor(y), reduction="none")
     np.testing.assert_allclose(losses.numpy(), by_hand.double().numpy(), rtol=1e-5)
+
+
+def test_label_agreement_is_the_fraction_predicted_as_labelled(small_digits):
+    # against the net's own predict on the same rows, labels half scrambled
+    from skorch.dataset import Dataset
+
+    from sk_mr import MRClassifier
+    from conftest import TinyMLP
+    X, y = small_digits
+    net = MRClassifier(TinyMLP, max_epochs=3, train_split=None, verbose=0, eta=0.0,
+                       random_state=0).fit(X, y)
+    labels = y.copy()
+    labels[::2] = (labels[::2] + 1) % 10
+    expected = float(np.mean(net.predict(X) == labels))
+    state = torch.get_rng_state()
+    net.module_.train()
+    assert net.label_agreement_fraction(Dataset(X, labels)) == pytest.approx(expected)
+    assert torch.equal(torch.get_rng_state(), state)
+    assert net.module_.training  # the modes are restored

@@ -137,6 +137,26 @@ class TestAutoEta:
         assert (rule.n_updates_, rule.max_misfit_, rule.etas_, rule.recent_misfits_) == (
             0, 0.0, [], [])
 
+    def test_freeze_fixes_the_budget_where_it_stands(self):
+        # 30% misfit settles M = 0.3; frozen there, a later plateau at 60%
+        # moves M itself but not the budget, which the free rule raises
+        low = torch.cat([torch.full((70,), 0.1), torch.full((30,), 4.0)])
+        high = torch.cat([torch.full((40,), 0.1), torch.full((60,), 4.0)])
+        frozen, free = AutoEta(confident_ratio=None), AutoEta(confident_ratio=None)
+        for rule in (frozen, free):
+            for t in range(1, 4):
+                rule.step(low, t * low, t, n_epochs=20, chance_loss=CHANCE)
+        assert frozen.freeze() is frozen and frozen.frozen_misfit_ == pytest.approx(0.3)
+        for rule in (frozen, free):
+            for t in range(4, 8):
+                rule.step(high, t * high, t, n_epochs=20, chance_loss=CHANCE)
+        assert frozen.max_misfit_ == pytest.approx(0.6)
+        assert frozen.counted_misfit() == pytest.approx(0.3)
+        assert frozen.kl_targets_[-1] == pytest.approx(1.5 * math.log(0.9 / 0.7))
+        assert free.kl_targets_[-1] == pytest.approx(1.5 * math.log(0.9 / 0.4))
+        assert frozen.diagnostics()["frozen_misfit"] == pytest.approx(0.3)
+        assert frozen.reset().frozen_misfit_ is None
+
     def test_repr_and_params(self):
         rule = AutoEta(kl_scale=1.0)
         assert rule.get_params() == dict(ramp_fraction=0.15, kl_scale=1.0,

@@ -201,3 +201,31 @@ class TestStateDictChecks:
         with pytest.raises(ValueError, match="RandomReweighting"):
             fitted.load_params(f_criterion=tmp_path / "r", use_safetensors=True)
         assert_unchanged(fitted, X, before)
+
+
+class TestLabelCorrectionState:
+    def test_the_gate_and_the_frozen_fraction_survive_save_load_and_pickle(
+            self, noisy_data, tmp_path):
+        import pickle
+
+        X, y, _ = noisy_data
+        # MR's weights leave uniform at epoch 11 and the gate opens (0.68)
+        net = make_net(eta="auto", max_epochs=14, batch_size=16).fit(X, y)
+        cb = net.mr_
+        assert cb.relabeling_
+        frozen = cb.eta_rule_.frozen_misfit_
+        net.save_params(f_params=tmp_path / "p", f_mr=tmp_path / "mr")
+        fresh = make_net(eta="auto", max_epochs=14, batch_size=16).initialize()
+        fresh.get_split_datasets(X, y)  # binds the callback to the examples
+        fresh.load_params(f_params=tmp_path / "p", f_mr=tmp_path / "mr")
+        loaded = fresh.mr_
+        assert loaded.relabel_ratio_ == cb.relabel_ratio_ and loaded.relabeling_
+        assert loaded._rule().frozen_misfit_ == frozen
+        # a free rule's NaN comes back as None, an undecided gate as None
+        plain = make_net(eta="auto", relabel=None, max_epochs=14, batch_size=16).fit(X, y)
+        state = plain.mr_.state_dict()
+        assert torch.isnan(state["eta_rule.frozen_misfit_"]) and "relabel_ratio" not in state
+        plain.mr_.load_state_dict(state)
+        assert plain.mr_._rule().frozen_misfit_ is None and plain.mr_.relabel_ratio_ is None
+        copy = pickle.loads(pickle.dumps(net))
+        assert copy.mr_.relabeling_ and copy.mr_.eta_rule_.frozen_misfit_ == frozen
