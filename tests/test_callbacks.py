@@ -220,20 +220,21 @@ class TestLabelCorrection:
             loss_pass="online", eta="auto", relabel=net._relabel_setting()))
         cb.eta_rule_ = _frozen_able_rule(0.25)
         cb.dataset_train_ = Dataset(X.numpy(), y.numpy())
-        # MR trusts example 2 fully (twice uniform), 1 half, 0 not at all
+        # the batch is examples 4-6 (labelled 1, predicted 0): MR trusts
+        # example 6 fully (twice uniform), 5 half, 4 not at all
         cb.eta_ = 0.5
-        cb.batch_weights_ = torch.tensor([0.0, 0.5, 2.0, 1.0, 1.0, 1.0, 1.5, 1.0])
-        net.batch_positions_ = torch.arange(3)
-        return net, X, y
+        cb.batch_weights_ = torch.tensor([1.0, 1.0, 1.0, 1.5, 0.0, 0.5, 2.0, 1.0])
+        net.batch_positions_ = torch.arange(4, 7)
+        return net, X[4:7], y[4:7]
 
     @pytest.mark.parametrize("agreeing, opens", [(3, False), (4, True)])
     def test_the_gate_decides_once_by_hand(self, agreeing, opens):
         # M = 0.25 keeps 6 of 8: the ratio is (agreeing / 8) / 0.75, 0.5 or
         # 0.667, against the gate 0.62
-        net, X, y = self._net(agreeing)
-        cb, batch = net.mr_, y[:3]
+        net, X, batch = self._net(agreeing)
+        cb = net.mr_
         state = torch.get_rng_state()
-        targets = cb.correct_targets(net, X[:3], batch)
+        targets = cb.correct_targets(net, X, batch)
         assert torch.equal(torch.get_rng_state(), state)  # the pass draws nothing
         assert cb.relabel_ratio_ == pytest.approx((agreeing / 8) / 0.75)
         assert cb.relabeling_ is opens
@@ -245,21 +246,18 @@ class TestLabelCorrection:
             assert cb.batch_mixup_alpha(net) == 0.0
         # decided once: a later batch neither measures nor changes its mind
         cb.dataset_train_ = None
-        cb.correct_targets(net, X[:3], batch)
+        cb.correct_targets(net, X, batch)
         assert cb.relabeling_ is opens
         assert cb.initialize().relabel_ratio_ is None  # a new fit decides again
 
     def test_corrected_targets_weights_mixup_and_recorded_losses_by_hand(self):
         net, X, y = self._net(agreeing=4)
         cb = net.mr_
-        targets = cb.correct_targets(net, X[:3], y[:3])
-        # t = min(1, N p_i) = 0, 0.5, 1; the prediction z is class 0 throughout
-        trust = torch.tensor([[0.0], [0.5], [1.0]])
-        onehot = torch.nn.functional.one_hot
-        expected = trust * onehot(y[:3], 3).float() + (1 - trust) * onehot(
-            torch.zeros(3, dtype=torch.long), 3).float()
-        assert torch.allclose(targets, expected)
-        assert torch.allclose(targets.sum(1), torch.ones(3))
+        targets = cb.correct_targets(net, X, y)
+        # t = min(1, N p_i) = 0, 0.5, 1; the labels are 1, the prediction 0
+        assert torch.equal(y, torch.ones(3, dtype=torch.long))
+        assert torch.allclose(targets, torch.tensor(
+            [[1.0, 0.0, 0.0], [0.5, 0.5, 0.0], [0.0, 1.0, 0.0]]))
         # every example counts once; mixup with alpha 1 where the net has none
         assert torch.equal(cb.batch_weights(net.batch_positions_), torch.ones(3))
         assert cb.batch_mixup_alpha(net) == 1.0
@@ -267,20 +265,20 @@ class TestLabelCorrection:
         # MR records the given labels' losses of the eval-mode prediction,
         # whatever the training step computed against the corrected targets
         logits = torch.tensor([2.0, 0.0, 0.0]).expand(3, 3)
-        given = torch.nn.functional.cross_entropy(logits, y[:3], reduction="none")
+        given = torch.nn.functional.cross_entropy(logits, y, reduction="none")
         cb.record_batch_losses(net, net.batch_positions_, torch.full((3,), 99.0))
-        assert torch.allclose(cb.online_losses_[:3], given)
+        assert torch.allclose(cb.online_losses_[4:7], given)
 
     def test_recorded_losses_leave_out_the_class_weight(self):
         # under criterion__weight MR accumulates the unweighted loss, as the
         # online pass records it for MR without correction
-        net, X, y = self._net(agreeing=4, criterion__weight=torch.tensor([3.0, 1.0, 1.0]))
+        net, X, y = self._net(agreeing=4, criterion__weight=torch.tensor([1.0, 3.0, 1.0]))
         cb = net.mr_
-        cb.correct_targets(net, X[:3], y[:3])
+        cb.correct_targets(net, X, y)
         logits = torch.tensor([2.0, 0.0, 0.0]).expand(3, 3)
-        unweighted = torch.nn.functional.cross_entropy(logits, y[:3], reduction="none")
+        unweighted = torch.nn.functional.cross_entropy(logits, y, reduction="none")
         assert torch.allclose(cb.given_losses_, unweighted)
-        assert not torch.allclose(net.get_example_losses(logits, y[:3]), unweighted)
+        assert not torch.allclose(net.get_example_losses(logits, y), unweighted)
 
     def test_where_it_applies(self):
         from sk_mr import MRBinaryClassifier, MRClassifier, MRRegressor

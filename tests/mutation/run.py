@@ -83,6 +83,20 @@ MUTANTS = [
            [("classifier.py", r"label_classes\.max\(\) < n_outputs",
              "label_classes.max() <= n_outputs")],
            ["tests/test_fit_inputs.py::TestLabelsAtTheOutputBoundary"]),
+    Mutant("relabel-rule-not-frozen",
+           "label correction starts without freezing eta='auto''s set-aside fraction",
+           [("callbacks.py", r"\n\s*self\.eta_rule_\.freeze\(\)", "\n            pass")],
+           ["tests/test_callbacks.py::TestLabelCorrection"]),
+    Mutant("relabel-trust-inverted",
+           "corrected targets trust the network's guess where MR trusts the label",
+           [("callbacks.py", r"return trust \* given \+ \(1 - trust\) \* predicted",
+             "return (1 - trust) * given + trust * predicted")],
+           ["tests/test_callbacks.py::TestLabelCorrection"]),
+    Mutant("relabel-records-corrected-loss",
+           "while labels are corrected, MR accumulates the loss of the corrected "
+           "targets instead of the given labels'",
+           [("callbacks.py", r"losses = self\.given_losses_\n", "pass\n")],
+           ["tests/test_callbacks.py::TestLabelCorrection"]),
 ]
 
 
