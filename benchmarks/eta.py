@@ -1472,10 +1472,12 @@ def format_heldout(rows):
 
 
 #: Held-out settings grouped by the kind of label noise (the decision guide).
-NOISE_GROUPS = (("symmetric / uniform noise", ("F5", "F6", "G5", "G6", "J5", "J6", "K5", "K6")),
-                ("class-dependent noise", ("F2", "G2", "J2", "K2")),
-                ("pairflip noise", ("F1", "F7", "G1", "G7", "J1", "J7", "K1", "K7")),
-                ("clean labels", ("F3", "F4", "G3", "G4", "J3", "J4", "K3", "K4")))
+NOISE_GROUPS = (("symmetric / uniform noise", ("F5", "F6", "G5", "G6", "J5", "J6", "K5", "K6",
+                                               "L6")),
+                ("class-dependent noise", ("F2", "G2", "J2", "K2", "L5")),
+                ("pairflip noise", ("F1", "F7", "G1", "G7", "J1", "J7", "K1", "K7", "L1",
+                                    "L2", "L7")),
+                ("clean labels", ("F3", "F4", "G3", "G4", "J3", "J4", "K3", "K4", "L3", "L4")))
 
 
 def which_method(rows):
