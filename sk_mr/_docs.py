@@ -70,7 +70,9 @@ MR_PARAMETERS_DOC = """
       every target term carries the MR weight of the example the target
       came from, and since ``pi`` permutes the batch the denominator (the
       total weight of both terms) is exactly ``sum_k p_k``. With uniform
-      weights this is ordinary mixup.
+      weights this is ordinary mixup. While :class:`~sk_mr.MRClassifier`'s
+      ``relabel='auto'`` corrects labels, mixup runs with ``alpha=1`` where
+      this is 0.
 
     adversarial : training strategy or None (default=None)
       An adversarial-training strategy from :mod:`sk_mr.adversarial` (e.g.

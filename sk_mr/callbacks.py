@@ -15,12 +15,18 @@ state.
   the training rows and a :class:`ReweightingSettings`: its device, ``eta``
   (a float, a schedule or a rule), ``loss_pass`` and ``updates_per_epoch``.
   That is everything the reweighting takes from the net's parameters.
-* **Per batch** (the net calls, the reweighting answers from its own
-  state, on the device, without a host sync): :meth:`~SampleReweighting.batch_weights`
-  (the weights of the batch's positions), :meth:`~SampleReweighting.correct_targets`,
+* **Per batch** (the net calls, the reweighting answers on the device,
+  without a host sync): :meth:`~SampleReweighting.batch_weights` (the
+  weights of the batch's positions), :meth:`~SampleReweighting.correct_targets`,
+  :meth:`~SampleReweighting.batch_mixup_alpha`,
   :meth:`~SampleReweighting.batch_regularizer`, and, from the training step
   (``MRMixin.training_loss``), :meth:`~SampleReweighting.record_batch_losses`
-  with the batch's per-example losses.
+  with the batch's per-example losses. Label correction
+  (``relabel='auto'``) is the one answer that asks the net back: while it
+  corrects, ``correct_targets`` predicts with ``net.evaluate_batch``, and
+  once per training run, to decide whether to, it reads
+  ``net.label_agreement_fraction(dataset_train)``, a pass over the
+  training split that synchronizes once.
 * **Per update** the reweighting asks the net for the losses through one
   public method, ``net.example_losses(dataset_train)`` (the full pass) or
   ``net.example_losses(dataset_train, recorded=(losses, seen))`` (the
@@ -87,8 +93,9 @@ class ReweightingSettings(NamedTuple):
     updates_per_epoch : int (default=1)
       The net's ``updates_per_epoch``.
     relabel : {'auto', None} (default=None)
-      The net's ``relabel`` where it applies (class-index targets and a
-      criterion that takes class probabilities), else None.
+      The net's ``relabel`` where it applies (an eta rule, every criterion
+      of the cross-entropy family, the net's own ``get_loss``, no
+      adversarial strategy), else None.
 
     Examples
     --------
@@ -621,32 +628,44 @@ class MultiplicativeReweighting(SampleReweighting):
     #: mixup's ``alpha`` while labels are corrected, where the net's is 0.
     relabel_mixup_alpha = 1.0
 
-    def _relabel_due(self):
-        """Whether label correction may start or go on at this batch."""
-        if self.settings_ is None or self.settings_.relabel != "auto":
+    def _correcting(self, net=None):
+        """Whether this batch is a corrected one: the gate opened in this
+        training run and the net still asks for correction (a later
+        ``set_params(relabel=None)`` or a float eta stops it), and, with
+        ``net``, the batch's positions are known (not a ``train_step``
+        called outside ``fit``)."""
+        return (self.relabeling_ and self.settings_ is not None
+                and self.settings_.relabel == "auto"
+                and (net is None or net.batch_positions_ is not None))
+
+    def _gate_due(self):
+        """Whether the gate decides at this batch: not decided yet, the
+        weights have left uniform, and the rule can freeze."""
+        if self.settings_ is None or self.settings_.relabel != "auto" \
+                or self.relabel_ratio_ is not None:
             return False
-        if self.relabeling_:
-            return True
-        rule = self.eta_rule_
-        return (self.relabel_ratio_ is None and self.eta_ > 0 and self.batch_weights_ is not None
-                and self.dataset_train_ is not None and hasattr(rule, "freeze")
-                and hasattr(rule, "counted_misfit"))
+        if not (self.eta_ > 0 and self.batch_weights_ is not None
+                and self.dataset_train_ is not None):
+            return False
+        rule = self._rule()  # after a load: the restored rule, not None
+        return hasattr(rule, "freeze") and hasattr(rule, "counted_misfit")
 
     def _decide_relabel(self, net):
-        """Open or close the gate, once per fit: one eval-mode pass over the
-        training split; the agreement of the predicted classes with the given
-        labels over the fraction ``1 - M`` MR keeps."""
+        """Open or close the gate, once per training run: one eval-mode pass
+        over the training split; the agreement of the predicted classes with
+        the given labels over the fraction ``1 - M`` MR keeps."""
         agreement = net.label_agreement_fraction(self.dataset_train_)
         if agreement is None:  # no class probabilities: nothing to correct with
             self.relabel_ratio_ = float("nan")
             return
-        kept = 1.0 - self.eta_rule_.counted_misfit()
+        rule = self._rule()
+        kept = 1.0 - rule.counted_misfit()
         self.relabel_ratio_ = agreement / max(kept, 1e-12)
         self.relabeling_ = self.relabel_ratio_ >= self.relabel_gate
         if self.relabeling_:
             # the network trains partly on its own predictions from now on:
             # the losses of the given labels no longer estimate the noise
-            self.eta_rule_.freeze()
+            rule.freeze()
 
     def correct_targets(self, net, X, y):
         """Return the labels, or, while correcting them, ``t onehot(y) + (1 -
@@ -673,12 +692,12 @@ class MultiplicativeReweighting(SampleReweighting):
           ``y`` itself, or class probabilities of shape ``(batch, n_classes)``.
         """
         self.given_losses_ = None
-        if not self._relabel_due():
+        if net.batch_positions_ is None:  # a train_step outside fit: no weights
             return y
-        if not self.relabeling_:
+        if self._gate_due():
             self._decide_relabel(net)
-            if not self.relabeling_:
-                return y
+        if not self._correcting():
+            return y
         logits = net.evaluate_batch(X)
         labels = y.long()
         self.given_losses_ = net.mw_example_losses(logits, labels, X=X, training=False)
@@ -691,14 +710,14 @@ class MultiplicativeReweighting(SampleReweighting):
     def batch_weights(self, positions):
         """MR's weights, or, while labels are corrected, one for every example
         (the weights went into the targets instead)."""
-        if self.relabeling_:
+        if self._correcting():
             return torch.ones(positions.shape[0], device=positions.device)
         return super().batch_weights(positions)
 
     def batch_mixup_alpha(self, net):
         """The net's ``mixup_alpha``, or ``relabel_mixup_alpha`` where that is 0
         while labels are corrected."""
-        if self.relabeling_ and not net.mixup_alpha:
+        if self._correcting(net) and not net.mixup_alpha:
             return self.relabel_mixup_alpha
         return net.mixup_alpha
 
@@ -816,11 +835,13 @@ class MultiplicativeReweighting(SampleReweighting):
             state["cumulative_losses"] = self.cumulative_losses_.detach().cpu()
             state["eta"] = torch.tensor(self.eta_, dtype=torch.float64)
             rule = self.eta_rule_
-            for name in _RULE_STATE:
-                if hasattr(rule, name):
-                    value = getattr(rule, name)
-                    state["eta_rule." + name] = torch.tensor(
-                        math.nan if value is None else value, dtype=_RULE_STATE[name])
+            # after a load the rule is made again at the next update; until
+            # then its state is the one restored
+            values = ({name: getattr(rule, name) for name in _RULE_STATE if hasattr(rule, name)}
+                      if rule is not None else dict(getattr(self, "eta_rule_state_", None) or {}))
+            for name, value in values.items():
+                state["eta_rule." + name] = torch.tensor(
+                    math.nan if value is None else value, dtype=_RULE_STATE[name])
             if self.relabel_ratio_ is not None:
                 state["relabel_ratio"] = torch.tensor(self.relabel_ratio_, dtype=torch.float64)
         return state

@@ -131,23 +131,31 @@ class MRClassifier(_LabelClasses, MRMixin, NeuralNetClassifier):
 
     relabel : {'auto', None} (default='auto')
       Label correction on top of MR, where the network can make it. With
-      ``'auto'``, once ``eta='auto'`` has set aside a fraction ``M`` of the
-      examples, one eval-mode pass over the training split measures the
-      fraction ``a`` whose predicted class is their label. Where ``a / (1 -
-      M)`` reaches 0.62 (the network fits the labels MR keeps), the rest of
-      the fit corrects labels: each example trains on ``t onehot(y) + (1 -
-      t) onehot(z)``, with ``t = min(1, N p_i)`` its MR weight relative to
-      uniform and ``z`` the network's eval-mode prediction, every example
-      counts once, mixup runs (``alpha=1`` unless ``mixup_alpha`` is set),
-      ``M`` stays where it stood, and MR keeps accumulating the losses of
-      the given labels. Elsewhere (a network that cannot fit even the kept
-      labels, e.g. a small 1-d CNN on MNIST-1D) and on clean data (the
-      weights stay uniform, so the gate is never reached) the fit is MR's
-      alone, bit for bit. It applies with ``eta='auto'`` (or an
-      :class:`~sk_mr.mw.AutoEta`) and a criterion of the cross-entropy
-      family (``torch.nn.CrossEntropyLoss`` and its subclasses, which take
-      class probabilities); with a float eta, as in the paper, it does
-      nothing. None trains on the given labels only. The callback's
+      ``'auto'``, at the first batch after ``eta='auto'`` has set aside a
+      fraction ``M`` of the examples, one eval-mode pass over the training
+      split measures the fraction ``a`` whose predicted class is their
+      label. Where ``a / (1 - M)`` reaches 0.62 (the network fits the
+      labels MR keeps), the rest of the training run corrects labels: each
+      example trains on ``t onehot(y) + (1 - t) onehot(z)``, with ``t =
+      min(1, N p_i)`` its MR weight relative to uniform (below 1 for every
+      example MR weighs below uniform) and ``z`` the network's eval-mode
+      prediction, every example counts once, mixup runs (``alpha=1``
+      unless ``mixup_alpha`` is set), ``M`` stays where it stood, and MR
+      keeps accumulating the losses of the given labels. Elsewhere (a
+      network that cannot fit even the kept labels, e.g. a small 1-d CNN on
+      MNIST-1D) and on clean data (the weights stay uniform, so the gate is
+      never reached) the fit is MR's alone, bit for bit. The decision is
+      taken once per training run: a warm start or ``partial_fit``
+      continues it, ``initialize`` (a cold ``fit``) resets it, and it is
+      saved with the MR state. It applies with ``eta='auto'`` (or an
+      :class:`~sk_mr.mw.AutoEta`), criteria of the cross-entropy family
+      (``torch.nn.CrossEntropyLoss`` and its subclasses, which take class
+      probabilities), the net's own ``get_loss`` and no ``adversarial``
+      strategy (not measured); elsewhere, and with a float eta as in the
+      paper, it does nothing. Under ``criterion__weight`` the corrected
+      batches are averaged over their examples, as cross-entropy averages
+      class-probability targets. None trains on the given labels only (set
+      later, it stops a correction under way). The callback's
       ``relabel_ratio_`` and ``relabeling_`` say what the gate read and
       decided. Chosen on ``benchmarks/auto_eta_leads.py`` (the user guide's
       "Label correction") and checked on settings it never saw.
@@ -191,13 +199,15 @@ class MRClassifier(_LabelClasses, MRMixin, NeuralNetClassifier):
                 "given labels only (the paper's MR).")
 
     def _relabel_setting(self):
-        # label correction needs class-index targets, a criterion that also
-        # takes class probabilities (cross-entropy's family; NLLLoss does
-        # not) and eta='auto''s set-aside fraction
-        criterion = self.criterion
-        cls = criterion if isinstance(criterion, type) else type(criterion)
-        if self.relabel is None or not is_eta_rule(self.eta) \
-                or not issubclass(cls, torch.nn.CrossEntropyLoss):
+        # Label correction trains on class probabilities, so every criterion
+        # must take them (cross-entropy's family; NLLLoss does not) and the
+        # loss must be the net's own (a get_loss override may not); it needs
+        # eta='auto''s set-aside fraction; and it was never measured with
+        # adversarial training (AttackTraining refuses mixup).
+        criteria = [getattr(self, name + "_", None) for name in self._criteria]
+        if self.relabel is None or not is_eta_rule(self.eta) or self.adversarial is not None \
+                or type(self).get_loss is not MRClassifier.get_loss \
+                or not all(isinstance(c, torch.nn.CrossEntropyLoss) for c in criteria):
             return None
         return self.relabel
 

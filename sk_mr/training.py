@@ -42,7 +42,8 @@ class TrainingStepMixin:
         What label correction predicts with (``relabel='auto'``, Arazo et
         al.'s bootstrapping): :meth:`infer` on the un-mixed batch with every
         module in eval mode (no dropout, batch norm's running statistics),
-        under :func:`torch.no_grad`; every module's mode is restored after.
+        under :func:`torch.no_grad`, with the fit call's forward parameters
+        (updated by ``fit_params``); every module's mode is restored after.
 
         Parameters
         ----------
@@ -55,6 +56,8 @@ class TrainingStepMixin:
         -------
         y_pred : torch.Tensor
         """
+        # the fit call's forward parameters, as training and the loss pass use them
+        fit_params = {**(getattr(self, "_mr_forward_params", None) or {}), **fit_params}
         with self._modes_kept(), torch.no_grad():
             self._set_training(False)
             return self.infer(X, **fit_params)
@@ -222,8 +225,9 @@ class TrainingStepMixin:
         """Return ``(inputs, targets)`` to train on for a batch.
 
         Moves the batch to the device, lets the reweighting callback correct
-        the targets (a no-op for MR) and applies mixup. Every training step,
-        adversarial ones included, goes through here.
+        the targets (the labels as they are, except while MR's
+        ``relabel='auto'`` corrects them) and applies mixup. Every training
+        step, adversarial ones included, goes through here.
         """
         Xi = to_tensor(Xi, device=self._mr_device())
         yi = to_tensor(yi, device=self._mr_device())

@@ -371,14 +371,17 @@ def test_the_library_default_is_the_gated_lead(noisy_data, tiny_mlp, gate):
     from sk_mr import MRClassifier, MultiplicativeReweighting
 
     X, y, _ = noisy_data
-    params = dict(module=tiny_mlp, max_epochs=14, lr=0.1, batch_size=16, train_split=None,
-                  verbose=0, random_state=0)
+    # dropout: the prediction must be the eval-mode one in both
+    params = dict(module=tiny_mlp, module__dropout=0.3, max_epochs=14, lr=0.1, batch_size=16,
+                  train_split=None, verbose=0, random_state=0)
     lead = MRClassifier(eta=auto_eta_leads.FreezableAutoEta(), relabel=None,
                         callbacks__reweighting=auto_eta_leads.TrustRelabel.make(
                             "hard", 1.0, freeze=True, gate=gate), **params).fit(X, y)
-    shipped = MultiplicativeReweighting()
-    shipped.relabel_gate = gate
-    net = MRClassifier(callbacks__reweighting=shipped, **params).fit(X, y)
+
+    class Shipped(MultiplicativeReweighting):
+        relabel_gate = gate
+
+    net = MRClassifier(callbacks__reweighting=Shipped(), **params).fit(X, y)
     assert net.mr_.relabel_ratio_ == pytest.approx(lead.mr_.gate_ratio_, rel=1e-12)
     assert net.mr_.relabeling_ is (gate < 1)
     for a, b in zip(net.module_.parameters(), lead.module_.parameters()):

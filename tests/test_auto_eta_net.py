@@ -188,8 +188,10 @@ class TestLabelCorrectionInAFit:
 
         # with random_state=None everything is drawn from torch's global
         # RNG: the gate's pass must draw nothing from it
-        closed = MultiplicativeReweighting()
-        closed.relabel_gate = math.inf  # the gate's pass runs, and never opens
+        class ClosedGate(MultiplicativeReweighting):
+            relabel_gate = math.inf  # the gate's pass runs, and never opens
+
+        closed = ClosedGate()
         common = dict(random_state=random_state, module__dropout=0.2)
         torch.manual_seed(0)
         gated = self._fit(noisy_data, tiny_mlp, callbacks__reweighting=closed, **common)
@@ -207,9 +209,29 @@ class TestLabelCorrectionInAFit:
         cb = net.mr_
         assert cb.relabeling_ and cb.relabel_ratio_ >= cb.relabel_gate
         rule = cb.eta_rule_
-        # M stopped where it stood when correction began; the free rule's moved on
+        # M stopped where it stood when correction began: the KL budget is
+        # the same at every update from the gate's on (and M itself, free
+        # in the fit without correction, is no longer read)
+        opened = len(rule.kl_targets_) - sum(1 for e in net.history[:, "mr_eta"] if e > 0)
         assert rule.frozen_misfit_ is not None
-        assert rule.counted_misfit() == rule.frozen_misfit_
+        assert len(set(rule.kl_targets_[opened:])) == 1
         assert plain.mr_.eta_rule_.frozen_misfit_ is None
         assert not all(torch.equal(a, b) for a, b in zip(net.module_.parameters(),
                                                          plain.module_.parameters()))
+
+    def test_the_fit_calls_forward_parameters_reach_the_prediction(self, noisy_data):
+        # a module whose forward takes a keyword of the fit call: the
+        # corrected batches' predictions get it too
+        class Scaled(torch.nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.net = torch.nn.Sequential(torch.nn.Linear(64, 32), torch.nn.ReLU(),
+                                               torch.nn.Linear(32, 10))
+
+            def forward(self, X, scale):
+                return self.net(X * scale)
+
+        X, y, _ = noisy_data
+        net = _net(Scaled, max_epochs=14, batch_size=16).fit(X, y, scale=1.0)
+        assert net.mr_.relabeling_
+

@@ -244,11 +244,49 @@ class TestLabelCorrection:
             assert torch.equal(cb.batch_weights(net.batch_positions_),
                                torch.tensor([0.0, 0.5, 2.0]))
             assert cb.batch_mixup_alpha(net) == 0.0
-        # decided once: a later batch neither measures nor changes its mind
-        cb.dataset_train_ = None
+        # decided once: a later batch does not measure again, even where
+        # the labels would now read differently
+        from skorch.dataset import Dataset
+
+        ratio = cb.relabel_ratio_
+        cb.dataset_train_ = Dataset(cb.dataset_train_.X, torch.zeros(8, dtype=torch.long))
         cb.correct_targets(net, X, batch)
-        assert cb.relabeling_ is opens
+        assert cb.relabel_ratio_ == ratio and cb.relabeling_ is opens
         assert cb.initialize().relabel_ratio_ is None  # a new fit decides again
+
+    def test_correction_stops_where_the_net_no_longer_asks_for_it(self):
+        # an open gate, then the net's relabel=None (or a float eta): MR's
+        # weights, the net's mixup and the labels again, and MR records the
+        # training losses; outside fit (no positions) nothing is corrected
+        net, X, y = self._net(agreeing=4)
+        cb = net.mr_
+        cb.correct_targets(net, X, y)
+        assert cb.relabeling_ and cb.given_losses_ is not None
+        cb.settings_ = cb.settings_._replace(relabel=None)
+        assert cb.correct_targets(net, X, y) is y and cb.given_losses_ is None
+        assert torch.equal(cb.batch_weights(net.batch_positions_),
+                           torch.tensor([0.0, 0.5, 2.0]))
+        assert cb.batch_mixup_alpha(net) == 0.0
+        cb.record_batch_losses(net, net.batch_positions_, torch.full((3,), 7.0))
+        assert torch.equal(cb.online_losses_[4:7], torch.full((3,), 7.0))
+        cb.settings_ = cb.settings_._replace(relabel="auto")
+        net.batch_positions_ = None
+        assert cb.correct_targets(net, X, y) is y
+        assert cb.batch_mixup_alpha(net) == 0.0
+
+    def test_after_a_load_the_gate_reads_the_restored_rule(self):
+        # a load drops the rule object until the next update; the gate due
+        # at the next batch must still decide, on the restored M
+        net, X, y = self._net(agreeing=4)
+        cb = net.mr_
+        state = {name: getattr(cb.eta_rule_, name) for name in
+                 ("n_updates_", "max_misfit_", "max_confident_", "pairflip_")}
+        state["pairflip_"] = int(state["pairflip_"])
+        state["frozen_misfit_"] = None
+        cb.eta_rule_, cb.eta_rule_state_ = None, state
+        cb.correct_targets(net, X, y)
+        assert cb.relabel_ratio_ == pytest.approx((4 / 8) / 0.75) and cb.relabeling_
+        assert cb.eta_rule_.frozen_misfit_ == pytest.approx(0.25)
 
     def test_corrected_targets_weights_mixup_and_recorded_losses_by_hand(self):
         net, X, y = self._net(agreeing=4)
@@ -284,8 +322,9 @@ class TestLabelCorrection:
         from sk_mr import MRBinaryClassifier, MRClassifier, MRRegressor
         from sk_mr.losses import AutoSymmetricCrossEntropy, GeneralizedCrossEntropy
 
-        def setting(**kwargs):
-            return MRClassifier(torch.nn.Linear, **kwargs)._relabel_setting()
+        def setting(cls=MRClassifier, **kwargs):
+            return cls(torch.nn.Linear, module__in_features=2, module__out_features=3,
+                       **kwargs).initialize()._relabel_setting()
 
         assert setting() == "auto"
         assert setting(criterion=AutoSymmetricCrossEntropy) == "auto"
@@ -296,6 +335,27 @@ class TestLabelCorrection:
         assert setting(relabel=None) is None
         assert setting(criterion=torch.nn.NLLLoss) is None
         assert setting(criterion=GeneralizedCrossEntropy) is None
+        # nor a get_loss of the user's, a second criterion that takes no
+        # class probabilities (skorch's own suite has one), adversarial training
+        class OwnLoss(MRClassifier):
+            def get_loss(self, y_pred, y_true, X=None, training=False):
+                return super().get_loss(y_pred, y_true, X=X, training=training)
+
+        class TwoCriteria(MRClassifier):
+            def initialize_criterion(self):
+                super().initialize_criterion()
+                self.criterion2_ = torch.nn.NLLLoss()
+                return self
+
+            @property
+            def _criteria(self):
+                return ["criterion", "criterion2"]
+
+        from sk_mr.adversarial import PGDAdversarialTraining
+
+        assert setting(cls=OwnLoss) is None
+        assert setting(cls=TwoCriteria) is None
+        assert setting(adversarial=PGDAdversarialTraining(eps=0.1)) is None
         assert MRBinaryClassifier(torch.nn.Linear)._relabel_setting() is None
         assert MRRegressor(torch.nn.Linear)._relabel_setting() is None
 

@@ -220,6 +220,12 @@ class TestLabelCorrectionState:
         fresh.load_params(f_params=tmp_path / "p", f_mr=tmp_path / "mr")
         loaded = fresh.mr_
         assert loaded.relabel_ratio_ == cb.relabel_ratio_ and loaded.relabeling_
+        # saved again before any update (the rule object is not made yet):
+        # the frozen fraction goes with the open gate
+        again = make_net(eta="auto", max_epochs=14, batch_size=16).initialize()
+        again.get_split_datasets(X, y)
+        again.mr_.load_state_dict(loaded.state_dict())
+        assert again.mr_.relabeling_ and again.mr_._rule().frozen_misfit_ == frozen
         assert loaded._rule().frozen_misfit_ == frozen
         # a free rule's NaN comes back as None, an undecided gate as None
         plain = make_net(eta="auto", relabel=None, max_epochs=14, batch_size=16).fit(X, y)

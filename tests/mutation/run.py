@@ -85,7 +85,7 @@ MUTANTS = [
            ["tests/test_fit_inputs.py::TestLabelsAtTheOutputBoundary"]),
     Mutant("relabel-rule-not-frozen",
            "label correction starts without freezing eta='auto''s set-aside fraction",
-           [("callbacks.py", r"\n\s*self\.eta_rule_\.freeze\(\)", "\n            pass")],
+           [("callbacks.py", r"\n\s*rule\.freeze\(\)", "\n            pass")],
            ["tests/test_callbacks.py::TestLabelCorrection"]),
     Mutant("relabel-trust-inverted",
            "corrected targets trust the network's guess where MR trusts the label",
