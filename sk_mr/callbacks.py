@@ -436,6 +436,8 @@ class SampleReweighting(Callback):
         # Checkpoint(f_pickle=...) would otherwise store the whole data set).
         state = self.__dict__.copy()
         state.pop("dataset_train_", None)
+        if "given_losses_" in state:  # one batch's, not the fit's
+            state["given_losses_"] = None
         for key, value in state.items():
             if isinstance(value, torch.Tensor):
                 state[key] = value.detach().cpu()
