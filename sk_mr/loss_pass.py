@@ -243,13 +243,10 @@ class LossPassMixin:
         """
         from sk_mr.mw import confident_misfit_fraction
 
-        columns, seen = self._eval_pass(prediction_pass, dataset, fit_params)
+        columns = self._prediction_columns(dataset, fit_params, range(4))
         if columns is None:
             return None
-        gathered = [self._gather_example_losses(columns[:, j], seen) for j in range(4)]
-        seen = gathered[0][1]
-        check_all_seen(seen)
-        label_p, predicted, top, labels = (values for values, _ in gathered)
+        label_p, predicted, top, labels = columns
         # the thresholds' length only: classes no example has or predicts never count
         n_classes = int(torch.maximum(predicted.max(), labels.max()).item()) + 1
         return confident_misfit_fraction(label_p, predicted.round().long(), top,
@@ -260,29 +257,27 @@ class LossPassMixin:
 
         From the pass :meth:`confident_misfit_fraction` makes (eval mode,
         un-augmented, the modules' modes restored, all processes combined).
-        ``relabel='auto'`` reads it once per fit, to decide whether the
-        network's predictions are good enough to correct labels with.
-
-        Parameters
-        ----------
-        dataset : torch.utils.data.Dataset
-          Typically the training split.
-        **fit_params : dict
-          Passed to the module's forward, as in training.
-
-        Returns
-        -------
-        fraction : float or None
-          None when the module's outputs are not one row of class
-          probabilities per example or the targets are not class indices.
+        ``relabel='auto'`` reads it once per training run, to decide whether
+        the network's predictions are good enough to correct labels with.
+        Parameters and return (None without class probabilities) as in
+        :meth:`confident_misfit_fraction`.
         """
+        columns = self._prediction_columns(dataset, fit_params, (1, 3))
+        if columns is None:
+            return None
+        predicted, labels = columns
+        return float((predicted.round() == labels.round()).to(torch.float64).mean())
+
+    def _prediction_columns(self, dataset, fit_params, indices):
+        """The columns ``indices`` of :func:`prediction_pass` over ``dataset``,
+        all processes combined and every example checked seen; None without
+        class probabilities."""
         columns, seen = self._eval_pass(prediction_pass, dataset, fit_params)
         if columns is None:
             return None
-        (predicted, all_seen), (labels, _) = (
-            self._gather_example_losses(columns[:, j], seen) for j in (1, 3))
-        check_all_seen(all_seen)
-        return float((predicted.round() == labels.round()).to(torch.float64).mean())
+        gathered = [self._gather_example_losses(columns[:, j], seen) for j in indices]
+        check_all_seen(gathered[0][1])
+        return [values for values, _ in gathered]
 
     def _eval_pass(self, run_pass, dataset, fit_params, *args):
         """``run_pass`` (:func:`full_pass`, :func:`prediction_pass`) over

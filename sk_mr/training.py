@@ -108,22 +108,8 @@ class TrainingStepMixin:
         :meth:`get_example_losses` without the criterion's class weight
         (:func:`sk_mr.objective.mw_losses`), detached: what the online loss
         pass records for each example and the full pass computes. Label
-        correction records these for the given labels.
-
-        Parameters
-        ----------
-        y_pred : torch.Tensor
-          Module output.
-        y_true : torch.Tensor or array-like
-          Targets.
-        X : input data (default=None)
-          The batch's input, for losses that need it.
-        training : bool (default=False)
-          Whether this is a training batch.
-
-        Returns
-        -------
-        losses : torch.Tensor, shape (batch,)
+        correction records these for the given labels. Parameters and
+        return as in :meth:`get_example_losses`.
         """
         return objective.mw_losses(*self._example_loss_terms(
             y_pred, y_true, X=X, training=training)[:2])
