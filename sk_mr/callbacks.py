@@ -508,8 +508,11 @@ class MultiplicativeReweighting(SampleReweighting):
       module gives no class probabilities.
 
     relabeling_ : bool
-      Whether the fit corrects labels (``relabel_ratio_ >= relabel_gate``,
-      0.62): see :class:`~sk_mr.MRClassifier`'s ``relabel``.
+      Whether the gate opened in this training run (``relabel_ratio_ >=
+      relabel_gate``, 0.62): labels are corrected while it is True and the
+      net's ``relabel`` is ``'auto'`` (see :class:`~sk_mr.MRClassifier`).
+      Switched off later (``relabel=None``), MR goes on with the set-aside
+      fraction the gate froze, until a cold ``fit``.
 
     Examples
     --------
@@ -638,7 +641,7 @@ class MultiplicativeReweighting(SampleReweighting):
         called outside ``fit``)."""
         return (self.relabeling_ and self.settings_ is not None
                 and self.settings_.relabel == "auto"
-                and (net is None or net.batch_positions_ is not None))
+                and (net is None or getattr(net, "batch_positions_", None) is not None))
 
     def _gate_due(self):
         """Whether the gate decides at this batch: not decided yet, the
@@ -650,7 +653,10 @@ class MultiplicativeReweighting(SampleReweighting):
                 and self.dataset_train_ is not None):
             return False
         rule = self._rule()  # after a load: the restored rule, not None
-        return hasattr(rule, "freeze") and hasattr(rule, "counted_misfit")
+        # a rule that has counted nothing yet (eta was a float until now)
+        # has no M to read the gate with
+        return (hasattr(rule, "freeze") and hasattr(rule, "counted_misfit")
+                and getattr(rule, "n_updates_", 0) > 0)
 
     def _decide_relabel(self, net):
         """Open or close the gate, once per training run: one eval-mode pass
@@ -694,8 +700,8 @@ class MultiplicativeReweighting(SampleReweighting):
           ``y`` itself, or class probabilities of shape ``(batch, n_classes)``.
         """
         self.given_losses_ = None
-        if net.batch_positions_ is None:  # a train_step outside fit: no weights
-            return y
+        if getattr(net, "batch_positions_", None) is None:
+            return y  # a train_step outside fit (or unpickled): no positions, no weights
         if self._gate_due():
             self._decide_relabel(net)
         if not self._correcting():

@@ -155,7 +155,8 @@ class MRClassifier(_LabelClasses, MRMixin, NeuralNetClassifier):
       paper, it does nothing. Under ``criterion__weight`` the corrected
       batches are averaged over their examples, as cross-entropy averages
       class-probability targets. None trains on the given labels only (set
-      later, it stops a correction under way). The callback's
+      later, it stops a correction under way; ``M`` stays where the gate
+      froze it until a cold ``fit``). The callback's
       ``relabel_ratio_`` and ``relabeling_`` say what the gate read and
       decided. Chosen on ``benchmarks/auto_eta_leads.py`` (the user guide's
       "Label correction") and checked on settings it never saw.

@@ -274,6 +274,35 @@ class TestLabelCorrection:
         assert cb.correct_targets(net, X, y) is y
         assert cb.batch_mixup_alpha(net) == 0.0
 
+    def test_a_rule_that_has_counted_nothing_does_not_open_the_gate(self):
+        # eta was a float until now: the rule made at this batch has no M
+        from sk_mr.mw import AutoEta
+
+        net, X, y = self._net(agreeing=4)
+        cb = net.mr_
+        cb.eta_rule_ = AutoEta()
+        assert cb.correct_targets(net, X, y) is y
+        assert cb.relabel_ratio_ is None and not cb.relabeling_
+
+    def test_a_train_step_outside_fit_trains_on_the_labels(self, noisy_data, tiny_mlp):
+        # an initialized or unpickled net has no batch positions: nothing to
+        # correct, weigh or mix, for any MR estimator
+        import pickle
+
+        from sk_mr import MRClassifier, MRRegressor
+
+        X, y, _ = noisy_data
+        batch = (torch.as_tensor(X[:16]), torch.as_tensor(y[:16]))
+        fitted = MRClassifier(tiny_mlp, max_epochs=14, batch_size=16, lr=0.1,
+                              train_split=None, verbose=0, random_state=0).fit(X, y)
+        assert fitted.mr_.relabeling_
+        for net in (MRClassifier(tiny_mlp).initialize(), pickle.loads(pickle.dumps(fitted))):
+            assert torch.isfinite(net.train_step(batch)["loss"])
+        regressor = MRRegressor(tiny_mlp, module__n_classes=1, eta=0.01, max_epochs=1,
+                                train_split=None, verbose=0).fit(X, y[:, None].astype(np.float32))
+        copy = pickle.loads(pickle.dumps(regressor))
+        assert torch.isfinite(copy.train_step((batch[0], batch[1][:, None].float()))["loss"])
+
     def test_after_a_load_the_gate_reads_the_restored_rule(self):
         # a load drops the rule object until the next update; the gate due
         # at the next batch must still decide, on the restored M
