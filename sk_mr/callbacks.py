@@ -503,8 +503,9 @@ class MultiplicativeReweighting(SampleReweighting):
     relabel_ratio_ : float or None
       With the net's ``relabel='auto'``: the gate's reading, the fraction
       of training examples predicted as labelled over the fraction ``1 -
-      M`` MR keeps, taken once per fit at the first batch after the
-      weights left uniform; None before (or without) it, NaN where the
+      M`` MR keeps, taken once per training run (a warm start or
+      ``partial_fit`` keeps it, a cold ``fit`` takes it again) at the first
+      batch after the weights left uniform; None before (or without) it, NaN where the
       module gives no class probabilities.
 
     relabeling_ : bool
@@ -680,8 +681,8 @@ class MultiplicativeReweighting(SampleReweighting):
         t) onehot(z)``.
 
         With ``relabel='auto'``, at the first batch after MR's weights leave
-        uniform the gate decides, once per fit, whether to correct labels
-        (see the user guide's "Label correction"). While it does, ``t =
+        uniform the gate decides, once per training run, whether to correct
+        labels (see the user guide's "Label correction"). While it does, ``t =
         min(1, N p_i)`` is each example's MR weight relative to uniform and
         ``z`` the eval-mode prediction of the un-mixed batch; the given
         labels' losses of that prediction are what MR records for the batch.
