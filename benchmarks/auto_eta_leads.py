@@ -167,6 +167,7 @@ default (``online:auto``) and the grid's best eta of
 """
 
 import argparse
+import contextlib
 import json
 import math
 import os
@@ -474,6 +475,25 @@ class FreezableAutoEta(AutoEta):
         return counted if self.frozen_ is None else self.frozen_
 
 
+@contextlib.contextmanager
+def _eval_mode(net):
+    """The lead's own eval mode (not the library's ``evaluate_batch``, so that
+    the test comparing them compares two paths): put the net's modules in
+    eval mode, then restore every module's flag."""
+    modules = []
+    for name in list(net._modules) + list(net._criteria):
+        module = getattr(net, name + "_", None)
+        if isinstance(module, torch.nn.Module):
+            modules.extend(module.modules())
+    flags = [(module, module.training) for module in modules]
+    net._set_training(False)
+    try:
+        yield
+    finally:
+        for module, training in flags:
+            module.training = training
+
+
 class TrustRelabel:
     """MR that decides how far to trust each label, and trains the rest of
     each example's target on the network's own prediction.
@@ -519,7 +539,6 @@ class TrustRelabel:
         import torch.nn.functional as F
 
         from sk_mr import MultiplicativeReweighting
-        from sk_mr.baselines import _eval_mode
 
         class _TrustRelabel(MultiplicativeReweighting):
             def initialize(self):

@@ -28,7 +28,6 @@ unchanged (see :meth:`SampleReweighting.correct_targets` and
 :meth:`SampleReweighting.batch_regularizer`).
 """
 
-import contextlib
 import math
 
 import torch
@@ -435,8 +434,8 @@ class BetaMixtureBootstrapping(SampleReweighting):
         """
         if not self.bootstrapping_:
             return y
-        with _eval_mode(net), torch.no_grad():
-            logits = net.infer(X)
+        logits = net.evaluate_batch(X)
+        with torch.no_grad():
             losses = net.get_example_losses(logits, y, X=X, training=False)
         n_classes = logits.shape[-1]
         noisy = self.noise_posterior(losses).to(logits.dtype)[:, None]
@@ -578,20 +577,3 @@ def _normalize_losses(losses, loss_min, loss_max):
     x = (losses - loss_min) / (loss_max - loss_min + _RANGE_EPS)
     x = torch.where(x >= 1, torch.full_like(x, 1 - _NORMALIZED_EDGE), x)
     return torch.where(x <= 0, torch.full_like(x, _NORMALIZED_EDGE), x)
-
-
-@contextlib.contextmanager
-def _eval_mode(net):
-    """Put the net's modules in eval mode, then restore every module's flag."""
-    modules = []
-    for name in list(net._modules) + list(net._criteria):
-        module = getattr(net, name + "_", None)
-        if isinstance(module, torch.nn.Module):
-            modules.extend(module.modules())
-    flags = [(module, module.training) for module in modules]
-    net._set_training(False)
-    try:
-        yield
-    finally:
-        for module, training in flags:
-            module.training = training
