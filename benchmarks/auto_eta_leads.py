@@ -671,7 +671,8 @@ class GateFallback:
 
     * ``fallback:sce``: every example counts once (uniform batch weights)
       and the loss is SCE at its authors' defaults (alpha 0.1, beta 1,
-      A -4), the one-fit peer that led on most of those settings;
+      A -4), the one-fit peer that led on most of those settings; MR's
+      weights stay where the gate found them (no more MR updates);
     * ``fallback:sce/frozen``: SCE, with MR's weights kept where they stood
       (no more MR updates);
     * ``fallback:sce+mr``: SCE, with MR going on (weights and ``eta='auto'``)
@@ -721,8 +722,9 @@ class GateFallback:
                 super().record_batch_losses(net, positions, losses, padding)
 
             def update(self, net, dataset_train, completed_epochs=None):
-                if self.fallback_ and mode == "sce/frozen":
-                    self._record_history(net)  # the weights as they stood
+                if self.fallback_ and mode in ("sce", "sce/frozen"):
+                    # MR steps back: its weights stay where the gate found them
+                    self._record_history(net)
                     return
                 super().update(net, dataset_train, completed_epochs)
 
