@@ -804,8 +804,10 @@ def fit_variant(setting, lead, variant, seed):
             if alpha:  # with mixup from the first epoch, as Arazo et al.
                 net.set_params(mixup_alpha=float(alpha))
     elif lead == "fallback":
+        # the default before fallback_loss: the lead does what follows the gate
         net = eta_benchmark.mr_net(setting, seed, "default")
-        net.set_params(callbacks__reweighting=GateFallback.make(variant.split(":")[1]))
+        net.set_params(fallback_loss=None,
+                       callbacks__reweighting=GateFallback.make(variant.split(":")[1]))
     else:
         raise ValueError(f"Unknown lead {lead!r}; valid: {', '.join(_rule_variants())}, "
                          "mixup, bootstrap, relabel, fallback.")

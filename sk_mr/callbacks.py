@@ -19,6 +19,7 @@ state.
   without a host sync): :meth:`~SampleReweighting.batch_weights` (the
   weights of the batch's positions), :meth:`~SampleReweighting.correct_targets`,
   :meth:`~SampleReweighting.batch_mixup_alpha`,
+  :meth:`~SampleReweighting.batch_loss`,
   :meth:`~SampleReweighting.batch_regularizer`, and, from the training step
   (``MRMixin.training_loss``), :meth:`~SampleReweighting.record_batch_losses`
   with the batch's per-example losses. Label correction
@@ -26,7 +27,8 @@ state.
   corrects, ``correct_targets`` predicts with ``net.evaluate_batch``, and
   once per training run, to decide whether to, it reads
   ``net.label_agreement_fraction(dataset_train)``, a pass over the
-  training split that synchronizes once.
+  training split that synchronizes once (the same reading decides
+  ``fallback_loss``).
 * **Per update** the reweighting asks the net for the losses through one
   public method, ``net.example_losses(dataset_train)`` (the full pass) or
   ``net.example_losses(dataset_train, recorded=(losses, seen))`` (the
@@ -96,11 +98,14 @@ class ReweightingSettings(NamedTuple):
       The net's ``relabel`` where it applies (an eta rule, every criterion
       of the cross-entropy family, the net's own ``get_loss``, no
       adversarial strategy), else None.
+    fallback_loss : {'sce', None} (default=None)
+      The net's ``fallback_loss`` where ``relabel`` applies, else None.
 
     Examples
     --------
-    >>> ReweightingSettings(eta=0.01, loss_pass="full")
-    ReweightingSettings(device='cpu', eta=0.01, loss_pass='full', updates_per_epoch=1, relabel=None)
+    >>> ReweightingSettings(eta=0.01, loss_pass="full")  # doctest: +NORMALIZE_WHITESPACE
+    ReweightingSettings(device='cpu', eta=0.01, loss_pass='full', updates_per_epoch=1,
+                        relabel=None, fallback_loss=None)
     """
 
     device: object = "cpu"
@@ -108,6 +113,7 @@ class ReweightingSettings(NamedTuple):
     loss_pass: str = "online"
     updates_per_epoch: int = 1
     relabel: object = None
+    fallback_loss: object = None
 
 
 def is_reweighting(callback):
@@ -326,6 +332,11 @@ class SampleReweighting(Callback):
         """Return the mixup ``alpha`` of the next training batch (the net's, here)."""
         return net.mixup_alpha
 
+    def batch_loss(self, net):
+        """Return the loss the next training batch trains on in place of the
+        net's criterion, by name (``'sce'``), or None: the criterion (here)."""
+        return None
+
     # -- what the net exposes -------------------------------------------------
     def row_weights(self):
         """Return the current weight of each row of the X given to fit.
@@ -515,6 +526,14 @@ class MultiplicativeReweighting(SampleReweighting):
       Switched off later (``relabel=None``), MR goes on with the set-aside
       fraction the gate froze, until a cold ``fit``.
 
+    falling_back_ : bool
+      Whether the rest of this training run trains on the net's
+      ``fallback_loss`` (see :class:`~sk_mr.MRClassifier`): the gate read
+      below ``relabel_gate`` and the net's ``fallback_loss`` is set. While
+      it does, every example counts once and MR's weights and cumulative
+      losses stay where the gate found them (``mr_ess`` and ``mr_eta``
+      repeat); ``fallback_loss=None`` set later resumes MR.
+
     Examples
     --------
     Replace the default to change nothing but make it explicit:
@@ -605,8 +624,8 @@ class MultiplicativeReweighting(SampleReweighting):
         ``padding`` (bool, per example) marks repeated examples a
         data-parallel loader added to the batch: they are not recorded.
         """
-        if self.settings_.loss_pass != "online":
-            return
+        if self.settings_.loss_pass != "online" or self._falling_back():
+            return  # (MR stepped back: nothing to count)
         if self.given_losses_ is not None:
             # labels corrected: MR keeps counting the given labels' losses
             losses = self.given_losses_
@@ -643,6 +662,20 @@ class MultiplicativeReweighting(SampleReweighting):
         return (self.relabeling_ and self.settings_ is not None
                 and self.settings_.relabel == "auto"
                 and (net is None or getattr(net, "batch_positions_", None) is not None))
+
+    def _falling_back(self, net=None):
+        """Whether this batch trains on the net's ``fallback_loss``: the gate
+        closed in this training run (a finite reading below the gate), the
+        net still asks for the fallback, and, with ``net``, the batch's
+        positions are known (not a ``train_step`` called outside ``fit``)."""
+        ratio = self.relabel_ratio_
+        return (ratio is not None and not math.isnan(ratio) and not self.relabeling_
+                and self.settings_ is not None and self.settings_.fallback_loss is not None
+                and (net is None or getattr(net, "batch_positions_", None) is not None))
+
+    @property
+    def falling_back_(self):
+        return self._falling_back()
 
     def _gate_due(self):
         """Whether the gate decides at this batch: not decided yet, the
@@ -717,11 +750,17 @@ class MultiplicativeReweighting(SampleReweighting):
         return trust * given + (1 - trust) * predicted
 
     def batch_weights(self, positions):
-        """MR's weights, or, while labels are corrected, one for every example
-        (the weights went into the targets instead)."""
-        if self._correcting():
+        """MR's weights, or one for every example while labels are corrected
+        (the weights went into the targets instead) or the fallback loss
+        trains (MR stepped back)."""
+        if self._correcting() or self._falling_back():
             return torch.ones(positions.shape[0], device=positions.device)
         return super().batch_weights(positions)
+
+    def batch_loss(self, net):
+        """The net's ``fallback_loss`` where the gate closed, else None (the
+        net's criterion)."""
+        return self.settings_.fallback_loss if self._falling_back(net) else None
 
     def batch_mixup_alpha(self, net):
         """The net's ``mixup_alpha``, or ``relabel_mixup_alpha`` where that is 0
@@ -759,6 +798,10 @@ class MultiplicativeReweighting(SampleReweighting):
           If a per-example loss is not finite (the model diverged); the
           weights and cumulative losses are left as they were.
         """
+        if self._falling_back():
+            # MR stepped back: the weights stay where the gate found them
+            self._record_history(net, eta=self.eta_ * self.loss_unit_)
+            return
         epoch = len(net.history)
         if completed_epochs is None:
             completed_epochs = epoch

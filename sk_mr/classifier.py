@@ -8,7 +8,7 @@ import math
 import numpy as np
 import torch
 from skorch import NeuralNetBinaryClassifier, NeuralNetClassifier
-from skorch.utils import is_dataset
+from skorch.utils import is_dataset, to_tensor
 
 from sk_mr.losses import (AutoCrossEntropyLoss, AutoSymmetricCrossEntropy,
                           GeneralizedCrossEntropy, NCEandRCE, SymmetricCrossEntropy,
@@ -22,6 +22,8 @@ __all__ = ["MRBinaryClassifier", "MRClassifier"]
 
 #: The values ``MRClassifier``'s ``relabel`` takes.
 RELABEL_OPTIONS = ("auto", None)
+#: The values ``MRClassifier``'s ``fallback_loss`` takes.
+FALLBACK_LOSS_OPTIONS = ("sce", None)
 
 
 
@@ -143,8 +145,9 @@ class MRClassifier(_LabelClasses, MRMixin, NeuralNetClassifier):
       unless ``mixup_alpha`` is set), ``M`` stays where it stood, and MR
       keeps accumulating the losses of the given labels. Elsewhere (a
       network that cannot fit even the kept labels, e.g. a small 1-d CNN on
-      MNIST-1D) and on clean data (the weights stay uniform, so the gate is
-      never reached) the fit is MR's alone, bit for bit. The decision is
+      MNIST-1D) the rest of the run follows ``fallback_loss``, and on clean
+      data (the weights stay uniform, so the gate is never reached) the fit
+      is MR's alone, bit for bit. The decision is
       taken once per training run: a warm start or ``partial_fit``
       continues it, ``initialize`` (a cold ``fit``) resets it, and it is
       saved with the MR state. It applies with ``eta='auto'`` (or an
@@ -160,6 +163,27 @@ class MRClassifier(_LabelClasses, MRMixin, NeuralNetClassifier):
       ``relabel_ratio_`` and ``relabeling_`` say what the gate read and
       decided. Chosen on ``benchmarks/auto_eta_leads.py`` (the user guide's
       "Label correction") and checked on settings it never saw.
+
+    fallback_loss : {'sce', None} (default='sce')
+      What the rest of the training run trains on where the gate of
+      ``relabel='auto'`` closes (``a / (1 - M)`` below 0.62: the network
+      does not fit even the labels MR keeps, so MR cannot tell its hard
+      examples from its noisy ones). With ``'sce'``, from that batch on
+      every example counts once, the loss of each training batch is the
+      symmetric cross-entropy of Wang et al. (2019) at their defaults
+      (``alpha=0.1, beta=1, A=-4``;
+      :class:`~sk_mr.losses.AutoSymmetricCrossEntropy`, with the
+      criterion's ``weight``, ``ignore_index`` and ``label_smoothing``; an
+      SCE criterion is used as it is), and MR steps back: its weights and
+      cumulative losses stay where the gate found them. Validation and the
+      loss pass stay on the criterion (``train_loss`` is SCE's from the
+      gate on). None keeps MR on the criterion. It applies where
+      ``relabel='auto'`` does (it follows that gate; ``relabel=None`` never
+      falls back), is decided, saved and resumed with the gate, and set to
+      None later it stops and MR resumes. The callback's ``falling_back_``
+      says whether a fit fell back. Chosen on the closed-gate fits of
+      ``benchmarks/auto_eta_leads.py`` (the user guide's "Where the gate
+      closes") and checked on settings it never saw.
 %(mr_params)s
     Attributes
     ----------
@@ -188,9 +212,10 @@ class MRClassifier(_LabelClasses, MRMixin, NeuralNetClassifier):
     """
 
     def __init__(self, module, *args, criterion=AutoCrossEntropyLoss, eta="auto",
-                 relabel="auto", **kwargs):
+                 relabel="auto", fallback_loss="sce", **kwargs):
         super().__init__(module, *args, criterion=criterion, eta=eta, **kwargs)
         self.relabel = relabel
+        self.fallback_loss = fallback_loss
 
     def _check_mr_params(self):
         super()._check_mr_params()
@@ -198,19 +223,64 @@ class MRClassifier(_LabelClasses, MRMixin, NeuralNetClassifier):
             raise ValueError(
                 f"relabel must be 'auto' or None, got {self.relabel!r}. None trains on the "
                 "given labels only (the paper's MR).")
+        if self.fallback_loss not in FALLBACK_LOSS_OPTIONS:
+            raise ValueError(
+                f"fallback_loss must be 'sce' or None, got {self.fallback_loss!r}. None keeps "
+                "MR on the criterion where the label-correction gate closes.")
+
+    def _gate_applies(self):
+        # The gate and what follows it train on class probabilities (label
+        # correction) or on SCE of the criterion's kind (the fallback), so
+        # every criterion must be of cross-entropy's family (NLLLoss is not)
+        # and the loss must be the net's own (a get_loss override may not
+        # be); the gate needs eta='auto''s set-aside fraction; and neither
+        # was ever measured with adversarial training (AttackTraining
+        # refuses mixup).
+        criteria = [getattr(self, name + "_", None) for name in self._criteria]
+        return (is_eta_rule(self.eta) and self.adversarial is None
+                and type(self).get_loss is MRClassifier.get_loss
+                and all(isinstance(c, torch.nn.CrossEntropyLoss) for c in criteria))
 
     def _relabel_setting(self):
-        # Label correction trains on class probabilities, so every criterion
-        # must take them (cross-entropy's family; NLLLoss does not) and the
-        # loss must be the net's own (a get_loss override may not); it needs
-        # eta='auto''s set-aside fraction; and it was never measured with
-        # adversarial training (AttackTraining refuses mixup).
-        criteria = [getattr(self, name + "_", None) for name in self._criteria]
-        if self.relabel is None or not is_eta_rule(self.eta) or self.adversarial is not None \
-                or type(self).get_loss is not MRClassifier.get_loss \
-                or not all(isinstance(c, torch.nn.CrossEntropyLoss) for c in criteria):
-            return None
-        return self.relabel
+        return self.relabel if self.relabel is not None and self._gate_applies() else None
+
+    def _fallback_setting(self):
+        # what follows a closed gate: only where the gate is read
+        return self.fallback_loss if self._relabel_setting() is not None else None
+
+    def get_loss(self, y_pred, y_true, X=None, training=False):
+        """Return the loss of a batch, as skorch's ``get_loss``, except while
+        the reweighting falls back on ``fallback_loss`` (a training batch
+        after a closed gate): then the loss is SCE with the criterion's
+        ``weight``, ``ignore_index``, ``label_smoothing`` and ``reduction``
+        (the criterion itself if it is an
+        :class:`~sk_mr.losses.AutoSymmetricCrossEntropy` already).
+
+        Parameters
+        ----------
+        y_pred : torch.Tensor
+          Module output.
+        y_true : torch.Tensor or array-like
+          Targets.
+        X : input data (default=None)
+          The batch's input.
+        training : bool (default=False)
+          Whether this is a training batch.
+
+        Returns
+        -------
+        loss : torch.Tensor
+        """
+        reweighting = self._batch_reweighting() if training else None
+        if reweighting is None or reweighting.batch_loss(self) is None:
+            return super().get_loss(y_pred, y_true, X=X, training=training)
+        criterion = self.criterion_
+        if not isinstance(criterion, AutoSymmetricCrossEntropy):
+            # SCE at its authors' defaults, with the criterion's own options
+            criterion = AutoSymmetricCrossEntropy(
+                weight=criterion.weight, ignore_index=criterion.ignore_index,
+                reduction=criterion.reduction, label_smoothing=criterion.label_smoothing)
+        return criterion(y_pred, to_tensor(y_true, device=self.device))
 
     def _takes_class_indices(self):
         """Whether the criterion trains on class indices (cross-entropy)."""

@@ -147,6 +147,11 @@ class MRMixin(TrainingStepMixin, LossPassMixin, BatchingMixin, PersistenceMixin,
         (:class:`~sk_mr.MRClassifier` has ``relabel``)."""
         return None
 
+    def _fallback_setting(self):
+        """The loss the reweighting callback may fall back on: none here
+        (:class:`~sk_mr.MRClassifier` has ``fallback_loss``)."""
+        return None
+
     # -- initialization and randomness ------------------------------------------
     def initialize_callbacks(self):
         """Initialize callbacks; at most one reweighting callback is allowed."""
@@ -395,7 +400,8 @@ class MRMixin(TrainingStepMixin, LossPassMixin, BatchingMixin, PersistenceMixin,
             rows, n_rows = subset_positions(dataset_train, root=dataset)
             settings = ReweightingSettings(
                 device=self._mr_device(), eta=self.eta, loss_pass=self.loss_pass,
-                updates_per_epoch=self.updates_per_epoch, relabel=self._relabel_setting())
+                updates_per_epoch=self.updates_per_epoch, relabel=self._relabel_setting(),
+                fallback_loss=self._fallback_setting())
             reweighting.bind(self, rows, n_rows, fingerprint=data_fingerprint(dataset),
                              settings=settings)
         return dataset_train, dataset_valid

@@ -381,8 +381,35 @@ def test_the_library_default_is_the_gated_lead(noisy_data, tiny_mlp, gate):
     class Shipped(MultiplicativeReweighting):
         relabel_gate = gate
 
-    net = MRClassifier(callbacks__reweighting=Shipped(), **params).fit(X, y)
+    # (where the gate closes the default now falls back on SCE; the lead
+    # of that: test_the_librarys_fallback_is_the_lead)
+    net = MRClassifier(callbacks__reweighting=Shipped(), fallback_loss=None,
+                       **params).fit(X, y)
     assert net.mr_.relabel_ratio_ == pytest.approx(lead.mr_.gate_ratio_, rel=1e-12)
     assert net.mr_.relabeling_ is (gate < 1)
     for a, b in zip(net.module_.parameters(), lead.module_.parameters()):
         assert torch.equal(a, b)
+
+
+def test_the_librarys_fallback_is_the_lead(noisy_data, tiny_mlp):
+    # MRClassifier(fallback_loss='sce') against the lead GateFallback
+    # ('fallback:sce', which swaps the net's criterion itself and keeps
+    # the library's fallback off): the same parameters bit for bit
+    from sk_mr import MRClassifier, MultiplicativeReweighting
+
+    X, y, _ = noisy_data
+    params = dict(module=tiny_mlp, module__dropout=0.3, max_epochs=14, lr=0.1, batch_size=16,
+                  train_split=None, verbose=0, random_state=0)
+    lead_callback = auto_eta_leads.GateFallback.make("sce")
+    type(lead_callback).relabel_gate = math.inf  # the class is this fit's own
+    lead = MRClassifier(fallback_loss=None, callbacks__reweighting=lead_callback,
+                        **params).fit(X, y)
+
+    class ClosedGate(MultiplicativeReweighting):
+        relabel_gate = math.inf
+
+    net = MRClassifier(callbacks__reweighting=ClosedGate(), **params).fit(X, y)
+    assert lead.mr_.fallback_ and net.mr_.falling_back_
+    for a, b in zip(net.module_.parameters(), lead.module_.parameters()):
+        assert torch.equal(a, b)
+    np.testing.assert_array_equal(net.sample_weights_, lead.sample_weights_)

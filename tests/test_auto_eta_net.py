@@ -48,7 +48,9 @@ class TestWhatTheRuleSees:
 
         X, y = small_digits
         y, _ = add_label_noise(y, 0.2, kind="pairflip", random_state=0)
-        net = _net(tiny_mlp, loss_pass=loss_pass, max_epochs=10, lr=1.0).fit(X, y)
+        # (fallback_loss=None: where the gate closes MR keeps stepping the rule)
+        net = _net(tiny_mlp, loss_pass=loss_pass, max_epochs=10, lr=1.0,
+                   fallback_loss=None).fit(X, y)
         rule = net.mr_.eta_rule_
         fractions = rule.confident_fractions_
         assert fractions[0] is None and fractions[-1] is not None  # the gate opened
@@ -194,7 +196,8 @@ class TestLabelCorrectionInAFit:
         closed = ClosedGate()
         common = dict(random_state=random_state, module__dropout=0.2)
         torch.manual_seed(0)
-        gated = self._fit(noisy_data, tiny_mlp, callbacks__reweighting=closed, **common)
+        gated = self._fit(noisy_data, tiny_mlp, callbacks__reweighting=closed,
+                          fallback_loss=None, **common)
         torch.manual_seed(0)
         plain = self._fit(noisy_data, tiny_mlp, relabel=None, **common)
         assert gated.mr_.relabel_ratio_ is not None and not gated.mr_.relabeling_
@@ -202,6 +205,26 @@ class TestLabelCorrectionInAFit:
         for a, b in zip(gated.module_.parameters(), plain.module_.parameters()):
             assert torch.equal(a, b)
         np.testing.assert_array_equal(gated.sample_weights_, plain.sample_weights_)
+
+    def test_a_closed_gate_falls_back_on_sce(self, noisy_data, tiny_mlp):
+        from sk_mr import MultiplicativeReweighting
+
+        class ClosedGate(MultiplicativeReweighting):
+            relabel_gate = math.inf
+
+        net = self._fit(noisy_data, tiny_mlp, callbacks__reweighting=ClosedGate())
+        kept = self._fit(noisy_data, tiny_mlp, fallback_loss=None,
+                         callbacks__reweighting=ClosedGate())
+        assert net.mr_.falling_back_ and not kept.mr_.falling_back_
+        assert net.mr_.relabel_ratio_ == kept.mr_.relabel_ratio_
+        # MR stepped back at the gate (epoch 12's first batch): its weights
+        # stopped there, while the fit that kept MR went on updating them
+        ess, kept_ess = net.history[:, "mr_ess"], kept.history[:, "mr_ess"]
+        assert ess[:11] == kept_ess[:11]
+        assert len(set(ess[11:])) == 1 and len(set(kept_ess[11:])) > 1
+        assert net.mr_.n_updates_ == 11 and kept.mr_.n_updates_ == 14
+        assert not all(torch.equal(a, b) for a, b in zip(net.module_.parameters(),
+                                                         kept.module_.parameters()))
 
     def test_an_open_gate_corrects_and_freezes(self, noisy_data, tiny_mlp):
         net = self._fit(noisy_data, tiny_mlp)

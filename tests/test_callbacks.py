@@ -217,7 +217,8 @@ class TestLabelCorrection:
         y = torch.tensor([0] * agreeing + [1] * (8 - agreeing))
         cb = net.mr_
         cb.bind(net, np.arange(8), 8, settings=ReweightingSettings(
-            loss_pass="online", eta="auto", relabel=net._relabel_setting()))
+            loss_pass="online", eta="auto", relabel=net._relabel_setting(),
+            fallback_loss=net._fallback_setting()))
         cb.eta_rule_ = _frozen_able_rule(0.25)
         cb.dataset_train_ = Dataset(X.numpy(), y.numpy())
         # the batch is examples 4-6 (labelled 1, predicted 0): MR trusts
@@ -230,8 +231,9 @@ class TestLabelCorrection:
     @pytest.mark.parametrize("agreeing, opens", [(3, False), (4, True)])
     def test_the_gate_decides_once_by_hand(self, agreeing, opens):
         # M = 0.25 keeps 6 of 8: the ratio is (agreeing / 8) / 0.75, 0.5 or
-        # 0.667, against the gate 0.62
-        net, X, batch = self._net(agreeing)
+        # 0.667, against the gate 0.62 (what follows a closed gate with
+        # the default fallback_loss: TestFallbackLoss)
+        net, X, batch = self._net(agreeing, fallback_loss=None)
         cb = net.mr_
         state = torch.get_rng_state()
         targets = cb.correct_targets(net, X, batch)
@@ -388,6 +390,23 @@ class TestLabelCorrection:
         assert MRBinaryClassifier(torch.nn.Linear)._relabel_setting() is None
         assert MRRegressor(torch.nn.Linear)._relabel_setting() is None
 
+        # the fallback follows correction's gate: where it applies, only
+        def fallback(cls=MRClassifier, **kwargs):
+            return cls(torch.nn.Linear, module__in_features=2, module__out_features=3,
+                       fallback_loss="sce", **kwargs).initialize()._fallback_setting()
+
+        assert fallback() == "sce"
+        assert fallback(criterion=AutoSymmetricCrossEntropy) == "sce"
+        for kwargs in (dict(eta=0.01), dict(relabel=None), dict(criterion=torch.nn.NLLLoss),
+                       dict(criterion=GeneralizedCrossEntropy), dict(cls=OwnLoss),
+                       dict(cls=TwoCriteria), dict(adversarial=PGDAdversarialTraining(eps=0.1))):
+            assert fallback(**kwargs) is None, kwargs
+        assert setting(fallback_loss=None) == "auto"
+        assert MRClassifier(torch.nn.Linear, module__in_features=2, module__out_features=3,
+                            fallback_loss=None).initialize()._fallback_setting() is None
+        assert MRBinaryClassifier(torch.nn.Linear)._fallback_setting() is None
+        assert MRRegressor(torch.nn.Linear)._fallback_setting() is None
+
     def test_a_bad_value_is_named(self, noisy_data, tiny_mlp):
         from sk_mr import MRClassifier
 
@@ -396,3 +415,116 @@ class TestLabelCorrection:
         with pytest.raises(ValueError, match="relabel must be 'auto' or None, got 'yes'"):
             net.fit(X, y)
         assert not net.initialized_
+        net = MRClassifier(tiny_mlp, fallback_loss="gce", max_epochs=1, verbose=0)
+        with pytest.raises(ValueError, match="fallback_loss must be 'sce' or None, got 'gce'"):
+            net.fit(X, y)
+        assert not net.initialized_
+
+
+class TestFallbackLoss:
+    """fallback_loss='sce': what follows a closed gate, by hand (a fit:
+    test_auto_eta_net.py; against the lead: test_auto_eta_leads.py)."""
+
+    _net = TestLabelCorrection._net
+
+    @staticmethod
+    def _sce_by_hand(logits, y, weight=None):
+        # Wang et al.'s SCE at alpha 0.1, beta 1, A -4, mean over the batch
+        # (class-weighted: divided by the weights of the labels)
+        p = torch.softmax(logits.double(), 1)
+        ce = -torch.log(p[torch.arange(len(y)), y])
+        rce = 4.0 * (1.0 - p[torch.arange(len(y)), y])
+        w = torch.ones(len(y), dtype=torch.float64) if weight is None else weight.double()[y]
+        return float(((0.1 * ce + rce) * w).sum() / w.sum())
+
+    def test_a_closed_gate_trains_on_sce_with_every_example_once(self):
+        # 3 of 8 agree: the ratio is 0.5 < 0.62, the gate closes
+        net, X, y = self._net(agreeing=3, fallback_loss="sce")
+        cb = net.mr_
+        assert cb.correct_targets(net, X, y) is y
+        assert not cb.relabeling_ and cb.falling_back_
+        assert cb.eta_rule_.frozen_misfit_ is None  # nothing to freeze: MR steps back
+        assert torch.equal(cb.batch_weights(net.batch_positions_), torch.ones(3))
+        assert cb.batch_loss(net) == "sce" and cb.batch_mixup_alpha(net) == 0.0
+        logits = torch.tensor([[2.0, 0.0, 0.0], [0.5, 1.0, -1.0], [0.0, 0.0, 3.0]])
+        loss = net.get_loss(logits, y, training=True)
+        assert float(loss) == pytest.approx(self._sce_by_hand(logits, y), rel=1e-6)
+        # the training step's loss: uniform weights, the same mean
+        assert float(net.training_loss(logits, y)) == pytest.approx(float(loss), rel=1e-6)
+        # validation and the loss pass stay on the criterion (cross-entropy)
+        ce = torch.nn.functional.cross_entropy(logits, y)
+        assert float(net.get_loss(logits, y, training=False)) == pytest.approx(float(ce))
+
+    def test_mr_stays_where_the_gate_found_it(self):
+        net, X, y = self._net(agreeing=3, fallback_loss="sce")
+        cb = net.mr_
+        cb.correct_targets(net, X, y)
+        before = cb.batch_weights_.clone(), cb.cumulative_losses_.clone(), cb.n_updates_
+        cb.record_batch_losses(net, net.batch_positions_, torch.full((3,), 7.0))
+        assert cb.online_losses_ is None  # nothing recorded
+        net.history.new_epoch()
+        cb.on_epoch_end(net, dataset_train=cb.dataset_train_)
+        assert torch.equal(cb.batch_weights_, before[0])
+        assert torch.equal(cb.cumulative_losses_, before[1]) and cb.n_updates_ == before[2]
+        assert net.history[-1, "mr_eta"] == cb.eta_  # the history repeats it
+        assert net.history[-1, "mr_ess"] == pytest.approx(
+            float(1 / (cb.probabilities_ ** 2).sum()))
+
+    def test_the_sce_takes_the_criterions_class_weight(self):
+        weight = torch.tensor([1.0, 3.0, 0.5])
+        net, X, y = self._net(agreeing=3, fallback_loss="sce", criterion__weight=weight)
+        net.mr_.correct_targets(net, X, y)
+        logits = torch.tensor([[2.0, 0.0, 0.0], [0.5, 1.0, -1.0], [0.0, 0.0, 3.0]])
+        y = torch.tensor([1, 2, 0])
+        assert float(net.get_loss(logits, y, training=True)) == pytest.approx(
+            self._sce_by_hand(logits, y, weight), rel=1e-6)
+
+    def test_an_sce_criterion_is_used_as_it_is(self):
+        from sk_mr.losses import AutoSymmetricCrossEntropy
+
+        net, X, y = self._net(agreeing=3, fallback_loss="sce",
+                              criterion=AutoSymmetricCrossEntropy, criterion__alpha=1.0)
+        net.mr_.correct_targets(net, X, y)
+        logits = torch.tensor([[2.0, 0.0, 0.0], [0.5, 1.0, -1.0], [0.0, 0.0, 3.0]])
+        expected = AutoSymmetricCrossEntropy(alpha=1.0)(logits, y)
+        assert torch.equal(net.get_loss(logits, y, training=True), expected)
+
+    def test_without_it_a_closed_gate_keeps_mr(self):
+        net, X, y = self._net(agreeing=3, fallback_loss=None)
+        cb = net.mr_
+        cb.correct_targets(net, X, y)
+        assert cb.relabel_ratio_ == pytest.approx(0.5) and not cb.falling_back_
+        assert torch.equal(cb.batch_weights(net.batch_positions_), torch.tensor([0.0, 0.5, 2.0]))
+        assert cb.batch_loss(net) is None
+
+    def test_an_open_gate_corrects_and_never_falls_back(self):
+        net, X, y = self._net(agreeing=4, fallback_loss="sce")
+        cb = net.mr_
+        cb.correct_targets(net, X, y)
+        assert cb.relabeling_ and not cb.falling_back_ and cb.batch_loss(net) is None
+
+    def test_the_fallback_stops_where_the_net_no_longer_asks_for_it(self):
+        net, X, y = self._net(agreeing=3, fallback_loss="sce")
+        cb = net.mr_
+        cb.correct_targets(net, X, y)
+        cb.settings_ = cb.settings_._replace(fallback_loss=None)
+        assert not cb.falling_back_ and cb.batch_loss(net) is None
+        assert torch.equal(cb.batch_weights(net.batch_positions_), torch.tensor([0.0, 0.5, 2.0]))
+        cb.record_batch_losses(net, net.batch_positions_, torch.full((3,), 7.0))
+        assert torch.equal(cb.online_losses_[4:7], torch.full((3,), 7.0))
+        # outside fit (no positions) the batch trains on the criterion
+        cb.settings_ = cb.settings_._replace(fallback_loss="sce")
+        net.batch_positions_ = None
+        assert cb.batch_loss(net) is None
+        logits = torch.tensor([[2.0, 0.0, 0.0], [0.5, 1.0, -1.0], [0.0, 0.0, 3.0]])
+        assert torch.equal(net.get_loss(logits, y, training=True),
+                           torch.nn.functional.cross_entropy(logits, y))
+
+    def test_a_saved_state_keeps_the_fallback(self):
+        net, X, y = self._net(agreeing=3, fallback_loss="sce")
+        cb = net.mr_
+        cb.correct_targets(net, X, y)
+        state = cb.state_dict()
+        copy, _, _ = self._net(agreeing=4, fallback_loss="sce")
+        copy.mr_.load_state_dict(state)
+        assert copy.mr_.relabel_ratio_ == pytest.approx(0.5) and copy.mr_.falling_back_
