@@ -112,7 +112,10 @@ MR_ATTRIBUTES_DOC = """
 
     history_ : skorch.History
       In addition to skorch's keys, ``mr_ess`` (effective sample size
-      ``1 / sum(p^2)`` after each update) and ``mr_eta``.
+      ``1 / sum(p^2)`` after each update) and ``mr_eta``; an epoch of
+      :class:`~sk_mr.MRClassifier`'s ``fallback_loss`` records them as they
+      stood, with ``mr_fallback`` (it makes no update, and trains every
+      example once).
 """
 
 #: How the criterion is used, shared by the docstrings of the MR estimators.

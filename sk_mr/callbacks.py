@@ -527,12 +527,15 @@ class MultiplicativeReweighting(SampleReweighting):
       fraction the gate froze, until a cold ``fit``.
 
     falling_back_ : bool
-      Whether the rest of this training run trains on the net's
-      ``fallback_loss`` (see :class:`~sk_mr.MRClassifier`): the gate read
-      below ``relabel_gate`` and the net's ``fallback_loss`` is set. While
-      it does, every example counts once and MR's weights and cumulative
-      losses stay where the gate found them (``mr_ess`` and ``mr_eta``
-      repeat); ``fallback_loss=None`` set later resumes MR.
+      Whether the gate, closing in this training run (``relabel_ratio_ <
+      relabel_gate``), handed the rest of it to the net's ``fallback_loss``
+      (see :class:`~sk_mr.MRClassifier`): decided at the gate with the
+      net's ``fallback_loss`` then, and saved with the MR state. While it
+      holds and the net still asks for the fallback, every example counts
+      once and MR's weights and cumulative losses stay where the gate found
+      them: each epoch records ``mr_ess`` and ``mr_eta`` as they stood, and
+      ``mr_fallback`` (True), and is not an MR update. ``fallback_loss=None``
+      set later resumes MR.
 
     Examples
     --------
@@ -563,6 +566,7 @@ class MultiplicativeReweighting(SampleReweighting):
         self.dataset_train_ = None
         self.relabel_ratio_ = None
         self.relabeling_ = False
+        self.falling_back_ = False
         self.given_losses_ = None
         return self
 
@@ -665,17 +669,12 @@ class MultiplicativeReweighting(SampleReweighting):
 
     def _falling_back(self, net=None):
         """Whether this batch trains on the net's ``fallback_loss``: the gate
-        closed in this training run (a finite reading below the gate), the
-        net still asks for the fallback, and, with ``net``, the batch's
-        positions are known (not a ``train_step`` called outside ``fit``)."""
-        ratio = self.relabel_ratio_
-        return (ratio is not None and not math.isnan(ratio) and not self.relabeling_
-                and self.settings_ is not None and self.settings_.fallback_loss is not None
+        closed into the fallback in this training run, the net still asks
+        for it, and, with ``net``, the batch's positions are known (not a
+        ``train_step`` called outside ``fit``)."""
+        return (self.falling_back_ and self.settings_ is not None
+                and self.settings_.fallback_loss is not None
                 and (net is None or getattr(net, "batch_positions_", None) is not None))
-
-    @property
-    def falling_back_(self):
-        return self._falling_back()
 
     def _gate_due(self):
         """Whether the gate decides at this batch: not decided yet, the
@@ -704,6 +703,8 @@ class MultiplicativeReweighting(SampleReweighting):
         kept = 1.0 - rule.counted_misfit()
         self.relabel_ratio_ = agreement / max(kept, 1e-12)
         self.relabeling_ = self.relabel_ratio_ >= self.relabel_gate
+        # decided here, with the net's fallback_loss of now, and saved
+        self.falling_back_ = not self.relabeling_ and self.settings_.fallback_loss is not None
         if self.relabeling_:
             # the network trains partly on its own predictions from now on:
             # the losses of the given labels no longer estimate the noise
@@ -799,8 +800,10 @@ class MultiplicativeReweighting(SampleReweighting):
           weights and cumulative losses are left as they were.
         """
         if self._falling_back():
-            # MR stepped back: the weights stay where the gate found them
-            self._record_history(net, eta=self.eta_ * self.loss_unit_)
+            # MR stepped back: the weights stay where the gate found them;
+            # the epoch is marked, so that it is not counted as an update
+            self._record_history(net, eta=self.eta_ * net.loss_unit())
+            net.history.record("mr_fallback", True)
             return
         epoch = len(net.history)
         if completed_epochs is None:
@@ -896,6 +899,7 @@ class MultiplicativeReweighting(SampleReweighting):
                     math.nan if value is None else value, dtype=_RULE_STATE[name])
             if self.relabel_ratio_ is not None:
                 state["relabel_ratio"] = torch.tensor(self.relabel_ratio_, dtype=torch.float64)
+                state["fallback"] = torch.tensor(int(self.falling_back_), dtype=torch.int64)
         return state
 
     def _load_state(self, state_dict):
@@ -920,6 +924,8 @@ class MultiplicativeReweighting(SampleReweighting):
         self.relabel_ratio_ = None if ratio is None else float(ratio)
         self.relabeling_ = self.relabel_ratio_ is not None and \
             self.relabel_ratio_ >= self.relabel_gate
+        # a state saved before fallback_loss existed never fell back
+        self.falling_back_ = bool(state_dict.get("fallback", 0))
 
 
 #: The state of an eta rule (AutoEta) that a checkpoint keeps.
@@ -1012,6 +1018,7 @@ class _StateCheck:
             "cumulative_losses": ("float", "example", True),
             "eta": ("float", "scalar", False),
             "relabel_ratio": ("float", "scalar", False),
+            "fallback": ("int", "scalar", False),
             **{"eta_rule." + name: ("int" if dtype == torch.int64 else "float", "scalar", False)
                for name, dtype in _RULE_STATE.items()}},
     }

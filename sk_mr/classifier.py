@@ -237,6 +237,8 @@ class MRClassifier(_LabelClasses, MRMixin, NeuralNetClassifier):
         # was ever measured with adversarial training (AttackTraining
         # refuses mixup).
         criteria = [getattr(self, name + "_", None) for name in self._criteria]
+        # a torch.compile'd criterion is judged by the module it wraps
+        criteria = [getattr(c, "_orig_mod", c) for c in criteria]
         return (is_eta_rule(self.eta) and self.adversarial is None
                 and type(self).get_loss is MRClassifier.get_loss
                 and all(isinstance(c, torch.nn.CrossEntropyLoss) for c in criteria))
@@ -275,7 +277,8 @@ class MRClassifier(_LabelClasses, MRMixin, NeuralNetClassifier):
         if reweighting is None or reweighting.batch_loss(self) is None:
             return super().get_loss(y_pred, y_true, X=X, training=training)
         criterion = self.criterion_
-        if not isinstance(criterion, AutoSymmetricCrossEntropy):
+        if not isinstance(getattr(criterion, "_orig_mod", criterion), AutoSymmetricCrossEntropy):
+            criterion = getattr(criterion, "_orig_mod", criterion)
             # SCE at its authors' defaults, with the criterion's own options
             criterion = AutoSymmetricCrossEntropy(
                 weight=criterion.weight, ignore_index=criterion.ignore_index,

@@ -130,7 +130,9 @@ def checked_load(net, args, kwargs):
     if reweighting is None or loads.restored:
         return
     history = getattr(net, "history_", None)
-    n_updates = sum(1 for row in (history or []) if "mr_ess" in row)
+    # an epoch of the fallback (mr_fallback) records mr_ess without an update
+    n_updates = sum(1 for row in (history or [])
+                    if "mr_ess" in row and not row.get("mr_fallback"))
     if history is not history_before and n_updates and reweighting.n_updates_ < n_updates:
         warnings.warn(
             f"load_params restored a history of {len(history)} epoch(s) with "

@@ -226,6 +226,50 @@ class TestLabelCorrectionInAFit:
         assert not all(torch.equal(a, b) for a, b in zip(net.module_.parameters(),
                                                          kept.module_.parameters()))
 
+    def test_the_fallback_continues_resumes_and_reloads(self, noisy_data, tiny_mlp,
+                                                         tmp_path):
+        import warnings
+
+        from sk_mr import MultiplicativeReweighting
+        from sk_mr.losses import AutoSymmetricCrossEntropy
+
+        class ClosedGate(MultiplicativeReweighting):
+            relabel_gate = math.inf
+
+        X, y, _ = noisy_data
+        # an SCE criterion: its loss unit is not 1, so mr_eta = eta_ * unit
+        net = self._fit(noisy_data, tiny_mlp, callbacks__reweighting=ClosedGate(),
+                        criterion=AutoSymmetricCrossEntropy)
+        cb = net.mr_
+        n = cb.n_updates_  # the updates before the gate
+        assert cb.falling_back_ and 0 < n < 14
+        weights, eta = net.sample_weights_.copy(), net.history[-1, "mr_eta"]
+        assert net.history[:, "mr_eta"][n:] == [eta] * (14 - n)
+        # the epochs without an update are marked, and only those
+        assert [bool(row.get("mr_fallback")) for row in net.history] == [False] * n + [True] * (
+            14 - n)
+        # saved and loaded into a fresh net: the decision is there before
+        # any fit, no warning of a lost MR state, and the fallback goes on
+        net.save_params(f_params=tmp_path / "p.pt", f_history=tmp_path / "h.json",
+                        f_mr=tmp_path / "mr.pt")
+        fresh = _net(tiny_mlp, max_epochs=2, batch_size=16,
+                     callbacks__reweighting=ClosedGate(),
+                     criterion=AutoSymmetricCrossEntropy).initialize()
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            # in two calls: the second checks the history against the MR
+            # state already there (the fallback's epochs are no updates)
+            fresh.load_params(f_mr=tmp_path / "mr.pt")
+            fresh.load_params(f_params=tmp_path / "p.pt", f_history=tmp_path / "h.json")
+        assert fresh.mr_.falling_back_
+        fresh.partial_fit(X, y)
+        assert fresh.mr_.n_updates_ == n and fresh.history[-1, "mr_eta"] == eta
+        np.testing.assert_array_equal(fresh.sample_weights_, weights)
+        # the same net, told to stop: MR resumes from where the gate left it
+        fresh.set_params(fallback_loss=None).partial_fit(X, y)
+        assert fresh.mr_.n_updates_ == n + 2
+        assert not np.array_equal(fresh.sample_weights_, weights)
+
     def test_an_open_gate_corrects_and_freezes(self, noisy_data, tiny_mlp):
         net = self._fit(noisy_data, tiny_mlp)
         plain = self._fit(noisy_data, tiny_mlp, relabel=None)

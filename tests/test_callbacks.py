@@ -479,6 +479,37 @@ class TestFallbackLoss:
         assert float(net.get_loss(logits, y, training=True)) == pytest.approx(
             self._sce_by_hand(logits, y, weight), rel=1e-6)
 
+    def test_the_sce_takes_label_smoothing_and_ignore_index(self):
+        net, X, y = self._net(agreeing=3, fallback_loss="sce", criterion__label_smoothing=0.1,
+                              criterion__ignore_index=2)
+        net.mr_.correct_targets(net, X, y)
+        logits = torch.tensor([[2.0, 0.0, 0.0], [0.5, 1.0, -1.0], [0.0, 0.0, 3.0]])
+        y = torch.tensor([1, 2, 0])  # the second is ignored
+        ce = torch.nn.functional.cross_entropy(logits, y, ignore_index=2, label_smoothing=0.1,
+                                               reduction="none")
+        p_y = torch.softmax(logits, 1)[[0, 2], [1, 0]]
+        expected = (0.1 * ce[[0, 2]] + 4.0 * (1 - p_y)).sum() / 2
+        assert float(net.get_loss(logits, y, training=True)) == pytest.approx(
+            float(expected), rel=1e-6)
+
+    def test_no_reading_no_fallback(self):
+        # a module without class probabilities: the gate reads NaN, decides
+        # nothing, and MR goes on
+        net, X, y = self._net(agreeing=3, fallback_loss="sce")
+        net.label_agreement_fraction = lambda dataset: None
+        cb = net.mr_
+        cb.correct_targets(net, X, y)
+        assert math.isnan(cb.relabel_ratio_) and not cb.falling_back_
+        assert cb.batch_loss(net) is None
+
+    def test_a_compiled_criterion_is_judged_by_what_it_wraps(self):
+        from sk_mr import MRClassifier
+
+        net = MRClassifier(torch.nn.Linear, module__in_features=2, module__out_features=3,
+                           compile=True, compile__backend="eager").initialize()
+        assert type(net.criterion_).__name__ == "OptimizedModule"
+        assert net._relabel_setting() == "auto" and net._fallback_setting() == "sce"
+
     def test_an_sce_criterion_is_used_as_it_is(self):
         from sk_mr.losses import AutoSymmetricCrossEntropy
 
@@ -508,7 +539,8 @@ class TestFallbackLoss:
         cb = net.mr_
         cb.correct_targets(net, X, y)
         cb.settings_ = cb.settings_._replace(fallback_loss=None)
-        assert not cb.falling_back_ and cb.batch_loss(net) is None
+        # the gate's decision stands; the net no longer asks for it
+        assert cb.falling_back_ and cb.batch_loss(net) is None
         assert torch.equal(cb.batch_weights(net.batch_positions_), torch.tensor([0.0, 0.5, 2.0]))
         cb.record_batch_losses(net, net.batch_positions_, torch.full((3,), 7.0))
         assert torch.equal(cb.online_losses_[4:7], torch.full((3,), 7.0))
@@ -520,11 +552,21 @@ class TestFallbackLoss:
         assert torch.equal(net.get_loss(logits, y, training=True),
                            torch.nn.functional.cross_entropy(logits, y))
 
-    def test_a_saved_state_keeps_the_fallback(self):
-        net, X, y = self._net(agreeing=3, fallback_loss="sce")
-        cb = net.mr_
-        cb.correct_targets(net, X, y)
-        state = cb.state_dict()
-        copy, _, _ = self._net(agreeing=4, fallback_loss="sce")
-        copy.mr_.load_state_dict(state)
-        assert copy.mr_.relabel_ratio_ == pytest.approx(0.5) and copy.mr_.falling_back_
+    def test_a_saved_state_keeps_the_decision(self):
+        # the decision is saved: read on a loaded callback before any fit,
+        # and a gate that closed without the fallback does not fall back
+        # when resumed in a net that asks for it
+        for fallback_loss in ("sce", None):
+            net, X, y = self._net(agreeing=3, fallback_loss=fallback_loss)
+            cb = net.mr_
+            cb.correct_targets(net, X, y)
+            state = cb.state_dict()
+            assert int(state["fallback"]) == (fallback_loss is not None)
+            loaded = MultiplicativeReweighting().initialize()
+            loaded.load_state_dict(state)
+            assert loaded.relabel_ratio_ == pytest.approx(0.5)
+            assert loaded.falling_back_ is (fallback_loss is not None)
+        # a state saved before the fallback existed: none
+        del state["fallback"]
+        loaded.load_state_dict(state)
+        assert not loaded.falling_back_
