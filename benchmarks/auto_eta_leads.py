@@ -190,8 +190,8 @@ setting: nothing here chose a constant.
   0.3, L2 +22.4 and M1 +30.3 against the default, K7, M6 and every clean
   fit unchanged (``C`` settles below the hard fraction there); at 0.25,
   M1 +30.3 but L2 unchanged. The stability is chosen from 0.1 (today's),
-  0.3 and 0.5 by the highest mean gain over the 40 noisy settings of S to
-  M, among the values that lose nothing on average over their 15 clean
+  0.3 and 0.5 by the highest mean gain over the 39 noisy settings of S to
+  M, among the values that lose nothing on average over their 16 clean
   ones. Its bar, written down (and committed) before round N of
   ``benchmarks/eta.py`` was first run, against the default: on S to M at
   least +1 on average over the noisy settings and at most 0.3 lost over
