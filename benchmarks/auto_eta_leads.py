@@ -209,6 +209,10 @@ setting: nothing here chose a constant.
   36 fits to save the time. So no value was chosen, ``confident_stability``
   stays 0.1 and round N stays frozen: a count that separates memorized
   pairflip labels from confident mistakes on clean data is still missing.
+  None of the signals ``eta='auto'`` records does (its ``online:auto``
+  records of S to M): the first confident reading is 0.24-0.31 on L2 and
+  M1 and 0.20-0.31 on clean MNIST-1D (S6, J4, K3, L4), the settled misfit
+  fraction 0.02-0.04 against 0.02-0.09.
   The records (``stability@0.3``; the screen's 0.25 is not kept) are
   those of the settings with all three seeds.
 * ``signals``: eta-0 MR fits (seed 0) that record, after every epoch, the
