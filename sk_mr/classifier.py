@@ -4,13 +4,16 @@ Each is :class:`sk_mr.mixin.MRMixin` on the skorch net of its task, plus what
 the task needs: how labels become targets and predictions become labels.
 """
 
+import inspect
 import math
+
 import numpy as np
 import torch
 from skorch import NeuralNetBinaryClassifier, NeuralNetClassifier
 from skorch.utils import is_dataset, to_tensor
 
 from sk_mr.losses import (AutoCrossEntropyLoss, AutoSymmetricCrossEntropy,
+                          _auto_symmetric_cross_entropy,
                           GeneralizedCrossEntropy, NCEandRCE, SymmetricCrossEntropy,
                           outputs_are_probabilities)
 from sk_mr.mixin import MRMixin, fill_mr_doc, unit_ratio
@@ -24,6 +27,10 @@ __all__ = ["MRBinaryClassifier", "MRClassifier"]
 RELABEL_OPTIONS = ("auto", None)
 #: The values ``MRClassifier``'s ``fallback_loss`` takes.
 FALLBACK_LOSS_OPTIONS = ("sce", None)
+#: ``(alpha, beta, A)`` of ``fallback_loss='sce'``: AutoSymmetricCrossEntropy's
+#: defaults, Wang et al.'s.
+_SCE_DEFAULTS = tuple(inspect.signature(AutoSymmetricCrossEntropy).parameters[name].default
+                      for name in ("alpha", "beta", "A"))
 
 
 
@@ -276,14 +283,15 @@ class MRClassifier(_LabelClasses, MRMixin, NeuralNetClassifier):
         reweighting = self._batch_reweighting() if training else None
         if reweighting is None or reweighting.batch_loss(self) is None:
             return super().get_loss(y_pred, y_true, X=X, training=training)
-        criterion = self.criterion_
-        if not isinstance(getattr(criterion, "_orig_mod", criterion), AutoSymmetricCrossEntropy):
-            criterion = getattr(criterion, "_orig_mod", criterion)
-            # SCE at its authors' defaults, with the criterion's own options
-            criterion = AutoSymmetricCrossEntropy(
-                weight=criterion.weight, ignore_index=criterion.ignore_index,
-                reduction=criterion.reduction, label_smoothing=criterion.label_smoothing)
-        return criterion(y_pred, to_tensor(y_true, device=self.device))
+        y_true = to_tensor(y_true, device=self.device)
+        criterion = getattr(self.criterion_, "_orig_mod", self.criterion_)  # torch.compile
+        if isinstance(criterion, AutoSymmetricCrossEntropy):
+            return self.criterion_(y_pred, y_true)
+        # SCE at its authors' defaults with the criterion's own options (its
+        # reduction is the one MR set for this call): no module per batch
+        return _auto_symmetric_cross_entropy(
+            y_pred, y_true, *_SCE_DEFAULTS, criterion.weight, criterion.ignore_index,
+            criterion.reduction, criterion.label_smoothing, AutoSymmetricCrossEntropy.atol)
 
     def _takes_class_indices(self):
         """Whether the criterion trains on class indices (cross-entropy)."""

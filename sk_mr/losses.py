@@ -480,34 +480,9 @@ class AutoSymmetricCrossEntropy(torch.nn.CrossEntropyLoss):
           ``reduction='none'``, else a scalar.
         """
         check_option("reduction", self.reduction, REDUCTIONS)  # MR sets it per call
-        scores = log_if_probabilities(input, atol=self.atol)
-        ce = F.cross_entropy(scores, target, weight=self.weight,
-                             ignore_index=self.ignore_index, reduction="none",
-                             label_smoothing=self.label_smoothing)
-        p = F.softmax(scores, dim=1)
-        if target.is_floating_point():  # class probabilities
-            log_target = torch.log(target.to(p.dtype)).clamp_min(self.A)
-            rce = -(p * log_target).sum(1)
-            if self.weight is not None:
-                # the target's expected class weight: weight[y] for one-hot
-                shape = (1, -1) + (1,) * (target.dim() - 2)
-                rce = rce * (target.to(p.dtype) * self.weight.view(shape)).sum(1)
-            counted = None
-        else:
-            keep = target != self.ignore_index
-            safe = torch.where(keep, target, torch.zeros_like(target)).long()
-            p_y = p.gather(1, safe.unsqueeze(1)).squeeze(1)
-            counted = keep.to(p.dtype) if self.weight is None \
-                else self.weight.to(p.dtype)[safe] * keep
-            rce = -self.A * (1.0 - p_y) * counted
-        losses = self.alpha * ce + self.beta * rce
-        if self.reduction == "none":
-            return losses
-        if self.reduction == "sum":
-            return losses.sum()
-        # cross-entropy's mean: over the counted (class-weighted) positions
-        # for class indices, over the positions for class probabilities
-        return losses.sum() / (counted.sum() if counted is not None else losses.numel())
+        return _auto_symmetric_cross_entropy(
+            input, target, self.alpha, self.beta, self.A, self.weight, self.ignore_index,
+            self.reduction, self.label_smoothing, self.atol)
 
     def extra_repr(self):
         return (f"alpha={self.alpha}, beta={self.beta}, A={self.A}, "
@@ -552,6 +527,40 @@ class AutoCrossEntropyLoss(torch.nn.CrossEntropyLoss):
 
     def forward(self, input, target):
         return super().forward(log_if_probabilities(input, atol=self.atol), target)
+
+
+def _auto_symmetric_cross_entropy(input, target, alpha, beta, A, weight, ignore_index,
+                                  reduction, label_smoothing, atol):
+    """:class:`AutoSymmetricCrossEntropy`'s loss as a function, for a criterion's
+    options without a module (``MRClassifier``'s ``fallback_loss='sce'``)."""
+    scores = log_if_probabilities(input, atol=atol)
+    ce = F.cross_entropy(scores, target, weight=weight,
+                         ignore_index=ignore_index, reduction="none",
+                         label_smoothing=label_smoothing)
+    p = F.softmax(scores, dim=1)
+    if target.is_floating_point():  # class probabilities
+        log_target = torch.log(target.to(p.dtype)).clamp_min(A)
+        rce = -(p * log_target).sum(1)
+        if weight is not None:
+            # the target's expected class weight: weight[y] for one-hot
+            shape = (1, -1) + (1,) * (target.dim() - 2)
+            rce = rce * (target.to(p.dtype) * weight.view(shape)).sum(1)
+        counted = None
+    else:
+        keep = target != ignore_index
+        safe = torch.where(keep, target, torch.zeros_like(target)).long()
+        p_y = p.gather(1, safe.unsqueeze(1)).squeeze(1)
+        counted = keep.to(p.dtype) if weight is None \
+            else weight.to(p.dtype)[safe] * keep
+        rce = -A * (1.0 - p_y) * counted
+    losses = alpha * ce + beta * rce
+    if reduction == "none":
+        return losses
+    if reduction == "sum":
+        return losses.sum()
+    # cross-entropy's mean: over the counted (class-weighted) positions
+    # for class indices, over the positions for class probabilities
+    return losses.sum() / (counted.sum() if counted is not None else losses.numel())
 
 
 def outputs_are_probabilities(output, atol=1e-3):
