@@ -215,6 +215,45 @@ setting: nothing here chose a constant.
   fraction 0.02-0.04 against 0.02-0.09.
   The records (``stability@0.3``; the screen's 0.25 is not kept) are
   those of the settings with all three seeds.
+* ``asymmetry``: the ``stability@0.3`` fits again, recording at each
+  confident reading how one-way the counted mistakes are
+  (:func:`confident_asymmetry`: 1 when every (label, predicted class)
+  confusion goes one way, as pairflip labels do). Pairflip labels should
+  be one-way and a clean network's confusions two-way. They are not told
+  apart where it matters, at the first three readings (where the loose
+  count settles): 0.42-0.68 on L2 and M1, 0.38-0.56 on the clean S6 and
+  K3 fits that latched. Only after MR has set examples aside does it
+  separate (0.73-0.87 on L2 and M1), by then on clean data too (S6: 0.77-0.93).
+  The summary also replays, from the default's records and with no fit,
+  a *confirmed* count (``C`` also settles on four readings whose two
+  windows agree within 0.3, :func:`confirmation_replay`): it changes 8 fits,
+  L2 and M1 (3 seeds each) but also the clean S6 and K3 (one seed each),
+  whose confident count falls as slowly, 0.84-0.93 of the previous reading
+  each epoch, as memorized pairflip labels do (L2 0.83-0.87, M1 0.88-0.93).
+  The decline does not separate them either. Nothing here chose a constant.
+* ``probation`` (``probation@0.3``, :class:`ProbationAutoEta`): the
+  default, whose confident count may also settle within 0.3 (the
+  ``stability@0.3`` window) on probation. Such a latch is provisional.
+  Once label correction has started on it, the first confident reading
+  decides: below 0.7 of the frozen fraction, the latch is retracted. The
+  rule returns to its state at the freeze, without the latch, and
+  correction stops (MR alone from there). What the ``stability@0.3`` and
+  ``asymmetry`` fits showed: after correction starts, the count on L2 and
+  M1 rose (0.18 -> 0.20-0.21, 0.23 -> 0.26), and on the clean S6 and K3
+  fits that latched it collapsed (0.25 -> 0.02, 0.21 -> 0.08,
+  0.17 -> 0.06): wrong labels set aside stay confidently contradicted,
+  and clean examples a still-learning network got wrong are learned.
+  0.3 is the ``stability@0.3`` band; no constant is chosen here. Its
+  bar, written down (and committed) before its first fit on round N and
+  the same as ``stability``'s, against the default: on S to M, at least
+  +1 on average over the 39 noisy settings and at most 0.3 lost on
+  average over the 16 clean ones. Only fits whose loose count differs
+  from today's before the gate, above the hard fraction, can change
+  (S6, K3, G5, J7, L2 and M1, 3 seeds, are run; every other fit is the
+  default's). Then, once, round N (never run before): not behind the
+  default on average over its five noisy settings, none of them more
+  than 2 points behind, and at most 0.3 lost on average over its two
+  clean ones. Only if both hold does it become the default.
 * ``signals``: eta-0 MR fits (seed 0) that record, after every epoch, the
   training examples' eval-mode losses and whether the label is the
   predicted class; per fit, the fraction that disagrees (per epoch) and the
@@ -235,6 +274,7 @@ default (``online:auto``) and the grid's best eta of
 
 import argparse
 import contextlib
+import copy
 import json
 import math
 import os
@@ -776,6 +816,100 @@ class GateFallback:
         return _GateFallback()
 
 
+class ProbationAutoEta(AutoEta):
+    """``eta='auto'`` whose confident count may also settle within
+    ``probation`` (3 readings, as ``stability@0.3``), on probation: the
+    ``probation`` lead.
+
+    A count settled only within the loose band latches the pairflip
+    signature (``C > confident_ratio * M``) only where it also exceeds the
+    hard fraction, and the latch is *provisional*. Once label correction
+    has started (the gate froze the rule on it), the first confident
+    reading decides: below ``1 - probation`` times the frozen fraction the
+    latch is retracted (:attr:`retracted_`; the rule unfreezes and counts
+    as today's, and the callback stops correcting); otherwise it stands.
+    The reasoning: once the examples are set aside and corrected, wrong
+    labels stay confidently contradicted, while the clean examples a
+    still-learning network got wrong are learned. A count settled within
+    ``confident_stability`` (today's) latches as today and is never on
+    probation.
+    """
+
+    def __init__(self, probation=0.3, **kwargs):
+        super().__init__(**kwargs)
+        self.probation = probation
+
+    def reset(self):
+        super().reset()
+        self.recent_loose_, self.max_loose_ = [], 0.0
+        self.provisional_ = self.retracted_ = False
+        self.probation_reading_ = None
+        self.at_freeze_ = {}
+        return self
+
+    def step(self, losses, cumulative_losses, completed_epochs=None, n_epochs=None,
+             updates_per_epoch=1, *, chance_loss, confident_misfit=None):
+        from sk_mr.mw import _settle
+
+        read = confident_misfit if self.wants_confident_misfit(
+            losses.to(torch.float64), chance_loss=chance_loss) else None
+        if self.provisional_ and self.frozen_misfit_ is not None and read is not None:
+            self.probation_reading_ = read
+            self.provisional_ = False
+            if read < (1 - self.probation) * self.frozen_misfit_:
+                # back to the rule as it stood at the freeze, without the
+                # latch: the counts read under correction do not count
+                self.retracted_ = True
+                self.pairflip_ = False
+                self.frozen_misfit_ = None
+                for name, value in self.at_freeze_.items():
+                    setattr(self, name, value)
+        if not self.retracted_:
+            self.recent_loose_, self.max_loose_ = _settle(
+                self.recent_loose_, read, self.max_loose_, self.window, self.probation)
+        return super().step(losses, cumulative_losses, completed_epochs, n_epochs,
+                            updates_per_epoch, chance_loss=chance_loss,
+                            confident_misfit=confident_misfit)
+
+    def freeze(self):
+        self.at_freeze_ = {name: copy.deepcopy(getattr(self, name)) for name in (
+            "max_misfit_", "recent_misfits_", "max_confident_", "recent_confident_")}
+        return super().freeze()
+
+    def _counted_misfit(self):
+        ratio = self.confident_ratio
+        if self.frozen_misfit_ is None and ratio is not None and not self.retracted_:
+            strict = self.max_confident_ > ratio * self.max_misfit_
+            if strict:
+                self.provisional_ = False
+            elif not self.pairflip_ and self.max_loose_ > max(
+                    ratio * self.max_misfit_, self.hard_fraction):
+                self.pairflip_ = self.provisional_ = True
+        counted = super()._counted_misfit()
+        if self.provisional_ and self.frozen_misfit_ is None:
+            counted = max(counted, self.max_loose_)
+        return counted
+
+    def diagnostics(self):
+        return dict(super().diagnostics(), max_loose=self.max_loose_,
+                    retracted=self.retracted_, probation_reading=self.probation_reading_)
+
+
+def _probation_callback():
+    """The default's callback, which stops correcting labels once the rule
+    retracts its provisional latch (MR alone from then on, as where the
+    gate was never reached)."""
+    from sk_mr import MultiplicativeReweighting
+
+    class _Probation(MultiplicativeReweighting):
+        def update(self, net, dataset_train, completed_epochs=None):
+            super().update(net, dataset_train, completed_epochs)
+            if getattr(self.eta_rule_, "retracted_", False) and self.relabeling_:
+                self.relabeling_ = False
+
+    return _Probation()
+
+
 def _rule_variants():
     # every AutoEta here is the rule these leads ran on: without the
     # confident count that eta='auto' later took from them (confident_ratio=None)
@@ -792,20 +926,23 @@ def _rule_variants():
 
 
 LEADS = tuple(_rule_variants()) + ("mixup", "bootstrap", "relabel", "gate_probe", "signals",
-                                   "fallback", "stability")
+                                   "fallback", "stability", "asymmetry", "probation")
 #: ``stability@s``: the default (correction and fallback included) with
 #: ``AutoEta(confident_stability=s)``.
 STABILITY_VARIANTS = ("stability@0.3", "stability@0.5")
+#: ``probation@s``: the default with :class:`ProbationAutoEta` (``probation=s``).
+PROBATION_VARIANTS = ("probation@0.3",)
 MIXUP_VARIANTS = ("online:auto@1", "online:auto@32", "full:auto@1", "full:auto@32",
                   "alone@1", "alone@32")
 # Arazo et al.'s dynamic hard bootstrapping with less mixup than M-DYR-H's 32
 BOOTSTRAP_VARIANTS = ("dyrh@0", "dyrh@1", "auto+dyrh@0", "0.01+dyrh@0")
 VARIANTS = {"mixup": MIXUP_VARIANTS, "bootstrap": BOOTSTRAP_VARIANTS,
             "relabel": TrustRelabel.VARIANTS, "fallback": GateFallback.VARIANTS,
-            "stability": STABILITY_VARIANTS}
+            "stability": STABILITY_VARIANTS, "probation": PROBATION_VARIANTS}
 #: Leads tried on top of ``eta='auto'`` as it ships (with its confident
 #: count): compared with the current default, not with ``PREVIOUS``.
-CURRENT_RULE_LEADS = ("relabel", "gate_probe", "fallback", "stability")
+CURRENT_RULE_LEADS = ("relabel", "gate_probe", "fallback", "stability", "asymmetry",
+                      "probation")
 
 
 def fit_variant(setting, lead, variant, seed):
@@ -861,9 +998,13 @@ def fit_variant(setting, lead, variant, seed):
         stability = float(variant.split("@")[1])
         net = eta_benchmark.mr_net(setting, seed, "default")
         net.set_params(eta=AutoEta(confident_stability=stability))
+    elif lead == "probation":
+        net = eta_benchmark.mr_net(setting, seed, "default")
+        net.set_params(eta=ProbationAutoEta(probation=float(variant.split("@")[1])),
+                       callbacks__reweighting=_probation_callback())
     else:
         raise ValueError(f"Unknown lead {lead!r}; valid: {', '.join(_rule_variants())}, "
-                         "mixup, bootstrap, relabel, fallback, stability.")
+                         "mixup, bootstrap, relabel, fallback, stability, probation.")
     try:
         record = eta_benchmark._mr_record(net, setting, seed, X, y, is_noisy)
     except ValueError as error:  # MR refuses the non-finite losses of a diverged model
@@ -993,6 +1134,112 @@ def signals(setting, seed=0):
                 test_accuracy=eta_benchmark._accuracy(net, setting))
 
 
+def confident_asymmetry(labels, predicted, n_classes):
+    """How one-way a set of mistakes is: ``sum_{i<j} |N_ij - N_ji| / sum N``,
+    ``N`` the counts of (label, predicted class) pairs of the mistakes; 1 when
+    every confusion goes one way (pairflip labels, predicted as the class
+    they were flipped from), 0 when each pair of classes is confused both ways
+    as often; NaN without mistakes.
+
+    >>> import torch
+    >>> # 1 -> 0 three times, 0 -> 1 once, 2 -> 0 twice: (|3 - 1| + 2) / 6
+    >>> labels = torch.tensor([1, 1, 1, 0, 2, 2])
+    >>> predicted = torch.tensor([0, 0, 0, 1, 0, 0])
+    >>> round(confident_asymmetry(labels, predicted, 3), 4)
+    0.6667
+    """
+    counts = torch.zeros(n_classes, n_classes, dtype=torch.float64)
+    counts.index_put_((labels.long(), predicted.long()),
+                      torch.ones(len(labels), dtype=torch.float64), accumulate=True)
+    counts.fill_diagonal_(0)
+    total = float(counts.sum())
+    return float((counts - counts.T).abs().sum()) / 2 / total if total else float("nan")
+
+
+@contextlib.contextmanager
+def _recording_confident_misfits(readings):
+    """Within the block, every confident count the net reads for ``eta='auto'``
+    (:func:`sk_mr.mw.confident_misfit_fraction`, which the net's pass looks up
+    at each call) also appends ``(fraction, asymmetry)`` to ``readings``, the
+    asymmetry (:func:`confident_asymmetry`) of the examples it counted. No
+    extra pass and no random draw: the fit is the unrecorded one."""
+    import sk_mr.mw as mw
+
+    original = mw.confident_misfit_fraction
+
+    def recorded(label_probabilities, predicted, predicted_probabilities, labels, n_classes):
+        fraction = original(label_probabilities, predicted, predicted_probabilities,
+                            labels, n_classes)
+        counted = mw._confident_misfits(label_probabilities, predicted,
+                                        predicted_probabilities, labels, n_classes)
+        readings.append((fraction, confident_asymmetry(labels[counted], predicted[counted],
+                                                       n_classes)))
+        return fraction
+
+    mw.confident_misfit_fraction = recorded
+    try:
+        yield
+    finally:
+        mw.confident_misfit_fraction = original
+
+
+def asymmetry(setting, seed):
+    """The ``stability@0.3`` fit, with each confident reading's fraction and
+    the asymmetry of the mistakes it counted (``asymmetry`` lead)."""
+    X, _, _, _, _ = eta_benchmark.load_data(setting)
+    y, is_noisy = eta_benchmark.noisy_labels(setting, seed)
+    net = eta_benchmark.mr_net(setting, seed, "default")
+    net.set_params(eta=AutoEta(confident_stability=0.3))
+    readings = []
+    with _recording_confident_misfits(readings):
+        record = eta_benchmark._mr_record(net, setting, seed, X, y, is_noisy)
+    return dict(test_accuracy=record["test_accuracy"], fits=1, seconds=record["seconds"],
+                noise_rate=float(is_noisy.mean()), pairflip=record["pairflip"],
+                confident=[c for c, _ in readings], asymmetry=[a for _, a in readings])
+
+
+def confirmation_replay(base, stability=0.3, window=3):
+    """Which of the default's fits a confirmed confident count would change,
+    replayed exactly from their records (no fit): ``C`` also settles on
+    ``window + 1`` consecutive readings of which both windows agree within
+    ``stability`` (the value: their smallest). The lead changes only ``C``,
+    and only up to the gate (the first update with a positive KL target:
+    the gate then freezes the rule or the fit falls back), and a ``C`` at
+    most ``hard_fraction`` sets nothing aside whether latched or not; so a
+    fit changes exactly where the replayed ``C`` exceeds ``hard_fraction``
+    and differs from the recorded one before the gate. Returns text lines."""
+    from sk_mr.mw import _settle
+
+    hard = AutoEta().hard_fraction
+    lines = [f"confirmed count (C also settles on {window + 1} readings whose two windows "
+             f"agree within {stability}): the default's fits it would change"]
+    changed = 0
+    for r in base:
+        if r["method"] != "default" or not r.get("confident_fractions"):
+            continue
+        targets, readings = r["kl_targets"], r["confident_fractions"]
+        gate = next((i for i, t in enumerate(targets) if t > 0), len(targets) - 1)
+        recent, today, last, lead = [], 0.0, [], 0.0
+        differs = False
+        for value in readings[:gate + 1]:
+            recent, today = _settle(recent, value, today, window, AutoEta().confident_stability)
+            last = (last + [value])[-(window + 1):]
+            lead = max(lead, today)
+            if len(last) == window + 1 and None not in last and all(
+                    max(w) - min(w) <= stability * max(w) for w in (last[:-1], last[1:])):
+                lead = max(lead, min(last))
+            differs |= lead != today and lead > hard
+        if differs:
+            changed += 1
+            read = [v for v in readings[:gate + 1] if v is not None]
+            steps = " ".join(f"{b / a:.2f}" for a, b in zip(read[:5], read[1:6]) if a)
+            lines.append(f"  {r['setting']} seed {r['seed']}: C {lead:.3f} (today "
+                         f"{today:.3f}); default {100 * r['test_accuracy']:.1f}; first "
+                         f"readings {' '.join(f'{v:.3f}' for v in read[:6])} (ratios {steps})")
+    lines.append(f"  {changed} fits change")
+    return lines
+
+
 def _mixture_high_weight(losses):
     """Weight of the higher-mean component of a 2-component Gaussian mixture
     on the log losses (the fraction a mixture would call noisy)."""
@@ -1030,6 +1277,8 @@ def run(leads, settings, seeds, out=OUT, only=None):
                         record = signals(setting, seed)
                     elif lead == "gate_probe":
                         record = gate_probe(setting, seed)
+                    elif lead == "asymmetry":
+                        record = asymmetry(setting, seed)
                     else:
                         record = fit_variant(setting, lead, variant, seed)
                     record.update(lead=lead, setting=name, variant=variant, seed=seed)
@@ -1056,7 +1305,7 @@ def summary(out=OUT, reference=eta_benchmark.DEFAULT_OUT, previous=PREVIOUS):
 
     def default(lead, name):
         # the default the lead was tried on
-        if lead in ("fallback", "stability"):  # MRClassifier(module) as it ships
+        if lead in ("fallback", "stability", "asymmetry", "probation"):  # as it ships
             return accuracy(base, setting=name, method="default")
         return accuracy(base if lead in CURRENT_RULE_LEADS else before, setting=name,
                         method="online:auto")
@@ -1092,6 +1341,15 @@ def summary(out=OUT, reference=eta_benchmark.DEFAULT_OUT, previous=PREVIOUS):
             lines.append(f"{r['setting']:<4} {r['noise_rate']:.2f}  "
                          + " ".join(f"{v:.2f}" for v in d[:5]) + f" .. {d[-1]:.2f}   "
                          + " ".join(f"{v:.2f}" for v in r["mixture_high_weight"]))
+    lines += ["", "asymmetry of the counted mistakes at each confident reading (stability@0.3 "
+              "fits): the first three readings, then the next three"]
+    for r in records:
+        if r["lead"] == "asymmetry":
+            pairs = [f"{c:.2f}/{a:.2f}" for c, a in zip(r["confident"], r["asymmetry"])]
+            lines.append(f"{r['setting']:<4} seed {r['seed']} noise {r['noise_rate']:.2f} "
+                         f"acc {100 * r['test_accuracy']:.1f}: " + " ".join(pairs[:3])
+                         + " | " + " ".join(pairs[3:6]))
+    lines += [""] + confirmation_replay(base)
     return "\n".join(lines)
 
 

@@ -490,6 +490,14 @@ def confident_misfit_fraction(label_probabilities, predicted, predicted_probabil
     >>> confident_misfit_fraction(label_p, predicted, top, labels, n_classes=2)
     0.2
     """
+    counted = _confident_misfits(label_probabilities, predicted, predicted_probabilities,
+                                 labels, n_classes)
+    return float(counted.to(torch.float64).mean())
+
+
+def _confident_misfits(label_probabilities, predicted, predicted_probabilities, labels,
+                       n_classes):
+    """The examples :func:`confident_misfit_fraction` counts (bool, shape (n,))."""
     labels = labels.long()
     counts = torch.bincount(labels, minlength=n_classes)
     totals = torch.zeros(n_classes, dtype=torch.float64, device=labels.device).index_add_(
@@ -497,9 +505,8 @@ def confident_misfit_fraction(label_probabilities, predicted, predicted_probabil
     thresholds = totals / counts.clamp_min(1)
     predicted = predicted.long()
     # a class no example is labeled with has no threshold, and never counts
-    counted = (predicted != labels) & (counts[predicted] > 0) & (
+    return (predicted != labels) & (counts[predicted] > 0) & (
         predicted_probabilities.to(torch.float64) >= thresholds[predicted])
-    return float(counted.to(torch.float64).mean())
 
 
 class AutoEta:
