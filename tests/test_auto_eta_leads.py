@@ -413,3 +413,98 @@ def test_the_librarys_fallback_is_the_lead(noisy_data, tiny_mlp):
     for a, b in zip(net.module_.parameters(), lead.module_.parameters()):
         assert torch.equal(a, b)
     np.testing.assert_array_equal(net.sample_weights_, lead.sample_weights_)
+
+
+def test_confident_asymmetry_by_hand():
+    asymmetry = auto_eta_leads.confident_asymmetry
+    # pairflip-like: every confusion one way
+    assert asymmetry(torch.tensor([1, 2, 0, 1]), torch.tensor([0, 1, 2, 0]), 3) == 1.0
+    # each pair confused both ways as often
+    assert asymmetry(torch.tensor([0, 1, 1, 2]), torch.tensor([1, 0, 2, 1]), 3) == 0.0
+    # 0 -> 1 three times, 1 -> 0 once, 2 -> 1 once: (|3 - 1| + 1) / 5
+    labels, predicted = torch.tensor([0, 0, 0, 1, 2]), torch.tensor([1, 1, 1, 0, 1])
+    assert asymmetry(labels, predicted, 3) == pytest.approx(3 / 5)
+    assert math.isnan(asymmetry(torch.tensor([], dtype=torch.long),
+                                torch.tensor([], dtype=torch.long), 3))
+
+
+def test_recorded_readings_are_the_counts_and_leave_them_unchanged():
+    import sk_mr.mw as mw
+
+    original = mw.confident_misfit_fraction
+    # labels 0, 0, 1, 1, 1; class 0's threshold is 0.8: examples 2 and 3 are
+    # put in class 0 with 0.9 and 0.85, both counted; both go 1 -> 0
+    label_p = torch.tensor([0.8, 0.8, 0.05, 0.1, 1.0])
+    predicted = torch.tensor([0, 0, 0, 0, 1])
+    top = torch.tensor([0.8, 0.8, 0.9, 0.85, 1.0])
+    labels = torch.tensor([0, 0, 1, 1, 1])
+    readings = []
+    with auto_eta_leads._recording_confident_misfits(readings):
+        fraction = mw.confident_misfit_fraction(label_p, predicted, top, labels, 2)
+    assert mw.confident_misfit_fraction is original
+    assert fraction == original(label_p, predicted, top, labels, 2) == pytest.approx(0.4)
+    assert readings == [(pytest.approx(0.4), 1.0)]
+
+
+def _probation_steps(rule, readings, misfit=0.05, start=1):
+    """Feed ``rule`` one update per confident reading: a fraction ``misfit``
+    of the examples at loss 4 (above ln 10), the rest at 0.1."""
+    n = 100
+    losses = torch.full((n,), 0.1)
+    losses[:round(misfit * n)] = 4.0
+    for t, reading in enumerate(readings, start=start):
+        rule.step(losses, t * losses, t, n_epochs=60, chance_loss=math.log(10),
+                  confident_misfit=reading)
+
+
+@pytest.mark.parametrize("after, retracted", [(0.10, True), (0.22, False)])
+def test_probation_latches_provisionally_then_decides_on_the_next_reading(after, retracted):
+    rule = auto_eta_leads.ProbationAutoEta(probation=0.3)
+    # 0.30, 0.27, 0.24 agree within 0.3 (0.06 <= 0.09), not within 0.1
+    _probation_steps(rule, [0.30, 0.27, 0.24])
+    today = AutoEta()
+    _probation_steps(today, [0.30, 0.27, 0.24])
+    assert today.counted_misfit() == pytest.approx(0.05)  # today's rule: M alone
+    assert rule.provisional_ and rule.pairflip_
+    assert rule.counted_misfit() == pytest.approx(0.24)  # the loose window's smallest
+    rule.freeze()
+    assert rule.frozen_misfit_ == pytest.approx(0.24)
+    # under correction M settles at 0.4 (three updates, no confident
+    # reading), then the probation reading decides
+    _probation_steps(rule, [None, None, None], misfit=0.4, start=4)
+    assert rule.max_misfit_ == pytest.approx(0.4) and rule.provisional_
+    _probation_steps(rule, [after], misfit=0.05, start=7)
+    assert rule.retracted_ is retracted and not rule.provisional_
+    if retracted:  # 0.10 < 0.7 * 0.24: back to the state at the freeze, no latch
+        assert rule.frozen_misfit_ is None and not rule.pairflip_
+        assert rule.max_misfit_ == pytest.approx(0.05)
+        assert rule.counted_misfit() == pytest.approx(0.05)
+        assert rule.kl_targets_[-1] == 0.0  # below the hard fraction: uniform
+    else:  # 0.22 >= 0.168: the latch stands, frozen
+        assert rule.counted_misfit() == pytest.approx(0.24)
+
+
+def test_probation_never_applies_to_a_latch_today_makes():
+    rule = auto_eta_leads.ProbationAutoEta(probation=0.3)
+    _probation_steps(rule, [0.30, 0.29, 0.28])  # within 0.1: today's latch
+    assert rule.pairflip_ and not rule.provisional_
+    rule.freeze()
+    _probation_steps(rule, [0.01], start=4)
+    assert not rule.retracted_ and rule.counted_misfit() == pytest.approx(0.28)
+
+
+def test_confirmation_replay_by_hand():
+    def record(readings, targets, seed):
+        return dict(method="default", setting="X1", seed=seed, test_accuracy=0.5,
+                    confident_fractions=readings, kl_targets=targets)
+
+    # four readings whose two windows agree within 0.3 but not within 0.1:
+    # C would settle at 0.21 before the gate (the first positive target)
+    changed = record([None, 0.30, 0.27, 0.24, 0.21], [0, 0, 0, 0, 0.2], 0)
+    # the same readings after the gate: the fit is decided by then
+    late = record([0.30, 0.27, 0.24, 0.21], [0.2, 0.2, 0.2, 0.2], 1)
+    # within 0.3 but below the hard fraction: sets nothing aside either way
+    small = record([0.09, 0.08, 0.07, 0.065], [0, 0, 0, 0], 2)
+    lines = auto_eta_leads.confirmation_replay([changed, late, small])
+    assert lines[-1] == "  1 fits change"
+    assert lines[1].startswith("  X1 seed 0: C 0.210 (today 0.000)")
