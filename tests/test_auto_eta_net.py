@@ -84,6 +84,86 @@ class TestWhatTheRuleSees:
                 ([row["mr_eta"]] if "mr_eta" in row else [])]
         assert etas[-1] == pytest.approx(rule.etas_[-1])
 
+    def test_rule_replayed_from_each_updates_parameters(self, noisy_data, tiny_mlp):
+        # The estimator's side of the contract, replayed by hand: at every
+        # update (two an epoch) the rule gets the eval-mode losses of the
+        # parameters at that update, their running sum, the fit's 6 planned
+        # epochs and updates_per_epoch=2 (the progress of update t is t / 12),
+        # and it starts from M = 0 even when the template given as eta was
+        # stepped before. ramp_fraction=1: every eta but the last depends on
+        # the progress; window=2, stability=0.5: windows settle in 6 epochs.
+        from skorch.callbacks import Callback
+
+        from sk_mr.mw import AutoEta
+
+        class ParametersAtUpdates(Callback):
+            # runs after the net's reweighting callback: sees each update's parameters
+            def initialize(self):
+                self.states_ = []
+                return self
+
+            def on_batch_end(self, net, training=None, **kwargs):
+                self._record(net)
+
+            def on_epoch_end(self, net, **kwargs):
+                self._record(net)
+
+            def _record(self, net):
+                if net.mr_.n_updates_ > len(self.states_):
+                    self.states_.append({k: v.clone()
+                                         for k, v in net.module_.state_dict().items()})
+
+        def fresh_rule():
+            return AutoEta(ramp_fraction=1.0, confident_ratio=None, window=2, stability=0.5)
+
+        X, y, _ = noisy_data
+        template = fresh_rule()
+        # a stepped template: M = 0.5 (half the examples far above ln 10)
+        stepped = torch.cat([torch.full((50,), 0.01), torch.full((50,), 5.0)]).double()
+        for t in range(1, 4):
+            template.step(stepped, t * stepped, n_epochs=3, chance_loss=math.log(10))
+        assert template.max_misfit_ == 0.5 and template.n_updates_ == 3
+        seen = ParametersAtUpdates()
+        net = _net(tiny_mlp, eta=template, criterion=torch.nn.CrossEntropyLoss, relabel=None,
+                   fallback_loss=None, loss_pass="full", updates_per_epoch=2, max_epochs=6,
+                   lr=1.0, callbacks=[seen]).fit(X, y)
+        rule = net.mr_.eta_rule_
+        assert rule.n_updates_ == 12 and len(seen.states_) == 12
+        assert template.n_updates_ == 3  # the estimator parameter is left as it was
+
+        def replay(updates_per_epoch):
+            by_hand, module = fresh_rule(), tiny_mlp()
+            cumulative = torch.zeros(len(X), dtype=torch.float64)
+            for state in seen.states_:
+                module.load_state_dict(state)
+                module.eval()
+                with torch.no_grad():
+                    losses = torch.nn.functional.cross_entropy(
+                        module(torch.as_tensor(X)), torch.as_tensor(y),
+                        reduction="none").double()
+                cumulative = cumulative + losses
+                by_hand.step(losses, cumulative, n_epochs=6,
+                             updates_per_epoch=updates_per_epoch, chance_loss=math.log(10))
+            return by_hand
+
+        by_hand = replay(updates_per_epoch=2)
+        np.testing.assert_allclose(rule.misfit_fractions_, by_hand.misfit_fractions_,
+                                   rtol=0, atol=1e-12)
+        np.testing.assert_allclose(rule.kl_targets_, by_hand.kl_targets_, rtol=1e-12)
+        np.testing.assert_allclose(rule.etas_, by_hand.etas_, rtol=1e-6)
+        # M started at 0: no budget before a window has settled
+        assert rule.kl_targets_[0] == 0.0 and rule.etas_[0] == 0.0
+        # the history keeps each epoch's last update's eta (cross-entropy: unit 1)
+        np.testing.assert_allclose(net.history[:, "mr_eta"], by_hand.etas_[1::2], rtol=1e-6)
+        # the replay can tell: some budget was set during the ramp, where a
+        # progress counted per epoch (t / 6) would have given other etas
+        assert any(b > 0 for b in by_hand.kl_targets_[:-1])
+        per_epoch = replay(updates_per_epoch=1)
+        assert not np.allclose(rule.etas_, per_epoch.etas_, rtol=1e-3)
+        # and a second, cold fit starts the rule over: the same 12 updates
+        np.testing.assert_array_equal(net.fit(X, y).mr_.eta_rule_.etas_, rule.etas_)
+        assert net.mr_.eta_rule_.n_updates_ == 12
+
     def test_weights_are_softmax_of_the_rules_eta(self, noisy_data, tiny_mlp):
         X, y, _ = noisy_data
         net = _net(tiny_mlp, max_epochs=6).fit(X, y)

@@ -60,6 +60,26 @@ def test_every_intended_difference_is_documented():
 def test_rewritten_tree_imports_mr(variant, tmp_path):
     root, n = run.build_tree(variant, tmp_path)
     assert n >= 40  # every 'from skorch import NeuralNetClassifier' line
+    # the same count and rewrite, line by line from skorch's own test files:
+    # each such line (any indentation) becomes the _mr_compat import, every
+    # other line of every file is copied as it was
+    source = run.skorch_tests_dir()
+    expected_n = 0
+    for path in sorted(source.rglob("*.py")):
+        if "__pycache__" in path.parts:
+            continue
+        lines = path.read_text().splitlines()
+        expected = []
+        for line in lines:
+            if line.strip() == "from skorch import NeuralNetClassifier":
+                indent = line[:len(line) - len(line.lstrip())]
+                expected.append(indent + "from _mr_compat import NeuralNetClassifier")
+                expected_n += 1
+            else:
+                expected.append(line)
+        copied = root / "skorch_tests" / path.relative_to(source)
+        assert copied.read_text().splitlines() == expected, path
+    assert n == expected_n
     text = (root / "skorch_tests" / "test_classifier.py").read_text()
     assert "from skorch import NeuralNetClassifier\n" not in text
     assert "from _mr_compat import NeuralNetClassifier" in text

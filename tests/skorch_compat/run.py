@@ -58,7 +58,8 @@ DEFAULT_FILES = [
     "test_scoring.py",
 ]
 
-IMPORT_LINE = re.compile(r"^(\s*)from skorch import NeuralNetClassifier\s*$", re.MULTILINE)
+# [ \t], not \s: \s would match line ends too, and drop the blank line after an import
+IMPORT_LINE = re.compile(r"^([ \t]*)from skorch import NeuralNetClassifier[ \t]*$", re.MULTILINE)
 
 #: Every MR variant names its criterion, cross-entropy (AutoCrossEntropyLoss:
 #: on logits, or on the log of a softmax module's probabilities, skorch's
