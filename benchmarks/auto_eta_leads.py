@@ -274,7 +274,6 @@ default (``online:auto``) and the grid's best eta of
 
 import argparse
 import contextlib
-import copy
 import json
 import math
 import os
@@ -826,8 +825,10 @@ class ProbationAutoEta(AutoEta):
     hard fraction, and the latch is *provisional*. Once label correction
     has started (the gate froze the rule on it), the first confident
     reading decides: below ``1 - probation`` times the frozen fraction the
-    latch is retracted (:attr:`retracted_`; the rule unfreezes and counts
-    as today's, and the callback stops correcting); otherwise it stands.
+    latch is retracted (:attr:`retracted_`): the rule unfreezes, ``M`` and
+    ``C`` go back to where they stood at the freeze (their windows start
+    again: the counts read under correction do not count), no loose latch
+    is taken again, and the callback stops correcting; otherwise it stands.
     The reasoning: once the examples are set aside and corrected, wrong
     labels stay confidently contradicted, while the clean examples a
     still-learning network got wrong are learned. A count settled within
@@ -844,7 +845,7 @@ class ProbationAutoEta(AutoEta):
         self.recent_loose_, self.max_loose_ = [], 0.0
         self.provisional_ = self.retracted_ = False
         self.probation_reading_ = None
-        self.at_freeze_ = {}
+        self.at_freeze_ = None
         return self
 
     def step(self, losses, cumulative_losses, completed_epochs=None, n_epochs=None,
@@ -862,8 +863,9 @@ class ProbationAutoEta(AutoEta):
                 self.retracted_ = True
                 self.pairflip_ = False
                 self.frozen_misfit_ = None
-                for name, value in self.at_freeze_.items():
-                    setattr(self, name, value)
+                # M and C as they stood at the freeze; their windows start again
+                self.max_misfit_, self.max_confident_ = self.at_freeze_
+                self.recent_misfits_, self.recent_confident_ = [], []
         if not self.retracted_:
             self.recent_loose_, self.max_loose_ = _settle(
                 self.recent_loose_, read, self.max_loose_, self.window, self.probation)
@@ -872,8 +874,7 @@ class ProbationAutoEta(AutoEta):
                             confident_misfit=confident_misfit)
 
     def freeze(self):
-        self.at_freeze_ = {name: copy.deepcopy(getattr(self, name)) for name in (
-            "max_misfit_", "recent_misfits_", "max_confident_", "recent_confident_")}
+        self.at_freeze_ = (self.max_misfit_, self.max_confident_)
         return super().freeze()
 
     def _counted_misfit(self):

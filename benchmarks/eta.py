@@ -983,16 +983,21 @@ def _rule_config(previous=False):
 
 
 def _default_config():
-    """MRClassifier's default eta, criterion, label correction and fallback
-    loss (what the methods of :data:`DEFAULT_FITS` measure)."""
-    from sk_mr import MRClassifier
+    """MRClassifier's default eta, criterion, label correction (with the
+    constants of its callback: the gate, mixup's alpha and the probation
+    band of ``eta='auto'``'s confident count) and fallback loss (what the
+    methods of :data:`DEFAULT_FITS` measure)."""
+    from sk_mr import MRClassifier, MultiplicativeReweighting
 
     eta = _init_default(MRClassifier, "eta")
     criterion = _init_default(MRClassifier, "criterion")
     return dict(eta=eta if isinstance(eta, (int, float, str)) else repr(eta),
                 criterion=getattr(criterion, "__name__", repr(criterion)),
                 relabel=_init_default(MRClassifier, "relabel"),
-                fallback_loss=_init_default(MRClassifier, "fallback_loss"))
+                fallback_loss=_init_default(MRClassifier, "fallback_loss"),
+                relabel_gate=MultiplicativeReweighting.relabel_gate,
+                relabel_mixup_alpha=MultiplicativeReweighting.relabel_mixup_alpha,
+                relabel_probation=MultiplicativeReweighting.relabel_probation)
 
 
 # -- the table -------------------------------------------------------------------

@@ -69,8 +69,8 @@ import torch
 from skorch.callbacks import Callback
 
 from sk_mr.exceptions import MRParameterWarning
-from sk_mr.mw import (MultiplicativeWeights, effective_sample_size, is_eta_rule, make_eta_rule,
-                      mw_probabilities, resolve_eta)
+from sk_mr.mw import (AutoEta, MultiplicativeWeights, effective_sample_size, is_eta_rule,
+                      make_eta_rule, mw_probabilities, resolve_eta)
 
 __all__ = ["MultiplicativeReweighting", "RandomReweighting", "ReweightingSettings",
            "SampleReweighting", "find_reweighting", "is_reweighting"]
@@ -656,6 +656,12 @@ class MultiplicativeReweighting(SampleReweighting):
     relabel_gate = 0.62
     #: mixup's ``alpha`` while labels are corrected, where the net's is 0.
     relabel_mixup_alpha = 1.0
+    #: The band within which ``eta='auto'``'s confident count may settle on
+    #: probation where labels are corrected (``AutoEta.step``'s
+    #: ``probation``): a pairflip latch correction then tests, and retracts
+    #: if the count collapses once correction starts (chosen on
+    #: ``benchmarks/auto_eta_leads.py``'s ``probation``; see the user guide).
+    relabel_probation = 0.3
 
     def _correcting(self, net=None):
         """Whether this batch is a corrected one: the gate opened in this
@@ -838,6 +844,9 @@ class MultiplicativeReweighting(SampleReweighting):
                     # set: only at the updates where the rule reads it
                     extra["confident_misfit"] = net.confident_misfit_fraction(
                         dataset_train) if wants_confident(losses, chance_loss=chance) else None
+                if self.settings_.relabel == "auto" and isinstance(rule, AutoEta):
+                    # correction will test a looser pairflip latch
+                    extra["probation"] = self.relabel_probation
                 # the rule steers the weights' KL, whatever the losses' scale
                 return rule.step(losses, cumulative, completed_epochs,
                                  self.planned_epochs_ or epoch,
@@ -849,6 +858,9 @@ class MultiplicativeReweighting(SampleReweighting):
         self.cumulative_losses_, self.eta_ = weights.cumulative_losses_, weights.eta_
         self.loss_unit_ = unit
         self.n_updates_ += 1
+        if self.relabeling_ and getattr(rule, "retracted_", False):
+            # the latch correction rested on did not hold: MR alone from here
+            self.relabeling_ = False
         # online_losses_ keeps each example's most recent training loss
         # across updates, so an update in the middle of an epoch (or one
         # after an epoch that skipped some examples) still has a real loss
@@ -918,12 +930,14 @@ class MultiplicativeReweighting(SampleReweighting):
         self.eta_rule_state_ = {
             name: (int if dtype == torch.int64 else float)(state_dict["eta_rule." + name])
             for name, dtype in _RULE_STATE.items() if "eta_rule." + name in state_dict}
-        if math.isnan(self.eta_rule_state_.get("frozen_misfit_", 0.0)):
-            self.eta_rule_state_["frozen_misfit_"] = None  # a free rule
+        for name in ("frozen_misfit_", "misfit_at_freeze_", "confident_at_freeze_"):
+            if math.isnan(self.eta_rule_state_.get(name, 0.0)):
+                self.eta_rule_state_[name] = None  # a free rule
         ratio = state_dict.get("relabel_ratio")
         self.relabel_ratio_ = None if ratio is None else float(ratio)
         self.relabeling_ = self.relabel_ratio_ is not None and \
-            self.relabel_ratio_ >= self.relabel_gate
+            self.relabel_ratio_ >= self.relabel_gate and \
+            not self.eta_rule_state_.get("retracted_", 0)
         # a state saved before fallback_loss existed never fell back
         self.falling_back_ = bool(state_dict.get("fallback", 0))
 
@@ -931,7 +945,11 @@ class MultiplicativeReweighting(SampleReweighting):
 #: The state of an eta rule (AutoEta) that a checkpoint keeps.
 _RULE_STATE = {"n_updates_": torch.int64, "max_misfit_": torch.float64,
                "max_confident_": torch.float64, "pairflip_": torch.int64,
-               "frozen_misfit_": torch.float64}  # NaN: not frozen
+               "frozen_misfit_": torch.float64,  # NaN: not frozen
+               "max_loose_": torch.float64, "provisional_": torch.int64,
+               "retracted_": torch.int64,
+               "misfit_at_freeze_": torch.float64,  # NaN: never frozen
+               "confident_at_freeze_": torch.float64}
 
 
 class RandomReweighting(SampleReweighting):

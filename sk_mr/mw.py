@@ -528,7 +528,9 @@ class AutoEta:
       examples are fitted to better than half of ``chance_loss`` and
       settled within ``confident_stability``; once ``C`` exceeds
       ``confident_ratio * M`` (pairflip noise), ``M`` becomes
-      ``max(M, C)`` for the rest of the fit;
+      ``max(M, C)`` for the rest of the fit; where the caller passes a
+      ``probation`` band (label correction will test the latch), ``c`` may
+      also settle within it, on probation (see :meth:`step`);
     * ``B = kl_scale * ln((1 - hard_fraction) / (1 - M))`` if
       ``M > hard_fraction``, else 0;
     * ``eta = eta_KL(min(1, progress / ramp_fraction) * B)``, where
@@ -599,6 +601,16 @@ class AutoEta:
     frozen_misfit_ : float or None
       The fraction :meth:`freeze` fixed for the KL budget; None while the
       rule is free.
+
+    max_loose_ : float
+      ``C`` settled within the ``probation`` band (0 without one).
+
+    provisional_ : bool
+      Whether the pairflip latch stands on ``max_loose_`` alone, on
+      probation until the first confident reading after :meth:`freeze`.
+
+    retracted_ : bool
+      Whether that reading retracted it (see :meth:`step`).
 
     Notes
     -----
@@ -722,6 +734,13 @@ class AutoEta:
         self.confident_fractions_ = []
         self.pairflip_ = False
         self.frozen_misfit_ = None
+        self.max_loose_ = 0.0
+        self.recent_loose_ = []
+        self.provisional_ = False
+        self.retracted_ = False
+        # M and C when freeze() was called, for a retraction
+        self.misfit_at_freeze_ = None
+        self.confident_at_freeze_ = None
         return self
 
     def freeze(self):
@@ -740,6 +759,8 @@ class AutoEta:
         -------
         self : AutoEta
         """
+        self.misfit_at_freeze_ = self.max_misfit_
+        self.confident_at_freeze_ = self.max_confident_
         self.frozen_misfit_ = float(self._counted_misfit())
         return self
 
@@ -786,7 +807,7 @@ class AutoEta:
         return float(quantile) < chance_loss / 2
 
     def step(self, losses, cumulative_losses, completed_epochs=None, n_epochs=None,
-             updates_per_epoch=1, *, chance_loss, confident_misfit=None):
+             updates_per_epoch=1, *, chance_loss, confident_misfit=None, probation=None):
         """Record one MW update and return its eta.
 
         Parameters
@@ -811,6 +832,22 @@ class AutoEta:
           ``c`` (:func:`confident_misfit_fraction` at this update), where
           :meth:`wants_confident_misfit` said so; None where the net has no
           class probabilities (``M`` is then ``m``'s alone).
+        probation : float in (0, 1) or None (default=None)
+          Passed by a caller that corrects labels once the weights leave
+          uniform (:class:`~sk_mr.MultiplicativeReweighting` with
+          ``relabel='auto'`` passes its ``relabel_probation``), which tests
+          a pairflip latch. ``c`` may then also settle within this band
+          (``max_loose_``); where that alone exceeds ``confident_ratio * M``
+          and ``hard_fraction``, the latch is *provisional*. At the first
+          confident reading after :meth:`freeze` (once correction has
+          started), a reading below ``1 - probation`` times the frozen
+          fraction retracts it: the rule unfreezes, ``M`` and ``C`` go back
+          to where they stood at the freeze (their windows start again),
+          no loose latch is taken again, and :attr:`retracted_` tells the
+          caller to stop correcting. Wrong labels set aside stay
+          confidently contradicted under correction; clean examples a
+          still-learning network got wrong are learned. None: ``c``
+          settles within ``confident_stability`` only, as without it.
 
         Returns
         -------
@@ -837,6 +874,9 @@ class AutoEta:
         losses64 = losses.to(torch.float64)
         confident = confident_misfit if self.wants_confident_misfit(
             losses64, chance_loss=chance_loss) else None
+        if probation is not None:
+            _check_fraction("probation", probation, low_open=True, high_open=True)
+            self._probation(confident, probation)
         self.confident_fractions_.append(confident)
         self.recent_confident_, self.max_confident_ = _settle(
             self.recent_confident_, confident, self.max_confident_, self.window,
@@ -862,6 +902,23 @@ class AutoEta:
         self.etas_.append(eta)
         return eta
 
+    def _probation(self, confident, probation):
+        """Decide a provisional latch at the first reading after the
+        freeze, then settle ``c`` within the ``probation`` band."""
+        if self.provisional_ and self.frozen_misfit_ is not None and confident is not None:
+            self.provisional_ = False
+            if confident < (1 - probation) * self.frozen_misfit_:
+                self.retracted_ = True
+                self.pairflip_ = False
+                self.frozen_misfit_ = None
+                # the counts read under correction do not count
+                self.max_misfit_ = self.misfit_at_freeze_
+                self.max_confident_ = self.confident_at_freeze_
+                self.recent_misfits_, self.recent_confident_ = [], []
+        if not self.retracted_:
+            self.recent_loose_, self.max_loose_ = _settle(
+                self.recent_loose_, confident, self.max_loose_, self.window, probation)
+
     def counted_misfit(self):
         """The fraction the KL budget sets aside now.
 
@@ -881,13 +938,20 @@ class AutoEta:
         A hook for experiments (``benchmarks/auto_eta_leads.py``); not a
         public option.
         """
-        if self.confident_ratio is not None and not self.pairflip_:
-            self.pairflip_ = self.max_confident_ > self.confident_ratio * self.max_misfit_
+        ratio = self.confident_ratio
+        if ratio is not None and self.frozen_misfit_ is None and not self.retracted_:
+            if self.max_confident_ > ratio * self.max_misfit_:
+                self.provisional_ = False  # C latches on its own
+            elif not self.pairflip_ and self.max_loose_ > max(
+                    ratio * self.max_misfit_, self.hard_fraction):
+                self.pairflip_ = self.provisional_ = True  # see step(probation=...)
+        if ratio is not None and not self.pairflip_:
+            self.pairflip_ = self.max_confident_ > ratio * self.max_misfit_
         if self.frozen_misfit_ is not None:  # see freeze()
             return self.frozen_misfit_
-        if self.pairflip_:
-            return max(self.max_misfit_, self.max_confident_)
-        return self.max_misfit_
+        counted = max(self.max_misfit_, self.max_confident_) if self.pairflip_ \
+            else self.max_misfit_
+        return max(counted, self.max_loose_) if self.provisional_ else counted
 
     def _misfit_fraction(self, losses, chance_loss):
         """``m``: the fraction of ``losses`` (float64) above :meth:`_misfit_loss`.
@@ -911,7 +975,8 @@ class AutoEta:
                     kl_targets=list(self.kl_targets_), auto_etas=list(self.etas_),
                     max_misfit=self.max_misfit_, max_confident=self.max_confident_,
                     confident_fractions=list(self.confident_fractions_),
-                    pairflip=bool(self.pairflip_), frozen_misfit=self.frozen_misfit_)
+                    pairflip=bool(self.pairflip_), frozen_misfit=self.frozen_misfit_,
+                    max_loose=self.max_loose_, retracted=bool(self.retracted_))
 
 
 def _settle(recent, value, settled, window, stability):

@@ -508,3 +508,43 @@ def test_confirmation_replay_by_hand():
     lines = auto_eta_leads.confirmation_replay([changed, late, small])
     assert lines[-1] == "  1 fits change"
     assert lines[1].startswith("  X1 seed 0: C 0.210 (today 0.000)")
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_the_librarys_probation_is_the_lead(seed):
+    # the same updates, fed to the lead's rule and to AutoEta with the band
+    # MultiplicativeReweighting passes where it corrects labels; readings
+    # that fall slowly (a loose latch), a freeze, then readings that
+    # collapse or hold (a retraction or not), M under correction high
+    gen = torch.Generator().manual_seed(seed)
+    lead = auto_eta_leads.ProbationAutoEta(probation=0.3)
+    library = AutoEta()
+    n, start = 200, 0.3 + 0.05 * torch.rand((), generator=gen).item()
+    readings = [None, None] + [start * 0.87 ** k for k in range(5)]
+    # the frozen fraction is start * 0.87 ** 4 = 0.57 start: 0.9 start holds,
+    # 0.1 start and 0.3 start (0.52 of it, below 0.7) collapse
+    after = [None, None, start * (0.9, 0.1, 0.3)[seed % 3]] + [
+        0.2 * torch.rand((), generator=gen).item() for _ in range(6)]
+    cumulative = torch.zeros(n, dtype=torch.float64)
+    etas = []
+    for t, reading in enumerate(readings + after, start=1):
+        frozen_phase = t > len(readings)
+        losses = torch.rand(n, generator=gen, dtype=torch.float64) * 0.2
+        losses[:(80 if frozen_phase else 10)] += 4.0
+        cumulative = cumulative + losses
+        if t == len(readings) + 1:
+            lead.freeze()
+            library.freeze()
+        pair = [rule.step(losses, cumulative, t, n_epochs=30, chance_loss=math.log(10),
+                          confident_misfit=reading, **extra)
+                for rule, extra in ((lead, {}), (library, {"probation": 0.3}))]
+        etas.append(pair)
+    assert [a for a, _ in etas] == [b for _, b in etas]
+    lead_diagnostics = lead.diagnostics()
+    assert lead_diagnostics.pop("probation_reading") is not None  # the lead's own record
+    assert lead_diagnostics == library.diagnostics()
+    for name in ("max_misfit_", "max_confident_", "max_loose_", "pairflip_",
+                 "provisional_", "retracted_", "frozen_misfit_", "kl_targets_"):
+        assert getattr(lead, name) == getattr(library, name), name
+    assert library.retracted_ is bool(seed % 3)  # the collapse retracts, the hold does not
+    assert library.provisional_ is False

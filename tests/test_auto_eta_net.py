@@ -350,6 +350,46 @@ class TestLabelCorrectionInAFit:
         assert fresh.mr_.n_updates_ == n + 2
         assert not np.array_equal(fresh.sample_weights_, weights)
 
+    @pytest.mark.parametrize("relabel, band", [("auto", 0.3), (None, None)])
+    def test_the_probation_band_reaches_the_rule_where_labels_are_corrected(
+            self, noisy_data, tiny_mlp, relabel, band):
+        from sk_mr.mw import AutoEta
+
+        class Recording(AutoEta):
+            def step(self, *args, probation=None, **kwargs):
+                self.bands_ = getattr(self, "bands_", []) + [probation]
+                return super().step(*args, probation=probation, **kwargs)
+
+        net = self._fit(noisy_data, tiny_mlp, eta=Recording(), relabel=relabel)
+        assert net.mr_.eta_rule_.bands_ == [band] * 14
+        # the gate opened on M (nothing provisional there): correction ran on
+        assert band is None or (net.mr_.relabeling_ and not net.mr_.eta_rule_.retracted_)
+
+    def test_a_retraction_in_a_fit_is_mr_alone_from_there(self, noisy_data, tiny_mlp):
+        from sk_mr.mw import AutoEta
+
+        class Retracting(AutoEta):
+            # the first update after the gate froze the rule retracts, as a
+            # collapsed confident reading would (AutoEta.step's probation)
+            def step(self, *args, **kwargs):
+                if self.frozen_misfit_ is not None and not self.retracted_:
+                    self.retracted_, self.frozen_misfit_ = True, None
+                    self.steps_at_retraction_ = self.n_updates_
+                return super().step(*args, **kwargs)
+
+        net = self._fit(noisy_data, tiny_mlp, eta=Retracting())
+        cb, rule = net.mr_, net.mr_.eta_rule_
+        assert cb.relabel_ratio_ >= cb.relabel_gate and not cb.relabeling_
+        assert rule.retracted_ and rule.frozen_misfit_ is None
+        # the gate opened at epoch 12's first batch; epoch 12's update
+        # retracted: epochs 13-14 trained on the labels with MR's weights
+        assert rule.steps_at_retraction_ == 11
+        X, y, _ = noisy_data
+        Xt = torch.as_tensor(X[:16])
+        yt = torch.as_tensor(y[:16])
+        net.batch_positions_ = torch.arange(16)
+        assert cb.correct_targets(net, Xt, yt) is yt
+
     def test_an_open_gate_corrects_and_freezes(self, noisy_data, tiny_mlp):
         net = self._fit(noisy_data, tiny_mlp)
         plain = self._fit(noisy_data, tiny_mlp, relabel=None)

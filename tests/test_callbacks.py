@@ -3,6 +3,7 @@
 import io
 import math
 import types
+import warnings
 
 import numpy as np
 import pytest
@@ -11,6 +12,7 @@ import torch
 from skorch.history import History
 
 from sk_mr.callbacks import MultiplicativeReweighting, RandomReweighting, ReweightingSettings
+from sk_mr.exceptions import MRParameterWarning
 
 
 def bound(cb, n_train=4, n_rows=6):
@@ -551,6 +553,33 @@ class TestFallbackLoss:
         logits = torch.tensor([[2.0, 0.0, 0.0], [0.5, 1.0, -1.0], [0.0, 0.0, 3.0]])
         assert torch.equal(net.get_loss(logits, y, training=True),
                            torch.nn.functional.cross_entropy(logits, y))
+
+    def test_a_retracted_latch_stops_correction_and_is_saved(self):
+        # an open gate (4 of 8 agree), then the rule retracts the latch it
+        # rested on (AutoEta.step with probation): MR alone from the update on
+        net, X, y = self._net(agreeing=4)
+        cb = net.mr_
+        assert cb.correct_targets(net, X, y) is not y and cb.relabeling_
+        cb.eta_rule_.retracted_ = True
+        state = cb.state_dict()
+        assert int(state["eta_rule.retracted_"]) == 1
+        loaded = MultiplicativeReweighting().initialize()
+        loaded.load_state_dict(state)
+        assert loaded.relabel_ratio_ == pytest.approx(0.5 / 0.75) and not loaded.relabeling_
+        del state["eta_rule.retracted_"]  # a state saved before the probation
+        loaded.load_state_dict(state)
+        assert loaded.relabeling_
+        cb.online_losses_ = torch.full((8,), 0.5, dtype=torch.float64)
+        cb.online_seen_ = torch.ones(8, dtype=torch.bool)
+        net.history.new_epoch()
+        with warnings.catch_warnings():
+            # this bare Linear net has no chance loss: the rule is not stepped,
+            # only its retraction read
+            warnings.simplefilter("ignore", MRParameterWarning)
+            cb.on_epoch_end(net, dataset_train=cb.dataset_train_)
+        assert not cb.relabeling_ and cb.correct_targets(net, X, y) is y
+        assert torch.equal(cb.batch_weights(net.batch_positions_),
+                           cb.batch_weights_[net.batch_positions_])
 
     def test_a_saved_state_keeps_the_decision(self):
         # the decision is saved: read on a loaded callback before any fit,
