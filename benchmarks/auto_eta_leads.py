@@ -293,6 +293,10 @@ OUT = os.path.join(eta_benchmark.HERE, "results", "auto_eta_leads.jsonl")
 #: The records of ``eta='auto'`` before its confident count: the default
 #: every lead here was compared with.
 PREVIOUS = os.path.join(eta_benchmark.HERE, "results", "eta_autoeta_v2.jsonl")
+#: The default's records before the probation band (what ``probation`` was
+#: tried on).
+BEFORE_PROBATION = os.path.join(eta_benchmark.HERE, "results",
+                                "eta_default_before_probation.jsonl")
 
 
 class HalfProbabilityMisfit(AutoEta):
@@ -1350,8 +1354,42 @@ def summary(out=OUT, reference=eta_benchmark.DEFAULT_OUT, previous=PREVIOUS):
             lines.append(f"{r['setting']:<4} seed {r['seed']} noise {r['noise_rate']:.2f} "
                          f"acc {100 * r['test_accuracy']:.1f}: " + " ".join(pairs[:3])
                          + " | " + " ".join(pairs[3:6]))
-    lines += [""] + confirmation_replay(base)
+    lines += [""] + confirmation_replay(_load(BEFORE_PROBATION) or base)
+    lines += [""] + probation_bar(records, _load(BEFORE_PROBATION))
     return "\n".join(lines)
+
+
+def probation_bar(records, before, variant="probation@0.3"):
+    """The ``probation`` lead's bar, against the default it was tried on (the
+    records of ``before``): the mean gain over the noisy and the clean
+    settings of S to M (a fit the lead did not run is the default's: its
+    loose count never exceeded the hard fraction before the gate) and of
+    round N, the worst noisy setting of N; as text lines."""
+    default = {(r["setting"], r["seed"]): 100 * r["test_accuracy"] for r in before
+               if r["method"] == "default"}
+    lead = {(r["setting"], r["seed"]): 100 * r["test_accuracy"] for r in records
+            if r["lead"] == "probation" and r["variant"] == variant}
+    if not default or not lead:
+        return [f"{variant}: no records"]
+    lines = [f"{variant} against the default before it (mean gain over 3 seeds)"]
+    for rounds in ("SHFGJKLM", "N"):
+        names = sorted({n for n, _ in default if n[0] in rounds})
+        gains = {}
+        for name in names:
+            seeds = [s for n, s in default if n == name]
+            if rounds == "N" and any((name, s) not in lead for s in seeds):
+                continue  # N is run whole, or not counted
+            gains[name] = np.mean([lead.get((name, s), default[name, s]) - default[name, s]
+                                   for s in seeds])
+        noisy = [g for n, g in gains.items() if eta_benchmark.SETTINGS[n].noise_rate != 0]
+        clean = [g for n, g in gains.items() if eta_benchmark.SETTINGS[n].noise_rate == 0]
+        if not noisy:
+            continue
+        changed = ", ".join(f"{n} {g:+.1f}" for n, g in gains.items() if abs(g) >= 0.05)
+        lines.append(f"  {rounds}: noisy {np.mean(noisy):+.2f} over {len(noisy)} (worst "
+                     f"{min(noisy):+.2f}), clean {np.mean(clean):+.2f} over {len(clean)}; "
+                     f"changed: {changed or 'none'}")
+    return lines
 
 
 def relabel_reach(records, base):

@@ -487,8 +487,10 @@ class MultiplicativeReweighting(SampleReweighting):
     :class:`~sk_mr.mw.AutoEta`,
     ``confident_misfit=net.confident_misfit_fraction(dataset_train)`` at the
     updates where it asks for it: one pass over the training split in eval
-    mode; None at the others), where ``planned_epochs`` is the history's length at the start of the
-    fit call plus ``max_epochs``. The rule (``eta_rule_``) lives with the
+    mode; None at the others; and, where the net corrects labels
+    (``relabel='auto'``) and the rule is an :class:`~sk_mr.mw.AutoEta`,
+    ``probation=relabel_probation``), where ``planned_epochs`` is the
+    history's length at the start of the fit call plus ``max_epochs``. The rule (``eta_rule_``) lives with the
     weights: a warm-started fit or ``partial_fit`` continues it, and its
     counters are saved with them.
 
@@ -524,7 +526,11 @@ class MultiplicativeReweighting(SampleReweighting):
       relabel_gate``, 0.62): labels are corrected while it is True and the
       net's ``relabel`` is ``'auto'`` (see :class:`~sk_mr.MRClassifier`).
       Switched off later (``relabel=None``), MR goes on with the set-aside
-      fraction the gate froze, until a cold ``fit``.
+      fraction the gate froze, until a cold ``fit``. It turns False, for
+      the rest of the training run, where the rule retracts the
+      provisional pairflip latch the correction rested on
+      (``eta_rule_.retracted_``; see :meth:`sk_mr.mw.AutoEta.step`'s
+      ``probation``): MR alone from that update on.
 
     falling_back_ : bool
       Whether the gate, closing in this training run (``relabel_ratio_ <

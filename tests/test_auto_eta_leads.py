@@ -548,3 +548,25 @@ def test_the_librarys_probation_is_the_lead(seed):
         assert getattr(lead, name) == getattr(library, name), name
     assert library.retracted_ is bool(seed % 3)  # the collapse retracts, the hold does not
     assert library.provisional_ is False
+
+
+def test_probation_bar_by_hand():
+    def default(setting, seed, accuracy):
+        return dict(method="default", setting=setting, seed=seed, test_accuracy=accuracy)
+
+    def lead(setting, seed, accuracy):
+        return dict(lead="probation", variant="probation@0.3", setting=setting, seed=seed,
+                    test_accuracy=accuracy)
+
+    # L2 (noisy) gains 30 points on one seed of two; S6 (clean) loses 1 on
+    # one; F1 (noisy) was not run by the lead: its default's, a gain of 0
+    before = [default("L2", 0, 0.5), default("L2", 1, 0.6), default("S6", 0, 0.9),
+              default("S6", 1, 0.9), default("F1", 0, 0.8), default("F1", 1, 0.8),
+              default("N1", 0, 0.6), default("N4", 0, 0.9)]
+    records = [lead("L2", 0, 0.8), lead("S6", 1, 0.89), lead("N1", 0, 0.62),
+               lead("N4", 0, 0.9)]
+    lines = auto_eta_leads.probation_bar(records, before)
+    assert lines[1] == ("  SHFGJKLM: noisy +7.50 over 2 (worst +0.00), clean -0.50 over 1; "
+                        "changed: L2 +15.0, S6 -0.5")
+    assert lines[2] == ("  N: noisy +2.00 over 1 (worst +2.00), clean +0.00 over 1; "
+                        "changed: N1 +2.0")
