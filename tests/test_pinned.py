@@ -71,18 +71,23 @@ class TestWeightedBatchLossOfOtherCriteria:
         np.testing.assert_allclose(self.recorded(net), batch_losses_by_hand(losses, 5),
                                    rtol=1e-5)
 
-    def test_generalized_cross_entropy(self):
-        from sk_mr.losses import GeneralizedCrossEntropy
-        rng = np.random.default_rng(2)
+    def label_probabilities(self, seed, **params):
+        """Fit a 3-class net with ``params`` on 12 examples; return the net
+        and the final parameters' probability of each example's label."""
+        rng = np.random.default_rng(seed)
         X = rng.normal(size=(12, 3)).astype(np.float32)
         y = rng.integers(0, 3, size=12)
         y[:3] = [0, 1, 2]
-        net = self.fit(MRClassifier, X, y, module__out_features=3,
-                       criterion=GeneralizedCrossEntropy, criterion__q=0.7)
+        net = self.fit(MRClassifier, X, y, module__out_features=3, **params)
         with torch.no_grad():
             logits = net.module_(torch.as_tensor(X)).numpy().astype(np.float64)
         p = np.exp(logits - logits.max(1, keepdims=True))
-        p_y = (p / p.sum(1, keepdims=True))[np.arange(12), y]
+        return net, (p / p.sum(1, keepdims=True))[np.arange(12), y]
+
+    def test_generalized_cross_entropy(self):
+        from sk_mr.losses import GeneralizedCrossEntropy
+        net, p_y = self.label_probabilities(2, criterion=GeneralizedCrossEntropy,
+                                            criterion__q=0.7)
         losses = (1 - p_y ** 0.7) / 0.7
         np.testing.assert_allclose(self.recorded(net), batch_losses_by_hand(losses, 5),
                                    rtol=1e-5)
@@ -91,21 +96,12 @@ class TestWeightedBatchLossOfOtherCriteria:
         # SCE of Wang et al.: -alpha log p_y - beta A (1 - p_y), here with
         # alpha=0.5, beta=2, A=-3 (not the defaults, so each term shows)
         from sk_mr.losses import SymmetricCrossEntropy
-        rng = np.random.default_rng(3)
-        X = rng.normal(size=(12, 3)).astype(np.float32)
-        y = rng.integers(0, 3, size=12)
-        y[:3] = [0, 1, 2]
-        net = self.fit(MRClassifier, X, y, module__out_features=3,
-                       criterion=SymmetricCrossEntropy, criterion__alpha=0.5,
-                       criterion__beta=2.0, criterion__A=-3.0)
-        with torch.no_grad():
-            logits = net.module_(torch.as_tensor(X)).numpy().astype(np.float64)
-        p = np.exp(logits - logits.max(1, keepdims=True))
-        p_y = (p / p.sum(1, keepdims=True))[np.arange(12), y]
+        net, p_y = self.label_probabilities(3, criterion=SymmetricCrossEntropy,
+                                            criterion__alpha=0.5, criterion__beta=2.0,
+                                            criterion__A=-3.0)
         losses = -0.5 * np.log(p_y) + 2.0 * 3.0 * (1 - p_y)
         np.testing.assert_allclose(self.recorded(net), batch_losses_by_hand(losses, 5),
                                    rtol=1e-5)
-
 
 def classifier(**kwargs):
     params = dict(module=TinyMLP, max_epochs=2, lr=0.1, batch_size=64, train_split=None,
