@@ -39,8 +39,11 @@ committed before it was first run (see ``HELDOUT_ROUNDS``); K was run once,
 to check ``eta='auto'``'s pairflip count (``online:auto_lnk`` is the rule
 without it). L1-L7, a fifth round, was frozen for the next change of the
 default and run once, to check label correction (``relabel='auto'``, now
-the default; ``benchmarks/auto_eta_leads.py``). M1-M7, a sixth round, is
-frozen and not yet run, for the next change of the default
+the default; ``benchmarks/auto_eta_leads.py``). M1-M7, a sixth round, was
+run once to check the fallback on SCE (``fallback_loss='sce'``), and N1-N7,
+a seventh, to check the probation band of ``eta='auto'``'s confident count
+(``MultiplicativeReweighting.relabel_probation``). O1-O7, an eighth round,
+is frozen and not yet run, for the next change of the default
 (``RESERVED_ROUNDS``: a run without ``--settings`` leaves it out).
 
 Every finished (setting, method, seed) cell is appended as one JSON line to
@@ -1298,9 +1301,10 @@ HELDOUT_ROUNDS = (("F", "first round: chose the default"),
                   ("J", "third round: checked the default again"),
                   ("K", "fourth round: checked the pairflip count"),
                   ("L", "fifth round: checked label correction"),
-                  ("M", "sixth round: checked the fallback on SCE"))
+                  ("M", "sixth round: checked the fallback on SCE"),
+                  ("N", "seventh round: checked the probation band"))
 #: Rounds frozen for the next candidate and not run yet: left out unless named.
-RESERVED_ROUNDS = ("N", "O")
+RESERVED_ROUNDS = ("O",)
 #: Every held-out round of the multiclass settings.
 ALL_ROUNDS = "".join(name for name, _ in HELDOUT_ROUNDS)
 
@@ -1597,11 +1601,12 @@ def format_heldout(rows):
 
 #: Held-out settings grouped by the kind of label noise (the decision guide).
 NOISE_GROUPS = (("symmetric / uniform noise", ("F5", "F6", "G5", "G6", "J5", "J6", "K5", "K6",
-                                               "L6")),
-                ("class-dependent noise", ("F2", "G2", "J2", "K2", "L5")),
+                                               "L6", "M2", "M5", "N3", "N6")),
+                ("class-dependent noise", ("F2", "G2", "J2", "K2", "L5", "M4", "N2")),
                 ("pairflip noise", ("F1", "F7", "G1", "G7", "J1", "J7", "K1", "K7", "L1",
-                                    "L2", "L7")),
-                ("clean labels", ("F3", "F4", "G3", "G4", "J3", "J4", "K3", "K4", "L3", "L4")))
+                                    "L2", "L7", "M1", "M6", "N1", "N5")),
+                ("clean labels", ("F3", "F4", "G3", "G4", "J3", "J4", "K3", "K4", "L3", "L4",
+                                  "M3", "M7", "N4", "N7")))
 
 
 def which_method(rows):
@@ -1703,6 +1708,7 @@ def readme_blocks(records):
             "heldout-table-k": format_heldout_markdown(rows("K")),
             "heldout-table-l": format_heldout_markdown(rows("L")),
             "heldout-table-m": format_heldout_markdown(rows("M")),
+            "heldout-table-n": format_heldout_markdown(rows("N")),
             "heldout-goals": "\n".join(f"- {line}"
                                        for line in heldout_goals(rows(ALL_ROUNDS))),
             "heldout-reach": "\n".join(f"- {line}"
@@ -1715,7 +1721,8 @@ def update_readme(records, path=None):
     The blocks sit between ``<!-- NAME:start -->`` and ``<!-- NAME:end -->``:
     ``heldout-table`` (round F), ``heldout-table-g`` (round G),
     ``heldout-table-j`` (round J), ``heldout-table-k`` (round K),
-    ``heldout-table-l`` (round L), ``heldout-table-m`` (round M) and
+    ``heldout-table-l`` (round L), ``heldout-table-m`` (round M),
+    ``heldout-table-n`` (round N) and
     ``heldout-goals`` and
     ``heldout-reach`` (all rounds);
     tests/test_readme_results.py checks that they equal the records.
