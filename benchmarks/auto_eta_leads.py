@@ -783,6 +783,8 @@ class GateFallback:
         uniform = mode in ("sce", "plain")
 
         class _GateFallback(MultiplicativeReweighting):
+            relabel_probation = None  # the default of its time
+
             def initialize(self):
                 super().initialize()
                 self.fallback_ = False
@@ -853,7 +855,9 @@ class ProbationAutoEta(AutoEta):
         return self
 
     def step(self, losses, cumulative_losses, completed_epochs=None, n_epochs=None,
-             updates_per_epoch=1, *, chance_loss, confident_misfit=None):
+             updates_per_epoch=1, *, chance_loss, confident_misfit=None, probation=None):
+        # ``probation`` (the library's band, which the net passes now that
+        # it is the default) is ignored: the lead's band is its own
         from sk_mr.mw import _settle
 
         read = confident_misfit if self.wants_confident_misfit(
@@ -898,6 +902,17 @@ class ProbationAutoEta(AutoEta):
     def diagnostics(self):
         return dict(super().diagnostics(), max_loose=self.max_loose_,
                     retracted=self.retracted_, probation_reading=self.probation_reading_)
+
+
+def _callback_without_probation():
+    """The default's callback as it was before the probation band (what the
+    ``stability`` and ``asymmetry`` leads ran on)."""
+    from sk_mr import MultiplicativeReweighting
+
+    class _WithoutProbation(MultiplicativeReweighting):
+        relabel_probation = None
+
+    return _WithoutProbation()
 
 
 def _probation_callback():
@@ -1002,7 +1017,8 @@ def fit_variant(setting, lead, variant, seed):
     elif lead == "stability":
         stability = float(variant.split("@")[1])
         net = eta_benchmark.mr_net(setting, seed, "default")
-        net.set_params(eta=AutoEta(confident_stability=stability))
+        net.set_params(eta=AutoEta(confident_stability=stability),
+                       callbacks__reweighting=_callback_without_probation())
     elif lead == "probation":
         net = eta_benchmark.mr_net(setting, seed, "default")
         net.set_params(eta=ProbationAutoEta(probation=float(variant.split("@")[1])),
@@ -1194,7 +1210,8 @@ def asymmetry(setting, seed):
     X, _, _, _, _ = eta_benchmark.load_data(setting)
     y, is_noisy = eta_benchmark.noisy_labels(setting, seed)
     net = eta_benchmark.mr_net(setting, seed, "default")
-    net.set_params(eta=AutoEta(confident_stability=0.3))
+    net.set_params(eta=AutoEta(confident_stability=0.3),
+                   callbacks__reweighting=_callback_without_probation())
     readings = []
     with _recording_confident_misfits(readings):
         record = eta_benchmark._mr_record(net, setting, seed, X, y, is_noisy)

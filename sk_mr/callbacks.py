@@ -60,6 +60,7 @@ observe. The contract above keeps the calls one way and public, so the move
 remains a change of wiring only.
 """
 
+import inspect
 import math
 import warnings
 from typing import NamedTuple
@@ -667,7 +668,23 @@ class MultiplicativeReweighting(SampleReweighting):
     #: ``probation``): a pairflip latch correction then tests, and retracts
     #: if the count collapses once correction starts (chosen on
     #: ``benchmarks/auto_eta_leads.py``'s ``probation``; see the user guide).
+    #: None: no probation (the default before it).
     relabel_probation = 0.3
+
+    def _probation_applies(self, rule):
+        """Whether the rule gets ``relabel_probation``: the net corrects
+        labels (``relabel='auto'``), the gate has not closed (after a closed
+        gate nothing would test a loose latch), and the rule's ``step``
+        takes ``probation`` (an :class:`~sk_mr.mw.AutoEta`, or a subclass
+        whose ``step`` passes it on)."""
+        if self.relabel_probation is None or self.settings_.relabel != "auto" or not (
+                self.relabel_ratio_ is None or self.relabeling_):
+            return False
+        if not isinstance(rule, AutoEta):
+            return False
+        parameters = inspect.signature(rule.step).parameters
+        return "probation" in parameters or any(
+            p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters.values())
 
     def _correcting(self, net=None):
         """Whether this batch is a corrected one: the gate opened in this
@@ -850,7 +867,7 @@ class MultiplicativeReweighting(SampleReweighting):
                     # set: only at the updates where the rule reads it
                     extra["confident_misfit"] = net.confident_misfit_fraction(
                         dataset_train) if wants_confident(losses, chance_loss=chance) else None
-                if self.settings_.relabel == "auto" and isinstance(rule, AutoEta):
+                if self._probation_applies(rule):
                     # correction will test a looser pairflip latch
                     extra["probation"] = self.relabel_probation
                 # the rule steers the weights' KL, whatever the losses' scale

@@ -842,7 +842,8 @@ class AutoEta:
           confident reading after :meth:`freeze` (once correction has
           started), a reading below ``1 - probation`` times the frozen
           fraction retracts it: the rule unfreezes, ``M`` and ``C`` go back
-          to where they stood at the freeze (their windows start again),
+          to where they stood at the freeze (their windows start again from
+          that reading),
           no loose latch is taken again, and :attr:`retracted_` tells the
           caller to stop correcting. Wrong labels set aside stay
           confidently contradicted under correction; clean examples a
@@ -923,7 +924,8 @@ class AutoEta:
         """The fraction the KL budget sets aside now.
 
         ``M``, or ``max(M, C)`` once ``C`` has exceeded ``confident_ratio *
-        M``, or the fraction :meth:`freeze` fixed.
+        M`` (with ``max_loose_`` too while that latch is provisional; see
+        :meth:`step`'s ``probation``), or the fraction :meth:`freeze` fixed.
 
         Returns
         -------
@@ -933,7 +935,8 @@ class AutoEta:
 
     def _counted_misfit(self):
         """The fraction the KL budget sets aside: ``M``, or ``max(M, C)``
-        once ``C`` has exceeded ``confident_ratio * M`` (or the frozen one).
+        once ``C`` has exceeded ``confident_ratio * M`` (and ``max_loose_``
+        while that latch is provisional), or the frozen one.
 
         A hook for experiments (``benchmarks/auto_eta_leads.py``); not a
         public option.

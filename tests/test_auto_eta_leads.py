@@ -570,3 +570,24 @@ def test_probation_bar_by_hand():
                         "changed: L2 +15.0, S6 -0.5")
     assert lines[2] == ("  N: noisy +2.00 over 1 (worst +2.00), clean +0.00 over 1; "
                         "changed: N1 +2.0")
+
+
+def test_the_librarys_default_fit_is_the_probation_lead(noisy_data, tiny_mlp):
+    # MRClassifier as it ships against the lead's rule and callback in a
+    # real fit (the lead ignores the library's band and keeps its own):
+    # the same parameters bit for bit, and the same record of the rule
+    from sk_mr import MRClassifier
+
+    X, y, _ = noisy_data
+    params = dict(module=tiny_mlp, module__dropout=0.3, max_epochs=14, lr=0.1, batch_size=16,
+                  train_split=None, verbose=0, random_state=0)
+    lead = MRClassifier(eta=auto_eta_leads.ProbationAutoEta(probation=0.3),
+                        callbacks__reweighting=auto_eta_leads._probation_callback(),
+                        **params).fit(X, y)
+    net = MRClassifier(**params).fit(X, y)
+    assert net.mr_.relabeling_ and lead.mr_.relabeling_  # the gate opened in both
+    for a, b in zip(net.module_.parameters(), lead.module_.parameters()):
+        assert torch.equal(a, b)
+    lead_diagnostics = lead.mr_.eta_rule_.diagnostics()
+    lead_diagnostics.pop("probation_reading")
+    assert lead_diagnostics == net.mr_.eta_rule_.diagnostics()

@@ -599,3 +599,46 @@ class TestFallbackLoss:
         del state["fallback"]
         loaded.load_state_dict(state)
         assert not loaded.falling_back_
+
+
+class TestProbationBand:
+    """Which rules get MultiplicativeReweighting.relabel_probation."""
+
+    def _callback(self, relabel="auto", ratio=None, relabeling=False):
+        cb = MultiplicativeReweighting().initialize()
+        cb.settings_ = ReweightingSettings(eta="auto", relabel=relabel)
+        cb.relabel_ratio_, cb.relabeling_ = ratio, relabeling
+        return cb
+
+    def test_only_where_correction_can_test_a_latch(self):
+        from sk_mr.mw import AutoEta
+
+        rule = AutoEta()
+        assert self._callback()._probation_applies(rule)  # before the gate
+        assert self._callback(ratio=0.8, relabeling=True)._probation_applies(rule)
+        # a closed gate (with fallback_loss=None the rule goes on): nothing
+        # would test a loose latch; without correction neither
+        assert not self._callback(ratio=0.5)._probation_applies(rule)
+        assert not self._callback(relabel=None)._probation_applies(rule)
+
+    def test_a_rule_whose_step_does_not_take_it_is_not_given_it(self):
+        from sk_mr.mw import AutoEta
+
+        class OwnStep(AutoEta):
+            def step(self, losses, cumulative_losses, completed_epochs=None, n_epochs=None,
+                     updates_per_epoch=1, *, chance_loss, confident_misfit=None):
+                return super().step(losses, cumulative_losses, completed_epochs, n_epochs,
+                                    updates_per_epoch, chance_loss=chance_loss,
+                                    confident_misfit=confident_misfit)
+
+        class PassesItOn(AutoEta):
+            def step(self, *args, **kwargs):
+                return super().step(*args, **kwargs)
+
+        cb = self._callback()
+        assert not cb._probation_applies(OwnStep())
+        assert cb._probation_applies(PassesItOn())
+        assert not cb._probation_applies(types.SimpleNamespace(step=lambda **kw: 0.0))
+        off = self._callback()
+        off.relabel_probation = None
+        assert not off._probation_applies(AutoEta())
