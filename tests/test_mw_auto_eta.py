@@ -342,3 +342,62 @@ class TestConfidentCount:
         assert not rule.pairflip_ and rule.max_confident_ == 0.0
         assert not AutoEta(confident_ratio=None).wants_confident_misfit(
             two_groups, chance_loss=CHANCE)
+
+
+class TestProbation:
+    """AutoEta.step's probation band, by hand (the lead it came from:
+    tests/test_auto_eta_leads.py)."""
+
+    @staticmethod
+    def _steps(rule, readings, misfit=0.05, start=1, probation=0.3):
+        # one update per reading: a fraction ``misfit`` of 100 examples at
+        # loss 4 (above ln 10), the rest at 0.1 (half fitted: c is read)
+        losses = torch.full((100,), 0.1)
+        losses[:round(misfit * 100)] = 4.0
+        for t, reading in enumerate(readings, start=start):
+            rule.step(losses, t * losses, t, n_epochs=60, chance_loss=math.log(10),
+                      confident_misfit=reading, probation=probation)
+
+    @pytest.mark.parametrize("after, retracted", [(0.10, True), (0.22, False)])
+    def test_a_loose_latch_is_decided_by_the_first_reading_after_the_freeze(
+            self, after, retracted):
+        rule = AutoEta()
+        # 0.30, 0.27, 0.24 agree within 0.3 (0.06 <= 0.09), not within 0.1
+        self._steps(rule, [0.30, 0.27, 0.24])
+        assert rule.max_confident_ == 0.0 and rule.max_loose_ == pytest.approx(0.24)
+        assert rule.provisional_ and rule.counted_misfit() == pytest.approx(0.24)
+        rule.freeze()
+        # under correction M settles at 0.4, then the reading decides:
+        # below 0.7 * 0.24 = 0.168 it retracts
+        self._steps(rule, [None, None, None], misfit=0.4, start=4)
+        assert rule.max_misfit_ == pytest.approx(0.4)
+        self._steps(rule, [after], start=7)
+        assert rule.retracted_ is retracted and not rule.provisional_
+        if retracted:
+            assert rule.frozen_misfit_ is None and not rule.pairflip_
+            assert rule.max_misfit_ == pytest.approx(0.05)  # as at the freeze
+            assert rule.kl_targets_[-1] == 0.0
+            # no loose latch again (a strict one could still come)
+            self._steps(rule, [0.30, 0.27, 0.24], start=8)
+            assert not rule.pairflip_ and rule.counted_misfit() == pytest.approx(0.05)
+        else:
+            assert rule.counted_misfit() == pytest.approx(0.24)
+
+    def test_without_a_band_the_rule_is_as_before(self):
+        banded, plain = AutoEta(), AutoEta()
+        self._steps(banded, [0.30, 0.27, 0.24, 0.22, 0.20], probation=None)
+        self._steps(plain, [0.30, 0.27, 0.24, 0.22, 0.20], probation=None)
+        assert banded.max_loose_ == 0.0 and not banded.provisional_
+        assert banded.counted_misfit() == pytest.approx(0.05) == plain.counted_misfit()
+
+    def test_a_strict_latch_is_never_on_probation(self):
+        rule = AutoEta()
+        self._steps(rule, [0.30, 0.29, 0.28])  # within 0.1
+        assert rule.pairflip_ and not rule.provisional_
+        rule.freeze()
+        self._steps(rule, [0.01], start=4)
+        assert not rule.retracted_ and rule.counted_misfit() == pytest.approx(0.28)
+
+    def test_the_band_is_checked(self):
+        with pytest.raises(ValueError, match="probation must be a float in"):
+            self._steps(AutoEta(), [0.3], probation=1.5)
