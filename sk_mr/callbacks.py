@@ -489,11 +489,11 @@ class MultiplicativeReweighting(SampleReweighting):
     ``confident_misfit=net.confident_misfit_fraction(dataset_train)`` at the
     updates where it asks for it: one pass over the training split in eval
     mode; None at the others; and, where the net corrects labels
-    (``relabel='auto'``) and the rule is an :class:`~sk_mr.mw.AutoEta`,
-    ``probation=relabel_probation``), where ``planned_epochs`` is the
-    history's length at the start of the fit call plus ``max_epochs``. The rule (``eta_rule_``) lives with the
-    weights: a warm-started fit or ``partial_fit`` continues it, and its
-    counters are saved with them.
+    (``relabel='auto'``), the gate has not closed and the rule's ``step``
+    takes it, ``probation=relabel_probation``), where ``planned_epochs`` is
+    the history's length at the start of the fit call plus ``max_epochs``.
+    The rule (``eta_rule_``) lives with the weights: a warm-started fit or
+    ``partial_fit`` continues it, and its counters are saved with them.
 
     Attributes
     ----------

@@ -843,9 +843,8 @@ class AutoEta:
           started), a reading below ``1 - probation`` times the frozen
           fraction retracts it: the rule unfreezes, ``M`` and ``C`` go back
           to where they stood at the freeze (their windows start again from
-          that reading),
-          no loose latch is taken again, and :attr:`retracted_` tells the
-          caller to stop correcting. Wrong labels set aside stay
+          that reading), no loose latch is taken again, and
+          :attr:`retracted_` tells the caller to stop correcting. Wrong labels set aside stay
           confidently contradicted under correction; clean examples a
           still-learning network got wrong are learned. None: ``c``
           settles within ``confident_stability`` only, as without it.
@@ -912,7 +911,7 @@ class AutoEta:
                 self.retracted_ = True
                 self.pairflip_ = False
                 self.frozen_misfit_ = None
-                # the counts read under correction do not count
+                # M and C as they stood at the freeze; their windows start again
                 self.max_misfit_ = self.misfit_at_freeze_
                 self.max_confident_ = self.confident_at_freeze_
                 self.recent_misfits_, self.recent_confident_ = [], []
