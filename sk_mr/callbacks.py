@@ -776,8 +776,18 @@ class MultiplicativeReweighting(SampleReweighting):
         n_classes = logits.shape[-1]
         trust = self.batch_weights_[net.batch_positions_].clamp(max=1.0)[:, None]
         given = torch.nn.functional.one_hot(labels, n_classes).to(logits.dtype)
-        predicted = torch.nn.functional.one_hot(logits.argmax(-1), n_classes).to(logits.dtype)
+        predicted = torch.nn.functional.one_hot(
+            self._corrected_classes(logits, labels), n_classes).to(logits.dtype)
         return trust * given + (1 - trust) * predicted
+
+    def _corrected_classes(self, logits, labels):
+        """The class ``z`` each example of the batch is corrected towards:
+        the eval-mode prediction's argmax.
+
+        A hook for experiments (``benchmarks/auto_eta_leads.py``); not a
+        public option.
+        """
+        return logits.argmax(-1)
 
     def batch_weights(self, positions):
         """MR's weights, or one for every example while labels are corrected
