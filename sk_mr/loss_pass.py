@@ -20,7 +20,7 @@ from sk_mr.batching import plain_view, record_batch_positions
 from sk_mr.objective import mw_losses
 
 __all__ = ["LossPassMixin", "check_all_seen", "check_finite", "fill_unseen", "full_pass",
-           "prediction_pass"]
+           "prediction_pass", "probability_pass"]
 
 
 def full_pass(net, dataset, example_terms, set_eval, device, batch_size=None, **fit_params):
@@ -85,10 +85,38 @@ def prediction_pass(net, dataset, set_eval, device, batch_size=None, **fit_param
     return _scored_pass(net, dataset, score, 4, set_eval, device, batch_size, fit_params)
 
 
+def probability_pass(net, dataset, set_eval, device, batch_size=None, **fit_params):
+    """Each example's class probabilities and its label, in eval mode.
+
+    The pass of :func:`full_pass` (the same iterator, inputs and modes), for
+    :meth:`LossPassMixin.class_frequencies`. Probabilities are the net's
+    ``predict_proba`` transform of the module's output.
+
+    Returns
+    -------
+    columns : torch.Tensor of float64, shape (len(dataset), n_classes + 1), or None
+      Per example: the probability of each class, then the label; on
+      ``device``, 0 where not ``seen``. None as in :func:`prediction_pass`.
+    seen : torch.Tensor of bool, shape (len(dataset),), or None
+    """
+    to_probabilities = net._get_predict_nonlinearity()
+
+    def score(y_pred, yi, Xi):
+        probabilities = to_probabilities(y_pred)
+        if not (torch.is_tensor(probabilities) and probabilities.dim() == 2
+                and probabilities.shape[1] >= 2 and yi.dim() == 1
+                and not yi.is_floating_point() and len(yi) == len(probabilities)):
+            return None
+        return torch.cat([probabilities.to(torch.float64),
+                          yi.to(torch.float64)[:, None]], dim=1)
+
+    return _scored_pass(net, dataset, score, None, set_eval, device, batch_size, fit_params)
+
+
 def _scored_pass(net, dataset, score, n_columns, set_eval, device, batch_size, fit_params):
     """The loop of :func:`full_pass`: ``score(y_pred, y, X)`` of every batch,
-    shape ``(batch, n_columns)``, placed by position; ``(None, None)`` as soon
-    as ``score`` returns None."""
+    shape ``(batch, n_columns)`` (None: the first batch's), placed by
+    position; ``(None, None)`` as soon as ``score`` returns None."""
     dataset = plain_view(dataset)
     overrides = {}
     if batch_size is not None:
@@ -103,7 +131,8 @@ def _scored_pass(net, dataset, score, n_columns, set_eval, device, batch_size, f
     # inputs; crafting them needs gradients, so it runs outside
     # inference mode.
     perturb = getattr(net.adversarial, "loss_pass_inputs", None)
-    values = torch.zeros(len(dataset), n_columns, dtype=torch.float64, device=device)
+    values = None if n_columns is None else torch.zeros(
+        len(dataset), n_columns, dtype=torch.float64, device=device)
     seen = torch.zeros(len(dataset), dtype=torch.bool, device=device)
     set_eval()
     for batch in iterator:
@@ -118,6 +147,9 @@ def _scored_pass(net, dataset, score, n_columns, set_eval, device, batch_size, f
             batch_values = score(y_pred, yi, Xi)
             if batch_values is None:
                 return None, None
+            if values is None:
+                values = torch.zeros(len(dataset), batch_values.shape[1], dtype=torch.float64,
+                                     device=device)
             values.index_copy_(0, positions, batch_values.to(torch.float64))
             seen[positions] = True
     return values, seen
@@ -267,6 +299,40 @@ class LossPassMixin:
             return None
         predicted, labels = columns
         return float((predicted.round() == labels.round()).to(torch.float64).mean())
+
+    def class_frequencies(self, dataset, **fit_params):
+        """The class frequencies of ``dataset``'s labels and of the net's predictions.
+
+        From one pass as :meth:`confident_misfit_fraction` makes it (eval
+        mode, un-augmented, the modules' modes restored, all processes
+        combined). ``relabel='auto'`` reads it where its gate opens, to
+        align the classes it corrects labels towards with the given labels'
+        (see :class:`~sk_mr.MultiplicativeReweighting`).
+
+        Parameters
+        ----------
+        dataset : torch.utils.data.Dataset
+          Typically the training split.
+        **fit_params : dict
+          Passed to the module's forward, as in training.
+
+        Returns
+        -------
+        frequencies : tuple of two torch.Tensor of float64, shape (n_classes,), or None
+          The fraction of the examples labelled with each class, and the
+          mean predicted probability of each class; on the net's device.
+          None as in :meth:`confident_misfit_fraction`.
+        """
+        columns, seen = self._eval_pass(probability_pass, dataset, fit_params)
+        if columns is None:
+            return None
+        gathered = [self._gather_example_losses(columns[:, j], seen)
+                    for j in range(columns.shape[1])]
+        check_all_seen(gathered[0][1])
+        *probabilities, labels = [values for values, _ in gathered]
+        given = torch.bincount(labels.round().long(), minlength=len(probabilities))
+        return (given.to(torch.float64) / len(labels),
+                torch.stack(probabilities, dim=1).mean(dim=0))
 
     def _prediction_columns(self, dataset, fit_params, indices):
         """The columns ``indices`` of :func:`prediction_pass` over ``dataset``,
