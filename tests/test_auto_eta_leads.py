@@ -591,3 +591,31 @@ def test_the_librarys_default_fit_is_the_probation_lead(noisy_data, tiny_mlp):
     lead_diagnostics = lead.mr_.eta_rule_.diagnostics()
     lead_diagnostics.pop("probation_reading")
     assert lead_diagnostics == net.mr_.eta_rule_.diagnostics()
+
+
+def test_the_librarys_alignment_is_the_align_lead(noisy_data, tiny_mlp):
+    # MRClassifier with relabel_alignment=0.9 (off by default: the lead
+    # missed its held-out bar) against the align@0.9/gate lead in a real
+    # fit whose gate opens: the same parameters bit for bit, the same
+    # frequencies; and not the default fit, towards the argmax (the check
+    # can fail)
+    from sk_mr import MRClassifier, MultiplicativeReweighting
+
+    class Aligned(MultiplicativeReweighting):
+        relabel_alignment = 0.9
+
+    X, y, _ = noisy_data
+    params = dict(module=tiny_mlp, module__dropout=0.3, max_epochs=14, lr=0.1, batch_size=16,
+                  train_split=None, verbose=0, random_state=0)
+    lead = MRClassifier(callbacks__reweighting=auto_eta_leads._aligned_callback(
+        0.9, at_gate=True), **params).fit(X, y)
+    net = MRClassifier(callbacks__reweighting=Aligned(), **params).fit(X, y)
+    assert net.mr_.relabeling_ and lead.mr_.relabeling_
+    for a, b in zip(net.module_.parameters(), lead.module_.parameters()):
+        assert torch.equal(a, b)
+    assert torch.equal(net.mr_.label_frequencies_, lead.mr_.given_mean_)
+    assert torch.equal(net.mr_.predicted_frequencies_, lead.mr_.predicted_mean_)
+
+    argmax = MRClassifier(**params).fit(X, y)
+    assert not all(torch.equal(a, b) for a, b in zip(net.module_.parameters(),
+                                                      argmax.module_.parameters()))

@@ -322,6 +322,7 @@ class TestLabelCorrection:
         assert cb.eta_rule_.frozen_misfit_ == pytest.approx(0.25)
 
     def test_corrected_targets_weights_mixup_and_recorded_losses_by_hand(self):
+        # towards the argmax (the default; the aligned classes: the next test)
         net, X, y = self._net(agreeing=4)
         cb = net.mr_
         targets = cb.correct_targets(net, X, y)
@@ -339,6 +340,91 @@ class TestLabelCorrection:
         given = torch.nn.functional.cross_entropy(logits, y, reduction="none")
         cb.record_batch_losses(net, net.batch_positions_, torch.full((3,), 99.0))
         assert torch.allclose(cb.online_losses_[4:7], given)
+
+    def test_aligned_correction_by_hand(self):
+        # with relabel_alignment (off by default), where the gate opens it
+        # reads the training split's label frequencies (4 of 8 labelled 0,
+        # 4 labelled 1, none 2) and the mean prediction (softmax(2, 0, 0)
+        # for every example)
+        net, X, y = self._net(agreeing=4)
+        cb = net.mr_
+        cb.relabel_alignment = 0.9
+        cb.correct_targets(net, X, y)
+        p = np.exp([2.0, 0.0, 0.0]) / np.exp([2.0, 0.0, 0.0]).sum()
+        np.testing.assert_allclose(cb.label_frequencies_.numpy(), [0.5, 0.5, 0.0])
+        np.testing.assert_allclose(cb.predicted_frequencies_.numpy(), p, rtol=1e-6)
+        assert cb.label_frequencies_.dtype == cb.predicted_frequencies_.dtype == torch.float32
+        # a running mean that says the network predicts class 0 far more
+        # often than it is labelled: the next batch's mean (p) comes in
+        # with weight 0.1, and z is the argmax of p * labelled / predicted
+        start = np.array([0.95, 0.04, 0.01])
+        cb.predicted_frequencies_ = torch.tensor(start, dtype=torch.float32)
+        targets = cb.correct_targets(net, X, y)
+        running = 0.9 * start + 0.1 * p
+        np.testing.assert_allclose(cb.predicted_frequencies_.numpy(), running, rtol=1e-6)
+        z = np.argmax(p * np.array([0.5, 0.5, 0.0]) / running)
+        assert z == 1  # the argmax alone would be 0
+        trust = np.array([0.0, 0.5, 1.0])[:, None]  # min(1, N p_i) of examples 4-6
+        expected = trust * np.eye(3)[[1, 1, 1]] + (1 - trust) * np.eye(3)[[z, z, z]]
+        np.testing.assert_allclose(targets.numpy(), expected)
+        # a class no example is labelled with is never corrected towards
+        cb.predicted_frequencies_ = torch.tensor([0.98, 0.01, 1e-9])
+        assert torch.equal(cb._corrected_classes(torch.tensor([[0.0, 0.0, 9.0]]),
+                                                 torch.tensor([0])), torch.tensor([1]))
+
+    def test_argmax_while_the_latch_is_provisional_or_without_alignment(self):
+        # a provisional pairflip latch is tested on the correction it was
+        # calibrated on: the argmax, and the running mean does not move
+        net, X, y = self._net(agreeing=4)
+        cb = net.mr_
+        cb.relabel_alignment = 0.9
+        cb.correct_targets(net, X, y)
+        cb.predicted_frequencies_ = torch.tensor([0.95, 0.04, 0.01])
+        cb.eta_rule_.provisional_ = True
+        argmax = torch.tensor([[1.0, 0.0, 0.0], [0.5, 0.5, 0.0], [0.0, 1.0, 0.0]])
+        assert torch.allclose(cb.correct_targets(net, X, y), argmax)
+        assert torch.equal(cb.predicted_frequencies_, torch.tensor([0.95, 0.04, 0.01]))
+        cb.eta_rule_.provisional_ = False
+        assert not torch.allclose(cb.correct_targets(net, X, y), argmax)
+        # relabel_alignment=None (the default): the argmax, and the gate
+        # reads no frequencies
+        net, X, y = self._net(agreeing=4)
+        assert net.mr_.relabel_alignment is None
+        assert torch.allclose(net.mr_.correct_targets(net, X, y), argmax)
+        assert net.mr_.label_frequencies_ is None and net.mr_.predicted_frequencies_ is None
+
+    def test_the_frequencies_are_saved_and_checked(self):
+        net, X, y = self._net(agreeing=4)
+        cb = net.mr_
+        cb.relabel_alignment = 0.9
+        cb.correct_targets(net, X, y)
+        state = cb.state_dict()
+        assert torch.equal(state["label_frequencies"], cb.label_frequencies_)
+        assert torch.equal(state["predicted_frequencies"], cb.predicted_frequencies_)
+        loaded = MultiplicativeReweighting().initialize()
+        loaded.load_state_dict(state)
+        assert torch.equal(loaded.label_frequencies_, cb.label_frequencies_)
+        assert torch.equal(loaded.predicted_frequencies_, cb.predicted_frequencies_)
+        for key, value, message in (
+                ("predicted_frequencies", None, "not a pair"),
+                ("predicted_frequencies", torch.tensor([0.5, 0.5]), "not a pair"),
+                ("label_frequencies", torch.tensor([0.5, -0.5, 1.0]), "non-negative"),
+                ("label_frequencies", torch.ones(3, 1), "not one value per class")):
+            altered = dict(state)
+            if value is None:
+                del altered[key]
+            else:
+                altered[key] = value
+            with pytest.raises(ValueError, match=message):
+                loaded.load_state_dict(altered)
+            # refused: nothing changed
+            assert torch.equal(loaded.label_frequencies_, cb.label_frequencies_)
+        # a state saved before them (or before the gate opened): the argmax
+        del state["label_frequencies"], state["predicted_frequencies"]
+        loaded.load_state_dict(state)
+        assert loaded.label_frequencies_ is None and loaded.relabeling_
+        assert torch.equal(loaded._corrected_classes(torch.tensor([[2.0, 0.0, 0.0]]),
+                                                     torch.tensor([1])), torch.tensor([0]))
 
     def test_recorded_losses_leave_out_the_class_weight(self):
         # under criterion__weight MR accumulates the unweighted loss, as the

@@ -65,3 +65,27 @@ def test_label_agreement_is_the_fraction_predicted_as_labelled(small_digits):
     assert net.label_agreement_fraction(Dataset(X, labels)) == pytest.approx(expected)
     assert torch.equal(torch.get_rng_state(), state)
     assert net.module_.training  # the modes are restored
+
+
+@pytest.mark.filterwarnings("ignore:You set iterator_valid__shuffle=True")
+def test_class_frequencies_are_the_label_counts_and_the_mean_predict_proba(small_digits):
+    # against numpy's counts of the labels and the net's own predict_proba,
+    # through a shuffling loader (each row placed by position); a class no
+    # example is labelled with counts 0
+    from skorch.dataset import Dataset
+
+    from sk_mr import MRClassifier
+    from conftest import TinyMLP
+    X, y = small_digits
+    net = MRClassifier(TinyMLP, max_epochs=2, train_split=None, verbose=0, eta=0.0,
+                       iterator_valid__shuffle=True, random_state=0).fit(X, y)
+    labels = np.where(y == 9, 0, y)
+    state = torch.get_rng_state()
+    net.module_.train()
+    given, predicted = net.class_frequencies(Dataset(X, labels))
+    assert torch.equal(torch.get_rng_state(), state) and net.module_.training
+    np.testing.assert_allclose(given.numpy(), np.bincount(labels, minlength=10) / len(labels))
+    assert given[9] == 0
+    np.testing.assert_allclose(predicted.numpy(), net.predict_proba(X).mean(axis=0), rtol=1e-5)
+    # no class probabilities (a regression target): None
+    assert net.class_frequencies(Dataset(X, labels.astype(np.float32))) is None
