@@ -544,6 +544,14 @@ class MultiplicativeReweighting(SampleReweighting):
       ``mr_fallback`` (True), and is not an MR update. ``fallback_loss=None``
       set later resumes MR.
 
+    label_frequencies_, predicted_frequencies_ : torch.Tensor of float32 or None
+      With ``relabel_alignment`` (a class attribute, None by default: see
+      the user guide's "Correction aligned with the labels' class
+      frequencies"), read where the gate opens: the training split's label
+      frequencies, and the running mean of the predicted class
+      probabilities that the corrected classes are aligned with; saved
+      with the MR state. None otherwise.
+
     Examples
     --------
     Replace the default to change nothing but make it explicit:
