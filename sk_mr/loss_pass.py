@@ -70,12 +70,9 @@ def prediction_pass(net, dataset, set_eval, device, batch_size=None, **fit_param
     to_probabilities = net._get_predict_nonlinearity()
 
     def score(y_pred, yi, Xi):
-        probabilities = to_probabilities(y_pred)
-        if not (torch.is_tensor(probabilities) and probabilities.dim() == 2
-                and probabilities.shape[1] >= 2 and yi.dim() == 1
-                and not yi.is_floating_point() and len(yi) == len(probabilities)):
+        probabilities = _class_probabilities(to_probabilities, y_pred, yi)
+        if probabilities is None:
             return None
-        probabilities = probabilities.to(torch.float64)
         top, predicted = probabilities.max(dim=1)
         labels = yi.long()
         label_probabilities = probabilities.gather(1, labels[:, None])[:, 0]
@@ -102,15 +99,24 @@ def probability_pass(net, dataset, set_eval, device, batch_size=None, **fit_para
     to_probabilities = net._get_predict_nonlinearity()
 
     def score(y_pred, yi, Xi):
-        probabilities = to_probabilities(y_pred)
-        if not (torch.is_tensor(probabilities) and probabilities.dim() == 2
-                and probabilities.shape[1] >= 2 and yi.dim() == 1
-                and not yi.is_floating_point() and len(yi) == len(probabilities)):
+        probabilities = _class_probabilities(to_probabilities, y_pred, yi)
+        if probabilities is None:
             return None
-        return torch.cat([probabilities.to(torch.float64),
-                          yi.to(torch.float64)[:, None]], dim=1)
+        return torch.cat([probabilities, yi.to(torch.float64)[:, None]], dim=1)
 
     return _scored_pass(net, dataset, score, None, set_eval, device, batch_size, fit_params)
+
+
+def _class_probabilities(to_probabilities, y_pred, yi):
+    """The batch's class probabilities in float64, or None where the
+    module's outputs are not one row of at least two class probabilities
+    per example, or the targets not class indices."""
+    probabilities = to_probabilities(y_pred)
+    if not (torch.is_tensor(probabilities) and probabilities.dim() == 2
+            and probabilities.shape[1] >= 2 and yi.dim() == 1
+            and not yi.is_floating_point() and len(yi) == len(probabilities)):
+        return None
+    return probabilities.to(torch.float64)
 
 
 def _scored_pass(net, dataset, score, n_columns, set_eval, device, batch_size, fit_params):
