@@ -619,3 +619,19 @@ def test_the_librarys_alignment_is_the_align_lead(noisy_data, tiny_mlp):
     argmax = MRClassifier(**params).fit(X, y)
     assert not all(torch.equal(a, b) for a, b in zip(net.module_.parameters(),
                                                       argmax.module_.parameters()))
+
+
+def test_relabel_mixup_lead_changes_only_its_own_alpha(noisy_data, tiny_mlp):
+    # the lead's callback corrects with alpha 32 where the net has no
+    # mixup of its own, and leaves the library's class (alpha 1) alone
+    from sk_mr import MRClassifier, MultiplicativeReweighting
+
+    X, y, _ = noisy_data
+    lead = auto_eta_leads._relabel_mixup_callback(32.0)
+    net = MRClassifier(tiny_mlp, max_epochs=14, lr=0.1, batch_size=16, train_split=None,
+                       verbose=0, random_state=0, callbacks__reweighting=lead).fit(X, y)
+    assert net.mr_.relabeling_
+    net.batch_positions_ = torch.arange(4)  # as inside fit: a corrected batch
+    assert net.mr_._correcting(net) and net.mr_.batch_mixup_alpha(net) == 32.0
+    assert MultiplicativeReweighting.relabel_mixup_alpha == 1.0
+    assert net.mr_.batch_mixup_alpha(net.set_params(mixup_alpha=0.3)) == 0.3
