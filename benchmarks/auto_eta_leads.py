@@ -331,6 +331,13 @@ setting: nothing here chose a constant.
   the latch stood; class-dependent noise lost too (M4 -3.9, F2 -2.7) and
   the 10-epoch O3 -3.5. Strong mixup is worth it on the pairflip MLPs
   only; what would tell those apart before correction starts is open.
+* ``relabel_mixup@32/pairflip``: the same, but ``alpha`` 32 only while
+  ``eta='auto'``'s pairflip latch stands and is not provisional (the
+  confident count, more than twice the misfit count, is what M-DYR-H's
+  leads had in common), 1 otherwise. Designed after ``relabel_mixup@32``'s
+  screen, so its screen is tuning data and round P decides, with the bar
+  above (at least -0.1 on average over P's noisy settings, none more than
+  2 points behind, at most 0.3 lost over its clean ones).
 * ``signals``: eta-0 MR fits (seed 0) that record, after every epoch, the
   training examples' eval-mode losses and whether the label is the
   predicted class; per fit, the fraction that disagrees (per epoch) and the
@@ -1067,13 +1074,23 @@ def _aligned_callback(momentum, at_gate=False):
     return _Aligned()
 
 
-def _relabel_mixup_callback(alpha):
+def _relabel_mixup_callback(alpha, pairflip_only=False):
     """The default's callback with mixup's ``alpha`` while labels are
-    corrected set to ``alpha``: the ``relabel_mixup`` lead."""
+    corrected set to ``alpha`` (with ``pairflip_only``, only while the eta
+    rule's pairflip latch stands and is not provisional): the
+    ``relabel_mixup`` lead."""
     from sk_mr import MultiplicativeReweighting
 
     class _RelabelMixup(MultiplicativeReweighting):
         relabel_mixup_alpha = alpha
+
+        def batch_mixup_alpha(self, net):
+            rule = self.eta_rule_
+            if pairflip_only and self._correcting(net) and not net.mixup_alpha and not (
+                    getattr(rule, "pairflip_", False)
+                    and not getattr(rule, "provisional_", False)):
+                return MultiplicativeReweighting.relabel_mixup_alpha
+            return super().batch_mixup_alpha(net)
 
     return _RelabelMixup()
 
@@ -1104,7 +1121,7 @@ PROBATION_VARIANTS = ("probation@0.3",)
 #: ``align@m``: the default whose correction aligns ``z`` (running means, momentum ``m``).
 ALIGN_VARIANTS = ("align@0.9", "align@0.9/gate")
 #: ``relabel_mixup@a``: the default with mixup's alpha ``a`` while labels are corrected.
-RELABEL_MIXUP_VARIANTS = ("relabel_mixup@32",)
+RELABEL_MIXUP_VARIANTS = ("relabel_mixup@32", "relabel_mixup@32/pairflip")
 MIXUP_VARIANTS = ("online:auto@1", "online:auto@32", "full:auto@1", "full:auto@32",
                   "alone@1", "alone@32")
 # Arazo et al.'s dynamic hard bootstrapping with less mixup than M-DYR-H's 32
@@ -1184,8 +1201,9 @@ def fit_variant(setting, lead, variant, seed):
                                                                 at_gate=bool(at_gate)))
     elif lead == "relabel_mixup":
         net = eta_benchmark.mr_net(setting, seed, "default")
+        alpha, _, only = variant.split("@")[1].partition("/")
         net.set_params(callbacks__reweighting=_relabel_mixup_callback(
-            float(variant.split("@")[1])))
+            float(alpha), pairflip_only=only == "pairflip"))
     else:
         raise ValueError(f"Unknown lead {lead!r}; valid: {', '.join(_rule_variants())}, "
                          "mixup, bootstrap, relabel, fallback, stability, probation, align, "
@@ -1540,8 +1558,8 @@ def summary(out=OUT, reference=eta_benchmark.DEFAULT_OUT, previous=PREVIOUS):
     lines += [""] + probation_bar(records, _load(BEFORE_PROBATION))
     for variant in ALIGN_VARIANTS:
         lines += [""] + lead_bar(records, base, "align", variant, "SHFGJKLMN", "O")
-    lines += [""] + lead_bar(records, base, "relabel_mixup", "relabel_mixup@32",
-                             "SHFGJKLMNO", "P")
+    for variant in RELABEL_MIXUP_VARIANTS:
+        lines += [""] + lead_bar(records, base, "relabel_mixup", variant, "SHFGJKLMNO", "P")
     return "\n".join(lines)
 
 
