@@ -735,7 +735,7 @@ class TrustRelabel:
         from sk_mr import MultiplicativeReweighting
 
         class _TrustRelabel(MultiplicativeReweighting):
-            relabel_alignment = None  # the default of its time
+            relabel_alignment = relabel_pairflip_mixup_alpha = None  # the default of its time
 
             def initialize(self):
                 super().initialize()
@@ -869,7 +869,8 @@ class GateFallback:
         uniform = mode in ("sce", "plain")
 
         class _GateFallback(MultiplicativeReweighting):
-            relabel_probation = relabel_alignment = None  # the default of its time
+            # the default of its time
+            relabel_probation = relabel_alignment = relabel_pairflip_mixup_alpha = None
 
             def initialize(self):
                 super().initialize()
@@ -997,7 +998,7 @@ def _callback_without_probation():
     from sk_mr import MultiplicativeReweighting
 
     class _WithoutProbation(MultiplicativeReweighting):
-        relabel_probation = relabel_alignment = None
+        relabel_probation = relabel_alignment = relabel_pairflip_mixup_alpha = None
 
     return _WithoutProbation()
 
@@ -1010,7 +1011,7 @@ def _probation_callback():
     from sk_mr import MultiplicativeReweighting
 
     class _Probation(MultiplicativeReweighting):
-        relabel_alignment = None  # the default of its time
+        relabel_alignment = relabel_pairflip_mixup_alpha = None  # the default of its time
 
         def update(self, net, dataset_train, completed_epochs=None):
             super().update(net, dataset_train, completed_epochs)
@@ -1038,6 +1039,7 @@ def _aligned_callback(momentum, at_gate=False):
 
     class _Aligned(MultiplicativeReweighting):
         relabel_alignment = None  # the lead's alignment is its own
+        relabel_pairflip_mixup_alpha = None  # the default of its time
 
         def initialize(self):
             super().initialize()
@@ -1083,6 +1085,7 @@ def _relabel_mixup_callback(alpha, pairflip_only=False):
 
     class _RelabelMixup(MultiplicativeReweighting):
         relabel_mixup_alpha = alpha
+        relabel_pairflip_mixup_alpha = None  # the lead's choice is its own
 
         def batch_mixup_alpha(self, net):
             rule = self.eta_rule_

@@ -674,6 +674,12 @@ class MultiplicativeReweighting(SampleReweighting):
     relabel_gate = 0.62
     #: mixup's ``alpha`` while labels are corrected, where the net's is 0.
     relabel_mixup_alpha = 1.0
+    #: mixup's ``alpha`` while labels are corrected on pairflip labels: while
+    #: ``eta='auto'``'s pairflip latch stands and is not provisional, where
+    #: the net's is 0 (Arazo et al.'s M-DYR-H constant; checked on
+    #: ``benchmarks/auto_eta_leads.py``'s ``relabel_mixup``; see the user
+    #: guide). None: ``relabel_mixup_alpha`` there too (the default before it).
+    relabel_pairflip_mixup_alpha = 32.0
     #: The band within which ``eta='auto'``'s confident count may settle on
     #: probation where labels are corrected (``AutoEta.step``'s
     #: ``probation``): a pairflip latch correction then tests, and retracts
@@ -843,9 +849,16 @@ class MultiplicativeReweighting(SampleReweighting):
         return self.settings_.fallback_loss if self._falling_back(net) else None
 
     def batch_mixup_alpha(self, net):
-        """The net's ``mixup_alpha``, or ``relabel_mixup_alpha`` where that is 0
-        while labels are corrected."""
+        """The net's ``mixup_alpha``, or, where that is 0 while labels are
+        corrected, ``relabel_pairflip_mixup_alpha`` while ``eta='auto'``'s
+        pairflip latch stands (not provisional) and ``relabel_mixup_alpha``
+        otherwise."""
         if self._correcting(net) and not net.mixup_alpha:
+            rule = self.eta_rule_
+            if self.relabel_pairflip_mixup_alpha is not None \
+                    and getattr(rule, "pairflip_", False) \
+                    and not getattr(rule, "provisional_", False):
+                return self.relabel_pairflip_mixup_alpha
             return self.relabel_mixup_alpha
         return net.mixup_alpha
 
