@@ -635,3 +635,33 @@ def test_relabel_mixup_lead_changes_only_its_own_alpha(noisy_data, tiny_mlp):
     assert net.mr_._correcting(net) and net.mr_.batch_mixup_alpha(net) == 32.0
     assert MultiplicativeReweighting.relabel_mixup_alpha == 1.0
     assert net.mr_.batch_mixup_alpha(net.set_params(mixup_alpha=0.3)) == 0.3
+
+
+def test_the_librarys_default_fit_is_the_pairflip_mixup_lead(digits, tiny_mlp):
+    # MRClassifier as it ships against relabel_mixup@32/pairflip in a real
+    # fit whose gate opens on a standing pairflip latch (35% pairflip on
+    # 800 digits): the same parameters bit for bit, and not the fit with
+    # mixup's alpha 1 throughout (the previous default: the check can fail)
+    from sk_mr import MRClassifier, MultiplicativeReweighting
+    from sk_mr.noise import add_label_noise
+
+    X, y = digits
+    rows = np.random.default_rng(0).choice(len(X), size=800, replace=False)
+    X, y = X[rows], y[rows]
+    y, _ = add_label_noise(y, 0.35, kind="pairflip", random_state=0)
+    params = dict(module=tiny_mlp, max_epochs=30, lr=0.1, batch_size=16, train_split=None,
+                  verbose=0, random_state=0)
+    lead = MRClassifier(callbacks__reweighting=auto_eta_leads._relabel_mixup_callback(
+        32.0, pairflip_only=True), **params).fit(X, y)
+    net = MRClassifier(**params).fit(X, y)
+    rule = net.mr_.eta_rule_
+    assert net.mr_.relabeling_ and rule.pairflip_ and not rule.provisional_
+    for a, b in zip(net.module_.parameters(), lead.module_.parameters()):
+        assert torch.equal(a, b)
+
+    class Before(MultiplicativeReweighting):
+        relabel_pairflip_mixup_alpha = None
+
+    before = MRClassifier(callbacks__reweighting=Before(), **params).fit(X, y)
+    assert not all(torch.equal(a, b) for a, b in zip(net.module_.parameters(),
+                                                      before.module_.parameters()))

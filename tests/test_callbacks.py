@@ -426,6 +426,26 @@ class TestLabelCorrection:
         assert torch.equal(loaded._corrected_classes(torch.tensor([[2.0, 0.0, 0.0]]),
                                                      torch.tensor([1])), torch.tensor([0]))
 
+    def test_strong_mixup_while_a_pairflip_latch_stands(self):
+        # mixup's alpha while correcting: 32 where eta='auto''s pairflip
+        # latch stands and is not provisional, 1 otherwise; the net's own
+        # alpha wins; off where relabel_pairflip_mixup_alpha is None
+        net, X, y = self._net(agreeing=4)
+        cb = net.mr_
+        cb.correct_targets(net, X, y)
+        rule = cb.eta_rule_
+        for pairflip, provisional, alpha in ((False, False, 1.0), (True, True, 1.0),
+                                             (True, False, 32.0)):
+            rule.pairflip_, rule.provisional_ = pairflip, provisional
+            assert cb.batch_mixup_alpha(net) == alpha, (pairflip, provisional)
+        assert cb.batch_mixup_alpha(net.set_params(mixup_alpha=0.3)) == 0.3
+        net.set_params(mixup_alpha=0.0)
+        cb.relabel_pairflip_mixup_alpha = None
+        assert cb.batch_mixup_alpha(net) == 1.0
+        cb.relabel_pairflip_mixup_alpha = 32.0
+        cb.settings_ = cb.settings_._replace(relabel=None)  # not correcting: the net's
+        assert cb.batch_mixup_alpha(net) == 0.0
+
     def test_recorded_losses_leave_out_the_class_weight(self):
         # under criterion__weight MR accumulates the unweighted loss, as the
         # online pass records it for MR without correction
