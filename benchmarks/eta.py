@@ -1688,12 +1688,15 @@ def format_heldout(rows):
 
 #: Held-out settings grouped by the kind of label noise (the decision guide).
 NOISE_GROUPS = (("symmetric / uniform noise", ("F5", "F6", "G5", "G6", "J5", "J6", "K5", "K6",
-                                               "L6", "M2", "M5", "N3", "N6", "O3")),
-                ("class-dependent noise", ("F2", "G2", "J2", "K2", "L5", "M4", "N2", "O6")),
+                                               "L6", "M2", "M5", "N3", "N6", "O3", "P3",
+                                               "P6")),
+                ("class-dependent noise", ("F2", "G2", "J2", "K2", "L5", "M4", "N2", "O6",
+                                           "P1", "P5")),
                 ("pairflip noise", ("F1", "F7", "G1", "G7", "J1", "J7", "K1", "K7", "L1",
-                                    "L2", "L7", "M1", "M6", "N1", "N5", "O1", "O2", "O5")),
+                                    "L2", "L7", "M1", "M6", "N1", "N5", "O1", "O2", "O5",
+                                    "P2")),
                 ("clean labels", ("F3", "F4", "G3", "G4", "J3", "J4", "K3", "K4", "L3", "L4",
-                                  "M3", "M7", "N4", "N7", "O4", "O7")))
+                                  "M3", "M7", "N4", "N7", "O4", "O7", "P4", "P7")))
 
 
 def which_method(rows):
@@ -1797,6 +1800,7 @@ def readme_blocks(records):
             "heldout-table-m": format_heldout_markdown(rows("M")),
             "heldout-table-n": format_heldout_markdown(rows("N")),
             "heldout-table-o": format_heldout_markdown(rows("O")),
+            "heldout-table-p": format_heldout_markdown(rows("P")),
             "heldout-goals": "\n".join(f"- {line}"
                                        for line in heldout_goals(rows(ALL_ROUNDS))),
             "heldout-reach": "\n".join(f"- {line}"
@@ -1810,7 +1814,8 @@ def update_readme(records, path=None):
     ``heldout-table`` (round F), ``heldout-table-g`` (round G),
     ``heldout-table-j`` (round J), ``heldout-table-k`` (round K),
     ``heldout-table-l`` (round L), ``heldout-table-m`` (round M),
-    ``heldout-table-n`` (round N), ``heldout-table-o`` (round O) and
+    ``heldout-table-n`` (round N), ``heldout-table-o`` (round O),
+    ``heldout-table-p`` (round P) and
     ``heldout-goals`` and
     ``heldout-reach`` (all rounds);
     tests/test_readme_results.py checks that they equal the records.
