@@ -520,40 +520,41 @@ def _settings():
                                  n_classes=15, n_clusters_per_class=1, class_sep=1.5,
                                  test_size=2000),
                 module_kwargs={"hidden": [256]}, **sgd),
-        # Held out, tenth round: frozen (committed) with P's results and not
+        # Held out, tenth round (R: Q1 and Q2 are the quick settings): frozen
+        # (committed) with P's results and not
         # run, for the next change of MRClassifier's default or of eta='auto';
         # run it only once a candidate is fixed, with its bar written down
-        # first. Q1 and Q6 are pairflip (a wide MLP with Adam, and 8 epochs of
-        # a digits CNN), Q3 class-dependent, Q2 MNIST-1D with uniform noise,
-        # Q5 has 70 classes, Q4 and Q7 are clean.
-        Setting("Q1", "held-out", "make_classification N=6000 K=10, MLP 512, Adam, 30 ep, "
+        # first. R1 and R6 are pairflip (a wide MLP with Adam, and 8 epochs of
+        # a digits CNN), R3 class-dependent, R2 MNIST-1D with uniform noise,
+        # R5 has 70 classes, R4 and R7 are clean.
+        Setting("R1", "held-out", "make_classification N=6000 K=10, MLP 512, Adam, 30 ep, "
                 "30% pairflip", "classification", "mlp", epochs=30, noise_kind="pairflip",
                 noise_rate=0.3,
                 data_kwargs=dict(n_samples=8000, n_features=36, n_informative=22,
                                  n_classes=10, n_clusters_per_class=1, class_sep=1.4,
                                  test_size=2000),
                 module_kwargs={"hidden": [512]}, **adam),
-        Setting("Q2", "held-out", "MNIST-1D N=6000, CNN1D, SGD, 30 ep, 25% uniform",
+        Setting("R2", "held-out", "MNIST-1D N=6000, CNN1D, SGD, 30 ep, 25% uniform",
                 "mnist1d", "cnn1d", epochs=30, noise_kind="uniform", noise_rate=0.25,
                 data_kwargs=dict(n_samples=7500), **mnist1d_sgd),
-        Setting("Q3", "held-out", "digits, MLP, Adam, 40 ep, class-dependent symmetric "
+        Setting("R3", "held-out", "digits, MLP, Adam, 40 ep, class-dependent symmetric "
                 "10%-50%", "digits", "mlp", epochs=40, noise_kind="symmetric",
                 noise_rate=tuple(round(0.1 + 0.4 * ((3 * i) % 10) / 9, 3) for i in range(10)),
                 **adam),
-        Setting("Q4", "held-out", "MNIST-1D N=5000, CNN1D, SGD, 25 ep, clean", "mnist1d",
+        Setting("R4", "held-out", "MNIST-1D N=5000, CNN1D, SGD, 25 ep, clean", "mnist1d",
                 "cnn1d", epochs=25, noise_kind="uniform", noise_rate=0.0,
                 data_kwargs=dict(n_samples=6250), **mnist1d_sgd),
-        Setting("Q5", "held-out", "make_classification N=14000 K=70, MLP 256, SGD, 25 ep, "
+        Setting("R5", "held-out", "make_classification N=14000 K=70, MLP 256, SGD, 25 ep, "
                 "35% symmetric", "classification", "mlp", epochs=25, noise_kind="symmetric",
                 noise_rate=0.35,
                 data_kwargs=dict(n_samples=16000, n_features=64, n_informative=40,
                                  n_classes=70, n_clusters_per_class=1, class_sep=2.0,
                                  test_size=2000),
                 module_kwargs={"hidden": [256]}, **sgd),
-        Setting("Q6", "held-out", "digits 8x8 images, small CNN, Adam, 8 ep, 35% pairflip",
+        Setting("R6", "held-out", "digits 8x8 images, small CNN, Adam, 8 ep, 35% pairflip",
                 "digits", "smallcnn", epochs=8, noise_kind="pairflip", noise_rate=0.35,
                 module_kwargs={"channels": [16, 32]}, **adam),
-        Setting("Q7", "held-out", "make_classification N=4000 K=6, MLP, Adam, 30 ep, clean",
+        Setting("R7", "held-out", "make_classification N=4000 K=6, MLP, Adam, 30 ep, clean",
                 "classification", "mlp", epochs=30, noise_kind="uniform", noise_rate=0.0,
                 data_kwargs=dict(n_samples=6000, n_features=24, n_informative=12,
                                  n_classes=6, n_clusters_per_class=1, class_sep=1.2,
@@ -1391,7 +1392,7 @@ HELDOUT_ROUNDS = (("F", "first round: chose the default"),
                   ("O", "eighth round: checked the aligned correction"),
                   ("P", "ninth round: checked strong mixup on pairflip labels"))
 #: Rounds frozen for the next candidate and not run yet: left out unless named.
-RESERVED_ROUNDS = ("Q",)
+RESERVED_ROUNDS = ("R",)
 #: Every held-out round of the multiclass settings.
 ALL_ROUNDS = "".join(name for name, _ in HELDOUT_ROUNDS)
 
