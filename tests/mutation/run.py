@@ -149,7 +149,7 @@ MUTANTS = [
     Mutant("pairflip-mixup-on-probation",
            "strong mixup while correcting also on a provisional pairflip latch",
            [("callbacks.py", r"\n(\s*)and not getattr\(rule, \"provisional_\", False\):",
-             r"\n\1and True):")],
+             r"\n\1and True:")],
            ["tests/test_callbacks.py::TestLabelCorrection"]),
     Mutant("fallback-loss-on-validation",
            "the fallback's SCE also scores validation batches",
