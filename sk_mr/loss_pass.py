@@ -332,24 +332,24 @@ class LossPassMixin:
           mean predicted probability of each class; on the net's device.
           None as in :meth:`confident_misfit_fraction`.
         """
-        columns, seen = self._eval_pass(probability_pass, dataset, fit_params)
+        columns = self._prediction_columns(dataset, fit_params, None, probability_pass)
         if columns is None:
             return None
-        gathered = [self._gather_example_losses(columns[:, j], seen)
-                    for j in range(columns.shape[1])]
-        check_all_seen(gathered[0][1])
-        *probabilities, labels = [values for values, _ in gathered]
+        *probabilities, labels = columns
         given = torch.bincount(labels.round().long(), minlength=len(probabilities))
         return (given.to(torch.float64) / len(labels),
                 torch.stack(probabilities, dim=1).mean(dim=0))
 
-    def _prediction_columns(self, dataset, fit_params, indices):
-        """The columns ``indices`` of :func:`prediction_pass` over ``dataset``,
+    def _prediction_columns(self, dataset, fit_params, indices, run_pass=prediction_pass):
+        """The columns ``indices`` (None: all) of ``run_pass``
+        (:func:`prediction_pass`, :func:`probability_pass`) over ``dataset``,
         all processes combined and every example checked seen; None without
         class probabilities."""
-        columns, seen = self._eval_pass(prediction_pass, dataset, fit_params)
+        columns, seen = self._eval_pass(run_pass, dataset, fit_params)
         if columns is None:
             return None
+        if indices is None:
+            indices = range(columns.shape[1])
         gathered = [self._gather_example_losses(columns[:, j], seen) for j in indices]
         check_all_seen(gathered[0][1])
         return [values for values, _ in gathered]
