@@ -43,8 +43,13 @@ the default; ``benchmarks/auto_eta_leads.py``). M1-M7, a sixth round, was
 run once to check the fallback on SCE (``fallback_loss='sce'``), and N1-N7,
 a seventh, to check the probation band of ``eta='auto'``'s confident count
 (``MultiplicativeReweighting.relabel_probation``). O1-O7, an eighth round,
-is frozen and not yet run, for the next change of the default
-(``RESERVED_ROUNDS``: a run without ``--settings`` leaves it out).
+was run once as a check of the default and of the aligned correction;
+P1-P7, a ninth, to check strong mixup on pairflip labels
+(``relabel_pairflip_mixup_alpha``); R1-R7, a tenth, to check the aligned
+correction on the default as it then shipped (``relabel_alignment``).
+U1-U7, an eleventh round, is frozen and not yet run, for the next change
+of the default (``RESERVED_ROUNDS``: a run without ``--settings`` leaves
+it out).
 
 Every finished (setting, method, seed) cell is appended as one JSON line to
 ``--out`` (default ``benchmarks/results/eta.jsonl``) with the setting's full
@@ -559,6 +564,52 @@ def _settings():
                 data_kwargs=dict(n_samples=6000, n_features=24, n_informative=12,
                                  n_classes=6, n_clusters_per_class=1, class_sep=1.2,
                                  test_size=2000), **adam),
+        # Held out, eleventh round (U: S is the tuning settings' letter, T
+        # the regression benchmark's): frozen (committed) with R's results
+        # and not run, for the next change of MRClassifier's default or of
+        # eta='auto'; run it only once a candidate is fixed, with its bar
+        # written down first. U1 is N1's kind (a 512-wide MLP with SGD
+        # memorizing pairflip labels), U6 K7's (40% pairflip over few
+        # classes), U3 and U5 short schedules (where SCE led on P6 and R6),
+        # U2 class-dependent noise on MNIST-1D, U4 and U7 clean; U5 has 55
+        # classes.
+        Setting("U1", "held-out", "make_classification N=7000 K=12, MLP 512, SGD, 25 ep, "
+                "30% pairflip", "classification", "mlp", epochs=25, noise_kind="pairflip",
+                noise_rate=0.3,
+                data_kwargs=dict(n_samples=9000, n_features=44, n_informative=26,
+                                 n_classes=12, n_clusters_per_class=1, class_sep=1.5,
+                                 test_size=2000),
+                module_kwargs={"hidden": [512]}, **sgd),
+        Setting("U2", "held-out", "MNIST-1D N=5000, CNN1D, Adam (lr 0.003), 30 ep, "
+                "class-dependent symmetric 10%-50%", "mnist1d", "cnn1d", epochs=30,
+                noise_kind="symmetric",
+                noise_rate=tuple(round(0.5 - 0.4 * ((7 * i) % 10) / 9, 3) for i in range(10)),
+                data_kwargs=dict(n_samples=6250), optimizer="adam", lr=3e-3),
+        Setting("U3", "held-out", "digits, MLP, SGD, 10 ep, 35% symmetric", "digits", "mlp",
+                epochs=10, noise_kind="symmetric", noise_rate=0.35, **sgd),
+        Setting("U4", "held-out", "digits 8x8 images, small CNN, Adam, 25 ep, clean",
+                "digits", "smallcnn", epochs=25, noise_kind="uniform", noise_rate=0.0,
+                module_kwargs={"channels": [16, 32]}, **adam),
+        Setting("U5", "held-out", "make_classification N=14000 K=55, MLP 256, Adam, 8 ep, "
+                "30% pairflip", "classification", "mlp", epochs=8, noise_kind="pairflip",
+                noise_rate=0.3,
+                data_kwargs=dict(n_samples=16000, n_features=64, n_informative=40,
+                                 n_classes=55, n_clusters_per_class=1, class_sep=2.0,
+                                 test_size=2000),
+                module_kwargs={"hidden": [256]}, **adam),
+        Setting("U6", "held-out", "make_classification N=5000 K=4, MLP, SGD, 40 ep, "
+                "40% pairflip", "classification", "mlp", epochs=40, noise_kind="pairflip",
+                noise_rate=0.4,
+                data_kwargs=dict(n_samples=7000, n_features=20, n_informative=10,
+                                 n_classes=4, n_clusters_per_class=1, class_sep=1.2,
+                                 test_size=2000), **sgd),
+        Setting("U7", "held-out", "make_classification N=6000 K=20, MLP 384, SGD, 30 ep, "
+                "clean", "classification", "mlp", epochs=30, noise_kind="uniform",
+                noise_rate=0.0,
+                data_kwargs=dict(n_samples=8000, n_features=48, n_informative=28,
+                                 n_classes=20, n_clusters_per_class=1, class_sep=1.5,
+                                 test_size=2000),
+                module_kwargs={"hidden": [384]}, **sgd),
         # Held out for MRBinaryClassifier's default (one logit, BCE): frozen
         # (committed) before they were first run; the 'binary:' methods.
         Setting("B1", "held-out", "make_classification N=3000 K=2, MLP, Adam, 40 ep, "
@@ -1127,7 +1178,10 @@ def _default_config():
                 fallback_loss=_init_default(MRClassifier, "fallback_loss"),
                 relabel_gate=MultiplicativeReweighting.relabel_gate,
                 relabel_mixup_alpha=MultiplicativeReweighting.relabel_mixup_alpha,
-                relabel_probation=MultiplicativeReweighting.relabel_probation)
+                relabel_probation=MultiplicativeReweighting.relabel_probation,
+                relabel_pairflip_mixup_alpha=(
+                    MultiplicativeReweighting.relabel_pairflip_mixup_alpha),
+                relabel_alignment=MultiplicativeReweighting.relabel_alignment)
 
 
 # -- the table -------------------------------------------------------------------
@@ -1390,9 +1444,10 @@ HELDOUT_ROUNDS = (("F", "first round: chose the default"),
                   ("M", "sixth round: checked the fallback on SCE"),
                   ("N", "seventh round: checked the probation band"),
                   ("O", "eighth round: checked the aligned correction"),
-                  ("P", "ninth round: checked strong mixup on pairflip labels"))
+                  ("P", "ninth round: checked strong mixup on pairflip labels"),
+                  ("R", "tenth round: checked the aligned correction, on again"))
 #: Rounds frozen for the next candidate and not run yet: left out unless named.
-RESERVED_ROUNDS = ("R",)
+RESERVED_ROUNDS = ("U",)
 #: Every held-out round of the multiclass settings.
 ALL_ROUNDS = "".join(name for name, _ in HELDOUT_ROUNDS)
 
@@ -1802,6 +1857,7 @@ def readme_blocks(records):
             "heldout-table-n": format_heldout_markdown(rows("N")),
             "heldout-table-o": format_heldout_markdown(rows("O")),
             "heldout-table-p": format_heldout_markdown(rows("P")),
+            "heldout-table-r": format_heldout_markdown(rows("R")),
             "heldout-goals": "\n".join(f"- {line}"
                                        for line in heldout_goals(rows(ALL_ROUNDS))),
             "heldout-reach": "\n".join(f"- {line}"

@@ -312,7 +312,7 @@ class LossPassMixin:
         From one pass as :meth:`confident_misfit_fraction` makes it (eval
         mode, un-augmented, the modules' modes restored, all processes
         combined). With ``MultiplicativeReweighting.relabel_alignment`` on
-        (off by default), ``relabel='auto'`` reads it where its gate opens,
+        (the default), ``relabel='auto'`` reads it where its gate opens,
         to align the classes it corrects labels towards with the given
         labels' (see the user guide's "Correction aligned with the labels'
         class frequencies"); on any data set it shows a class the network

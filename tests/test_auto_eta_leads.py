@@ -380,6 +380,7 @@ def test_the_library_default_is_the_gated_lead(noisy_data, tiny_mlp, gate):
 
     class Shipped(MultiplicativeReweighting):
         relabel_gate = gate
+        relabel_alignment = None  # the lead corrects towards the argmax
 
     # (where the gate closes the default now falls back on SCE; the lead
     # of that: test_the_librarys_fallback_is_the_lead)
@@ -573,10 +574,15 @@ def test_probation_bar_by_hand():
 
 
 def test_the_librarys_default_fit_is_the_probation_lead(noisy_data, tiny_mlp):
-    # MRClassifier as it ships against the lead's rule and callback in a
-    # real fit (the lead ignores the library's band and keeps its own):
-    # the same parameters bit for bit, and the same record of the rule
-    from sk_mr import MRClassifier
+    # MRClassifier's probation band, with the correction of the lead's
+    # time (towards the argmax, alpha 1: the later changes off), against
+    # the lead's rule and callback in a real fit (the lead ignores the
+    # library's band and keeps its own): the same parameters bit for bit,
+    # and the same record of the rule
+    from sk_mr import MRClassifier, MultiplicativeReweighting
+
+    class OfItsTime(MultiplicativeReweighting):
+        relabel_alignment = relabel_pairflip_mixup_alpha = None
 
     X, y, _ = noisy_data
     params = dict(module=tiny_mlp, module__dropout=0.3, max_epochs=14, lr=0.1, batch_size=16,
@@ -584,7 +590,7 @@ def test_the_librarys_default_fit_is_the_probation_lead(noisy_data, tiny_mlp):
     lead = MRClassifier(eta=auto_eta_leads.ProbationAutoEta(probation=0.3),
                         callbacks__reweighting=auto_eta_leads._probation_callback(),
                         **params).fit(X, y)
-    net = MRClassifier(**params).fit(X, y)
+    net = MRClassifier(callbacks__reweighting=OfItsTime(), **params).fit(X, y)
     assert net.mr_.relabeling_ and lead.mr_.relabeling_  # the gate opened in both
     for a, b in zip(net.module_.parameters(), lead.module_.parameters()):
         assert torch.equal(a, b)
@@ -593,30 +599,33 @@ def test_the_librarys_default_fit_is_the_probation_lead(noisy_data, tiny_mlp):
     assert lead_diagnostics == net.mr_.eta_rule_.diagnostics()
 
 
-def test_the_librarys_alignment_is_the_align_lead(noisy_data, tiny_mlp):
-    # MRClassifier with relabel_alignment=0.9 (off by default: the lead
-    # missed its held-out bar) against the align@0.9/gate lead in a real
-    # fit whose gate opens: the same parameters bit for bit, the same
-    # frequencies; and not the default fit, towards the argmax (the check
-    # can fail)
+def test_the_librarys_default_fit_is_the_align_lead(noisy_data, tiny_mlp):
+    # MRClassifier as it ships (relabel_alignment=0.9) against the
+    # align@0.9/gate lead, an implementation of its own, in a real fit
+    # whose gate opens without a pairflip latch (where the lead's mixup
+    # would differ): the same parameters bit for bit, the same
+    # frequencies; and not the fit towards the argmax
+    # (relabel_alignment=None, the default before it: the check can fail)
     from sk_mr import MRClassifier, MultiplicativeReweighting
-
-    class Aligned(MultiplicativeReweighting):
-        relabel_alignment = 0.9
 
     X, y, _ = noisy_data
     params = dict(module=tiny_mlp, module__dropout=0.3, max_epochs=14, lr=0.1, batch_size=16,
                   train_split=None, verbose=0, random_state=0)
     lead = MRClassifier(callbacks__reweighting=auto_eta_leads._aligned_callback(
         0.9, at_gate=True), **params).fit(X, y)
-    net = MRClassifier(callbacks__reweighting=Aligned(), **params).fit(X, y)
+    net = MRClassifier(**params).fit(X, y)
     assert net.mr_.relabeling_ and lead.mr_.relabeling_
+    assert not net.mr_.eta_rule_.pairflip_
     for a, b in zip(net.module_.parameters(), lead.module_.parameters()):
         assert torch.equal(a, b)
     assert torch.equal(net.mr_.label_frequencies_, lead.mr_.given_mean_)
     assert torch.equal(net.mr_.predicted_frequencies_, lead.mr_.predicted_mean_)
 
-    argmax = MRClassifier(**params).fit(X, y)
+    class Argmax(MultiplicativeReweighting):
+        relabel_alignment = None
+
+    argmax = MRClassifier(callbacks__reweighting=Argmax(), **params).fit(X, y)
+    assert argmax.mr_.label_frequencies_ is None
     assert not all(torch.equal(a, b) for a, b in zip(net.module_.parameters(),
                                                       argmax.module_.parameters()))
 
@@ -637,11 +646,14 @@ def test_relabel_mixup_lead_changes_only_its_own_alpha(noisy_data, tiny_mlp):
     assert net.mr_.batch_mixup_alpha(net.set_params(mixup_alpha=0.3)) == 0.3
 
 
-def test_the_librarys_default_fit_is_the_pairflip_mixup_lead(digits, tiny_mlp):
-    # MRClassifier as it ships against relabel_mixup@32/pairflip in a real
-    # fit whose gate opens on a standing pairflip latch (35% pairflip on
-    # 800 digits): the same parameters bit for bit, and not the fit with
-    # mixup's alpha 1 throughout (the previous default: the check can fail)
+def test_the_librarys_default_fit_is_both_leads_composed(digits, tiny_mlp):
+    # MRClassifier as it ships against relabel_mixup@32/pairflip and
+    # align@0.9/gate, each an implementation of its own, composed, in a
+    # real fit whose gate opens on a standing pairflip latch (35% pairflip
+    # on 800 digits): the same parameters bit for bit; with
+    # relabel_alignment=None, relabel_mixup@32/pairflip alone; and neither
+    # is the fit with mixup's alpha 1 throughout and the argmax (the
+    # default before both: the checks can fail)
     from sk_mr import MRClassifier, MultiplicativeReweighting
     from sk_mr.noise import add_label_noise
 
@@ -651,17 +663,31 @@ def test_the_librarys_default_fit_is_the_pairflip_mixup_lead(digits, tiny_mlp):
     y, _ = add_label_noise(y, 0.35, kind="pairflip", random_state=0)
     params = dict(module=tiny_mlp, max_epochs=30, lr=0.1, batch_size=16, train_split=None,
                   verbose=0, random_state=0)
-    lead = MRClassifier(callbacks__reweighting=auto_eta_leads._relabel_mixup_callback(
-        32.0, pairflip_only=True), **params).fit(X, y)
+    strong_mixup = type(auto_eta_leads._relabel_mixup_callback(32.0, pairflip_only=True))
+    aligned = type(auto_eta_leads._aligned_callback(0.9, at_gate=True))
+
+    class Composed(strong_mixup, aligned):
+        pass
+
+    lead = MRClassifier(callbacks__reweighting=Composed(), **params).fit(X, y)
     net = MRClassifier(**params).fit(X, y)
     rule = net.mr_.eta_rule_
     assert net.mr_.relabeling_ and rule.pairflip_ and not rule.provisional_
+    assert net.mr_.label_frequencies_ is not None
     for a, b in zip(net.module_.parameters(), lead.module_.parameters()):
         assert torch.equal(a, b)
 
-    class Before(MultiplicativeReweighting):
-        relabel_pairflip_mixup_alpha = None
+    class WithoutAlignment(MultiplicativeReweighting):
+        relabel_alignment = None
 
+    class Before(MultiplicativeReweighting):
+        relabel_pairflip_mixup_alpha = relabel_alignment = None
+
+    mixup_lead = MRClassifier(callbacks__reweighting=strong_mixup(), **params).fit(X, y)
+    unaligned = MRClassifier(callbacks__reweighting=WithoutAlignment(), **params).fit(X, y)
+    for a, b in zip(unaligned.module_.parameters(), mixup_lead.module_.parameters()):
+        assert torch.equal(a, b)
     before = MRClassifier(callbacks__reweighting=Before(), **params).fit(X, y)
-    assert not all(torch.equal(a, b) for a, b in zip(net.module_.parameters(),
-                                                      before.module_.parameters()))
+    for other in (unaligned, before):
+        assert not all(torch.equal(a, b) for a, b in zip(net.module_.parameters(),
+                                                          other.module_.parameters()))

@@ -322,9 +322,11 @@ class TestLabelCorrection:
         assert cb.eta_rule_.frozen_misfit_ == pytest.approx(0.25)
 
     def test_corrected_targets_weights_mixup_and_recorded_losses_by_hand(self):
-        # towards the argmax (the default; the aligned classes: the next test)
+        # towards the argmax (relabel_alignment=None, the default before the
+        # aligned classes of the next test)
         net, X, y = self._net(agreeing=4)
         cb = net.mr_
+        cb.relabel_alignment = None
         targets = cb.correct_targets(net, X, y)
         # t = min(1, N p_i) = 0, 0.5, 1; the labels are 1, the prediction 0
         assert torch.equal(y, torch.ones(3, dtype=torch.long))
@@ -342,13 +344,13 @@ class TestLabelCorrection:
         assert torch.allclose(cb.online_losses_[4:7], given)
 
     def test_aligned_correction_by_hand(self):
-        # with relabel_alignment (off by default), where the gate opens it
+        # with relabel_alignment (0.9, the default), where the gate opens it
         # reads the training split's label frequencies (4 of 8 labelled 0,
         # 4 labelled 1, none 2) and the mean prediction (softmax(2, 0, 0)
         # for every example)
         net, X, y = self._net(agreeing=4)
         cb = net.mr_
-        cb.relabel_alignment = 0.9
+        assert cb.relabel_alignment == 0.9
         cb.correct_targets(net, X, y)
         p = np.exp([2.0, 0.0, 0.0]) / np.exp([2.0, 0.0, 0.0]).sum()
         np.testing.assert_allclose(cb.label_frequencies_.numpy(), [0.5, 0.5, 0.0])
@@ -386,10 +388,10 @@ class TestLabelCorrection:
         assert torch.equal(cb.predicted_frequencies_, torch.tensor([0.95, 0.04, 0.01]))
         cb.eta_rule_.provisional_ = False
         assert not torch.allclose(cb.correct_targets(net, X, y), argmax)
-        # relabel_alignment=None (the default): the argmax, and the gate
-        # reads no frequencies
+        # relabel_alignment=None (the default before it): the argmax, and
+        # the gate reads no frequencies
         net, X, y = self._net(agreeing=4)
-        assert net.mr_.relabel_alignment is None
+        net.mr_.relabel_alignment = None
         assert torch.allclose(net.mr_.correct_targets(net, X, y), argmax)
         assert net.mr_.label_frequencies_ is None and net.mr_.predicted_frequencies_ is None
 
