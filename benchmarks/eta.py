@@ -1745,14 +1745,15 @@ def format_heldout(rows):
 #: Held-out settings grouped by the kind of label noise (the decision guide).
 NOISE_GROUPS = (("symmetric / uniform noise", ("F5", "F6", "G5", "G6", "J5", "J6", "K5", "K6",
                                                "L6", "M2", "M5", "N3", "N6", "O3", "P3",
-                                               "P6")),
+                                               "P6", "R2", "R5")),
                 ("class-dependent noise", ("F2", "G2", "J2", "K2", "L5", "M4", "N2", "O6",
-                                           "P1", "P5")),
+                                           "P1", "P5", "R3")),
                 ("pairflip noise", ("F1", "F7", "G1", "G7", "J1", "J7", "K1", "K7", "L1",
                                     "L2", "L7", "M1", "M6", "N1", "N5", "O1", "O2", "O5",
-                                    "P2")),
+                                    "P2", "R1", "R6")),
                 ("clean labels", ("F3", "F4", "G3", "G4", "J3", "J4", "K3", "K4", "L3", "L4",
-                                  "M3", "M7", "N4", "N7", "O4", "O7", "P4", "P7")))
+                                  "M3", "M7", "N4", "N7", "O4", "O7", "P4", "P7", "R4",
+                                  "R7")))
 
 
 def which_method(rows):

@@ -468,3 +468,24 @@ def test_goal_reach_lines_by_hand(eta_benchmark, default_without_relabel):
     assert lines[-1] == ("the best MR configuration of each setting (chosen on test labels) "
                          "- the best other one-fit peer: -0.50 on average, worst -2.00, "
                          "ahead on 1 of 2")
+
+
+def test_noise_groups_hold_every_run_held_out_setting_once_by_its_kind(eta_benchmark):
+    # the "by kind of noise" table (which_method) covers every setting of
+    # the rounds that were run, each once, in the group of its noise
+    groups = dict(eta_benchmark.NOISE_GROUPS)
+    placed = [name for names in groups.values() for name in names]
+    assert len(placed) == len(set(placed))
+    assert sorted(placed) == sorted(eta_benchmark.heldout_settings())
+    for name in placed:
+        setting = eta_benchmark.SETTINGS[name]
+        rate = np.asarray(setting.noise_rate, dtype=float)
+        if not rate.any():
+            expected = "clean labels"
+        elif setting.noise_kind == "pairflip":
+            expected = "pairflip noise"
+        elif rate.ndim and len(set(rate.tolist())) > 1:
+            expected = "class-dependent noise"
+        else:
+            expected = "symmetric / uniform noise"
+        assert name in groups[expected], (name, expected)
