@@ -151,7 +151,7 @@ class WhichMethodTable(Directive):
         groups = bench.which_method(bench.heldout_rows(records, settings))
         lines = []
         for name, members, ranking in groups:
-            line = [name, ", ".join(members)]
+            line = [name, " ".join(members)]  # no commas: the widest cell of the page
             line += [(f"{label}: {mean:.1f}", label == ranking[0][1])
                      for mean, label, _ in ranking[:2]]
             line += ["–"] * (2 - len(ranking[:2]))
