@@ -27,4 +27,6 @@ def test_each_pattern_matches_once_and_names_existing_tests(mutant):
     for test in mutant.tests:
         path, _, node = test.partition("::")
         with open(os.path.join(mutation.REPO, path)) as f:
-            assert not node or f"class {node}" in f.read(), test
+            # a test class, or a test function at module level
+            assert not node or re.search(rf"^(class|def) {re.escape(node)}\b", f.read(),
+                                         re.MULTILINE), test
