@@ -1,6 +1,7 @@
 """benchmarks/overhead.py: its label-correction variant times what it says."""
 
 import pytest
+import torch
 
 from conftest import load_script
 
@@ -25,9 +26,17 @@ def test_the_correcting_variant_corrects_every_batch(overhead, monkeypatch, corr
     mixup = MRClassifier.mixup_batch
     monkeypatch.setattr(MRClassifier, "mixup_batch", lambda self, Xi, yi: alphas.append(
         self.mr_.batch_mixup_alpha(self)) or mixup(self, Xi, yi))
-    extra = dict(callbacks__reweighting=overhead.AlwaysCorrecting()) if correcting \
-        else dict(relabel=None)
+    callback = overhead.AlwaysCorrecting()
+    extra = dict(callbacks__reweighting=callback) if correcting else dict(relabel=None)
     overhead.skorch_fit(MRClassifier, X[:300], y[:300], 1, 0, eta="auto", **extra)
     # 300 rows in batches of 128: 128, 128, 44
     assert calls == ([128, 128, 44] if correcting else [])
     assert alphas == [1.0 if correcting else 0.0] * 3
+    if correcting:
+        # towards the aligned classes, as the default corrects: the running
+        # mean of the predictions took in the batches (towards the argmax
+        # it would stay at the uniform start), and is still a distribution
+        uniform = torch.full((10,), 0.1)
+        assert torch.equal(callback.label_frequencies_, uniform)
+        assert not torch.allclose(callback.predicted_frequencies_, uniform, atol=1e-4)
+        assert float(callback.predicted_frequencies_.sum()) == pytest.approx(1.0, abs=1e-5)
