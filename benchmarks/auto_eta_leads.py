@@ -1616,15 +1616,20 @@ def summary(out=OUT, reference=eta_benchmark.DEFAULT_OUT, previous=PREVIOUS):
                          + " | " + " ".join(pairs[3:6]))
     lines += [""] + confirmation_replay(_load(BEFORE_PROBATION) or base)
     lines += [""] + probation_bar(records, _load(BEFORE_PROBATION))
-    before_mixup = _load(BEFORE_PAIRFLIP_MIXUP) or base
-    for variant in ALIGN_VARIANTS[:2]:
-        lines += [""] + lead_bar(records, before_mixup, "align", variant, "SHFGJKLMN", "O")
-    lines += [""] + lead_bar(records, _load(BEFORE_SHIPPED_ALIGNMENT) or base, "align",
-                             "align@0.9/shipped", "SHFGJKLMNOP", "R")
-    for variant in RELABEL_MIXUP_VARIANTS:
-        lines += [""] + lead_bar(records, before_mixup, "relabel_mixup", variant,
-                                 "SHFGJKLMNO", "P")
+    for lead, variant, before, screen, heldout in LEAD_BARS:
+        lines += [""] + lead_bar(records, _load(before) or base, lead, variant, screen,
+                                 heldout)
     return "\n".join(lines)
+
+
+#: The bars of the leads after ``probation``: (lead, variant, the default's
+#: records it was measured against, screen rounds, held-out round).
+LEAD_BARS = (("align", "align@0.9", BEFORE_PAIRFLIP_MIXUP, "SHFGJKLMN", "O"),
+             ("align", "align@0.9/gate", BEFORE_PAIRFLIP_MIXUP, "SHFGJKLMN", "O"),
+             ("align", "align@0.9/shipped", BEFORE_SHIPPED_ALIGNMENT, "SHFGJKLMNOP", "R"),
+             ("relabel_mixup", "relabel_mixup@32", BEFORE_PAIRFLIP_MIXUP, "SHFGJKLMNO", "P"),
+             ("relabel_mixup", "relabel_mixup@32/pairflip", BEFORE_PAIRFLIP_MIXUP,
+              "SHFGJKLMNO", "P"))
 
 
 def probation_bar(records, before, variant="probation@0.3"):

@@ -526,8 +526,8 @@ def _settings():
                                  test_size=2000),
                 module_kwargs={"hidden": [256]}, **sgd),
         # Held out, tenth round (R: Q1 and Q2 are the quick settings): frozen
-        # (committed) with P's results and not
-        # run, for the next change of MRClassifier's default or of eta='auto';
+        # (committed) with P's results and not run, for the next change of
+        # MRClassifier's default or of eta='auto';
         # run it only once a candidate is fixed, with its bar written down
         # first. R1 and R6 are pairflip (a wide MLP with Adam, and 8 epochs of
         # a digits CNN), R3 class-dependent, R2 MNIST-1D with uniform noise,
