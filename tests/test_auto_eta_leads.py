@@ -551,18 +551,20 @@ def test_the_librarys_probation_is_the_lead(seed):
     assert library.provisional_ is False
 
 
-def test_every_align_and_relabel_mixup_variant_has_one_bar():
+def test_every_lead_variant_after_probation_has_one_bar():
     # the summary prints a bar for each variant of these leads, measured
     # against the records of the default it was tried on; its held-out
     # round comes after its screen rounds, and was not screened on
     bars = {(lead, variant): rest for lead, variant, *rest in auto_eta_leads.LEAD_BARS}
     assert len(bars) == len(auto_eta_leads.LEAD_BARS)
     expected = {("align", v) for v in auto_eta_leads.ALIGN_VARIANTS} | {
-        ("relabel_mixup", v) for v in auto_eta_leads.RELABEL_MIXUP_VARIANTS}
+        ("relabel_mixup", v) for v in auto_eta_leads.RELABEL_MIXUP_VARIANTS} | {
+        ("probation", v) for v in auto_eta_leads.PROBATION_VARIANTS if v != "probation@0.3"}
     assert set(bars) == expected
     for before, screen, heldout in bars.values():
         assert before in (auto_eta_leads.BEFORE_PAIRFLIP_MIXUP,
-                          auto_eta_leads.BEFORE_SHIPPED_ALIGNMENT)
+                          auto_eta_leads.BEFORE_SHIPPED_ALIGNMENT,
+                          auto_eta_leads.BEFORE_WIDER_PROBATION)
         assert heldout not in screen
 
 
