@@ -708,3 +708,37 @@ def test_the_librarys_default_fit_is_both_leads_composed(digits, tiny_mlp):
     for other in (unaligned, before):
         assert not all(torch.equal(a, b) for a, b in zip(net.module_.parameters(),
                                                           other.module_.parameters()))
+
+
+def _provisional_then(rule, band, after):
+    # slowly falling readings (a loose latch within ``band``), a freeze, then
+    # one reading of ``after`` times the frozen fraction; M stays small
+    gen = torch.Generator().manual_seed(0)
+    n, cumulative = 200, torch.zeros(200, dtype=torch.float64)
+    readings = [None, None, 0.30, 0.27, 0.24]
+    for t, reading in enumerate(readings + ["after", 0.2], start=1):
+        losses = torch.rand(n, generator=gen, dtype=torch.float64) * 0.2
+        losses[:10] += 4.0
+        cumulative = cumulative + losses
+        if reading == "after":
+            rule.freeze()
+            reading = after * rule.frozen_misfit_
+        rule.step(losses, cumulative, t, n_epochs=30, chance_loss=math.log(10),
+                  confident_misfit=reading, probation=band)
+    return rule
+
+
+@pytest.mark.parametrize("after", [0.65, 0.75, 0.9])
+def test_holding_rule_retracts_below_its_hold_whatever_the_band(after):
+    # the library retracts below 1 - band; the lead below its hold: with
+    # hold = 1 - band they are one rule, and a reading between the two
+    # thresholds tells them apart
+    same = [_provisional_then(rule, 0.3, after).diagnostics()
+            for rule in (AutoEta(), auto_eta_leads.HoldingAutoEta(hold=0.7))]
+    assert same[0] == same[1]
+    library = _provisional_then(AutoEta(), 0.4, after)
+    lead = _provisional_then(auto_eta_leads.HoldingAutoEta(hold=0.85), 0.4, after)
+    assert library.retracted_ is (after < 0.6)
+    assert lead.retracted_ is (after < 0.85)
+    assert (library.frozen_misfit_ is None) is library.retracted_
+    assert (lead.frozen_misfit_ is None) is lead.retracted_
