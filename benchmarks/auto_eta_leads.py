@@ -1014,7 +1014,9 @@ class HoldingAutoEta(AutoEta):
     def get_params(self):
         return dict(super().get_params(), hold=self.hold)
 
-    def _probation(self, confident, probation):
+    def _probation(self, confident, probation, hold=None):
+        # the library's hold (``probation_hold``, or ``1 - probation``) is
+        # ignored: the lead's is its own
         from sk_mr.mw import _settle
 
         if self.provisional_ and self.frozen_misfit_ is not None and confident is not None:

@@ -688,6 +688,11 @@ class MultiplicativeReweighting(SampleReweighting):
     #: ``benchmarks/auto_eta_leads.py``'s ``probation``; see the user guide).
     #: None: no probation (the default before it).
     relabel_probation = 0.3
+    #: The fraction of the frozen count that ``eta='auto'``'s first
+    #: confident reading under correction must reach for a provisional
+    #: pairflip latch to stand (``AutoEta.step``'s ``probation_hold``).
+    #: None: ``1 - relabel_probation`` (the test before it).
+    relabel_probation_hold = None
     #: The momentum of the running mean of the predicted class
     #: probabilities over the corrected batches, which aligns the classes
     #: labels are corrected towards with the given labels' class
@@ -706,11 +711,7 @@ class MultiplicativeReweighting(SampleReweighting):
         if self.relabel_probation is None or self.settings_.relabel != "auto" or not (
                 self.relabel_ratio_ is None or self.relabeling_):
             return False
-        if not isinstance(rule, AutoEta):
-            return False
-        parameters = inspect.signature(rule.step).parameters
-        return "probation" in parameters or any(
-            p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters.values())
+        return isinstance(rule, AutoEta) and _step_takes(rule, "probation")
 
     def _correcting(self, net=None):
         """Whether this batch is a corrected one: the gate opened in this
@@ -935,6 +936,9 @@ class MultiplicativeReweighting(SampleReweighting):
                 if self._probation_applies(rule):
                     # correction will test a looser pairflip latch
                     extra["probation"] = self.relabel_probation
+                    if self.relabel_probation_hold is not None and _step_takes(
+                            rule, "probation_hold"):
+                        extra["probation_hold"] = self.relabel_probation_hold
                 # the rule steers the weights' KL, whatever the losses' scale
                 return rule.step(losses, cumulative, completed_epochs,
                                  self.planned_epochs_ or epoch,
@@ -1095,6 +1099,14 @@ class RandomReweighting(SampleReweighting):
 
     def on_epoch_end(self, net, **kwargs):
         self._record_history(net)
+
+
+def _step_takes(rule, name):
+    """Whether the eta rule's ``step`` takes the keyword ``name`` (by name,
+    or through ``**kwargs``)."""
+    parameters = inspect.signature(rule.step).parameters
+    return name in parameters or any(
+        p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters.values())
 
 
 def _eta_from(cumulative_losses, probabilities):

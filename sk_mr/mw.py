@@ -807,7 +807,8 @@ class AutoEta:
         return float(quantile) < chance_loss / 2
 
     def step(self, losses, cumulative_losses, completed_epochs=None, n_epochs=None,
-             updates_per_epoch=1, *, chance_loss, confident_misfit=None, probation=None):
+             updates_per_epoch=1, *, chance_loss, confident_misfit=None, probation=None,
+             probation_hold=None):
         """Record one MW update and return its eta.
 
         Parameters
@@ -848,6 +849,12 @@ class AutoEta:
           confidently contradicted under correction; clean examples a
           still-learning network got wrong are learned. None: ``c``
           settles within ``confident_stability`` only, as without it.
+        probation_hold : float in (0, 1] or None (default=None)
+          With ``probation``: the fraction of the frozen fraction that the
+          first reading after :meth:`freeze` must reach for a provisional
+          latch to stand (it is retracted below ``probation_hold`` times
+          the frozen fraction). None: ``1 - probation``, the band's own
+          complement.
 
         Returns
         -------
@@ -876,7 +883,12 @@ class AutoEta:
             losses64, chance_loss=chance_loss) else None
         if probation is not None:
             _check_fraction("probation", probation, low_open=True, high_open=True)
-            self._probation(confident, probation)
+            if probation_hold is None:
+                probation_hold = 1 - probation
+            else:
+                _check_fraction("probation_hold", probation_hold, low_open=True,
+                                high_open=False)
+            self._probation(confident, probation, probation_hold)
         self.confident_fractions_.append(confident)
         self.recent_confident_, self.max_confident_ = _settle(
             self.recent_confident_, confident, self.max_confident_, self.window,
@@ -902,12 +914,13 @@ class AutoEta:
         self.etas_.append(eta)
         return eta
 
-    def _probation(self, confident, probation):
+    def _probation(self, confident, probation, hold):
         """Decide a provisional latch at the first reading after the
-        freeze, then settle ``c`` within the ``probation`` band."""
+        freeze (it stands from ``hold`` times the frozen fraction), then
+        settle ``c`` within the ``probation`` band."""
         if self.provisional_ and self.frozen_misfit_ is not None and confident is not None:
             self.provisional_ = False
-            if confident < (1 - probation) * self.frozen_misfit_:
+            if confident < hold * self.frozen_misfit_:
                 self.retracted_ = True
                 self.pairflip_ = False
                 self.frozen_misfit_ = None

@@ -710,7 +710,7 @@ def test_the_librarys_default_fit_is_both_leads_composed(digits, tiny_mlp):
                                                           other.module_.parameters()))
 
 
-def _provisional_then(rule, band, after):
+def _provisional_then(rule, band, after, **extra):
     # slowly falling readings (a loose latch within ``band``), a freeze, then
     # one reading of ``after`` times the frozen fraction; M stays small
     gen = torch.Generator().manual_seed(0)
@@ -724,7 +724,7 @@ def _provisional_then(rule, band, after):
             rule.freeze()
             reading = after * rule.frozen_misfit_
         rule.step(losses, cumulative, t, n_epochs=30, chance_loss=math.log(10),
-                  confident_misfit=reading, probation=band)
+                  confident_misfit=reading, probation=band, **extra)
     return rule
 
 
@@ -742,3 +742,12 @@ def test_holding_rule_retracts_below_its_hold_whatever_the_band(after):
     assert lead.retracted_ is (after < 0.85)
     assert (library.frozen_misfit_ is None) is library.retracted_
     assert (lead.frozen_misfit_ is None) is lead.retracted_
+
+
+@pytest.mark.parametrize("after", [0.65, 0.75, 0.9])
+def test_the_librarys_probation_hold_is_the_holding_lead(after):
+    # AutoEta.step's probation_hold against the lead's own HoldingAutoEta
+    lead = _provisional_then(auto_eta_leads.HoldingAutoEta(hold=0.85), 0.4, after)
+    library = _provisional_then(AutoEta(), 0.4, after, probation_hold=0.85)
+    assert library.diagnostics() == lead.diagnostics()
+    assert library.retracted_ is (after < 0.85)

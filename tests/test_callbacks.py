@@ -750,3 +750,38 @@ class TestProbationBand:
         off = self._callback()
         off.relabel_probation = None
         assert not off._probation_applies(AutoEta())
+
+    @pytest.mark.parametrize("hold", [None, 0.85])
+    def test_the_hold_reaches_a_rule_that_takes_it(self, noisy_data, tiny_mlp, hold):
+        # in a real fit: relabel_probation_hold goes with the band to a rule
+        # whose step takes it, and not to one whose step takes the band only
+        from sk_mr import MRClassifier
+        from sk_mr.mw import AutoEta
+
+        class Recording(AutoEta):
+            def step(self, *args, **kwargs):
+                self.calls_ = getattr(self, "calls_", []) + [
+                    (kwargs.get("probation"), kwargs.get("probation_hold", "absent"))]
+                return super().step(*args, **kwargs)
+
+        class BandOnly(AutoEta):
+            def step(self, losses, cumulative_losses, completed_epochs=None, n_epochs=None,
+                     updates_per_epoch=1, *, chance_loss, confident_misfit=None,
+                     probation=None):
+                self.bands_ = getattr(self, "bands_", []) + [probation]
+                return super().step(losses, cumulative_losses, completed_epochs, n_epochs,
+                                    updates_per_epoch, chance_loss=chance_loss,
+                                    confident_misfit=confident_misfit, probation=probation)
+
+        class Holding(MultiplicativeReweighting):
+            relabel_probation_hold = hold
+
+        X, y, _ = noisy_data
+        params = dict(module=tiny_mlp, max_epochs=3, lr=0.1, batch_size=32,
+                      train_split=None, verbose=0, random_state=0)
+        net = MRClassifier(eta=Recording(), callbacks__reweighting=Holding(), **params).fit(X, y)
+        band = MultiplicativeReweighting.relabel_probation
+        expected = "absent" if hold is None else hold
+        assert net.mr_.eta_rule_.calls_ == [(band, expected)] * 3
+        net = MRClassifier(eta=BandOnly(), callbacks__reweighting=Holding(), **params).fit(X, y)
+        assert net.mr_.eta_rule_.bands_ == [band] * 3

@@ -349,14 +349,14 @@ class TestProbation:
     tests/test_auto_eta_leads.py)."""
 
     @staticmethod
-    def _steps(rule, readings, misfit=0.05, start=1, probation=0.3):
+    def _steps(rule, readings, misfit=0.05, start=1, probation=0.3, **extra):
         # one update per reading: a fraction ``misfit`` of 100 examples at
         # loss 4 (above ln 10), the rest at 0.1 (half fitted: c is read)
         losses = torch.full((100,), 0.1)
         losses[:round(misfit * 100)] = 4.0
         for t, reading in enumerate(readings, start=start):
             rule.step(losses, t * losses, t, n_epochs=60, chance_loss=math.log(10),
-                      confident_misfit=reading, probation=probation)
+                      confident_misfit=reading, probation=probation, **extra)
 
     @pytest.mark.parametrize("after, retracted", [(0.10, True), (0.22, False)])
     def test_a_loose_latch_is_decided_by_the_first_reading_after_the_freeze(
@@ -398,6 +398,21 @@ class TestProbation:
         self._steps(rule, [0.01], start=4)
         assert not rule.retracted_ and rule.counted_misfit() == pytest.approx(0.28)
 
+    @pytest.mark.parametrize("hold, after, retracted", [
+        (None, 0.17, False), (0.85, 0.17, True), (0.85, 0.21, False), (1.0, 0.23, True)])
+    def test_the_hold_is_the_fraction_the_first_reading_must_keep(self, hold, after, retracted):
+        # frozen at 0.24: without a hold the reading must reach 0.7 * 0.24
+        # = 0.168, with one hold * 0.24 (0.204 for 0.85, all of it for 1)
+        rule = AutoEta()
+        self._steps(rule, [0.30, 0.27, 0.24], probation_hold=hold)
+        rule.freeze()
+        self._steps(rule, [after], start=4, probation_hold=hold)
+        assert rule.retracted_ is retracted
+        assert (rule.frozen_misfit_ is None) is retracted
+
     def test_the_band_is_checked(self):
         with pytest.raises(ValueError, match="probation must be a float in"):
             self._steps(AutoEta(), [0.3], probation=1.5)
+        for hold in (0.0, 1.5, True):
+            with pytest.raises(ValueError, match="probation_hold must be a float in"):
+                self._steps(AutoEta(), [0.3], probation_hold=hold)
