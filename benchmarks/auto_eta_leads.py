@@ -1287,6 +1287,26 @@ CURRENT_RULE_LEADS = ("relabel", "gate_probe", "fallback", "stability", "asymmet
                       "probation", "align", "relabel_mixup")
 
 
+def _probation_net(setting, seed, variant):
+    """The net of a ``probation`` variant: ``probation@b`` (the lead's own
+    rule and callback, band ``b``), ``probation@b/shipped`` (the default as
+    it ships with ``relabel_probation = b``) or ``probation@b/hold@h``
+    (that, with :class:`HoldingAutoEta`'s ``hold=h``)."""
+    net = eta_benchmark.mr_net(setting, seed, "default")
+    band, _, kind = variant.removeprefix("probation@").partition("/")
+    if kind == "shipped":
+        net.set_params(callbacks__reweighting=_shipped_probation_callback(float(band)))
+    elif kind.startswith("hold@"):
+        net.set_params(eta=HoldingAutoEta(hold=float(kind.removeprefix("hold@"))),
+                       callbacks__reweighting=_shipped_probation_callback(float(band)))
+    elif not kind:
+        net.set_params(eta=ProbationAutoEta(probation=float(band)),
+                       callbacks__reweighting=_probation_callback())
+    else:
+        raise ValueError(f"Unknown probation variant {variant!r}.")
+    return net
+
+
 def fit_variant(setting, lead, variant, seed):
     """Fit one cell; return its record."""
     X, _, _, _, _ = eta_benchmark.load_data(setting)
@@ -1342,16 +1362,7 @@ def fit_variant(setting, lead, variant, seed):
         net.set_params(eta=AutoEta(confident_stability=stability),
                        callbacks__reweighting=_callback_without_probation())
     elif lead == "probation":
-        net = eta_benchmark.mr_net(setting, seed, "default")
-        band, _, kind = variant.split("@")[1].partition("/")
-        if kind == "shipped":
-            net.set_params(callbacks__reweighting=_shipped_probation_callback(float(band)))
-        elif kind.startswith("hold@"):
-            net.set_params(eta=HoldingAutoEta(hold=float(kind[len("hold@"):])),
-                           callbacks__reweighting=_shipped_probation_callback(float(band)))
-        else:
-            net.set_params(eta=ProbationAutoEta(probation=float(band)),
-                           callbacks__reweighting=_probation_callback())
+        net = _probation_net(setting, seed, variant)
     elif lead == "align":
         net = eta_benchmark.mr_net(setting, seed, "default")
         momentum, _, kind = variant.split("@")[1].partition("/")

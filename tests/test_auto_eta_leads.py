@@ -751,3 +751,24 @@ def test_the_librarys_probation_hold_is_the_holding_lead(after):
     library = _provisional_then(AutoEta(), 0.4, after, probation_hold=0.85)
     assert library.diagnostics() == lead.diagnostics()
     assert library.retracted_ is (after < 0.85)
+
+
+def test_probation_variants_build_their_own_rule_and_band():
+    # the variant's name is parsed into the rule and the band it fits
+    # with (a first screen of hold@0.85 ran probation@0.4 by a parse slip)
+    from sk_mr import MultiplicativeReweighting
+
+    setting = auto_eta_leads.eta_benchmark.SETTINGS["S1"]
+    built = {v: auto_eta_leads._probation_net(setting, 0, v)
+             for v in auto_eta_leads.PROBATION_VARIANTS}
+    old = built["probation@0.3"]
+    assert type(old.eta) is auto_eta_leads.ProbationAutoEta and old.eta.probation == 0.3
+    shipped = built["probation@0.4/shipped"]
+    assert shipped.eta == "auto"
+    assert shipped.callbacks__reweighting.relabel_probation == 0.4
+    assert isinstance(shipped.callbacks__reweighting, MultiplicativeReweighting)
+    holding = built["probation@0.4/hold@0.85"]
+    assert type(holding.eta) is auto_eta_leads.HoldingAutoEta and holding.eta.hold == 0.85
+    assert holding.callbacks__reweighting.relabel_probation == 0.4
+    with pytest.raises(ValueError, match="Unknown probation variant"):
+        auto_eta_leads._probation_net(setting, 0, "probation@0.4/other")
