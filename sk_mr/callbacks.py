@@ -490,7 +490,8 @@ class MultiplicativeReweighting(SampleReweighting):
     updates where it asks for it: one pass over the training split in eval
     mode; None at the others; and, where the net corrects labels
     (``relabel='auto'``), the gate has not closed and the rule's ``step``
-    takes it, ``probation=relabel_probation``), where ``planned_epochs`` is
+    takes it, ``probation=relabel_probation`` and, where the step takes it
+    too, ``probation_hold=relabel_probation_hold``), where ``planned_epochs`` is
     the history's length at the start of the fit call plus ``max_epochs``.
     The rule (``eta_rule_``) lives with the weights: a warm-started fit or
     ``partial_fit`` continues it, and its counters are saved with them.
@@ -684,15 +685,17 @@ class MultiplicativeReweighting(SampleReweighting):
     #: The band within which ``eta='auto'``'s confident count may settle on
     #: probation where labels are corrected (``AutoEta.step``'s
     #: ``probation``): a pairflip latch correction then tests, and retracts
-    #: if the count collapses once correction starts (chosen on
-    #: ``benchmarks/auto_eta_leads.py``'s ``probation``; see the user guide).
-    #: None: no probation (the default before it).
-    relabel_probation = 0.3
+    #: if the count falls once correction starts (0.3 chosen on
+    #: ``benchmarks/auto_eta_leads.py``'s ``probation``, widened to 0.4 by
+    #: ``probation@0.4/hold@0.85``; see the user guide). None: no probation
+    #: (the default before it).
+    relabel_probation = 0.4
     #: The fraction of the frozen count that ``eta='auto'``'s first
     #: confident reading under correction must reach for a provisional
-    #: pairflip latch to stand (``AutoEta.step``'s ``probation_hold``).
-    #: None: ``1 - relabel_probation`` (the test before it).
-    relabel_probation_hold = None
+    #: pairflip latch to stand (``AutoEta.step``'s ``probation_hold``;
+    #: ``benchmarks/auto_eta_leads.py``'s ``probation@0.4/hold@0.85``; see
+    #: the user guide). None: ``1 - relabel_probation`` (the test before it).
+    relabel_probation_hold = 0.85
     #: The momentum of the running mean of the predicted class
     #: probabilities over the corrected batches, which aligns the classes
     #: labels are corrected towards with the given labels' class

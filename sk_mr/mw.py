@@ -841,7 +841,7 @@ class AutoEta:
           (``max_loose_``); where that alone exceeds ``confident_ratio * M``
           and ``hard_fraction``, the latch is *provisional*. At the first
           confident reading after :meth:`freeze` (once correction has
-          started), a reading below ``1 - probation`` times the frozen
+          started), a reading below ``probation_hold`` times the frozen
           fraction retracts it: the rule unfreezes, ``M`` and ``C`` go back
           to where they stood at the freeze (their windows start again from
           that reading), no loose latch is taken again, and

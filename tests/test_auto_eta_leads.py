@@ -584,9 +584,10 @@ def test_probation_bar_by_hand():
     records = [lead("L2", 0, 0.8), lead("S6", 1, 0.89), lead("N1", 0, 0.62),
                lead("N4", 0, 0.9)]
     lines = auto_eta_leads.probation_bar(records, before)
-    assert lines[1] == ("  SHFGJKLM: noisy +7.50 over 2 (worst +0.00), clean -0.50 over 1; "
+    assert lines[1] == ("  SHFGJKLM: noisy +7.50 over 2 (worst +0.00), clean -0.50 over 1 "
+                        "(worst -0.50); "
                         "changed: L2 +15.0, S6 -0.5")
-    assert lines[2] == ("  N: noisy +2.00 over 1 (worst +2.00), clean +0.00 over 1; "
+    assert lines[2] == ("  N: noisy +2.00 over 1 (worst +2.00), clean +0.00 over 1 (worst +0.00); "
                         "changed: N1 +2.0")
 
 
@@ -599,7 +600,8 @@ def test_the_librarys_default_fit_is_the_probation_lead(noisy_data, tiny_mlp):
     from sk_mr import MRClassifier, MultiplicativeReweighting
 
     class OfItsTime(MultiplicativeReweighting):
-        relabel_alignment = relabel_pairflip_mixup_alpha = None
+        relabel_alignment = relabel_pairflip_mixup_alpha = relabel_probation_hold = None
+        relabel_probation = 0.3
 
     X, y, _ = noisy_data
     params = dict(module=tiny_mlp, module__dropout=0.3, max_epochs=14, lr=0.1, batch_size=16,
@@ -772,3 +774,25 @@ def test_probation_variants_build_their_own_rule_and_band():
     assert holding.callbacks__reweighting.relabel_probation == 0.4
     with pytest.raises(ValueError, match="Unknown probation variant"):
         auto_eta_leads._probation_net(setting, 0, "probation@0.4/other")
+
+
+def test_the_librarys_default_is_the_holding_lead(noisy_data, tiny_mlp):
+    # MRClassifier as it ships passes eta='auto''s rule the band and the
+    # hold of probation@0.4/hold@0.85, the lead that became the default
+    # (the rule's side of the hold is the lead's bit for bit: see
+    # test_the_librarys_probation_hold_is_the_holding_lead)
+    from sk_mr import MRClassifier
+
+    class Recording(AutoEta):
+        def step(self, *args, **kwargs):
+            self.calls_ = getattr(self, "calls_", []) + [
+                (kwargs.get("probation"), kwargs.get("probation_hold"))]
+            return super().step(*args, **kwargs)
+
+    lead = auto_eta_leads._probation_net(auto_eta_leads.eta_benchmark.SETTINGS["S1"], 0,
+                                         "probation@0.4/hold@0.85")
+    expected = (lead.callbacks__reweighting.relabel_probation, lead.eta.hold)
+    X, y, _ = noisy_data
+    net = MRClassifier(module=tiny_mlp, eta=Recording(), max_epochs=3, lr=0.1, batch_size=32,
+                       train_split=None, verbose=0, random_state=0).fit(X, y)
+    assert net.mr_.eta_rule_.calls_ == [expected] * 3
