@@ -139,6 +139,15 @@ class EtaHeldoutTable(Directive):
         return [table, _bullets(bench.heldout_goals(rows))]
 
 
+def _compact(names):
+    """Settings named by round: ``F1 F7 G1`` as ``F1/7 G1`` (the which-method
+    table's widest cell, kept within the page)."""
+    rounds = {}
+    for name in names:
+        rounds.setdefault(name[0], []).append(name[1:])
+    return " ".join(letter + "/".join(numbers) for letter, numbers in rounds.items())
+
+
 class WhichMethodTable(Directive):
     """``.. which-method-table::``: the best one-fit methods by kind of noise."""
 
@@ -151,7 +160,7 @@ class WhichMethodTable(Directive):
         groups = bench.which_method(bench.heldout_rows(records, settings))
         lines = []
         for name, members, ranking in groups:
-            line = [name, " ".join(members)]  # no commas: the widest cell of the page
+            line = [name, _compact(members)]  # the widest cell of the page
             line += [(f"{label}: {mean:.1f}", label == ranking[0][1])
                      for mean, label, _ in ranking[:2]]
             line += ["–"] * (2 - len(ranking[:2]))
