@@ -1220,26 +1220,16 @@ def _aligned_callback(momentum, at_gate=False):
     return _Aligned()
 
 
-def _shipped_alignment_callback(momentum):
-    """The default's callback as it ships, with the library's aligned
-    correction (``relabel_alignment = momentum``): ``align@m/shipped``."""
+def _shipped_callback(**constants):
+    """The default's callback as it ships, with some of the library's own
+    constants set otherwise (``relabel_alignment=m``: ``align@m/shipped``;
+    ``relabel_probation=b``: ``probation@b/shipped``)."""
     from sk_mr import MultiplicativeReweighting
 
-    class _ShippedAlignment(MultiplicativeReweighting):
-        relabel_alignment = momentum
-
-    return _ShippedAlignment()
-
-
-def _shipped_probation_callback(band):
-    """The default's callback as it ships, with the library's probation band
-    set to ``band`` (``relabel_probation``): ``probation@b/shipped``."""
-    from sk_mr import MultiplicativeReweighting
-
-    class _ShippedProbation(MultiplicativeReweighting):
-        relabel_probation = band
-
-    return _ShippedProbation()
+    unknown = [name for name in constants if not hasattr(MultiplicativeReweighting, name)]
+    if unknown:
+        raise ValueError(f"MultiplicativeReweighting has no constant {unknown[0]!r}.")
+    return type("_Shipped", (MultiplicativeReweighting,), constants)()
 
 
 def _relabel_mixup_callback(alpha, pairflip_only=False):
@@ -1309,15 +1299,18 @@ CURRENT_RULE_LEADS = ("relabel", "gate_probe", "fallback", "stability", "asymmet
 def _probation_net(setting, seed, variant):
     """The net of a ``probation`` variant: ``probation@b`` (the lead's own
     rule and callback, band ``b``), ``probation@b/shipped`` (the default as
-    it ships with ``relabel_probation = b``) or ``probation@b/hold@h``
-    (that, with :class:`HoldingAutoEta`'s ``hold=h``)."""
+    it ships with ``relabel_probation = b`` and the retraction below
+    ``1 - b``) or ``probation@b/hold@h`` (that, with
+    :class:`HoldingAutoEta`'s ``hold=h``)."""
     net = eta_benchmark.mr_net(setting, seed, "default")
     band, _, kind = variant.removeprefix("probation@").partition("/")
-    if kind == "shipped":
-        net.set_params(callbacks__reweighting=_shipped_probation_callback(float(band)))
-    elif kind.startswith("hold@"):
-        net.set_params(eta=HoldingAutoEta(hold=float(kind.removeprefix("hold@"))),
-                       callbacks__reweighting=_shipped_probation_callback(float(band)))
+    if kind == "shipped" or kind.startswith("hold@"):
+        # the hold of their time: 1 - band, or the lead's own (the library's
+        # later relabel_probation_hold is not theirs)
+        net.set_params(callbacks__reweighting=_shipped_callback(
+            relabel_probation=float(band), relabel_probation_hold=None))
+        if kind != "shipped":
+            net.set_params(eta=HoldingAutoEta(hold=float(kind.removeprefix("hold@"))))
     elif not kind:
         net.set_params(eta=ProbationAutoEta(probation=float(band)),
                        callbacks__reweighting=_probation_callback())
@@ -1386,7 +1379,7 @@ def fit_variant(setting, lead, variant, seed):
         net = eta_benchmark.mr_net(setting, seed, "default")
         momentum, _, kind = variant.split("@")[1].partition("/")
         if kind == "shipped":
-            callback = _shipped_alignment_callback(float(momentum))
+            callback = _shipped_callback(relabel_alignment=float(momentum))
         else:
             callback = _aligned_callback(float(momentum), at_gate=kind == "gate")
         net.set_params(callbacks__reweighting=callback)

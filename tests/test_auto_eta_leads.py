@@ -768,12 +768,17 @@ def test_probation_variants_build_their_own_rule_and_band():
     shipped = built["probation@0.4/shipped"]
     assert shipped.eta == "auto"
     assert shipped.callbacks__reweighting.relabel_probation == 0.4
+    # retracting below 1 - band, as when it ran (not the library's later hold)
+    assert shipped.callbacks__reweighting.relabel_probation_hold is None
     assert isinstance(shipped.callbacks__reweighting, MultiplicativeReweighting)
     holding = built["probation@0.4/hold@0.85"]
     assert type(holding.eta) is auto_eta_leads.HoldingAutoEta and holding.eta.hold == 0.85
     assert holding.callbacks__reweighting.relabel_probation == 0.4
     with pytest.raises(ValueError, match="Unknown probation variant"):
         auto_eta_leads._probation_net(setting, 0, "probation@0.4/other")
+    # a misspelt constant would silently ship the default: refused
+    with pytest.raises(ValueError, match="no constant 'relabel_probaton'"):
+        auto_eta_leads._shipped_callback(relabel_probaton=0.4)
 
 
 def test_the_librarys_default_is_the_holding_lead(noisy_data, tiny_mlp):
