@@ -46,7 +46,11 @@ docs-check: docs
 # wheel from the sdist, in isolated build environments), check their metadata
 # and README with twine, install the wheel alone in a fresh virtualenv and run
 # the quick start there from an empty directory, so the source tree cannot be
-# imported instead of the installed package.
+# imported instead of the installed package. The fresh virtualenv borrows its
+# dependencies from $(VENV) (resolved from the same pyproject.toml; reinstalling
+# torch's CUDA wheels there took most of the check's time): the wheel goes in
+# with --no-deps (by $(VENV)'s pip), and pip check verifies that what it
+# requires is installed.
 DIST := build/dist
 WHEEL_VENV := build/wheel-venv
 dist-check: $(STAMP)
@@ -58,12 +62,17 @@ dist-check: $(STAMP)
 	    assert any(n.endswith('.dist-info/licenses/LICENSE') for n in w), 'no LICENSE in the wheel'; \
 	    assert any(n.endswith('/CITATION.cff') for n in s), 'no CITATION.cff in the sdist'" \
 	    $(DIST)/*.whl $(DIST)/*.tar.gz
-	$(PYTHON) -m venv $(WHEEL_VENV)
-	$(WHEEL_VENV)/bin/python -m pip install --quiet --disable-pip-version-check $(DIST)/*.whl
+	$(PYTHON) -m venv --without-pip $(WHEEL_VENV)
+	$(WHEEL_VENV)/bin/python -c "import pathlib, sys, sysconfig; \
+	    pathlib.Path(sysconfig.get_paths()['purelib'], 'sk_mr_dependencies.pth').write_text(sys.argv[1] + '\n')" \
+	    "$$($(PY) -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')"
+	$(PY) -m pip --python $(WHEEL_VENV)/bin/python install --quiet --disable-pip-version-check \
+	    --no-deps $(DIST)/*.whl
+	$(PY) -m pip --python $(WHEEL_VENV)/bin/python check
 	cd "$$(mktemp -d)" && \
 	    $(CURDIR)/$(WHEEL_VENV)/bin/python -c "import sk_mr; assert '$(CURDIR)/$(WHEEL_VENV)/' in sk_mr.__file__, sk_mr.__file__; print('sk_mr', sk_mr.__version__, 'from', sk_mr.__file__)" && \
 	    $(CURDIR)/$(WHEEL_VENV)/bin/sk-mr demo --noise-rates 0.4 --seeds 1 --epochs 30
-	rm -rf $(WHEEL_VENV)  # torch's CUDA wheels make it several GB
+	rm -rf $(WHEEL_VENV)
 
 bench: $(STAMP)
 	$(PY) benchmarks/overhead.py
