@@ -559,12 +559,14 @@ def test_every_lead_variant_after_probation_has_one_bar():
     assert len(bars) == len(auto_eta_leads.LEAD_BARS)
     expected = {("align", v) for v in auto_eta_leads.ALIGN_VARIANTS} | {
         ("relabel_mixup", v) for v in auto_eta_leads.RELABEL_MIXUP_VARIANTS} | {
-        ("probation", v) for v in auto_eta_leads.PROBATION_VARIANTS if v != "probation@0.3"}
+        ("probation", v) for v in auto_eta_leads.PROBATION_VARIANTS if v != "probation@0.3"} | {
+        ("gate_delay", v) for v in auto_eta_leads.GATE_DELAY_VARIANTS if v != "gate_delay@0"}
     assert set(bars) == expected
     for before, screen, heldout in bars.values():
         assert before in (auto_eta_leads.BEFORE_PAIRFLIP_MIXUP,
                           auto_eta_leads.BEFORE_SHIPPED_ALIGNMENT,
-                          auto_eta_leads.BEFORE_WIDER_PROBATION)
+                          auto_eta_leads.BEFORE_WIDER_PROBATION,
+                          auto_eta_leads.BEFORE_GATE_DELAY)
         assert heldout not in screen
 
 
@@ -801,3 +803,63 @@ def test_the_librarys_default_is_the_holding_lead(noisy_data, tiny_mlp):
     net = MRClassifier(module=tiny_mlp, eta=Recording(), max_epochs=3, lr=0.1, batch_size=32,
                        train_split=None, verbose=0, random_state=0).fit(X, y)
     assert net.mr_.eta_rule_.calls_ == [expected] * 3
+
+
+def _gate_at(callback, n_updates, readings, left_uniform_at=5, planned=20,
+             max_confident=0.0, max_loose=0.0):
+    """``callback`` at a batch where the library's gate is due (weights left
+    uniform after update ``left_uniform_at``), ``n_updates`` updates in,
+    with the rule's confident ``readings`` so far."""
+    from types import SimpleNamespace
+
+    from sk_mr.mw import AutoEta
+
+    rule = AutoEta()
+    rule.n_updates_ = n_updates
+    rule.confident_fractions_ = list(readings)
+    rule.max_confident_, rule.max_loose_ = max_confident, max_loose
+    callback.settings_ = SimpleNamespace(relabel="auto", eta="auto", updates_per_epoch=1)
+    callback.eta_rule_ = rule
+    callback.relabel_ratio_ = None
+    callback.eta_ = 0.5
+    callback.batch_weights_ = torch.ones(4)
+    callback.dataset_train_ = object()
+    callback.left_uniform_at_ = left_uniform_at
+    callback.n_updates_ = n_updates
+    callback.planned_epochs_ = planned
+    return callback._gate_due()
+
+
+def test_gate_delay_waits_only_for_a_confident_count_that_has_begun():
+    confident = auto_eta_leads._gate_delay_callback(3, 0.5, confident=True)
+    begun = [None] * 5 + [0.3]
+    assert not _gate_at(confident, 6, begun)  # read, not settled: waits
+    assert not _gate_at(confident, 7, begun + [0.28])
+    assert _gate_at(confident, 8, begun + [0.28, 0.27])  # 3 updates after: decides
+    assert _gate_at(confident, 6, [None] * 6)  # not read: decides, as the library
+    assert _gate_at(confident, 6, begun, max_confident=0.3)  # settled: decides
+    assert _gate_at(confident, 6, begun, max_loose=0.3)
+    assert _gate_at(confident, 10, [None] * 9 + [0.3], left_uniform_at=9)  # half-way
+    # without ``confident`` it waits ``delay`` updates whatever the count
+    plain = auto_eta_leads._gate_delay_callback(3, 0.5)
+    assert not _gate_at(plain, 6, [None] * 6)
+    assert _gate_at(plain, 8, [None] * 8)
+    assert _gate_at(auto_eta_leads._gate_delay_callback(0, 1.0), 6, begun)  # the library's
+
+
+def test_gate_delay_lead_is_the_default_where_no_count_has_begun(noisy_data, tiny_mlp):
+    # uniform noise: the gate decides before the confident count is read,
+    # so the lead fits the default's parameters bit for bit
+    from sk_mr import MRClassifier
+
+    X, y, _ = noisy_data
+    params = dict(module=tiny_mlp, module__dropout=0.3, max_epochs=14, lr=0.1, batch_size=16,
+                  train_split=None, verbose=0, random_state=0)
+    lead = MRClassifier(callbacks__reweighting=auto_eta_leads._gate_delay_callback(
+        3, 0.5, confident=True), **params).fit(X, y)
+    net = MRClassifier(**params).fit(X, y)
+    assert net.mr_.relabeling_ and lead.mr_.relabeling_
+    gate = lead.mr_.left_uniform_at_
+    assert lead.mr_.eta_rule_.confident_fractions_[gate - 1] is None
+    for a, b in zip(net.module_.parameters(), lead.module_.parameters()):
+        assert torch.equal(a, b)
