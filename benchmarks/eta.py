@@ -652,6 +652,45 @@ def _settings():
                                  n_classes=10, n_clusters_per_class=1, class_sep=1.4,
                                  test_size=2000),
                 module_kwargs={"hidden": [256]}, **adam),
+        # Held out, thirteenth round (W): frozen (committed) with V's results
+        # and not run, for the next change of MRClassifier's default or of
+        # eta='auto'; run it only once a candidate is fixed, with its bar
+        # written down first. W1 is pairflip noise on a digits CNN, W2 60
+        # classes with Adam, W3 MNIST-1D with pairflip labels in 10 epochs
+        # (a short schedule where the pairflip count may come late), W4
+        # class-dependent noise with SGD, W5 uniform noise on digits with
+        # Adam, W6 and W7 clean (W6 a digits CNN with Adam).
+        Setting("W1", "held-out", "digits 8x8 images, small CNN, SGD, 30 ep, 35% pairflip",
+                "digits", "smallcnn", epochs=30, noise_kind="pairflip", noise_rate=0.35,
+                module_kwargs={"channels": [16, 32]}, **sgd),
+        Setting("W2", "held-out", "make_classification N=10000 K=60, MLP 256, Adam, 20 ep, "
+                "30% symmetric", "classification", "mlp", epochs=20, noise_kind="symmetric",
+                noise_rate=0.3,
+                data_kwargs=dict(n_samples=12000, n_features=64, n_informative=40,
+                                 n_classes=60, n_clusters_per_class=1, class_sep=2.0,
+                                 test_size=2000),
+                module_kwargs={"hidden": [256]}, **adam),
+        Setting("W3", "held-out", "MNIST-1D N=5000, CNN1D, SGD, 10 ep, 25% pairflip",
+                "mnist1d", "cnn1d", epochs=10, noise_kind="pairflip", noise_rate=0.25,
+                data_kwargs=dict(n_samples=6250), **mnist1d_sgd),
+        Setting("W4", "held-out", "make_classification N=5000 K=8, MLP, SGD, 45 ep, "
+                "class-dependent symmetric 10%-50%", "classification", "mlp", epochs=45,
+                noise_kind="symmetric",
+                noise_rate=tuple(round(0.1 + 0.4 * ((5 * i) % 8) / 7, 3) for i in range(8)),
+                data_kwargs=dict(n_samples=7000, n_features=24, n_informative=14,
+                                 n_classes=8, n_clusters_per_class=1, class_sep=1.3,
+                                 test_size=2000), **sgd),
+        Setting("W5", "held-out", "digits, MLP 128, Adam, 20 ep, 40% uniform", "digits",
+                "mlp", epochs=20, noise_kind="uniform", noise_rate=0.4,
+                module_kwargs={"hidden": [128]}, **adam),
+        Setting("W6", "held-out", "digits 8x8 images, small CNN, Adam, 25 ep, clean",
+                "digits", "smallcnn", epochs=25, noise_kind="uniform", noise_rate=0.0,
+                module_kwargs={"channels": [16, 32]}, **adam),
+        Setting("W7", "held-out", "make_classification N=6000 K=12, MLP, SGD, 30 ep, clean",
+                "classification", "mlp", epochs=30, noise_kind="uniform", noise_rate=0.0,
+                data_kwargs=dict(n_samples=8000, n_features=30, n_informative=16,
+                                 n_classes=12, n_clusters_per_class=1, class_sep=1.4,
+                                 test_size=2000), **sgd),
         # Held out for MRBinaryClassifier's default (one logit, BCE): frozen
         # (committed) before they were first run; the 'binary:' methods.
         Setting("B1", "held-out", "make_classification N=3000 K=2, MLP, Adam, 40 ep, "
