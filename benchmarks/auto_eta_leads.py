@@ -605,6 +605,7 @@ class BootstrappedMR:
         from sk_mr.baselines import BetaMixtureBootstrapping
 
         class _BootstrappedMR(BetaMixtureBootstrapping, MultiplicativeReweighting):
+            relabel_gate_wait = None  # the default of its time
             def on_train_begin(self, net, **kwargs):
                 BetaMixtureBootstrapping.on_train_begin(self, net, **kwargs)
                 MultiplicativeReweighting.on_train_begin(self, net, **kwargs)
@@ -761,6 +762,8 @@ def _confident_joint_callback():
         """MR that hands the rule the confident joint's count before each update
         (an extra eval-mode pass over the training set: a lead, not a design)."""
 
+        relabel_gate_wait = None  # the default of its time
+
         def update(self, net, dataset_train, completed_epochs=None):
             rule = self._rule()
             if isinstance(rule, ConfidentJointAutoEta):
@@ -852,7 +855,8 @@ class TrustRelabel:
         from sk_mr import MultiplicativeReweighting
 
         class _TrustRelabel(MultiplicativeReweighting):
-            relabel_alignment = relabel_pairflip_mixup_alpha = None  # the default of its time
+            # the default of its time
+            relabel_alignment = relabel_pairflip_mixup_alpha = relabel_gate_wait = None
 
             def initialize(self):
                 super().initialize()
@@ -988,6 +992,7 @@ class GateFallback:
         class _GateFallback(MultiplicativeReweighting):
             # the default of its time
             relabel_probation = relabel_alignment = relabel_pairflip_mixup_alpha = None
+            relabel_gate_wait = None
 
             def initialize(self):
                 super().initialize()
@@ -1149,6 +1154,7 @@ def _callback_without_probation():
 
     class _WithoutProbation(MultiplicativeReweighting):
         relabel_probation = relabel_alignment = relabel_pairflip_mixup_alpha = None
+        relabel_gate_wait = None
 
     return _WithoutProbation()
 
@@ -1161,7 +1167,8 @@ def _probation_callback():
     from sk_mr import MultiplicativeReweighting
 
     class _Probation(MultiplicativeReweighting):
-        relabel_alignment = relabel_pairflip_mixup_alpha = None  # the default of its time
+        # the default of its time
+        relabel_alignment = relabel_pairflip_mixup_alpha = relabel_gate_wait = None
 
         def update(self, net, dataset_train, completed_epochs=None):
             super().update(net, dataset_train, completed_epochs)
@@ -1189,7 +1196,7 @@ def _aligned_callback(momentum, at_gate=False):
 
     class _Aligned(MultiplicativeReweighting):
         relabel_alignment = None  # the lead's alignment is its own
-        relabel_pairflip_mixup_alpha = None  # the default of its time
+        relabel_pairflip_mixup_alpha = relabel_gate_wait = None  # the default of its time
 
         def initialize(self):
             super().initialize()
@@ -1235,6 +1242,8 @@ def _shipped_callback(**constants):
     unknown = [name for name in constants if not hasattr(MultiplicativeReweighting, name)]
     if unknown:
         raise ValueError(f"MultiplicativeReweighting has no constant {unknown[0]!r}.")
+    # the /shipped leads came before the gate waited for the confident count
+    constants.setdefault("relabel_gate_wait", None)
     return type("_Shipped", (MultiplicativeReweighting,), constants)()
 
 
@@ -1259,6 +1268,8 @@ def _gate_delay_callback(delay, deadline, confident=False):
     from sk_mr import MultiplicativeReweighting
 
     class _GateDelay(MultiplicativeReweighting):
+        relabel_gate_wait = None  # the lead's wait is its own
+
         def _init_state(self, n_train):
             super()._init_state(n_train)
             self.left_uniform_at_ = None  # the update after which eta_ > 0
@@ -1296,7 +1307,7 @@ def _relabel_mixup_callback(alpha, pairflip_only=False):
     class _RelabelMixup(MultiplicativeReweighting):
         relabel_mixup_alpha = alpha
         relabel_pairflip_mixup_alpha = None  # the lead's choice is its own
-        relabel_alignment = None  # the default of its time
+        relabel_alignment = relabel_gate_wait = None  # the default of its time
 
         def batch_mixup_alpha(self, net):
             rule = self.eta_rule_

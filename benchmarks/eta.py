@@ -1262,6 +1262,8 @@ def _default_config():
                 relabel_mixup_alpha=MultiplicativeReweighting.relabel_mixup_alpha,
                 relabel_probation=MultiplicativeReweighting.relabel_probation,
                 relabel_probation_hold=MultiplicativeReweighting.relabel_probation_hold,
+                relabel_gate_wait=MultiplicativeReweighting.relabel_gate_wait,
+                relabel_gate_deadline=MultiplicativeReweighting.relabel_gate_deadline,
                 relabel_pairflip_mixup_alpha=(
                     MultiplicativeReweighting.relabel_pairflip_mixup_alpha),
                 relabel_alignment=MultiplicativeReweighting.relabel_alignment)
@@ -1529,9 +1531,10 @@ HELDOUT_ROUNDS = (("F", "first round: chose the default"),
                   ("O", "eighth round: checked the aligned correction"),
                   ("P", "ninth round: checked strong mixup on pairflip labels"),
                   ("R", "tenth round: checked the aligned correction, on again"),
-                  ("U", "eleventh round: checked the wider probation band and its hold"))
+                  ("U", "eleventh round: checked the wider probation band and its hold"),
+                  ("V", "twelfth round: checked the gate's wait for a pairflip count"))
 #: Rounds frozen for the next candidate and not run yet: left out unless named.
-RESERVED_ROUNDS = ("V",)
+RESERVED_ROUNDS = ("W",)
 #: Every held-out round of the multiclass settings.
 ALL_ROUNDS = "".join(name for name, _ in HELDOUT_ROUNDS)
 
@@ -1829,15 +1832,16 @@ def format_heldout(rows):
 #: Held-out settings grouped by the kind of label noise (the decision guide).
 NOISE_GROUPS = (("symmetric / uniform noise", ("F5", "F6", "G5", "G6", "J5", "J6", "K5", "K6",
                                                "L6", "M2", "M5", "N3", "N6", "O3", "P3",
-                                               "P6", "R2", "R5", "U3")),
+                                               "P6", "R2", "R5", "U3", "V4")),
                 ("class-dependent noise", ("F2", "G2", "J2", "K2", "L5", "M4", "N2", "O6",
-                                           "P1", "P5", "R3", "U2")),
+                                           "P1", "P5", "R3", "U2", "V5")),
                 ("pairflip noise", ("F1", "F7", "G1", "G7", "J1", "J7", "K1", "K7", "L1",
                                     "L2", "L7", "M1", "M6", "N1", "N5", "O1", "O2", "O5",
-                                    "P2", "R1", "R6", "U1", "U5", "U6")),
+                                    "P2", "R1", "R6", "U1", "U5", "U6", "V1", "V2",
+                                    "V3")),
                 ("clean labels", ("F3", "F4", "G3", "G4", "J3", "J4", "K3", "K4", "L3", "L4",
                                   "M3", "M7", "N4", "N7", "O4", "O7", "P4", "P7", "R4",
-                                  "R7", "U4", "U7")))
+                                  "R7", "U4", "U7", "V6", "V7")))
 
 
 def which_method(rows):
@@ -1944,6 +1948,7 @@ def readme_blocks(records):
             "heldout-table-p": format_heldout_markdown(rows("P")),
             "heldout-table-r": format_heldout_markdown(rows("R")),
             "heldout-table-u": format_heldout_markdown(rows("U")),
+            "heldout-table-v": format_heldout_markdown(rows("V")),
             "heldout-goals": "\n".join(f"- {line}"
                                        for line in heldout_goals(rows(ALL_ROUNDS))),
             "heldout-reach": "\n".join(f"- {line}"
@@ -1958,7 +1963,8 @@ def update_readme(records, path=None):
     ``heldout-table-j`` (round J), ``heldout-table-k`` (round K),
     ``heldout-table-l`` (round L), ``heldout-table-m`` (round M),
     ``heldout-table-n`` (round N), ``heldout-table-o`` (round O),
-    ``heldout-table-p`` (round P) and
+    ``heldout-table-p`` (round P), ``heldout-table-r`` (round R),
+    ``heldout-table-u`` (round U), ``heldout-table-v`` (round V) and
     ``heldout-goals`` and
     ``heldout-reach`` (all rounds);
     tests/test_readme_results.py checks that they equal the records.

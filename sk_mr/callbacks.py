@@ -520,7 +520,10 @@ class MultiplicativeReweighting(SampleReweighting):
       of training examples predicted as labelled over the fraction ``1 -
       M`` MR keeps, taken once per training run (a warm start or
       ``partial_fit`` keeps it, a cold ``fit`` takes it again) at the first
-      batch after the weights left uniform; None before (or without) it, NaN where the
+      batch after the weights left uniform, or up to ``relabel_gate_wait``
+      (3) updates later while ``eta='auto'``'s confident count has begun
+      and not settled, before ``relabel_gate_deadline`` (half) of the
+      planned updates; None before (or without) it, NaN where the
       module gives no class probabilities.
 
     relabeling_ : bool
@@ -696,6 +699,17 @@ class MultiplicativeReweighting(SampleReweighting):
     #: ``benchmarks/auto_eta_leads.py``'s ``probation@0.4/hold@0.85``; see
     #: the user guide). None: ``1 - relabel_probation`` (the test before it).
     relabel_probation_hold = 0.85
+    #: The most MW updates the gate waits, after the weights first left
+    #: uniform, while ``eta='auto'``'s confident count has begun (read at
+    #: the last update) and has not settled, so that the pairflip test is
+    #: decided before the gate freezes the set-aside fraction (checked on
+    #: ``benchmarks/auto_eta_leads.py``'s ``gate_delay@c3/0.5``; see the
+    #: user guide). None or 0: the gate decides at the first batch after
+    #: (the default before it).
+    relabel_gate_wait = 3
+    #: The fraction of the planned updates from which the gate no longer
+    #: waits (correction needs the rest of the schedule).
+    relabel_gate_deadline = 0.5
     #: The momentum of the running mean of the predicted class
     #: probabilities over the corrected batches, which aligns the classes
     #: labels are corrected towards with the given labels' class
@@ -737,7 +751,8 @@ class MultiplicativeReweighting(SampleReweighting):
 
     def _gate_due(self):
         """Whether the gate decides at this batch: not decided yet, the
-        weights have left uniform, and the rule can freeze."""
+        weights have left uniform, the rule can freeze, and it does not
+        wait for the rule's confident count (:meth:`_gate_waits`)."""
         if self.settings_ is None or self.settings_.relabel != "auto" \
                 or self.relabel_ratio_ is not None:
             return False
@@ -748,7 +763,26 @@ class MultiplicativeReweighting(SampleReweighting):
         # a rule that has counted nothing yet (eta was a float until now)
         # has no M to read the gate with
         return (hasattr(rule, "freeze") and hasattr(rule, "counted_misfit")
-                and getattr(rule, "n_updates_", 0) > 0)
+                and getattr(rule, "n_updates_", 0) > 0 and not self._gate_waits(rule))
+
+    def _gate_waits(self, rule):
+        """Whether the gate waits for the rule's confident count: read at
+        its last update and not settled yet (neither ``max_confident_`` nor
+        ``max_loose_``), fewer than ``relabel_gate_wait`` updates after the
+        weights first left uniform, and before ``relabel_gate_deadline`` of
+        the planned updates. Read from the rule's own record (after a
+        checkpoint load, which keeps none of it, the gate does not wait)."""
+        wait = self.relabel_gate_wait
+        readings = getattr(rule, "confident_fractions_", None)
+        etas = getattr(rule, "etas_", None)
+        if not wait or not readings or readings[-1] is None or not etas \
+                or getattr(rule, "max_confident_", 0) > 0 or getattr(rule, "max_loose_", 0) > 0:
+            return False
+        left = next((i for i, eta in enumerate(etas) if eta > 0), None)
+        if left is None or len(etas) - (left + 1) >= wait:
+            return False
+        planned = (self.planned_epochs_ or 1) * self.settings_.updates_per_epoch
+        return self.n_updates_ < self.relabel_gate_deadline * planned
 
     def _decide_relabel(self, net):
         """Open or close the gate, once per training run: one eval-mode pass
@@ -778,8 +812,8 @@ class MultiplicativeReweighting(SampleReweighting):
         t) onehot(z)``.
 
         With ``relabel='auto'``, at the first batch after MR's weights leave
-        uniform the gate decides, once per training run, whether to correct
-        labels (see the user guide's "Label correction"). While it does, ``t =
+        uniform (or a few updates later, see ``relabel_ratio_``) the gate
+        decides, once per training run, whether to correct labels (see the user guide's "Label correction"). While it does, ``t =
         min(1, N p_i)`` is each example's MR weight relative to uniform and
         ``z`` the eval-mode prediction of the un-mixed batch; the given
         labels' losses of that prediction are what MR records for the batch.

@@ -141,9 +141,10 @@ class MRClassifier(_LabelClasses, MRMixin, NeuralNetClassifier):
     relabel : {'auto', None} (default='auto')
       Label correction on top of MR, where the network can make it. With
       ``'auto'``, at the first batch after ``eta='auto'`` has set aside a
-      fraction ``M`` of the examples, one eval-mode pass over the training
-      split measures the fraction ``a`` whose predicted class is their
-      label. Where ``a / (1 - M)`` reaches 0.62 (the network fits the
+      fraction ``M`` of the examples (or up to three updates later, in the
+      first half of the schedule, while its pairflip count has begun and
+      not settled), one eval-mode pass over the training split measures
+      the fraction ``a`` whose predicted class is their label. Where ``a / (1 - M)`` reaches 0.62 (the network fits the
       labels MR keeps), the rest of the training run corrects labels: each
       example trains on ``t onehot(y) + (1 - t) onehot(z)``, with ``t =
       min(1, N p_i)`` its MR weight relative to uniform (below 1 for every

@@ -863,3 +863,27 @@ def test_gate_delay_lead_is_the_default_where_no_count_has_begun(noisy_data, tin
     assert lead.mr_.eta_rule_.confident_fractions_[gate - 1] is None
     for a, b in zip(net.module_.parameters(), lead.module_.parameters()):
         assert torch.equal(a, b)
+
+
+def test_the_librarys_gate_wait_is_the_lead(digits):
+    # digits with 30% pairflip labels, where the gate waits (see
+    # tests/test_callbacks.py's TestGateWait): the library's default and
+    # the gate_delay@c3/0.5 lead (the library's wait off, its own on) fit
+    # the same parameters bit for bit
+    from sk_mr import MRClassifier
+    from sk_mr.models import MLP
+    from sk_mr.noise import add_label_noise
+
+    X, y = digits
+    y_noisy, _ = add_label_noise(y, 0.3, kind="pairflip", random_state=0)
+    params = dict(module=MLP, module__in_features=64, module__n_classes=10, max_epochs=16,
+                  lr=0.05, optimizer=torch.optim.SGD, optimizer__momentum=0.9,
+                  batch_size=128, train_split=None, verbose=0, random_state=0)
+    lead = MRClassifier(callbacks__reweighting=auto_eta_leads._gate_delay_callback(
+        3, 0.5, confident=True), **params).fit(X, y_noisy)
+    net = MRClassifier(**params).fit(X, y_noisy)
+    first = next(i for i, eta in enumerate(net.mr_.eta_rule_.etas_) if eta > 0)
+    assert lead.mr_.left_uniform_at_ == first + 1
+    assert net.mr_.eta_rule_.frozen_misfit_ == lead.mr_.eta_rule_.frozen_misfit_ > 0.24
+    for a, b in zip(net.module_.parameters(), lead.module_.parameters()):
+        assert torch.equal(a, b)

@@ -785,3 +785,71 @@ class TestProbationBand:
         assert net.mr_.eta_rule_.calls_ == [(band, expected)] * 3
         net = MRClassifier(eta=BandOnly(), callbacks__reweighting=Holding(), **params).fit(X, y)
         assert net.mr_.eta_rule_.bands_ == [band] * 3
+
+
+class TestGateWait:
+    """The gate waits for eta='auto''s confident count where it has begun."""
+
+    @staticmethod
+    def _waits(n_updates, readings, left_uniform_at=5, planned=20, max_confident=0.0,
+               max_loose=0.0, wait=MultiplicativeReweighting.relabel_gate_wait):
+        from sk_mr.mw import AutoEta
+
+        cb = MultiplicativeReweighting().initialize()
+        cb.relabel_gate_wait = wait
+        cb.settings_ = ReweightingSettings(eta="auto", relabel="auto")
+        cb.n_updates_, cb.planned_epochs_ = n_updates, planned
+        rule = AutoEta()
+        rule.n_updates_ = n_updates
+        # the weights left uniform after update ``left_uniform_at``
+        rule.etas_ = [0.0] * (left_uniform_at - 1) + [0.2] * (n_updates - left_uniform_at + 1)
+        rule.confident_fractions_ = list(readings)
+        rule.max_confident_, rule.max_loose_ = max_confident, max_loose
+        return cb._gate_waits(rule)
+
+    def test_by_hand(self):
+        assert MultiplicativeReweighting.relabel_gate_wait == 3
+        assert MultiplicativeReweighting.relabel_gate_deadline == 0.5
+        begun = [None] * 5 + [0.3]
+        assert self._waits(6, begun)  # read at the last update, not settled
+        assert self._waits(7, begun + [0.28])
+        assert not self._waits(8, begun + [0.28, 0.27])  # 3 updates after: decides
+        assert not self._waits(6, [None] * 6)  # not read: decides at once
+        assert not self._waits(7, begun + [None])  # no longer read
+        assert not self._waits(6, begun, max_confident=0.3)  # settled
+        assert not self._waits(6, begun, max_loose=0.3)  # settled on probation
+        # from half the planned updates on, correction needs the rest
+        assert not self._waits(10, [None] * 9 + [0.3], left_uniform_at=9)
+        assert self._waits(9, [None] * 8 + [0.3], left_uniform_at=9)
+        assert not self._waits(6, begun, wait=None) and not self._waits(6, begun, wait=0)
+        assert not self._waits(6, begun, left_uniform_at=7)  # still uniform: never due
+
+    def test_a_pairflip_count_that_settles_during_the_wait_is_frozen(self, digits):
+        # digits with 30% pairflip labels: the confident count is first read
+        # at update 5, where the weights leave uniform on M alone (0.12);
+        # waiting, the gate freezes the pairflip count, which settles two
+        # updates later near the noise rate (without the wait: M, as
+        # eta='auto''s benchmark lead K1 did on two seeds of three)
+        from sk_mr import MRClassifier
+        from sk_mr.models import MLP
+        from sk_mr.noise import add_label_noise
+
+        class NoWait(MultiplicativeReweighting):
+            relabel_gate_wait = None
+
+        X, y = digits
+        y_noisy, _ = add_label_noise(y, 0.3, kind="pairflip", random_state=0)
+        params = dict(module=MLP, module__in_features=64, module__n_classes=10,
+                      max_epochs=16, lr=0.05, optimizer=torch.optim.SGD,
+                      optimizer__momentum=0.9, batch_size=128, train_split=None, verbose=0,
+                      random_state=0)
+        waited = MRClassifier(**params).fit(X, y_noisy)
+        at_once = MRClassifier(callbacks__reweighting=NoWait(), **params).fit(X, y_noisy)
+        rule, once = waited.mr_.eta_rule_, at_once.mr_.eta_rule_
+        first = next(i for i, eta in enumerate(once.etas_) if eta > 0)
+        assert once.confident_fractions_[first] is not None  # begun, not settled
+        assert once.frozen_misfit_ == once.misfit_at_freeze_  # M alone
+        assert rule.frozen_misfit_ == rule.confident_at_freeze_  # the pairflip count
+        assert rule.confident_at_freeze_ > 2 * rule.misfit_at_freeze_
+        assert 0.24 < rule.frozen_misfit_ < 0.3 and once.frozen_misfit_ < 0.15
+        assert waited.mr_.relabeling_ and at_once.mr_.relabeling_
