@@ -132,6 +132,29 @@ def test_only_conftest_runs_the_listed_tests(tmp_path):
     assert len(outcomes) == 4
 
 
+def test_xdist_workers_run_one_thread_each(tmp_path, monkeypatch):
+    # N workers times torch's default threads oversubscribe the cores; a
+    # count the caller set is kept, and a run without workers is left alone
+    (tmp_path / "skorch_tests").mkdir()
+    (tmp_path / "skorch_tests" / "test_x.py").write_text(
+        "import os\n\nimport torch\n\n"
+        "def test_threads():\n"
+        "    assert os.environ['OMP_NUM_THREADS'] == os.environ['EXPECTED']\n"
+        "    if os.environ['EXPECTED'] == '1':\n"
+        "        assert torch.get_num_threads() == 1\n"
+        "    assert os.environ.get('PYTEST_XDIST_WORKER')\n")
+    (tmp_path / "conftest.py").write_text(run.ONLY_CONFTEST)
+    (tmp_path / "pytest.ini").write_text("[pytest]\naddopts =\n")
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+    monkeypatch.setenv("EXPECTED", "1")
+    outcomes, _ = run.run_variant(tmp_path, ["test_x.py"], "2")
+    assert outcomes == {"test_x.py::test_threads": "passed"}
+    monkeypatch.setenv("OMP_NUM_THREADS", "3")
+    monkeypatch.setenv("EXPECTED", "3")
+    outcomes, _ = run.run_variant(tmp_path, ["test_x.py"], "2")
+    assert outcomes == {"test_x.py::test_threads": "passed"}
+
+
 def test_may_pass_entries_are_never_stale(monkeypatch):
     # a clock-seeded test listed with may_pass passes on every MR variant:
     # not stale; the same entry without may_pass is

@@ -169,6 +169,12 @@ def run_variant(root, files, workers, only=None):
     env["PYTHONPATH"] = os.pathsep.join([str(root)] + [
         p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p])
     env.pop("MR_COMPAT_ONLY", None)
+    if workers != "0":
+        # one thread per xdist worker: workers times torch's default of one
+        # thread per core oversubscribe the cores, and skorch's suite (tiny
+        # nets, thousands of small ops) ran about 4x slower for it. A
+        # thread count the caller set is kept.
+        env.setdefault("OMP_NUM_THREADS", "1")
     if only is not None:
         only_file = root / "only.txt"
         only_file.write_text("\n".join(sorted(only)) + "\n")
