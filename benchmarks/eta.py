@@ -858,6 +858,7 @@ def mr_net(setting, seed, eta, loss_pass="full", rule=None, criterion=None):
     if eta != "default":
         params["loss_pass"] = loss_pass
         params["relabel"] = None
+        params["average_weights"] = None
     if criterion is not None:
         params["criterion"] = robust_criterion(criterion)
     elif eta != "default":

@@ -6,6 +6,7 @@ the task needs: how labels become targets and predictions become labels.
 
 import inspect
 import math
+import numbers
 
 import numpy as np
 import torch
@@ -221,10 +222,11 @@ class MRClassifier(_LabelClasses, MRMixin, NeuralNetClassifier):
     """
 
     def __init__(self, module, *args, criterion=AutoCrossEntropyLoss, eta="auto",
-                 relabel="auto", fallback_loss="sce", **kwargs):
+                 relabel="auto", fallback_loss="sce", average_weights=None, **kwargs):
         super().__init__(module, *args, criterion=criterion, eta=eta, **kwargs)
         self.relabel = relabel
         self.fallback_loss = fallback_loss
+        self.average_weights = average_weights
 
     def _check_mr_params(self):
         super()._check_mr_params()
@@ -236,6 +238,12 @@ class MRClassifier(_LabelClasses, MRMixin, NeuralNetClassifier):
             raise ValueError(
                 f"fallback_loss must be 'sce' or None, got {self.fallback_loss!r}. None keeps "
                 "MR on the criterion where the label-correction gate closes.")
+        average = self.average_weights
+        if average is not None and (isinstance(average, bool) or not isinstance(
+                average, numbers.Real) or not 0 < average <= 1):
+            raise ValueError(
+                f"average_weights must be a fraction of the epochs in (0, 1] or None, got "
+                f"{average!r}. None keeps the parameters of the last epoch.")
 
     def _gate_applies(self):
         # The gate and what follows it train on class probabilities (label
@@ -258,6 +266,74 @@ class MRClassifier(_LabelClasses, MRMixin, NeuralNetClassifier):
     def _fallback_setting(self):
         # what follows a closed gate: only where the gate is read
         return self.fallback_loss if self._relabel_setting() is not None else None
+
+    # -- weight averaging (average_weights) ---------------------------------------
+    def initialize(self):
+        """Initialize the net (see :meth:`sk_mr.mixin.MRMixin.initialize`)."""
+        self.averaged_epochs_ = 0
+        self._weight_sum = None
+        return super().initialize()
+
+    def on_train_begin(self, net, X=None, y=None, **kwargs):
+        super().on_train_begin(net, X=X, y=y, **kwargs)
+        # the window: the last round(average_weights * max_epochs) epochs of
+        # this call, where averaging applies (at least two epochs)
+        self.averaged_epochs_ = 0
+        self._weight_sum = None
+        self._average_window = None
+        if self.average_weights is not None and self._gate_applies():
+            n_average = round(self.average_weights * self.max_epochs)
+            if n_average >= 2:
+                first = len(self.history) + self.max_epochs - n_average + 1
+                self._average_window = (len(self.history), first)
+
+    def on_epoch_end(self, net, dataset_train=None, dataset_valid=None, **kwargs):
+        super().on_epoch_end(net, dataset_train=dataset_train,
+                             dataset_valid=dataset_valid, **kwargs)
+        window = getattr(self, "_average_window", None)
+        if window is None or len(self.history) < window[1]:
+            return
+        # a running sum of every floating-point entry of each module's state,
+        # on its device (no copy to the host)
+        with torch.no_grad():
+            if self._weight_sum is None:
+                self._weight_sum = {
+                    name: {key: value.detach().to(
+                        torch.promote_types(value.dtype, torch.float32), copy=True)
+                           for key, value in self._averaged_state(name).items()}
+                    for name in self._modules}
+            else:
+                for name, sums in self._weight_sum.items():
+                    for key, value in self._averaged_state(name).items():
+                        sums[key].add_(value.detach())
+        self.averaged_epochs_ += 1
+
+    def on_train_end(self, net, X=None, y=None, **kwargs):
+        super().on_train_end(net, X=X, y=y, **kwargs)
+        window = getattr(self, "_average_window", None)
+        sums = getattr(self, "_weight_sum", None)
+        self._weight_sum = self._average_window = None
+        n_averaged, self.averaged_epochs_ = self.averaged_epochs_, 0
+        if window is None or n_averaged < 2:
+            return
+        # only where MR acted: its weights left uniform in this call
+        etas = [row.get("mr_eta", 0) for row in self.history[window[0]:]]
+        if not any(eta > 0 for eta in etas):
+            return
+        with torch.no_grad():
+            for name, module_sums in sums.items():
+                state = self._averaged_state(name)
+                for key, total in module_sums.items():
+                    state[key].copy_(total / n_averaged)
+        self.averaged_epochs_ = n_averaged
+
+    def _averaged_state(self, name):
+        """The floating-point entries of module ``name``'s state (parameters
+        and buffers such as batch norm's running statistics), as tensors
+        that share the module's storage."""
+        module = getattr(self, name + "_")
+        return {key: value for key, value in module.state_dict(keep_vars=True).items()
+                if torch.is_floating_point(value)}
 
     def get_loss(self, y_pred, y_true, X=None, training=False):
         """Return the loss of a batch, as skorch's ``get_loss``, except while
