@@ -194,6 +194,25 @@ class MRClassifier(_LabelClasses, MRMixin, NeuralNetClassifier):
       says whether a fit fell back. Chosen on the closed-gate fits of
       ``benchmarks/auto_eta_leads.py`` (the user guide's "Where the gate
       closes") and checked on settings it never saw.
+
+    average_weights : float in (0, 1] or None (default=None)
+      Weight averaging at the end of the fit, where MR acted. With a
+      fraction ``f``, the fitted modules keep the mean of their parameters
+      (and floating-point buffers) at the ends of the last ``round(f *
+      max_epochs)`` epochs of each ``fit`` or ``partial_fit`` call, as
+      stochastic weight averaging does (Izmailov et al., 2018), instead of
+      the last epoch's. It applies where the gate of ``relabel`` applies
+      (``eta='auto'``, criteria of the cross-entropy family, the net's own
+      ``get_loss``, no ``adversarial``), over at least two epochs, and only
+      where MR's weights left uniform in that call: on clean data, and with
+      a float eta as in the paper, the fit keeps its last epoch's
+      parameters. Training itself is unchanged (a running sum of each
+      epoch's parameters on their device, one copy of the parameters); the
+      mean replaces the parameters in ``on_train_end``, before the
+      callbacks' (a :class:`~skorch.callbacks.EarlyStopping` with
+      ``load_best=True`` still restores its best epoch). ``averaged_epochs_``
+      says how many epochs the fit averaged (0: none). None keeps the last
+      epoch's parameters.
 %(mr_params)s
     Attributes
     ----------
@@ -203,6 +222,11 @@ class MRClassifier(_LabelClasses, MRMixin, NeuralNetClassifier):
     label_classes_ : numpy.ndarray or None
       The labels when fit encoded them (``predict`` maps output ``k`` to
       ``label_classes_[k]``), None when y held output indices.
+
+    averaged_epochs_ : int
+      The number of epochs whose parameters the last ``fit`` or
+      ``partial_fit`` call averaged (``average_weights``); 0 where it kept
+      the last epoch's.
 %(mr_attributes)s
     Examples
     --------

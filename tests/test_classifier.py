@@ -11,7 +11,7 @@ from sklearn.model_selection import GridSearchCV, train_test_split
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 from skorch import NeuralNetClassifier
-from skorch.callbacks import Checkpoint, LoadInitState
+from skorch.callbacks import Callback, Checkpoint, LoadInitState
 from skorch.dataset import ValidSplit
 
 from sk_mr import (MRClassifier, MultiStepEta, MultiplicativeReweighting,
@@ -1280,3 +1280,101 @@ class TestAutoEta:
         X, y = small_digits
         with pytest.raises(TypeError, match="'auto'"):
             make_net(eta=bad).fit(X, y)
+
+
+class _EpochStates(Callback):
+    """Each epoch's module state at its end (after the net's own hook)."""
+
+    def initialize(self):
+        self.states = []
+        return self
+
+    def on_epoch_end(self, net, **kwargs):
+        self.states.append({k: v.detach().clone() for k, v in net.module_.state_dict().items()})
+
+
+class TestAverageWeights:
+    @pytest.fixture
+    def noisy_digits(self, digits):
+        # all of digits, 40% uniform noise: eta='auto' leaves uniform weights
+        # at epoch 6 of this schedule
+        X, y = digits
+        y_noisy, is_noisy = add_label_noise(y, 0.4, random_state=0)
+        return X, y_noisy, is_noisy
+
+    def fit(self, noisy_digits, **params):
+        X, y, _ = noisy_digits
+        states = _EpochStates()
+        base = dict(module=TinyMLP, max_epochs=20, lr=0.05, optimizer__momentum=0.9,
+                    batch_size=128, train_split=None, verbose=0, random_state=0,
+                    callbacks=[("states", states)])
+        base.update(params)
+        torch.manual_seed(0)
+        return MRClassifier(**base).fit(X, y), states.states
+
+    def test_the_fitted_module_is_the_mean_of_the_last_epochs(self, noisy_digits):
+        net, states = self.fit(noisy_digits, average_weights=0.2)
+        plain, plain_states = self.fit(noisy_digits, average_weights=None)
+        # MR acted: its weights left uniform (the condition for averaging)
+        assert max(net.history[:, "mr_eta"]) > 0
+        # training itself is unchanged: the same epochs, bit for bit
+        assert net.history[:, "train_loss"] == plain.history[:, "train_loss"]
+        for a, b in zip(states, plain_states):
+            assert all(torch.equal(a[k], b[k]) for k in a)
+        # the fitted parameters: the mean of the last round(0.2 * 20) = 4
+        # epochs' (an independent computation), not the last epoch's
+        assert net.averaged_epochs_ == 4 and plain.averaged_epochs_ == 0
+        fitted = net.module_.state_dict()
+        for key in fitted:
+            mean = torch.stack([s[key] for s in states[-4:]]).mean(0)
+            torch.testing.assert_close(fitted[key], mean, rtol=1e-6, atol=1e-7)
+            assert not torch.equal(fitted[key], states[-1][key])
+        assert all(torch.equal(v, plain_states[-1][k])
+                   for k, v in plain.module_.state_dict().items())
+        X = noisy_digits[0]
+        np.testing.assert_allclose(
+            net.predict_proba(X), torch.softmax(net.module_(torch.as_tensor(X)), -1)
+            .detach().numpy(), rtol=1e-6)
+
+    @pytest.mark.parametrize("params", [
+        dict(eta=0.5),  # a float eta: the paper's MR, no gate
+        dict(criterion=torch.nn.MultiMarginLoss),  # not of cross-entropy's family
+        dict(average_weights=0.1, max_epochs=15),  # round(1.5) = 2 epochs: averaged
+        dict(average_weights=0.1, max_epochs=14),  # round(1.4) = 1 epoch: nothing to average
+        dict(average_weights=1.0, max_epochs=2),  # MR's weights never left uniform
+    ])
+    def test_where_it_does_not_average_the_last_epoch_stays(self, noisy_digits, params):
+        params = dict(dict(average_weights=0.2), **params)
+        net, states = self.fit(noisy_digits, **params)
+        averaged = params.get("max_epochs") == 15
+        assert net.averaged_epochs_ == (2 if averaged else 0)
+        if params.get("max_epochs") == 2:
+            assert max(net.history[:, "mr_eta"]) == 0  # the condition, not the window
+        last = all(torch.equal(v, states[-1][k]) for k, v in net.module_.state_dict().items())
+        assert last is not averaged
+
+    def test_each_call_averages_its_own_last_epochs(self, noisy_digits):
+        # a warm start (partial_fit) averages the last epochs of its call,
+        # from the averaged parameters the previous call left
+        net, _ = self.fit(noisy_digits, average_weights=0.5, max_epochs=8)
+        assert net.averaged_epochs_ == 4
+        start = {k: v.clone() for k, v in net.module_.state_dict().items()}
+        recorder = dict(net.callbacks)["states"]
+        net.partial_fit(*noisy_digits[:2])
+        assert len(net.history) == 16 and net.averaged_epochs_ == 4
+        fitted = net.module_.state_dict()
+        for key in fitted:
+            mean = torch.stack([s[key] for s in recorder.states[-4:]]).mean(0)
+            torch.testing.assert_close(fitted[key], mean, rtol=1e-6, atol=1e-7)
+            assert not torch.equal(fitted[key], start[key])
+
+    @pytest.mark.parametrize("value", [0, 0.0, -0.1, 1.5, True, "last", float("nan")])
+    def test_bad_values_are_refused_by_name(self, noisy_digits, value):
+        X, y, _ = noisy_digits
+        net = MRClassifier(TinyMLP, max_epochs=1, train_split=None, verbose=0,
+                           average_weights=value)
+        with pytest.raises(ValueError, match=r"average_weights must be a fraction .* got "
+                           + repr(value).replace("(", r"\(")):
+            net.fit(X, y)
+        assert not getattr(net, "initialized_", False) or not hasattr(net, "history_") \
+            or len(net.history) == 0
