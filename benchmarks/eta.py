@@ -47,9 +47,12 @@ was run once as a check of the default and of the aligned correction;
 P1-P7, a ninth, to check strong mixup on pairflip labels
 (``relabel_pairflip_mixup_alpha``); R1-R7, a tenth, to check the aligned
 correction on the default as it then shipped (``relabel_alignment``).
-U1-U7, an eleventh round, is frozen and not yet run, for the next change
-of the default (``RESERVED_ROUNDS``: a run without ``--settings`` leaves
-it out).
+U1-U7, an eleventh round, was run once to check the wider probation band
+and its hold, and V1-V7, a twelfth, to check the gate's wait for a pairflip
+count. W1-W7 and X1-X7, the thirteenth and fourteenth rounds, are frozen
+for the next changes of the default (``RESERVED_ROUNDS``: a run without
+``--settings`` leaves them out); X was committed before any result of W was
+read.
 
 Every finished (setting, method, seed) cell is appended as one JSON line to
 ``--out`` (default ``benchmarks/results/eta.jsonl``) with the setting's full
@@ -691,6 +694,43 @@ def _settings():
                 data_kwargs=dict(n_samples=8000, n_features=30, n_informative=16,
                                  n_classes=12, n_clusters_per_class=1, class_sep=1.4,
                                  test_size=2000), **sgd),
+        # Held out, fourteenth round (X): frozen (committed) before any result
+        # of W was read, and not run, for the change after W's. X1 is
+        # pairflip noise on 6 classes with SGD, X2 class-dependent noise on
+        # MNIST-1D with Adam, X3 50 classes with Adam, X4 pairflip labels on
+        # digits in 10 epochs, X5 symmetric noise on a digits CNN with Adam,
+        # X6 and X7 clean (X6 MNIST-1D with SGD).
+        Setting("X1", "held-out", "make_classification N=6000 K=6, MLP, SGD, 35 ep, "
+                "35% pairflip", "classification", "mlp", epochs=35, noise_kind="pairflip",
+                noise_rate=0.35,
+                data_kwargs=dict(n_samples=8000, n_features=24, n_informative=12,
+                                 n_classes=6, n_clusters_per_class=1, class_sep=1.2,
+                                 test_size=2000), **sgd),
+        Setting("X2", "held-out", "MNIST-1D N=5000, CNN1D, Adam (lr 0.003), 30 ep, "
+                "class-dependent symmetric 10%-50%", "mnist1d", "cnn1d", epochs=30,
+                noise_kind="symmetric",
+                noise_rate=tuple(round(0.1 + 0.4 * ((7 * i) % 10) / 9, 3) for i in range(10)),
+                data_kwargs=dict(n_samples=6250), optimizer="adam", lr=3e-3),
+        Setting("X3", "held-out", "make_classification N=12000 K=50, MLP 256, Adam, 25 ep, "
+                "35% uniform", "classification", "mlp", epochs=25, noise_kind="uniform",
+                noise_rate=0.35,
+                data_kwargs=dict(n_samples=14000, n_features=64, n_informative=40,
+                                 n_classes=50, n_clusters_per_class=1, class_sep=2.0,
+                                 test_size=2000),
+                module_kwargs={"hidden": [256]}, **adam),
+        Setting("X4", "held-out", "digits, MLP, SGD, 10 ep, 30% pairflip", "digits", "mlp",
+                epochs=10, noise_kind="pairflip", noise_rate=0.3, **sgd),
+        Setting("X5", "held-out", "digits 8x8 images, small CNN, Adam, 30 ep, 40% symmetric",
+                "digits", "smallcnn", epochs=30, noise_kind="symmetric", noise_rate=0.4,
+                module_kwargs={"channels": [16, 32]}, **adam),
+        Setting("X6", "held-out", "MNIST-1D N=5000, CNN1D, SGD, 30 ep, clean", "mnist1d",
+                "cnn1d", epochs=30, noise_kind="uniform", noise_rate=0.0,
+                data_kwargs=dict(n_samples=6250), **mnist1d_sgd),
+        Setting("X7", "held-out", "make_classification N=5000 K=8, MLP, Adam, 25 ep, clean",
+                "classification", "mlp", epochs=25, noise_kind="uniform", noise_rate=0.0,
+                data_kwargs=dict(n_samples=7000, n_features=24, n_informative=14,
+                                 n_classes=8, n_clusters_per_class=1, class_sep=1.3,
+                                 test_size=2000), **adam),
         # Held out for MRBinaryClassifier's default (one logit, BCE): frozen
         # (committed) before they were first run; the 'binary:' methods.
         Setting("B1", "held-out", "make_classification N=3000 K=2, MLP, Adam, 40 ep, "
@@ -1535,7 +1575,7 @@ HELDOUT_ROUNDS = (("F", "first round: chose the default"),
                   ("U", "eleventh round: checked the wider probation band and its hold"),
                   ("V", "twelfth round: checked the gate's wait for a pairflip count"))
 #: Rounds frozen for the next candidate and not run yet: left out unless named.
-RESERVED_ROUNDS = ("W",)
+RESERVED_ROUNDS = ("W", "X")
 #: Every held-out round of the multiclass settings.
 ALL_ROUNDS = "".join(name for name, _ in HELDOUT_ROUNDS)
 
