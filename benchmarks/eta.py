@@ -49,10 +49,11 @@ P1-P7, a ninth, to check strong mixup on pairflip labels
 correction on the default as it then shipped (``relabel_alignment``).
 U1-U7, an eleventh round, was run once to check the wider probation band
 and its hold, and V1-V7, a twelfth, to check the gate's wait for a pairflip
-count. W1-W7 and X1-X7, the thirteenth and fourteenth rounds, are frozen
-for the next changes of the default (``RESERVED_ROUNDS``: a run without
-``--settings`` leaves them out); X was committed before any result of W was
-read.
+count. W1-W7, a thirteenth, was run once to check the mean of the last
+epochs' parameters (``average_weights``). X1-X7, a fourteenth round,
+committed before any result of W was read, is frozen for the next change
+of the default (``RESERVED_ROUNDS``: a run without ``--settings`` leaves
+it out).
 
 Every finished (setting, method, seed) cell is appended as one JSON line to
 ``--out`` (default ``benchmarks/results/eta.jsonl``) with the setting's full
@@ -1307,7 +1308,8 @@ def _default_config():
                 relabel_gate_deadline=MultiplicativeReweighting.relabel_gate_deadline,
                 relabel_pairflip_mixup_alpha=(
                     MultiplicativeReweighting.relabel_pairflip_mixup_alpha),
-                relabel_alignment=MultiplicativeReweighting.relabel_alignment)
+                relabel_alignment=MultiplicativeReweighting.relabel_alignment,
+                average_weights=_init_default(MRClassifier, "average_weights"))
 
 
 # -- the table -------------------------------------------------------------------
@@ -1573,9 +1575,10 @@ HELDOUT_ROUNDS = (("F", "first round: chose the default"),
                   ("P", "ninth round: checked strong mixup on pairflip labels"),
                   ("R", "tenth round: checked the aligned correction, on again"),
                   ("U", "eleventh round: checked the wider probation band and its hold"),
-                  ("V", "twelfth round: checked the gate's wait for a pairflip count"))
+                  ("V", "twelfth round: checked the gate's wait for a pairflip count"),
+                  ("W", "thirteenth round: checked the mean of the last epochs' parameters"))
 #: Rounds frozen for the next candidate and not run yet: left out unless named.
-RESERVED_ROUNDS = ("W", "X")
+RESERVED_ROUNDS = ("X",)
 #: Every held-out round of the multiclass settings.
 ALL_ROUNDS = "".join(name for name, _ in HELDOUT_ROUNDS)
 
@@ -1873,16 +1876,17 @@ def format_heldout(rows):
 #: Held-out settings grouped by the kind of label noise (the decision guide).
 NOISE_GROUPS = (("symmetric / uniform noise", ("F5", "F6", "G5", "G6", "J5", "J6", "K5", "K6",
                                                "L6", "M2", "M5", "N3", "N6", "O3", "P3",
-                                               "P6", "R2", "R5", "U3", "V4")),
+                                               "P6", "R2", "R5", "U3", "V4", "W2",
+                                               "W5")),
                 ("class-dependent noise", ("F2", "G2", "J2", "K2", "L5", "M4", "N2", "O6",
-                                           "P1", "P5", "R3", "U2", "V5")),
+                                           "P1", "P5", "R3", "U2", "V5", "W4")),
                 ("pairflip noise", ("F1", "F7", "G1", "G7", "J1", "J7", "K1", "K7", "L1",
                                     "L2", "L7", "M1", "M6", "N1", "N5", "O1", "O2", "O5",
                                     "P2", "R1", "R6", "U1", "U5", "U6", "V1", "V2",
-                                    "V3")),
+                                    "V3", "W1", "W3")),
                 ("clean labels", ("F3", "F4", "G3", "G4", "J3", "J4", "K3", "K4", "L3", "L4",
                                   "M3", "M7", "N4", "N7", "O4", "O7", "P4", "P7", "R4",
-                                  "R7", "U4", "U7", "V6", "V7")))
+                                  "R7", "U4", "U7", "V6", "V7", "W6", "W7")))
 
 
 def which_method(rows):
@@ -1990,6 +1994,7 @@ def readme_blocks(records):
             "heldout-table-r": format_heldout_markdown(rows("R")),
             "heldout-table-u": format_heldout_markdown(rows("U")),
             "heldout-table-v": format_heldout_markdown(rows("V")),
+            "heldout-table-w": format_heldout_markdown(rows("W")),
             "heldout-goals": "\n".join(f"- {line}"
                                        for line in heldout_goals(rows(ALL_ROUNDS))),
             "heldout-reach": "\n".join(f"- {line}"
@@ -2005,8 +2010,8 @@ def update_readme(records, path=None):
     ``heldout-table-l`` (round L), ``heldout-table-m`` (round M),
     ``heldout-table-n`` (round N), ``heldout-table-o`` (round O),
     ``heldout-table-p`` (round P), ``heldout-table-r`` (round R),
-    ``heldout-table-u`` (round U), ``heldout-table-v`` (round V) and
-    ``heldout-goals`` and
+    ``heldout-table-u`` (round U), ``heldout-table-v`` (round V),
+    ``heldout-table-w`` (round W) and ``heldout-goals`` and
     ``heldout-reach`` (all rounds);
     tests/test_readme_results.py checks that they equal the records.
     """

@@ -20,8 +20,8 @@ cleanlab is not a dependency of sk_mr: ``pip install 'sk-mr[benchmark]'``
 ``find_label_issues_kwargs={"n_jobs": 1}``, which is what to do whenever
 the fit itself runs inside joblib workers.
 
-``benchmarks/eta.py`` runs the same comparison on thirteen settings with
-three seeds each. Run this example with
+``benchmarks/eta.py`` runs the same comparison, with more peers, on over a
+hundred settings with three seeds each (:doc:`/which_method`). Run this example with
 ``python examples/noisy_labels_peers_digits.py`` (about 30 seconds on a
 CPU core).
 """

@@ -195,7 +195,7 @@ class MRClassifier(_LabelClasses, MRMixin, NeuralNetClassifier):
       ``benchmarks/auto_eta_leads.py`` (the user guide's "Where the gate
       closes") and checked on settings it never saw.
 
-    average_weights : float in (0, 1] or None (default=None)
+    average_weights : float in (0, 1] or None (default=0.1)
       Weight averaging at the end of the fit, where MR acted. With a
       fraction ``f``, the fitted modules keep the mean of their parameters
       (and floating-point buffers) at the ends of the last ``round(f *
@@ -246,7 +246,7 @@ class MRClassifier(_LabelClasses, MRMixin, NeuralNetClassifier):
     """
 
     def __init__(self, module, *args, criterion=AutoCrossEntropyLoss, eta="auto",
-                 relabel="auto", fallback_loss="sce", average_weights=None, **kwargs):
+                 relabel="auto", fallback_loss="sce", average_weights=0.1, **kwargs):
         super().__init__(module, *args, criterion=criterion, eta=eta, **kwargs)
         self.relabel = relabel
         self.fallback_loss = fallback_loss

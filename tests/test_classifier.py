@@ -1336,6 +1336,15 @@ class TestAverageWeights:
             net.predict_proba(X), torch.softmax(net.module_(torch.as_tensor(X)), -1)
             .detach().numpy(), rtol=1e-6)
 
+    def test_the_default_averages_the_last_tenth_of_the_epochs(self, noisy_digits):
+        # MRClassifier's default (the average@0.1 lead of
+        # benchmarks/auto_eta_leads.py): round(0.1 * 20) = 2 epochs
+        net, states = self.fit(noisy_digits)
+        assert net.average_weights == 0.1 and net.averaged_epochs_ == 2
+        for key, value in net.module_.state_dict().items():
+            torch.testing.assert_close(
+                value, (states[-2][key] + states[-1][key]) / 2, rtol=1e-6, atol=1e-7)
+
     @pytest.mark.parametrize("params", [
         dict(eta=0.5),  # a float eta: the paper's MR, no gate
         dict(criterion=torch.nn.MultiMarginLoss),  # not of cross-entropy's family
