@@ -295,21 +295,26 @@ class MRClassifier(_LabelClasses, MRMixin, NeuralNetClassifier):
     def initialize(self):
         """Initialize the net (see :meth:`sk_mr.mixin.MRMixin.initialize`)."""
         self.averaged_epochs_ = 0
-        self._weight_sum = None
+        self._reset_average()
         return super().initialize()
+
+    def _reset_average(self, window=None):
+        # the window (history length at the call's start, first epoch
+        # averaged), the running sum of each module's state, epochs summed
+        self._average_window, self._weight_sum, self._weight_count = window, None, 0
 
     def on_train_begin(self, net, X=None, y=None, **kwargs):
         super().on_train_begin(net, X=X, y=y, **kwargs)
         # the window: the last round(average_weights * max_epochs) epochs of
         # this call, where averaging applies (at least two epochs)
         self.averaged_epochs_ = 0
-        self._weight_sum = None
-        self._average_window = None
+        window = None
         if self.average_weights is not None and self._gate_applies():
             n_average = round(self.average_weights * self.max_epochs)
             if n_average >= 2:
                 first = len(self.history) + self.max_epochs - n_average + 1
-                self._average_window = (len(self.history), first)
+                window = (len(self.history), first)
+        self._reset_average(window)
 
     def on_epoch_end(self, net, dataset_train=None, dataset_valid=None, **kwargs):
         super().on_epoch_end(net, dataset_train=dataset_train,
@@ -330,14 +335,13 @@ class MRClassifier(_LabelClasses, MRMixin, NeuralNetClassifier):
                 for name, sums in self._weight_sum.items():
                     for key, value in self._averaged_state(name).items():
                         sums[key].add_(value.detach())
-        self.averaged_epochs_ += 1
+        self._weight_count += 1
 
     def on_train_end(self, net, X=None, y=None, **kwargs):
         super().on_train_end(net, X=X, y=y, **kwargs)
         window = getattr(self, "_average_window", None)
-        sums = getattr(self, "_weight_sum", None)
-        self._weight_sum = self._average_window = None
-        n_averaged, self.averaged_epochs_ = self.averaged_epochs_, 0
+        sums, n_averaged = getattr(self, "_weight_sum", None), getattr(self, "_weight_count", 0)
+        self._reset_average()
         if window is None or n_averaged < 2:
             return
         # only where MR acted: its weights left uniform in this call

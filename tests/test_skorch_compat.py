@@ -113,16 +113,22 @@ def test_targeted_baseline_gives_the_full_verdict(monkeypatch):
     assert targeted == run.compare(full, {"eta0": mine})
 
 
+def _suite(root, source):
+    """A variant's folder as build_tree lays it out, with one test file."""
+    (root / "skorch_tests").mkdir()
+    (root / "skorch_tests" / "test_x.py").write_text(source)
+    (root / "conftest.py").write_text(run.ONLY_CONFTEST)
+    (root / "pytest.ini").write_text("[pytest]\naddopts =\n")
+
+
 def test_only_conftest_runs_the_listed_tests(tmp_path):
-    (tmp_path / "skorch_tests").mkdir()
-    (tmp_path / "skorch_tests" / "test_x.py").write_text(
+    _suite(
+        tmp_path,
         "import pytest\n\n"
         "class TestA:\n    def test_one(self):\n        pass\n\n"
         "    @pytest.mark.parametrize('v', [1, 2])\n    def test_two(self, v):\n"
         "        pass\n\n"
         "def test_three():\n    pass\n")
-    (tmp_path / "conftest.py").write_text(run.ONLY_CONFTEST)
-    (tmp_path / "pytest.ini").write_text("[pytest]\naddopts =\n")
     outcomes, _ = run.run_variant(tmp_path, ["test_x.py"], "0",
                                   only={"test_x.py::TestA::test_two[2]",
                                         "test_x.py::test_three"})
@@ -134,17 +140,15 @@ def test_only_conftest_runs_the_listed_tests(tmp_path):
 
 def test_xdist_workers_run_one_thread_each(tmp_path, monkeypatch):
     # N workers times torch's default threads oversubscribe the cores; a
-    # count the caller set is kept, and a run without workers is left alone
-    (tmp_path / "skorch_tests").mkdir()
-    (tmp_path / "skorch_tests" / "test_x.py").write_text(
+    # count the caller set is kept
+    _suite(
+        tmp_path,
         "import os\n\nimport torch\n\n"
         "def test_threads():\n"
         "    assert os.environ['OMP_NUM_THREADS'] == os.environ['EXPECTED']\n"
         "    if os.environ['EXPECTED'] == '1':\n"
         "        assert torch.get_num_threads() == 1\n"
         "    assert os.environ.get('PYTEST_XDIST_WORKER')\n")
-    (tmp_path / "conftest.py").write_text(run.ONLY_CONFTEST)
-    (tmp_path / "pytest.ini").write_text("[pytest]\naddopts =\n")
     monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
     monkeypatch.setenv("EXPECTED", "1")
     outcomes, _ = run.run_variant(tmp_path, ["test_x.py"], "2")
