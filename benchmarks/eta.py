@@ -51,9 +51,10 @@ U1-U7, an eleventh round, was run once to check the wider probation band
 and its hold, and V1-V7, a twelfth, to check the gate's wait for a pairflip
 count. W1-W7, a thirteenth, was run once to check the mean of the last
 epochs' parameters (``average_weights``). X1-X7, a fourteenth round,
-committed before any result of W was read, is frozen for the next change
-of the default (``RESERVED_ROUNDS``: a run without ``--settings`` leaves
-it out).
+committed before any result of W was read, and Y1-Y7, a fifteenth,
+committed before any result of X was read, are frozen for the next
+changes of the default (``RESERVED_ROUNDS``: a run without ``--settings``
+leaves them out).
 
 Every finished (setting, method, seed) cell is appended as one JSON line to
 ``--out`` (default ``benchmarks/results/eta.jsonl``) with the setting's full
@@ -732,6 +733,45 @@ def _settings():
                 data_kwargs=dict(n_samples=7000, n_features=24, n_informative=14,
                                  n_classes=8, n_clusters_per_class=1, class_sep=1.3,
                                  test_size=2000), **adam),
+        # Held out, fifteenth round (Y): frozen (committed) before any result
+        # of X was read, and not run, for the change after X's. Y1 is K7's
+        # kind (40% pairflip over 4 classes with Adam, where M-DYR-H led),
+        # Y2 and Y4 short schedules (8 epochs: a digits CNN with SGD and
+        # symmetric noise; MNIST-1D with Adam and pairflip labels), Y3 52
+        # classes with class-dependent noise and SGD, Y5 uniform noise with
+        # Adam, Y6 and Y7 clean (Y7 MNIST-1D with Adam).
+        Setting("Y1", "held-out", "make_classification N=5000 K=4, MLP, Adam, 40 ep, "
+                "40% pairflip", "classification", "mlp", epochs=40, noise_kind="pairflip",
+                noise_rate=0.4,
+                data_kwargs=dict(n_samples=7000, n_features=20, n_informative=10,
+                                 n_classes=4, n_clusters_per_class=1, class_sep=1.2,
+                                 test_size=2000), **adam),
+        Setting("Y2", "held-out", "digits 8x8 images, small CNN, SGD, 8 ep, 30% symmetric",
+                "digits", "smallcnn", epochs=8, noise_kind="symmetric", noise_rate=0.3,
+                module_kwargs={"channels": [16, 32]}, **sgd),
+        Setting("Y3", "held-out", "make_classification N=12000 K=52, MLP 256, SGD, 20 ep, "
+                "class-dependent symmetric 5%-45%", "classification", "mlp", epochs=20,
+                noise_kind="symmetric",
+                noise_rate=tuple(round(0.05 + 0.4 * ((11 * i) % 52) / 51, 3) for i in range(52)),
+                data_kwargs=dict(n_samples=14000, n_features=64, n_informative=40,
+                                 n_classes=52, n_clusters_per_class=1, class_sep=2.0,
+                                 test_size=2000),
+                module_kwargs={"hidden": [256]}, **sgd),
+        Setting("Y4", "held-out", "MNIST-1D N=5000, CNN1D, Adam (lr 0.003), 8 ep, "
+                "30% pairflip", "mnist1d", "cnn1d", epochs=8, noise_kind="pairflip",
+                noise_rate=0.3, data_kwargs=dict(n_samples=6250), optimizer="adam", lr=3e-3),
+        Setting("Y5", "held-out", "make_classification N=6000 K=8, MLP 384, Adam, 30 ep, "
+                "30% uniform", "classification", "mlp", epochs=30, noise_kind="uniform",
+                noise_rate=0.3,
+                data_kwargs=dict(n_samples=8000, n_features=30, n_informative=16,
+                                 n_classes=8, n_clusters_per_class=1, class_sep=1.3,
+                                 test_size=2000),
+                module_kwargs={"hidden": [384]}, **adam),
+        Setting("Y6", "held-out", "digits, MLP, Adam, 25 ep, clean", "digits", "mlp",
+                epochs=25, noise_kind="uniform", noise_rate=0.0, **adam),
+        Setting("Y7", "held-out", "MNIST-1D N=5000, CNN1D, Adam (lr 0.003), 30 ep, clean",
+                "mnist1d", "cnn1d", epochs=30, noise_kind="uniform", noise_rate=0.0,
+                data_kwargs=dict(n_samples=6250), optimizer="adam", lr=3e-3),
         # Held out for MRBinaryClassifier's default (one logit, BCE): frozen
         # (committed) before they were first run; the 'binary:' methods.
         Setting("B1", "held-out", "make_classification N=3000 K=2, MLP, Adam, 40 ep, "
@@ -1578,7 +1618,7 @@ HELDOUT_ROUNDS = (("F", "first round: chose the default"),
                   ("V", "twelfth round: checked the gate's wait for a pairflip count"),
                   ("W", "thirteenth round: checked the mean of the last epochs' parameters"))
 #: Rounds frozen for the next candidate and not run yet: left out unless named.
-RESERVED_ROUNDS = ("X",)
+RESERVED_ROUNDS = ("X", "Y")
 #: Every held-out round of the multiclass settings.
 ALL_ROUNDS = "".join(name for name, _ in HELDOUT_ROUNDS)
 
