@@ -1776,6 +1776,7 @@ def heldout_goals(rows):
                 lines.append(
                     f"{label} - the peer best on average ({best}): {np.mean(diffs):+.2f} on "
                     f"average, worst {min(diffs):+.2f}")
+    clean_gaps = []
     for row in rows:
         if row["clean"] and row["cells"].get("default") and row["cells"].get("plain"):
             gap = row["cells"]["default"]["mean"] - row["cells"]["plain"]["mean"]
@@ -1787,6 +1788,12 @@ def heldout_goals(rows):
                 line += (f" on streams of their own; on one stream {gap:+.2f}, the same "
                          f"parameters on {row['identical']} of {same['n']} seeds")
             lines.append(f"{line} (goal >= -0.5) -> {'met' if gap >= -0.5 else 'NOT met'}")
+            clean_gaps.append(gap)
+    if clean_gaps:
+        met = sum(g >= -0.5 for g in clean_gaps)
+        lines.append(f"clean settings ({len(clean_gaps)}): default - plain >= -0.5 on {met} of "
+                     f"{len(clean_gaps)}, worst {min(clean_gaps):+.2f} -> "
+                     f"{'met' if met == len(clean_gaps) else 'NOT met'}")
     auto = [r["cells"]["online:auto"]["mean"] - r["cells"]["oracle"]["mean"]
             for r in rows if r["cells"].get("online:auto") and r["cells"].get("oracle")]
     if auto:
@@ -1987,6 +1994,53 @@ def format_heldout_markdown(rows):
     return "\n".join(lines)
 
 
+def format_summary_markdown(rows):
+    """Every method's mean accuracy by kind of noise, as a Markdown table (the
+    README's summary, checked by tests/test_readme_results.py).
+
+    One column per group of :data:`NOISE_GROUPS` with a setting in ``rows``
+    (its number of settings in the header), then all the noisy settings
+    together. A cell is the mean over the group's settings of the method's
+    mean over seeds, "-" where the method lacks a setting of the group. The
+    best one-fit method of each column is in bold; the oracle (eta chosen on
+    the clean test labels) is a bound, never bold.
+    """
+    by_name = {r["setting"]: r for r in rows}
+    groups = [(group, [by_name[n] for n in names if n in by_name])
+              for group, names in NOISE_GROUPS]
+    groups = [(group, present) for group, present in groups if present]
+    noisy = [r for r in rows if not r["clean"]]
+    clean_groups = [g for g, present in groups if all(r["clean"] for r in present)]
+    columns = [(g, p) for g, p in groups if g not in clean_groups]
+    columns.append(("all noisy", noisy))
+    columns += [(g, p) for g, p in groups if g in clean_groups]
+    methods = [c for c in HELDOUT_COLUMNS if any(r["cells"].get(c[0]) for r in rows)]
+
+    def mean(method, present):
+        cells = [r["cells"].get(method) for r in present]
+        return float(np.mean([c["mean"] for c in cells])) if present and all(cells) else None
+
+    table = {m: [mean(m, p) for _, p in columns] for m, _, _ in methods}
+    best = [max((table[m][i] for m, _, kind in methods
+                 if kind != "oracle" and table[m][i] is not None), default=None)
+            for i in range(len(columns))]
+    lines = ["| method | " + " | ".join(f"{g} ({len(p)})" for g, p in columns) + " |",
+             "|" + "---|" * (len(columns) + 1)]
+    for method, label, kind in methods:
+        if all(value is None for value in table[method]):
+            continue  # not measured on every setting of any column
+        cells = [label + (" (eta chosen on test labels)" if kind == "oracle" else "")]
+        for value, top in zip(table[method], best):
+            if value is None:
+                cells.append("-")
+            else:
+                text = f"{value:.1f}"
+                bold = kind != "oracle" and np.isclose(value, top)
+                cells.append(f"**{text}**" if bold else text)
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
 #: Columns of the binary comparison (B1-B3): (method, label).
 BINARY_COLUMNS = (("binary:plain", "plain BCE (skorch)"),
                   ("binary:default", "MRBinaryClassifier default"),
@@ -2022,37 +2076,32 @@ def readme_blocks(records):
         settings = heldout_settings(rounds)
         return heldout_rows([r for r in records if r["setting"] in settings], settings)
 
-    return {"heldout-table": format_heldout_markdown(rows("F")),
-            "heldout-table-g": format_heldout_markdown(rows("G")),
-            "heldout-table-j": format_heldout_markdown(rows("J")),
-            "heldout-table-k": format_heldout_markdown(rows("K")),
-            "heldout-table-l": format_heldout_markdown(rows("L")),
-            "heldout-table-m": format_heldout_markdown(rows("M")),
-            "heldout-table-n": format_heldout_markdown(rows("N")),
-            "heldout-table-o": format_heldout_markdown(rows("O")),
-            "heldout-table-p": format_heldout_markdown(rows("P")),
-            "heldout-table-r": format_heldout_markdown(rows("R")),
-            "heldout-table-u": format_heldout_markdown(rows("U")),
-            "heldout-table-v": format_heldout_markdown(rows("V")),
-            "heldout-table-w": format_heldout_markdown(rows("W")),
-            "heldout-goals": "\n".join(f"- {line}"
-                                       for line in heldout_goals(rows(ALL_ROUNDS))),
-            "heldout-reach": "\n".join(f"- {line}"
-                                       for line in goal_reach(rows(ALL_ROUNDS)))}
+    every = rows(ALL_ROUNDS)
+    goals = heldout_goals(every)
+    per_setting = [line for line in goals if _is_setting_line(line)]
+    return {"heldout-summary": format_summary_markdown(every),
+            "heldout-table-latest": format_heldout_markdown(rows(HELDOUT_ROUNDS[-1][0])),
+            "heldout-goals": "\n".join(f"- {line}" for line in goals
+                                       if not _is_setting_line(line)),
+            "heldout-goal-lines": "\n".join(f"- {line}" for line in per_setting),
+            "heldout-reach": "\n".join(f"- {line}" for line in goal_reach(every))}
+
+
+def _is_setting_line(line):
+    """Whether a goal line is one setting's (``'F1: default ...'``, ``'clean F3:
+    ...'``), not a summary over settings."""
+    head = line.split(":", 1)[0].removeprefix("clean ")
+    return head in SETTINGS
 
 
 def update_readme(records, path=None):
     """Rewrite README.md's held-out blocks from the records (``--readme``).
 
     The blocks sit between ``<!-- NAME:start -->`` and ``<!-- NAME:end -->``:
-    ``heldout-table`` (round F), ``heldout-table-g`` (round G),
-    ``heldout-table-j`` (round J), ``heldout-table-k`` (round K),
-    ``heldout-table-l`` (round L), ``heldout-table-m`` (round M),
-    ``heldout-table-n`` (round N), ``heldout-table-o`` (round O),
-    ``heldout-table-p`` (round P), ``heldout-table-r`` (round R),
-    ``heldout-table-u`` (round U), ``heldout-table-v`` (round V),
-    ``heldout-table-w`` (round W) and ``heldout-goals`` and
-    ``heldout-reach`` (all rounds);
+    ``heldout-summary`` (every method by kind of noise, all rounds),
+    ``heldout-table-latest`` (the last round of :data:`HELDOUT_ROUNDS`, whole),
+    ``heldout-goals`` (the goals' summary lines), ``heldout-goal-lines``
+    (each setting's line) and ``heldout-reach`` (all rounds);
     tests/test_readme_results.py checks that they equal the records.
     """
     import re

@@ -386,6 +386,8 @@ def test_heldout_goal_lines_by_hand(eta_benchmark, default_without_relabel):
     # SCE's mean over F1 and J1 (69) beats plain's (59.5)
     assert "default - the peer best on average (sce): -4.00 on average, worst -10.00" in lines
     assert "clean F3: default - plain -0.60 (goal >= -0.5) -> NOT met" in lines
+    assert "clean settings (1): default - plain >= -0.5 on 0 of 1, worst -0.60 -> NOT met" \
+        in lines
     assert ("GridSearchCV over eta (16 fits) - default (1 fit): +5.00 on average over the 1 "
             "noisy settings where it ran, from +5.00 to +5.00") in lines
 
@@ -412,6 +414,41 @@ def test_clean_goal_on_one_stream_by_hand(eta_benchmark, default_without_relabel
     assert ("clean F3: default - plain -0.60 on streams of their own; on one stream -0.40, "
             "the same parameters on 1 of 2 seeds (goal >= -0.5) -> met") in lines
     assert "clean F4: default - plain -1.00 (goal >= -0.5) -> NOT met" in lines
+    # the summary counts the deciding gap of each: F3's -0.4, F4's -1.0
+    assert "clean settings (2): default - plain >= -0.5 on 1 of 2, worst -1.00 -> NOT met" \
+        in lines
+    assert [eta_benchmark._is_setting_line(line) for line in lines] == [True, True, False]
+
+
+def test_summary_table_by_hand(eta_benchmark, default_without_relabel):
+    def cells(setting, method, accuracies):
+        return [dict(setting=setting, method=method, seed=s, test_accuracy=a, fits=1,
+                     seconds=1.0) for s, a in enumerate(accuracies)]
+
+    # F1 and J1 pairflip, F5 symmetric, F3 clean; SCE lacks J1, the grid
+    # search has F1 only (no complete column: left out), the oracle's
+    # best eta is 0.1 on F1 (78), above every one-fit method there
+    grid = [cells("F1", f"online:eta={eta:g}", (a, a))
+            for eta, a in zip(eta_benchmark.ETA_GRID, (0.60, 0.66, 0.72, 0.78, 0.70))]
+    records = (cells("F1", "online:auto", (0.70, 0.72)) + cells("J1", "default", (0.60, 0.60))
+               + cells("F5", "default", (0.90, 0.90)) + cells("F3", "default", (0.96, 0.96))
+               + cells("F1", "plain", (0.60, 0.60)) + cells("J1", "plain", (0.64, 0.64))
+               + cells("F5", "plain", (0.80, 0.80)) + cells("F3", "plain", (0.98, 0.98))
+               + cells("F1", "sce", (0.75, 0.75)) + cells("F5", "sce", (0.85, 0.85))
+               + cells("F1", "gridsearch", (0.7, 0.7)) + [r for g in grid for r in g])
+    settings = {n: eta_benchmark.SETTINGS[n] for n in ("F1", "F3", "F5", "J1")}
+    table = eta_benchmark.format_summary_markdown(
+        eta_benchmark.heldout_rows(records, settings)).splitlines()
+    assert table[0] == ("| method | symmetric / uniform noise (1) | pairflip noise (2) | "
+                        "all noisy (3) | clean labels (1) |")
+    rows = {line.split(" | ")[0][2:]: line.split(" | ")[1:] for line in table[2:]}
+    # the default: F5 90; (71 + 60) / 2 = 65.5; (71 + 60 + 90) / 3 = 73.67; F3 96
+    assert rows["MR default"] == ["**90.0**", "**65.5**", "**73.7**", "96.0 |"]
+    assert rows["plain CE"] == ["80.0", "62.0", "68.0", "**98.0** |"]
+    assert rows["SCE"] == ["85.0", "-", "-", "- |"]
+    # the oracle is a bound: measured on F1 only, so no column is complete
+    assert not any(label.startswith("MR best grid eta") for label in rows)
+    assert "GridSearchCV over eta" not in rows
 
 
 def test_one_stream_record_of_a_clean_fit(eta_benchmark, monkeypatch):
