@@ -346,16 +346,18 @@ def test_the_default_borrows_no_cells_while_it_corrects_labels(eta_benchmark):
     assert eta_benchmark._default_method(records, "F1") == "default"
 
 
+def _cells(setting, method, accuracies, **extra):
+    """Records of one cell, seed by seed (one fit of a second each)."""
+    return [dict(setting=setting, method=method, seed=seed, test_accuracy=accuracy, fits=1,
+                 seconds=1.0, **extra) for seed, accuracy in enumerate(accuracies)]
+
+
 def test_which_method_ranks_the_default_across_rounds_by_hand(eta_benchmark,
                                                               default_without_relabel):
     # F1's default is read off its online:auto cells, J1 has cells of its own:
     # the group's "MR default" averages both, and "MR auto" is not a second entry
-    def cells(setting, method, accuracies):
-        return [dict(setting=setting, method=method, seed=s, test_accuracy=a, fits=1,
-                     seconds=1.0) for s, a in enumerate(accuracies)]
-
-    records = (cells("F1", "online:auto", (0.70, 0.74)) + cells("J1", "default", (0.50, 0.60))
-               + cells("F1", "plain", (0.71, 0.71)) + cells("J1", "plain", (0.63, 0.63)))
+    records = (_cells("F1", "online:auto", (0.70, 0.74)) + _cells("J1", "default", (0.50, 0.60))
+               + _cells("F1", "plain", (0.71, 0.71)) + _cells("J1", "plain", (0.63, 0.63)))
     settings = {n: eta_benchmark.SETTINGS[n] for n in ("F1", "J1")}
     rows = eta_benchmark.heldout_rows(records, settings)
     assert [r["default_source"] for r in rows] == ["online:auto", "default"]
@@ -366,17 +368,13 @@ def test_which_method_ranks_the_default_across_rounds_by_hand(eta_benchmark,
 
 
 def test_heldout_goal_lines_by_hand(eta_benchmark, default_without_relabel):
-    def cells(setting, method, accuracies):
-        return [dict(setting=setting, method=method, seed=s, test_accuracy=a, fits=1,
-                     seconds=1.0) for s, a in enumerate(accuracies)]
-
     # F1 noisy: default 70, peers SCE 80 / plain 60, grid search 75;
     # J1 noisy: default 60, peers SCE 58 / plain 59; F3 clean: default 97, plain 97.6
-    records = (cells("F1", "online:auto", (0.70, 0.70)) + cells("F1", "sce", (0.80, 0.80))
-               + cells("F1", "plain", (0.60, 0.60)) + cells("F1", "gridsearch", (0.74, 0.76))
-               + cells("J1", "default", (0.60, 0.60)) + cells("J1", "sce", (0.58, 0.58))
-               + cells("J1", "plain", (0.59, 0.59))
-               + cells("F3", "online:auto", (0.97, 0.97)) + cells("F3", "plain", (0.976,) * 2))
+    records = (_cells("F1", "online:auto", (0.70, 0.70)) + _cells("F1", "sce", (0.80, 0.80))
+               + _cells("F1", "plain", (0.60, 0.60)) + _cells("F1", "gridsearch", (0.74, 0.76))
+               + _cells("J1", "default", (0.60, 0.60)) + _cells("J1", "sce", (0.58, 0.58))
+               + _cells("J1", "plain", (0.59, 0.59))
+               + _cells("F3", "online:auto", (0.97, 0.97)) + _cells("F3", "plain", (0.976,) * 2))
     settings = {n: eta_benchmark.SETTINGS[n] for n in ("F1", "J1", "F3")}
     lines = eta_benchmark.heldout_goals(eta_benchmark.heldout_rows(records, settings))
     assert "F1: default 70.0 vs best one-fit peer sce 80.0: -10.0" in lines
@@ -393,19 +391,15 @@ def test_heldout_goal_lines_by_hand(eta_benchmark, default_without_relabel):
 
 
 def test_clean_goal_on_one_stream_by_hand(eta_benchmark, default_without_relabel):
-    def cells(setting, method, accuracies, **extra):
-        return [dict(setting=setting, method=method, seed=s, test_accuracy=a, fits=1,
-                     seconds=1.0, **extra) for s, a in enumerate(accuracies)]
-
     # F3: the default 97.0 and plain 97.6 on streams of their own; on one
     # stream, differences of 0 (the same parameters) and -0.8 (not)
-    same = cells("F3", "global_rng:default", (0.97, 0.962), plain_test_accuracy=0.97)
+    same = _cells("F3", "global_rng:default", (0.97, 0.962), plain_test_accuracy=0.97)
     for record, gap, parameters in zip(same, (0.0, -0.008), (0.0, 0.25)):
         record.update(difference=gap, max_parameter_difference=parameters)
     # F4: no one-stream records, so streams of their own decide
-    records = (cells("F3", "online:auto", (0.97, 0.97)) + cells("F3", "plain", (0.976,) * 2)
-               + same + cells("F4", "online:auto", (0.80, 0.80))
-               + cells("F4", "plain", (0.81, 0.81)))
+    records = (_cells("F3", "online:auto", (0.97, 0.97)) + _cells("F3", "plain", (0.976,) * 2)
+               + same + _cells("F4", "online:auto", (0.80, 0.80))
+               + _cells("F4", "plain", (0.81, 0.81)))
     settings = {n: eta_benchmark.SETTINGS[n] for n in ("F3", "F4")}
     rows = eta_benchmark.heldout_rows(records, settings)
     assert rows[0]["identical"] == 1 and "same_stream" not in rows[1]
@@ -421,21 +415,17 @@ def test_clean_goal_on_one_stream_by_hand(eta_benchmark, default_without_relabel
 
 
 def test_summary_table_by_hand(eta_benchmark, default_without_relabel):
-    def cells(setting, method, accuracies):
-        return [dict(setting=setting, method=method, seed=s, test_accuracy=a, fits=1,
-                     seconds=1.0) for s, a in enumerate(accuracies)]
-
     # F1 and J1 pairflip, F5 symmetric, F3 clean; SCE lacks J1, the grid
     # search has F1 only (no complete column: left out), the oracle's
     # best eta is 0.1 on F1 (78), above every one-fit method there
-    grid = [cells("F1", f"online:eta={eta:g}", (a, a))
+    grid = [_cells("F1", f"online:eta={eta:g}", (a, a))
             for eta, a in zip(eta_benchmark.ETA_GRID, (0.60, 0.66, 0.72, 0.78, 0.70))]
-    records = (cells("F1", "online:auto", (0.70, 0.72)) + cells("J1", "default", (0.60, 0.60))
-               + cells("F5", "default", (0.90, 0.90)) + cells("F3", "default", (0.96, 0.96))
-               + cells("F1", "plain", (0.60, 0.60)) + cells("J1", "plain", (0.64, 0.64))
-               + cells("F5", "plain", (0.80, 0.80)) + cells("F3", "plain", (0.98, 0.98))
-               + cells("F1", "sce", (0.75, 0.75)) + cells("F5", "sce", (0.85, 0.85))
-               + cells("F1", "gridsearch", (0.7, 0.7)) + [r for g in grid for r in g])
+    records = (_cells("F1", "online:auto", (0.70, 0.72)) + _cells("J1", "default", (0.60, 0.60))
+               + _cells("F5", "default", (0.90, 0.90)) + _cells("F3", "default", (0.96, 0.96))
+               + _cells("F1", "plain", (0.60, 0.60)) + _cells("J1", "plain", (0.64, 0.64))
+               + _cells("F5", "plain", (0.80, 0.80)) + _cells("F3", "plain", (0.98, 0.98))
+               + _cells("F1", "sce", (0.75, 0.75)) + _cells("F5", "sce", (0.85, 0.85))
+               + _cells("F1", "gridsearch", (0.7, 0.7)) + [r for g in grid for r in g])
     settings = {n: eta_benchmark.SETTINGS[n] for n in ("F1", "F3", "F5", "J1")}
     table = eta_benchmark.format_summary_markdown(
         eta_benchmark.heldout_rows(records, settings)).splitlines()
@@ -469,20 +459,16 @@ def test_one_stream_record_of_a_clean_fit(eta_benchmark, monkeypatch):
 
 
 def test_goal_reach_lines_by_hand(eta_benchmark, default_without_relabel):
-    def cells(setting, method, accuracies):
-        return [dict(setting=setting, method=method, seed=s, test_accuracy=a, fits=1,
-                     seconds=1.0) for s, a in enumerate(accuracies)]
-
-    grid = [cells("F1", f"online:eta={eta:g}", (a, a))
+    grid = [_cells("F1", f"online:eta={eta:g}", (a, a))
             for eta, a in zip(eta_benchmark.ETA_GRID, (0.60, 0.66, 0.72, 0.78, 0.70))]
     # F1 noisy: default 70, SCE 80, plain 60, Arazo 75, grid's best eta 78 (0.1);
     # J1 noisy: default 60, SCE 58, plain 59 (no grid, no Arazo); F3 clean: left out
-    records = (cells("F1", "online:auto", (0.70, 0.70)) + cells("F1", "sce", (0.80, 0.80))
-               + cells("F1", "plain", (0.60, 0.60)) + cells("F1", "arazo", (0.74, 0.76))
+    records = (_cells("F1", "online:auto", (0.70, 0.70)) + _cells("F1", "sce", (0.80, 0.80))
+               + _cells("F1", "plain", (0.60, 0.60)) + _cells("F1", "arazo", (0.74, 0.76))
                + [r for g in grid for r in g]
-               + cells("J1", "default", (0.60, 0.60)) + cells("J1", "online:auto", (0.60, 0.60))
-               + cells("J1", "sce", (0.58, 0.58)) + cells("J1", "plain", (0.59, 0.59))
-               + cells("F3", "online:auto", (0.90, 0.90)) + cells("F3", "plain", (0.10, 0.10)))
+               + _cells("J1", "default", (0.60, 0.60)) + _cells("J1", "online:auto", (0.60, 0.60))
+               + _cells("J1", "sce", (0.58, 0.58)) + _cells("J1", "plain", (0.59, 0.59))
+               + _cells("F3", "online:auto", (0.90, 0.90)) + _cells("F3", "plain", (0.10, 0.10)))
     settings = {n: eta_benchmark.SETTINGS[n] for n in ("F1", "J1", "F3")}
     lines = eta_benchmark.goal_reach(eta_benchmark.heldout_rows(records, settings))
     # the default against the best other peer: F1 70 - 80, J1 60 - 59
