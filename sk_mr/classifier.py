@@ -298,10 +298,21 @@ class MRClassifier(_LabelClasses, MRMixin, NeuralNetClassifier):
         self._reset_average()
         return super().initialize()
 
+    #: Where weight averaging takes the parameters it averages: False, at the
+    #: ends of the last ``round(average_weights * max_epochs)`` epochs (at
+    #: least two); True, after each of the last ``round(average_weights *
+    #: max_epochs * batches per epoch)`` training steps (at least two), so
+    #: that a short schedule has a window too (benchmarks/auto_eta_leads.py's
+    #: ``average_steps`` lead).
+    _average_every_step = False
+
     def _reset_average(self, window=None):
         # the window (history length at the call's start, first epoch
-        # averaged), the running sum of each module's state, epochs summed
+        # averaged, or None where every step of the last ones is), the
+        # running sum of each module's state, snapshots summed, training
+        # steps of the call so far
         self._average_window, self._weight_sum, self._weight_count = window, None, 0
+        self._average_step = 0
 
     def on_train_begin(self, net, X=None, y=None, **kwargs):
         super().on_train_begin(net, X=X, y=y, **kwargs)
@@ -311,17 +322,36 @@ class MRClassifier(_LabelClasses, MRMixin, NeuralNetClassifier):
         window = None
         if self.average_weights is not None and self._gate_applies():
             n_average = round(self.average_weights * self.max_epochs)
-            if n_average >= 2:
+            if self._average_every_step:
+                window = (len(self.history), None)  # steps: see on_batch_end
+            elif n_average >= 2:
                 first = len(self.history) + self.max_epochs - n_average + 1
                 window = (len(self.history), first)
         self._reset_average(window)
+
+    def on_batch_end(self, net, batch=None, training=False, **kwargs):
+        super().on_batch_end(net, batch=batch, training=training, **kwargs)
+        window = getattr(self, "_average_window", None)
+        if not training or window is None or window[1] is not None:
+            return
+        # the last round(average_weights * max_epochs * batches per epoch)
+        # training steps of this call (batches_per_epoch_ is set before each
+        # training epoch)
+        self._average_step += 1
+        total = self.max_epochs * getattr(self, "batches_per_epoch_", 0)
+        n_average = round(self.average_weights * total)
+        if n_average >= 2 and self._average_step > total - n_average:
+            self._add_to_average()
 
     def on_epoch_end(self, net, dataset_train=None, dataset_valid=None, **kwargs):
         super().on_epoch_end(net, dataset_train=dataset_train,
                              dataset_valid=dataset_valid, **kwargs)
         window = getattr(self, "_average_window", None)
-        if window is None or len(self.history) < window[1]:
+        if window is None or window[1] is None or len(self.history) < window[1]:
             return
+        self._add_to_average()
+
+    def _add_to_average(self):
         # a running sum of every floating-point entry of each module's state,
         # on its device (no copy to the host)
         with torch.no_grad():

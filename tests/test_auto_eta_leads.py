@@ -561,14 +561,16 @@ def test_every_lead_variant_after_probation_has_one_bar():
         ("relabel_mixup", v) for v in auto_eta_leads.RELABEL_MIXUP_VARIANTS} | {
         ("probation", v) for v in auto_eta_leads.PROBATION_VARIANTS if v != "probation@0.3"} | {
         ("gate_delay", v) for v in auto_eta_leads.GATE_DELAY_VARIANTS if v != "gate_delay@0"} | {
-        ("average", v) for v in auto_eta_leads.AVERAGE_VARIANTS}
+        ("average", v) for v in auto_eta_leads.AVERAGE_VARIANTS} | {
+        ("average_steps", v) for v in auto_eta_leads.AVERAGE_STEPS_VARIANTS}
     assert set(bars) == expected
     for before, screen, heldout in bars.values():
         assert before in (auto_eta_leads.BEFORE_PAIRFLIP_MIXUP,
                           auto_eta_leads.BEFORE_SHIPPED_ALIGNMENT,
                           auto_eta_leads.BEFORE_WIDER_PROBATION,
                           auto_eta_leads.BEFORE_GATE_DELAY,
-                          auto_eta_leads.BEFORE_AVERAGE)
+                          auto_eta_leads.BEFORE_AVERAGE,
+                          auto_eta_leads.BEFORE_AVERAGE_STEPS)
         assert heldout not in screen
 
 
