@@ -305,6 +305,11 @@ class MRClassifier(_LabelClasses, MRMixin, NeuralNetClassifier):
     #: that a short schedule has a window too (benchmarks/auto_eta_leads.py's
     #: ``average_steps`` lead).
     _average_every_step = False
+    #: With ``_average_every_step``, the fewest epochs ``round(average_weights
+    #: * max_epochs)`` that the window must span: 2, as the window of epoch
+    #: ends needs (the ``average_steps@0.1/long`` lead); 0, any schedule (the
+    #: ``average_steps@0.1`` lead, which missed its bar on an 8-epoch fit).
+    _average_min_epochs = 2
 
     def _reset_average(self, window=None):
         # the window (history length at the call's start, first epoch
@@ -323,7 +328,8 @@ class MRClassifier(_LabelClasses, MRMixin, NeuralNetClassifier):
         if self.average_weights is not None and self._gate_applies():
             n_average = round(self.average_weights * self.max_epochs)
             if self._average_every_step:
-                window = (len(self.history), None)  # steps: see on_batch_end
+                if n_average >= self._average_min_epochs:
+                    window = (len(self.history), None)  # steps: see on_batch_end
             elif n_average >= 2:
                 first = len(self.history) + self.max_epochs - n_average + 1
                 window = (len(self.history), first)
