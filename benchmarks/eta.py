@@ -51,10 +51,11 @@ U1-U7, an eleventh round, was run once to check the wider probation band
 and its hold, and V1-V7, a twelfth, to check the gate's wait for a pairflip
 count. W1-W7, a thirteenth, was run once to check the mean of the last
 epochs' parameters (``average_weights``). X1-X7, a fourteenth round,
-committed before any result of W was read, and Y1-Y7, a fifteenth,
-committed before any result of X was read, are frozen for the next
-changes of the default (``RESERVED_ROUNDS``: a run without ``--settings``
-leaves them out).
+committed before any result of W was read, was run once to check the mean
+after each of the last training steps (``average_weights`` as it ships
+now). Y1-Y7, a fifteenth, committed before any result of X was read, is
+frozen for the next change of the default (``RESERVED_ROUNDS``: a run
+without ``--settings`` leaves it out).
 
 Every finished (setting, method, seed) cell is appended as one JSON line to
 ``--out`` (default ``benchmarks/results/eta.jsonl``) with the setting's full
@@ -697,7 +698,8 @@ def _settings():
                                  n_classes=12, n_clusters_per_class=1, class_sep=1.4,
                                  test_size=2000), **sgd),
         # Held out, fourteenth round (X): frozen (committed) before any result
-        # of W was read, and not run, for the change after W's. X1 is
+        # of W was read, and run once, to check the mean of the parameters
+        # after each of the last training steps (average_steps@0.1/long). X1 is
         # pairflip noise on 6 classes with SGD, X2 class-dependent noise on
         # MNIST-1D with Adam, X3 50 classes with Adam, X4 pairflip labels on
         # digits in 10 epochs, X5 symmetric noise on a digits CNN with Adam,
@@ -1349,7 +1351,8 @@ def _default_config():
                 relabel_pairflip_mixup_alpha=(
                     MultiplicativeReweighting.relabel_pairflip_mixup_alpha),
                 relabel_alignment=MultiplicativeReweighting.relabel_alignment,
-                average_weights=_init_default(MRClassifier, "average_weights"))
+                average_weights=_init_default(MRClassifier, "average_weights"),
+                average_every_step=MRClassifier._average_every_step)
 
 
 # -- the table -------------------------------------------------------------------
@@ -1616,9 +1619,10 @@ HELDOUT_ROUNDS = (("F", "first round: chose the default"),
                   ("R", "tenth round: checked the aligned correction, on again"),
                   ("U", "eleventh round: checked the wider probation band and its hold"),
                   ("V", "twelfth round: checked the gate's wait for a pairflip count"),
-                  ("W", "thirteenth round: checked the mean of the last epochs' parameters"))
+                  ("W", "thirteenth round: checked the mean of the last epochs' parameters"),
+                  ("X", "fourteenth round: checked the mean after each of the last steps"))
 #: Rounds frozen for the next candidate and not run yet: left out unless named.
-RESERVED_ROUNDS = ("X", "Y")
+RESERVED_ROUNDS = ("Y",)
 #: Every held-out round of the multiclass settings.
 ALL_ROUNDS = "".join(name for name, _ in HELDOUT_ROUNDS)
 
@@ -1924,16 +1928,16 @@ def format_heldout(rows):
 NOISE_GROUPS = (("symmetric / uniform noise", ("F5", "F6", "G5", "G6", "J5", "J6", "K5", "K6",
                                                "L6", "M2", "M5", "N3", "N6", "O3", "P3",
                                                "P6", "R2", "R5", "U3", "V4", "W2",
-                                               "W5")),
+                                               "W5", "X3", "X5")),
                 ("class-dependent noise", ("F2", "G2", "J2", "K2", "L5", "M4", "N2", "O6",
-                                           "P1", "P5", "R3", "U2", "V5", "W4")),
+                                           "P1", "P5", "R3", "U2", "V5", "W4", "X2")),
                 ("pairflip noise", ("F1", "F7", "G1", "G7", "J1", "J7", "K1", "K7", "L1",
                                     "L2", "L7", "M1", "M6", "N1", "N5", "O1", "O2", "O5",
                                     "P2", "R1", "R6", "U1", "U5", "U6", "V1", "V2",
-                                    "V3", "W1", "W3")),
+                                    "V3", "W1", "W3", "X1", "X4")),
                 ("clean labels", ("F3", "F4", "G3", "G4", "J3", "J4", "K3", "K4", "L3", "L4",
                                   "M3", "M7", "N4", "N7", "O4", "O7", "P4", "P7", "R4",
-                                  "R7", "U4", "U7", "V6", "V7", "W6", "W7")))
+                                  "R7", "U4", "U7", "V6", "V7", "W6", "W7", "X6", "X7")))
 
 
 def which_method(rows):

@@ -198,21 +198,24 @@ class MRClassifier(_LabelClasses, MRMixin, NeuralNetClassifier):
     average_weights : float in (0, 1] or None (default=0.1)
       Weight averaging at the end of the fit, where MR acted. With a
       fraction ``f``, the fitted modules keep the mean of their parameters
-      (and floating-point buffers) at the ends of the last ``round(f *
-      max_epochs)`` epochs of each ``fit`` or ``partial_fit`` call, as
+      (and floating-point buffers) after each of the last ``round(f *
+      max_epochs * batches per epoch)`` training steps of each ``fit`` or
+      ``partial_fit`` call (the last tenth of training, by default), as
       stochastic weight averaging does (Izmailov et al., 2018), instead of
-      the last epoch's. It applies where the gate of ``relabel`` applies
-      (``eta='auto'``, criteria of the cross-entropy family, the net's own
-      ``get_loss``, no ``adversarial``), over at least two epochs, and only
-      where MR's weights left uniform in that call: on clean data, and with
-      a float eta as in the paper, the fit keeps its last epoch's
-      parameters. Training itself is unchanged (a running sum of each
-      epoch's parameters on their device, one copy of the parameters); the
-      mean replaces the parameters in ``on_train_end``, before the
-      callbacks' (a :class:`~skorch.callbacks.EarlyStopping` with
-      ``load_best=True`` still restores its best epoch). ``averaged_epochs_``
-      says how many epochs the fit averaged (0: none). None keeps the last
-      epoch's parameters.
+      the last step's. It applies where the window spans at least two
+      epochs (``round(f * max_epochs) >= 2``: 15 epochs or more at 0.1),
+      where the gate of ``relabel`` applies (``eta='auto'``, criteria of
+      the cross-entropy family, the net's own ``get_loss``, no
+      ``adversarial``), and only where MR's weights left uniform in that
+      call: on clean data, on short schedules, and with a float eta as in
+      the paper, the fit keeps its last step's parameters.
+      Training itself is unchanged (a running sum of the parameters on
+      their device, one copy of the parameters, one addition per step of
+      the window); the mean replaces the parameters in ``on_train_end``,
+      before the callbacks' (a :class:`~skorch.callbacks.EarlyStopping`
+      with ``load_best=True`` still restores its best epoch).
+      ``averaged_steps_`` says how many steps the fit averaged (0: none).
+      None keeps the last step's parameters.
 %(mr_params)s
     Attributes
     ----------
@@ -223,10 +226,10 @@ class MRClassifier(_LabelClasses, MRMixin, NeuralNetClassifier):
       The labels when fit encoded them (``predict`` maps output ``k`` to
       ``label_classes_[k]``), None when y held output indices.
 
-    averaged_epochs_ : int
-      The number of epochs whose parameters the last ``fit`` or
-      ``partial_fit`` call averaged (``average_weights``); 0 where it kept
-      the last epoch's.
+    averaged_steps_ : int
+      The number of training steps after which the last ``fit`` or
+      ``partial_fit`` call summed the parameters it averaged
+      (``average_weights``); 0 where it kept the last step's.
 %(mr_attributes)s
     Examples
     --------
@@ -266,8 +269,8 @@ class MRClassifier(_LabelClasses, MRMixin, NeuralNetClassifier):
         if average is not None and (isinstance(average, bool) or not isinstance(
                 average, numbers.Real) or not 0 < average <= 1):
             raise ValueError(
-                f"average_weights must be a fraction of the epochs in (0, 1] or None, got "
-                f"{average!r}. None keeps the parameters of the last epoch.")
+                f"average_weights must be a fraction of the training steps in (0, 1] or "
+                f"None, got {average!r}. None keeps the parameters of the last step.")
 
     def _gate_applies(self):
         # The gate and what follows it train on class probabilities (label
@@ -294,21 +297,21 @@ class MRClassifier(_LabelClasses, MRMixin, NeuralNetClassifier):
     # -- weight averaging (average_weights) ---------------------------------------
     def initialize(self):
         """Initialize the net (see :meth:`sk_mr.mixin.MRMixin.initialize`)."""
-        self.averaged_epochs_ = 0
+        self.averaged_steps_ = 0
         self._reset_average()
         return super().initialize()
 
-    #: Where weight averaging takes the parameters it averages: False, at the
-    #: ends of the last ``round(average_weights * max_epochs)`` epochs (at
-    #: least two); True, after each of the last ``round(average_weights *
-    #: max_epochs * batches per epoch)`` training steps (at least two), so
-    #: that a short schedule has a window too (benchmarks/auto_eta_leads.py's
-    #: ``average_steps`` lead).
-    _average_every_step = False
+    #: Where weight averaging takes the parameters it averages: True (the
+    #: default since the ``average_steps@0.1/long`` lead of
+    #: benchmarks/auto_eta_leads.py), after each of the last
+    #: ``round(average_weights * max_epochs * batches per epoch)`` training
+    #: steps; False (the ``average@0.1`` lead, the default before it), at the
+    #: ends of the last ``round(average_weights * max_epochs)`` epochs.
+    _average_every_step = True
     #: With ``_average_every_step``, the fewest epochs ``round(average_weights
     #: * max_epochs)`` that the window must span: 2, as the window of epoch
-    #: ends needs (the ``average_steps@0.1/long`` lead); 0, any schedule (the
-    #: ``average_steps@0.1`` lead, which missed its bar on an 8-epoch fit).
+    #: ends needs (``average_steps@0.1/long``); 0, any schedule
+    #: (``average_steps@0.1``, which lost 2.2 points on an 8-epoch fit).
     _average_min_epochs = 2
 
     def _reset_average(self, window=None):
@@ -321,9 +324,10 @@ class MRClassifier(_LabelClasses, MRMixin, NeuralNetClassifier):
 
     def on_train_begin(self, net, X=None, y=None, **kwargs):
         super().on_train_begin(net, X=X, y=y, **kwargs)
-        # the window: the last round(average_weights * max_epochs) epochs of
-        # this call, where averaging applies (at least two epochs)
-        self.averaged_epochs_ = 0
+        # the window: the last training steps of this call (on_batch_end),
+        # or its last round(average_weights * max_epochs) epochs (at least
+        # two), where averaging applies
+        self.averaged_steps_ = 0
         window = None
         if self.average_weights is not None and self._gate_applies():
             n_average = round(self.average_weights * self.max_epochs)
@@ -389,7 +393,7 @@ class MRClassifier(_LabelClasses, MRMixin, NeuralNetClassifier):
                 state = self._averaged_state(name)
                 for key, total in module_sums.items():
                     state[key].copy_(total / n_averaged)
-        self.averaged_epochs_ = n_averaged
+        self.averaged_steps_ = n_averaged
 
     def _averaged_state(self, name):
         """The floating-point entries of module ``name``'s state (parameters

@@ -1282,52 +1282,65 @@ class TestAutoEta:
             make_net(eta=bad).fit(X, y)
 
 
-class _EpochStates(Callback):
-    """Each epoch's module state at its end (after the net's own hook)."""
+class _StepStates(Callback):
+    """The module state after each training step (after the net's own hook),
+    and each epoch's number of steps."""
 
     def initialize(self):
-        self.states = []
+        self.states, self.steps_per_epoch = [], []
         return self
 
-    def on_epoch_end(self, net, **kwargs):
-        self.states.append({k: v.detach().clone() for k, v in net.module_.state_dict().items()})
+    def on_epoch_begin(self, net, **kwargs):
+        self.steps_per_epoch.append(0)
+
+    def on_batch_end(self, net, training=False, **kwargs):
+        if training:
+            self.states.append({k: v.detach().clone()
+                                for k, v in net.module_.state_dict().items()})
+            self.steps_per_epoch[-1] += 1
 
 
 class TestAverageWeights:
     @pytest.fixture
     def noisy_digits(self, digits):
-        # all of digits, 40% uniform noise: eta='auto' leaves uniform weights
-        # at epoch 6 of this schedule
+        # all of digits (1797 rows: 15 batches of 128 an epoch), 40% uniform
+        # noise: eta='auto' leaves uniform weights at epoch 6 of this schedule
         X, y = digits
         y_noisy, is_noisy = add_label_noise(y, 0.4, random_state=0)
         return X, y_noisy, is_noisy
 
     def fit(self, noisy_digits, **params):
         X, y, _ = noisy_digits
-        states = _EpochStates()
+        states = _StepStates()
         base = dict(module=TinyMLP, max_epochs=20, lr=0.05, optimizer__momentum=0.9,
                     batch_size=128, train_split=None, verbose=0, random_state=0,
                     callbacks=[("states", states)])
         base.update(params)
         torch.manual_seed(0)
-        return MRClassifier(**base).fit(X, y), states.states
+        net = MRClassifier(**base).fit(X, y)
+        assert states.steps_per_epoch == [15] * len(net.history)
+        return net, states.states
 
-    def test_the_fitted_module_is_the_mean_of_the_last_epochs(self, noisy_digits):
+    def test_the_fitted_module_is_the_mean_of_the_last_steps(self, noisy_digits):
         net, states = self.fit(noisy_digits, average_weights=0.2)
         plain, plain_states = self.fit(noisy_digits, average_weights=None)
         # MR acted: its weights left uniform (the condition for averaging)
         assert max(net.history[:, "mr_eta"]) > 0
-        # training itself is unchanged: the same epochs, bit for bit
+        # training itself is unchanged: the same steps, bit for bit
         assert net.history[:, "train_loss"] == plain.history[:, "train_loss"]
+        assert len(states) == len(plain_states) == 300
         for a, b in zip(states, plain_states):
             assert all(torch.equal(a[k], b[k]) for k in a)
-        # the fitted parameters: the mean of the last round(0.2 * 20) = 4
-        # epochs' (an independent computation), not the last epoch's
-        assert net.averaged_epochs_ == 4 and plain.averaged_epochs_ == 0
+        # the fitted parameters: the mean of those after the last
+        # round(0.2 * 20 epochs * 15 steps) = 60 steps (an independent
+        # computation), not the last step's
+        assert net.averaged_steps_ == 60 and plain.averaged_steps_ == 0
         fitted = net.module_.state_dict()
         for key in fitted:
-            mean = torch.stack([s[key] for s in states[-4:]]).mean(0)
-            torch.testing.assert_close(fitted[key], mean, rtol=1e-6, atol=1e-7)
+            mean = torch.stack([s[key] for s in states[-60:]]).mean(0)
+            torch.testing.assert_close(fitted[key], mean, rtol=1e-5, atol=1e-6)
+            assert not torch.allclose(fitted[key], torch.stack(
+                [s[key] for s in states[-61:-1]]).mean(0), rtol=1e-5, atol=1e-6)
             assert not torch.equal(fitted[key], states[-1][key])
         assert all(torch.equal(v, plain_states[-1][k])
                    for k, v in plain.module_.state_dict().items())
@@ -1336,45 +1349,67 @@ class TestAverageWeights:
             net.predict_proba(X), torch.softmax(net.module_(torch.as_tensor(X)), -1)
             .detach().numpy(), rtol=1e-6)
 
-    def test_the_default_averages_the_last_tenth_of_the_epochs(self, noisy_digits):
-        # MRClassifier's default (the average@0.1 lead of
-        # benchmarks/auto_eta_leads.py): round(0.1 * 20) = 2 epochs
+    def test_the_default_averages_the_last_tenth_of_the_steps(self, noisy_digits):
+        # MRClassifier's default (the average_steps@0.1/long lead of
+        # benchmarks/auto_eta_leads.py): round(0.1 * 300) = 30 steps
         net, states = self.fit(noisy_digits)
-        assert net.average_weights == 0.1 and net.averaged_epochs_ == 2
+        assert net.average_weights == 0.1 and net.averaged_steps_ == 30
         for key, value in net.module_.state_dict().items():
             torch.testing.assert_close(
-                value, (states[-2][key] + states[-1][key]) / 2, rtol=1e-6, atol=1e-7)
+                value, torch.stack([s[key] for s in states[-30:]]).mean(0),
+                rtol=1e-5, atol=1e-6)
+
+    def test_the_earlier_default_averaged_the_ends_of_the_last_epochs(self, noisy_digits):
+        # the average@0.1 lead (the default before average_steps): the states
+        # at the ends of the last round(0.1 * 20) = 2 epochs
+        class EpochAveraged(MRClassifier):
+            _average_every_step = False
+
+        X, y, _ = noisy_digits
+        states = _StepStates()
+        torch.manual_seed(0)
+        net = EpochAveraged(TinyMLP, max_epochs=20, lr=0.05, optimizer__momentum=0.9,
+                            batch_size=128, train_split=None, verbose=0, random_state=0,
+                            callbacks=[("states", states)]).fit(X, y)
+        assert net.averaged_steps_ == 2
+        for key, value in net.module_.state_dict().items():
+            torch.testing.assert_close(
+                value, (states.states[-16][key] + states.states[-1][key]) / 2,
+                rtol=1e-6, atol=1e-7)
 
     @pytest.mark.parametrize("params", [
         dict(eta=0.5),  # a float eta: the paper's MR, no gate
         dict(criterion=torch.nn.MultiMarginLoss),  # not of cross-entropy's family
-        dict(average_weights=0.1, max_epochs=15),  # round(1.5) = 2 epochs: averaged
-        dict(average_weights=0.1, max_epochs=14),  # round(1.4) = 1 epoch: nothing to average
+        # round(0.1 * 15) = 2 epochs: averaged, the last round(0.1 * 225) = 22 steps
+        dict(average_weights=0.1, max_epochs=15),
+        # round(0.1 * 14) = 1 epoch: too short a schedule, nothing averaged
+        dict(average_weights=0.1, max_epochs=14),
         dict(average_weights=1.0, max_epochs=2),  # MR's weights never left uniform
     ])
-    def test_where_it_does_not_average_the_last_epoch_stays(self, noisy_digits, params):
+    def test_where_it_does_not_average_the_last_step_stays(self, noisy_digits, params):
         params = dict(dict(average_weights=0.2), **params)
         net, states = self.fit(noisy_digits, **params)
         averaged = params.get("max_epochs") == 15
-        assert net.averaged_epochs_ == (2 if averaged else 0)
+        assert net.averaged_steps_ == (22 if averaged else 0)
         if params.get("max_epochs") == 2:
             assert max(net.history[:, "mr_eta"]) == 0  # the condition, not the window
         last = all(torch.equal(v, states[-1][k]) for k, v in net.module_.state_dict().items())
         assert last is not averaged
 
-    def test_each_call_averages_its_own_last_epochs(self, noisy_digits):
-        # a warm start (partial_fit) averages the last epochs of its call,
+    def test_each_call_averages_its_own_last_steps(self, noisy_digits):
+        # a warm start (partial_fit) averages the last steps of its call,
         # from the averaged parameters the previous call left
         net, _ = self.fit(noisy_digits, average_weights=0.5, max_epochs=8)
-        assert net.averaged_epochs_ == 4
+        assert net.averaged_steps_ == 60
         start = {k: v.clone() for k, v in net.module_.state_dict().items()}
         recorder = dict(net.callbacks)["states"]
         net.partial_fit(*noisy_digits[:2])
-        assert len(net.history) == 16 and net.averaged_epochs_ == 4
+        assert len(net.history) == 16 and net.averaged_steps_ == 60
+        assert len(recorder.states) == 240
         fitted = net.module_.state_dict()
         for key in fitted:
-            mean = torch.stack([s[key] for s in recorder.states[-4:]]).mean(0)
-            torch.testing.assert_close(fitted[key], mean, rtol=1e-6, atol=1e-7)
+            mean = torch.stack([s[key] for s in recorder.states[-60:]]).mean(0)
+            torch.testing.assert_close(fitted[key], mean, rtol=1e-5, atol=1e-6)
             assert not torch.equal(fitted[key], start[key])
 
     @pytest.mark.parametrize("value", [0, 0.0, -0.1, 1.5, True, "last", float("nan")])
