@@ -1940,6 +1940,13 @@ NOISE_GROUPS = (("symmetric / uniform noise", ("F5", "F6", "G5", "G6", "J5", "J6
                                   "R7", "U4", "U7", "V6", "V7", "W6", "W7", "X6", "X7")))
 
 
+def _group_mean(rows, method):
+    """``method``'s mean over ``rows`` of its mean over seeds, or None where
+    it lacks a row (or there is none)."""
+    cells = [r["cells"].get(method) for r in rows]
+    return float(np.mean([c["mean"] for c in cells])) if cells and all(cells) else None
+
+
 def which_method(rows):
     """Per noise group: every one-fit method's mean accuracy over the group.
 
@@ -1961,9 +1968,9 @@ def which_method(rows):
             if kind in ("oracle", "multi") or method != "default" and any(
                     r.get("default_source") == method for r in present):
                 continue  # not one fit, or the default itself under another name
-            cells = [r["cells"].get(method) for r in present]
-            if all(cells):
-                ranking.append((float(np.mean([c["mean"] for c in cells])), label, kind))
+            mean = _group_mean(present, method)
+            if mean is not None:
+                ranking.append((mean, label, kind))
         out.append((group, [r["setting"] for r in present], sorted(ranking, reverse=True)))
     return out
 
@@ -2019,12 +2026,7 @@ def format_summary_markdown(rows):
     columns.append(("all noisy", noisy))
     columns += [(g, p) for g, p in groups if g in clean_groups]
     methods = [c for c in HELDOUT_COLUMNS if any(r["cells"].get(c[0]) for r in rows)]
-
-    def mean(method, present):
-        cells = [r["cells"].get(method) for r in present]
-        return float(np.mean([c["mean"] for c in cells])) if present and all(cells) else None
-
-    table = {m: [mean(m, p) for _, p in columns] for m, _, _ in methods}
+    table = {m: [_group_mean(p, m) for _, p in columns] for m, _, _ in methods}
     best = [max((table[m][i] for m, _, kind in methods
                  if kind != "oracle" and table[m][i] is not None), default=None)
             for i in range(len(columns))]

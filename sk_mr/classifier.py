@@ -308,58 +308,48 @@ class MRClassifier(_LabelClasses, MRMixin, NeuralNetClassifier):
     #: steps; False (the ``average@0.1`` lead, the default before it), at the
     #: ends of the last ``round(average_weights * max_epochs)`` epochs.
     _average_every_step = True
-    #: With ``_average_every_step``, the fewest epochs ``round(average_weights
-    #: * max_epochs)`` that the window must span: 2, as the window of epoch
-    #: ends needs (``average_steps@0.1/long``); 0, any schedule
-    #: (``average_steps@0.1``, which lost 2.2 points on an 8-epoch fit).
+    #: The fewest epochs ``round(average_weights * max_epochs)`` the window
+    #: must span: 2, as the window of epoch ends needs
+    #: (``average_steps@0.1/long``); 0, any schedule (``average_steps@0.1``,
+    #: which lost 2.2 points on an 8-epoch fit).
     _average_min_epochs = 2
 
-    def _reset_average(self, window=None):
-        # the window (history length at the call's start, first epoch
-        # averaged, or None where every step of the last ones is), the
-        # running sum of each module's state, snapshots summed, training
-        # steps of the call so far
-        self._average_window, self._weight_sum, self._weight_count = window, None, 0
+    def _reset_average(self, start=None):
+        # where averaging applies in this call, the history's length at its
+        # start (else None); the running sum of each module's state,
+        # snapshots summed, training steps of the call so far
+        self._average_start, self._weight_sum, self._weight_count = start, None, 0
         self._average_step = 0
 
     def on_train_begin(self, net, X=None, y=None, **kwargs):
         super().on_train_begin(net, X=X, y=y, **kwargs)
-        # the window: the last training steps of this call (on_batch_end),
-        # or its last round(average_weights * max_epochs) epochs (at least
-        # two), where averaging applies
+        # averaging applies to this call where the gate does and its window
+        # spans round(average_weights * max_epochs) >= _average_min_epochs
         self.averaged_steps_ = 0
-        window = None
-        if self.average_weights is not None and self._gate_applies():
-            n_average = round(self.average_weights * self.max_epochs)
-            if self._average_every_step:
-                if n_average >= self._average_min_epochs:
-                    window = (len(self.history), None)  # steps: see on_batch_end
-            elif n_average >= 2:
-                first = len(self.history) + self.max_epochs - n_average + 1
-                window = (len(self.history), first)
-        self._reset_average(window)
+        applies = (self.average_weights is not None and self._gate_applies()
+                   and round(self.average_weights * self.max_epochs)
+                   >= self._average_min_epochs)
+        self._reset_average(len(self.history) if applies else None)
 
     def on_batch_end(self, net, batch=None, training=False, **kwargs):
         super().on_batch_end(net, batch=batch, training=training, **kwargs)
-        window = getattr(self, "_average_window", None)
-        if not training or window is None or window[1] is not None:
+        n_batches = getattr(self, "batches_per_epoch_", 0)  # set before each epoch
+        if not training or getattr(self, "_average_start", None) is None or not n_batches:
             return
-        # the last round(average_weights * max_epochs * batches per epoch)
-        # training steps of this call (batches_per_epoch_ is set before each
-        # training epoch)
+        # the window: the last round(average_weights * max_epochs * n_batches)
+        # training steps of this call, every step of it; or (the earlier
+        # default) the ends of its last round(average_weights * max_epochs)
+        # epochs, at least two
         self._average_step += 1
-        total = self.max_epochs * getattr(self, "batches_per_epoch_", 0)
-        n_average = round(self.average_weights * total)
-        if n_average >= 2 and self._average_step > total - n_average:
+        total = self.max_epochs * n_batches
+        if self._average_every_step:
+            window, taken = round(self.average_weights * total), True
+        else:
+            n_epochs = round(self.average_weights * self.max_epochs)
+            window = n_epochs * n_batches if n_epochs >= 2 else 0
+            taken = self._average_step % n_batches == 0
+        if window >= 2 and taken and self._average_step > total - window:
             self._add_to_average()
-
-    def on_epoch_end(self, net, dataset_train=None, dataset_valid=None, **kwargs):
-        super().on_epoch_end(net, dataset_train=dataset_train,
-                             dataset_valid=dataset_valid, **kwargs)
-        window = getattr(self, "_average_window", None)
-        if window is None or window[1] is None or len(self.history) < window[1]:
-            return
-        self._add_to_average()
 
     def _add_to_average(self):
         # a running sum of every floating-point entry of each module's state,
@@ -379,13 +369,13 @@ class MRClassifier(_LabelClasses, MRMixin, NeuralNetClassifier):
 
     def on_train_end(self, net, X=None, y=None, **kwargs):
         super().on_train_end(net, X=X, y=y, **kwargs)
-        window = getattr(self, "_average_window", None)
+        start = getattr(self, "_average_start", None)
         sums, n_averaged = getattr(self, "_weight_sum", None), getattr(self, "_weight_count", 0)
         self._reset_average()
-        if window is None or n_averaged < 2:
+        if start is None or n_averaged < 2:
             return
         # only where MR acted: its weights left uniform in this call
-        etas = [row.get("mr_eta", 0) for row in self.history[window[0]:]]
+        etas = [row.get("mr_eta", 0) for row in self.history[start:]]
         if not any(eta > 0 for eta in etas):
             return
         with torch.no_grad():
