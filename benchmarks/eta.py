@@ -53,9 +53,10 @@ count. W1-W7, a thirteenth, was run once to check the mean of the last
 epochs' parameters (``average_weights``). X1-X7, a fourteenth round,
 committed before any result of W was read, was run once to check the mean
 after each of the last training steps (``average_weights`` as it ships
-now). Y1-Y7, a fifteenth, committed before any result of X was read, is
-frozen for the next change of the default (``RESERVED_ROUNDS``: a run
-without ``--settings`` leaves it out).
+now). Y1-Y7, a fifteenth, committed before any result of X was read, and
+Z1-Z7, a sixteenth, committed before any result of Y was read, are frozen
+for the next changes of the default (``RESERVED_ROUNDS``: a run without
+``--settings`` leaves them out).
 
 Every finished (setting, method, seed) cell is appended as one JSON line to
 ``--out`` (default ``benchmarks/results/eta.jsonl``) with the setting's full
@@ -774,6 +775,44 @@ def _settings():
         Setting("Y7", "held-out", "MNIST-1D N=5000, CNN1D, Adam (lr 0.003), 30 ep, clean",
                 "mnist1d", "cnn1d", epochs=30, noise_kind="uniform", noise_rate=0.0,
                 data_kwargs=dict(n_samples=6250), optimizer="adam", lr=3e-3),
+        # Held out, sixteenth round (Z): frozen (committed) before any result
+        # of Y was read, and not run, for the change after Y's. Z1 is pairflip
+        # labels over 3 classes with SGD, Z2 a 6-epoch schedule (uniform noise
+        # on a digits MLP with Adam), Z3 60 classes with pairflip labels and
+        # Adam, Z4 class-dependent noise on MNIST-1D with SGD, Z5 uniform noise
+        # on a digits CNN with Adam, Z6 and Z7 clean (Z7 a 10-epoch digits CNN
+        # with SGD).
+        Setting("Z1", "held-out", "make_classification N=4000 K=3, MLP, SGD, 40 ep, "
+                "30% pairflip", "classification", "mlp", epochs=40, noise_kind="pairflip",
+                noise_rate=0.3,
+                data_kwargs=dict(n_samples=6000, n_features=16, n_informative=8,
+                                 n_classes=3, n_clusters_per_class=1, class_sep=1.1,
+                                 test_size=2000), **sgd),
+        Setting("Z2", "held-out", "digits, MLP, Adam, 6 ep, 35% uniform", "digits", "mlp",
+                epochs=6, noise_kind="uniform", noise_rate=0.35, **adam),
+        Setting("Z3", "held-out", "make_classification N=13000 K=60, MLP 256, Adam, 20 ep, "
+                "25% pairflip", "classification", "mlp", epochs=20, noise_kind="pairflip",
+                noise_rate=0.25,
+                data_kwargs=dict(n_samples=15000, n_features=64, n_informative=40,
+                                 n_classes=60, n_clusters_per_class=1, class_sep=2.0,
+                                 test_size=2000),
+                module_kwargs={"hidden": [256]}, **adam),
+        Setting("Z4", "held-out", "MNIST-1D N=5000, CNN1D, SGD, 30 ep, "
+                "class-dependent symmetric 10%-45%", "mnist1d", "cnn1d", epochs=30,
+                noise_kind="symmetric",
+                noise_rate=tuple(round(0.1 + 0.35 * ((3 * i) % 10) / 9, 3) for i in range(10)),
+                data_kwargs=dict(n_samples=6250), **mnist1d_sgd),
+        Setting("Z5", "held-out", "digits 8x8 images, small CNN, Adam, 20 ep, 30% uniform",
+                "digits", "smallcnn", epochs=20, noise_kind="uniform", noise_rate=0.3,
+                module_kwargs={"channels": [16, 32]}, **adam),
+        Setting("Z6", "held-out", "make_classification N=4000 K=6, MLP, SGD, 30 ep, clean",
+                "classification", "mlp", epochs=30, noise_kind="uniform", noise_rate=0.0,
+                data_kwargs=dict(n_samples=6000, n_features=20, n_informative=12,
+                                 n_classes=6, n_clusters_per_class=1, class_sep=1.2,
+                                 test_size=2000), **sgd),
+        Setting("Z7", "held-out", "digits 8x8 images, small CNN, SGD, 10 ep, clean",
+                "digits", "smallcnn", epochs=10, noise_kind="uniform", noise_rate=0.0,
+                module_kwargs={"channels": [16, 32]}, **sgd),
         # Held out for MRBinaryClassifier's default (one logit, BCE): frozen
         # (committed) before they were first run; the 'binary:' methods.
         Setting("B1", "held-out", "make_classification N=3000 K=2, MLP, Adam, 40 ep, "
@@ -1622,7 +1661,7 @@ HELDOUT_ROUNDS = (("F", "first round: chose the default"),
                   ("W", "thirteenth round: checked the mean of the last epochs' parameters"),
                   ("X", "fourteenth round: checked the mean after each of the last steps"))
 #: Rounds frozen for the next candidate and not run yet: left out unless named.
-RESERVED_ROUNDS = ("Y",)
+RESERVED_ROUNDS = ("Y", "Z")
 #: Every held-out round of the multiclass settings.
 ALL_ROUNDS = "".join(name for name, _ in HELDOUT_ROUNDS)
 
