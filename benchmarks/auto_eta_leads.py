@@ -442,6 +442,9 @@ setting: nothing here chose a constant.
   tenth of the steps on any schedule: screen S to W **+0.74** over the 74
   noisy settings and +0.13 over the 30 clean ones, but R6 -2.2 (8 epochs
   of a digits CNN with Adam), so it missed "none more than 1 behind".
+  Run on rounds X and Y after their results had been read (a record, not
+  a check): X4 +2.0, Y2 +0.7 and Y4 +3.4, their only schedules of under
+  15 epochs, the rest unchanged.
   ``average_steps@0.1/long``, the same where the window spans two epochs
   or more, chosen after that screen (its screen, +0.58 / +0.13 with the
   worst -0.43, is tuning data): round X, never run before, **+0.47** over
