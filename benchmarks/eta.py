@@ -56,8 +56,9 @@ after each of the last training steps (``average_weights`` as it ships
 now). Y1-Y7, a fifteenth round, committed before any result of X was read,
 was run once with no change to check: the default as it ships on settings
 no constant has seen. Z1-Z7, a sixteenth, committed before any result of Y
-was read, is frozen for the next change of the default
-(``RESERVED_ROUNDS``: a run without ``--settings`` leaves it out).
+was read, and T1-T7, a seventeenth, committed before any result of Z was
+read, are frozen for the next changes of the default
+(``RESERVED_ROUNDS``: a run without ``--settings`` leaves them out).
 
 Every finished (setting, method, seed) cell is appended as one JSON line to
 ``--out`` (default ``benchmarks/results/eta.jsonl``) with the setting's full
@@ -815,6 +816,45 @@ def _settings():
         Setting("Z7", "held-out", "digits 8x8 images, small CNN, SGD, 10 ep, clean",
                 "digits", "smallcnn", epochs=10, noise_kind="uniform", noise_rate=0.0,
                 module_kwargs={"channels": [16, 32]}, **sgd),
+        # Held out, seventeenth round (T): frozen (committed) before any
+        # result of Z was read, and not run, for the change after Z's. T1 is
+        # pairflip labels on MNIST-1D with Adam, T2 a 12-epoch digits CNN with
+        # SGD and uniform noise, T3 55 classes with symmetric noise and SGD,
+        # T4 a 9-epoch schedule with class-dependent noise and Adam, T5
+        # pairflip labels on a wide digits MLP with SGD, T6 and T7 clean (T6
+        # an 8-epoch MNIST-1D CNN with SGD).
+        Setting("T1", "held-out", "MNIST-1D N=5000, CNN1D, Adam (lr 0.003), 25 ep, "
+                "35% pairflip", "mnist1d", "cnn1d", epochs=25, noise_kind="pairflip",
+                noise_rate=0.35, data_kwargs=dict(n_samples=6250), optimizer="adam",
+                lr=3e-3),
+        Setting("T2", "held-out", "digits 8x8 images, small CNN, SGD, 12 ep, 40% uniform",
+                "digits", "smallcnn", epochs=12, noise_kind="uniform", noise_rate=0.4,
+                module_kwargs={"channels": [16, 32]}, **sgd),
+        Setting("T3", "held-out", "make_classification N=13000 K=55, MLP 256, SGD, 25 ep, "
+                "30% symmetric", "classification", "mlp", epochs=25, noise_kind="symmetric",
+                noise_rate=0.3,
+                data_kwargs=dict(n_samples=15000, n_features=64, n_informative=40,
+                                 n_classes=55, n_clusters_per_class=1, class_sep=2.0,
+                                 test_size=2000),
+                module_kwargs={"hidden": [256]}, **sgd),
+        Setting("T4", "held-out", "make_classification N=5000 K=7, MLP, Adam, 9 ep, "
+                "class-dependent symmetric 10%-50%", "classification", "mlp", epochs=9,
+                noise_kind="symmetric",
+                noise_rate=tuple(round(0.1 + 0.4 * ((5 * i) % 7) / 6, 3) for i in range(7)),
+                data_kwargs=dict(n_samples=7000, n_features=24, n_informative=12,
+                                 n_classes=7, n_clusters_per_class=1, class_sep=1.2,
+                                 test_size=2000), **adam),
+        Setting("T5", "held-out", "digits, MLP 256, SGD, 40 ep, 30% pairflip", "digits",
+                "mlp", epochs=40, noise_kind="pairflip", noise_rate=0.3,
+                module_kwargs={"hidden": [256]}, **sgd),
+        Setting("T6", "held-out", "MNIST-1D N=5000, CNN1D, SGD, 8 ep, clean", "mnist1d",
+                "cnn1d", epochs=8, noise_kind="uniform", noise_rate=0.0,
+                data_kwargs=dict(n_samples=6250), **mnist1d_sgd),
+        Setting("T7", "held-out", "make_classification N=4000 K=5, MLP, Adam, 40 ep, clean",
+                "classification", "mlp", epochs=40, noise_kind="uniform", noise_rate=0.0,
+                data_kwargs=dict(n_samples=6000, n_features=20, n_informative=10,
+                                 n_classes=5, n_clusters_per_class=1, class_sep=1.0,
+                                 test_size=2000), **adam),
         # Held out for MRBinaryClassifier's default (one logit, BCE): frozen
         # (committed) before they were first run; the 'binary:' methods.
         Setting("B1", "held-out", "make_classification N=3000 K=2, MLP, Adam, 40 ep, "
@@ -1664,7 +1704,7 @@ HELDOUT_ROUNDS = (("F", "first round: chose the default"),
                   ("X", "fourteenth round: checked the mean after each of the last steps"),
                   ("Y", "fifteenth round: checked the default as it ships, unchanged"))
 #: Rounds frozen for the next candidate and not run yet: left out unless named.
-RESERVED_ROUNDS = ("Z",)
+RESERVED_ROUNDS = ("Z", "T")
 #: Every held-out round of the multiclass settings.
 ALL_ROUNDS = "".join(name for name, _ in HELDOUT_ROUNDS)
 

@@ -555,7 +555,10 @@ def test_every_lead_variant_after_probation_has_one_bar():
     # the summary prints a bar for each variant of these leads, measured
     # against the records of the default it was tried on; its held-out
     # round comes after its screen rounds, and was not screened on
-    bars = {(lead, variant): rest for lead, variant, *rest in auto_eta_leads.LEAD_BARS}
+    # one bar per variant and held-out round (a variant re-proposed after a
+    # failed bar is held to a new one, on a round it had never seen)
+    bars = {(lead, variant, heldout): (before, screen, heldout)
+            for lead, variant, before, screen, heldout in auto_eta_leads.LEAD_BARS}
     assert len(bars) == len(auto_eta_leads.LEAD_BARS)
     expected = {("align", v) for v in auto_eta_leads.ALIGN_VARIANTS} | {
         ("relabel_mixup", v) for v in auto_eta_leads.RELABEL_MIXUP_VARIANTS} | {
@@ -563,14 +566,18 @@ def test_every_lead_variant_after_probation_has_one_bar():
         ("gate_delay", v) for v in auto_eta_leads.GATE_DELAY_VARIANTS if v != "gate_delay@0"} | {
         ("average", v) for v in auto_eta_leads.AVERAGE_VARIANTS} | {
         ("average_steps", v) for v in auto_eta_leads.AVERAGE_STEPS_VARIANTS}
-    assert set(bars) == expected
+    assert {(lead, variant) for lead, variant, _ in bars} == expected
+    # the re-proposed variant's new check is a round its first bar never saw
+    heldouts = [h for lead, variant, h in bars if variant == "average_steps@0.1"]
+    assert heldouts == ["X", "Z"]
     for before, screen, heldout in bars.values():
         assert before in (auto_eta_leads.BEFORE_PAIRFLIP_MIXUP,
                           auto_eta_leads.BEFORE_SHIPPED_ALIGNMENT,
                           auto_eta_leads.BEFORE_WIDER_PROBATION,
                           auto_eta_leads.BEFORE_GATE_DELAY,
                           auto_eta_leads.BEFORE_AVERAGE,
-                          auto_eta_leads.BEFORE_AVERAGE_STEPS)
+                          auto_eta_leads.BEFORE_AVERAGE_STEPS,
+                          auto_eta_leads.BEFORE_SHORT_AVERAGE)
         assert heldout not in screen
 
 
