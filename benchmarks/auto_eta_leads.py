@@ -448,7 +448,9 @@ setting: nothing here chose a constant.
   On that record and seven more seeds of R6 (+0.19 on average, where
   seeds 0-2 had read -2.2), it was re-proposed against the default of
   now, with a new bar (``LEAD_BARS``) written before round Z, frozen
-  before Y was read, was run.
+  before Y was read, was run. On Z only Z2 (6 epochs) could change: -0.74
+  (-0.15 over the five noisy settings, under the bar's +0.0): **it
+  missed again**.
   ``average_steps@0.1/long``, the same where the window spans two epochs
   or more, chosen after that screen (its screen, +0.58 / +0.13 with the
   worst -0.43, is tuning data): round X, never run before, **+0.47** over
