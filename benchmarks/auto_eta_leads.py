@@ -535,9 +535,10 @@ BEFORE_AVERAGE = os.path.join(eta_benchmark.HERE, "results",
 BEFORE_AVERAGE_STEPS = os.path.join(eta_benchmark.HERE, "results",
                                     "eta_default_before_average_steps.jsonl")
 #: The default's records before it averaged the parameters after each of its
-#: last training steps on schedules of under 15 epochs too, should
+#: last training steps on schedules of under 15 epochs too, had
 #: ``average_steps@0.1`` (re-proposed, checked on round Z) become the
-#: default (until then, the current default's records in ``eta.jsonl``).
+#: default. It missed its bar on Z, so the file was never written and its
+#: bar reads the current default's records in ``eta.jsonl``.
 BEFORE_SHORT_AVERAGE = os.path.join(eta_benchmark.HERE, "results",
                                     "eta_default_before_short_average.jsonl")
 
