@@ -59,8 +59,9 @@ no constant has seen. Z1-Z7, a sixteenth, committed before any result of Y
 was read, was run once to check averaging on schedules of under 15
 epochs (``average_steps@0.1`` of ``benchmarks/auto_eta_leads.py``,
 re-proposed), which missed its bar there. T1-T7, a seventeenth, committed
-before any result of Z was read, is frozen for the next change of the
-default (``RESERVED_ROUNDS``: a run without ``--settings`` leaves it out).
+before any result of Z was read, and Q1-Q7, an eighteenth, committed before
+any result of T was read, are frozen for the next changes of the default
+(``RESERVED_ROUNDS``: a run without ``--settings`` leaves them out).
 
 Every finished (setting, method, seed) cell is appended as one JSON line to
 ``--out`` (default ``benchmarks/results/eta.jsonl``) with the setting's full
@@ -858,6 +859,42 @@ def _settings():
                 data_kwargs=dict(n_samples=6000, n_features=20, n_informative=10,
                                  n_classes=5, n_clusters_per_class=1, class_sep=1.0,
                                  test_size=2000), **adam),
+        # Held out, eighteenth round (Q): frozen (committed) before any
+        # result of T was read, and not run, for the change after T's. Q1 is
+        # pairflip labels on a digits CNN with Adam, Q2 a 7-epoch MNIST-1D
+        # CNN with SGD and symmetric noise, Q3 60 classes with uniform noise
+        # and Adam, Q4 class-dependent noise with SGD, Q5 a 10-epoch digits
+        # MLP with pairflip labels and Adam, Q6 and Q7 clean (Q6 a 12-epoch
+        # digits CNN with Adam).
+        Setting("Q1", "held-out", "digits 8x8 images, small CNN, Adam, 15 ep, 30% pairflip",
+                "digits", "smallcnn", epochs=15, noise_kind="pairflip", noise_rate=0.3,
+                module_kwargs={"channels": [16, 32]}, **adam),
+        Setting("Q2", "held-out", "MNIST-1D N=5000, CNN1D, SGD, 7 ep, 30% symmetric",
+                "mnist1d", "cnn1d", epochs=7, noise_kind="symmetric", noise_rate=0.3,
+                data_kwargs=dict(n_samples=6250), **mnist1d_sgd),
+        Setting("Q3", "held-out", "make_classification N=13000 K=60, MLP 256, Adam, 20 ep, "
+                "35% uniform", "classification", "mlp", epochs=20, noise_kind="uniform",
+                noise_rate=0.35,
+                data_kwargs=dict(n_samples=15000, n_features=64, n_informative=40,
+                                 n_classes=60, n_clusters_per_class=1, class_sep=2.0,
+                                 test_size=2000),
+                module_kwargs={"hidden": [256]}, **adam),
+        Setting("Q4", "held-out", "make_classification N=4000 K=6, MLP, SGD, 30 ep, "
+                "class-dependent symmetric 15%-45%", "classification", "mlp", epochs=30,
+                noise_kind="symmetric",
+                noise_rate=tuple(round(0.15 + 0.3 * ((5 * i) % 6) / 5, 3) for i in range(6)),
+                data_kwargs=dict(n_samples=6000, n_features=20, n_informative=12,
+                                 n_classes=6, n_clusters_per_class=1, class_sep=1.2,
+                                 test_size=2000), **sgd),
+        Setting("Q5", "held-out", "digits, MLP 128, Adam, 10 ep, 25% pairflip", "digits",
+                "mlp", epochs=10, noise_kind="pairflip", noise_rate=0.25,
+                module_kwargs={"hidden": [128]}, **adam),
+        Setting("Q6", "held-out", "digits 8x8 images, small CNN, Adam, 12 ep, clean",
+                "digits", "smallcnn", epochs=12, noise_kind="uniform", noise_rate=0.0,
+                module_kwargs={"channels": [16, 32]}, **adam),
+        Setting("Q7", "held-out", "MNIST-1D N=5000, CNN1D, Adam (lr 0.003), 20 ep, clean",
+                "mnist1d", "cnn1d", epochs=20, noise_kind="uniform", noise_rate=0.0,
+                data_kwargs=dict(n_samples=6250), optimizer="adam", lr=3e-3),
         # Held out for MRBinaryClassifier's default (one logit, BCE): frozen
         # (committed) before they were first run; the 'binary:' methods.
         Setting("B1", "held-out", "make_classification N=3000 K=2, MLP, Adam, 40 ep, "
@@ -1708,7 +1745,7 @@ HELDOUT_ROUNDS = (("F", "first round: chose the default"),
                   ("Y", "fifteenth round: checked the default as it ships, unchanged"),
                   ("Z", "sixteenth round: checked averaging on short schedules, again"))
 #: Rounds frozen for the next candidate and not run yet: left out unless named.
-RESERVED_ROUNDS = ("T",)
+RESERVED_ROUNDS = ("T", "Q")
 #: Every held-out round of the multiclass settings.
 ALL_ROUNDS = "".join(name for name, _ in HELDOUT_ROUNDS)
 
