@@ -493,6 +493,40 @@ def test_goal_reach_lines_by_hand(eta_benchmark, default_without_relabel):
                          "ahead on 1 of 2")
 
 
+def test_seed_noise_lines_by_hand(eta_benchmark, default_without_relabel):
+    # F1: default 70 72 74; SCE 80 60 70 (mean 70); plain 71 71 71: plain is
+    # best on every seed's mean (gap +1, per-seed -1 +1 +3: se 2 / sqrt 3);
+    # left out one by one, the choice on the other two is plain, SCE, plain:
+    # 70 - 71, 72 - 60, 74 - 71, mean 14 / 3.
+    # J1: default 60 62; SCE 64 66; plain 50 50; Arazo only on seed 0 (90),
+    # so not a peer here: SCE is best either way, -4 on each seed, se 0.
+    # F3 is clean: left out.
+    records = (_cells("F1", "online:auto", (0.70, 0.72, 0.74))
+               + _cells("F1", "sce", (0.80, 0.60, 0.70)) + _cells("F1", "plain", (0.71,) * 3)
+               + _cells("J1", "default", (0.60, 0.62)) + _cells("J1", "sce", (0.64, 0.66))
+               + _cells("J1", "plain", (0.50, 0.50)) + _cells("J1", "arazo", (0.90,))
+               + _cells("F3", "online:auto", (0.90, 0.90)) + _cells("F3", "plain", (0.10, 0.99)))
+    settings = {n: eta_benchmark.SETTINGS[n] for n in ("F1", "J1", "F3")}
+    lines = eta_benchmark.seed_noise(records, settings)
+    # on F1 the in-sample reading is the table's own gap (on J1 the table
+    # would count Arazo's lone seed)
+    [f1] = eta_benchmark.heldout_rows(records, {"F1": settings["F1"]})
+    assert f1["cells"]["default"]["mean"] - eta_benchmark._best_peer(f1)[0] == pytest.approx(1)
+    assert lines == [
+        "default - best one-fit peer with the peer chosen on the other seeds and scored on the "
+        f"one left out: {(14 / 3 - 4) / 2:+.2f} on average over 2 noisy settings (chosen on "
+        "every seed: -1.50), worst -4.00, more than 1 behind on 1 (1)",
+        f"the gap's paired standard error over the seeds: median {1 / 3 ** 0.5:.2f} points; "
+        "of the 1 settings more than 1 behind, 1 are more than two standard errors below -1"]
+    # a spread that three seeds can explain: J1's default -1 and -7 (se 3)
+    records = [r for r in records if (r["setting"], r["method"]) != ("J1", "default")]
+    records += _cells("J1", "default", (0.63, 0.59))
+    assert eta_benchmark.seed_noise(records, settings)[1].endswith(
+        "of the 1 settings more than 1 behind, 0 are more than two standard errors below -1")
+    # nothing to read: no noisy setting with two seeds of the default
+    assert eta_benchmark.seed_noise(records, {"F3": settings["F3"]}) == []
+
+
 def test_noise_groups_hold_every_run_held_out_setting_once_by_its_kind(eta_benchmark):
     # the "by kind of noise" table (which_method) covers every setting of
     # the rounds that were run, each once, in the group of its noise

@@ -51,7 +51,7 @@ def test_heldout_blocks_are_the_records(blocks, name):
 
 def test_goal_lines_cover_every_round(eta_benchmark, records):
     goals = _block("heldout-goal-lines")
-    assert eta_benchmark.ALL_ROUNDS == "FGJKLMNOPRUVWXYZ"
+    assert eta_benchmark.ALL_ROUNDS == "FGJKLMNOPRUVWXYZT"
     for name in eta_benchmark.heldout_settings():
         if np.any(np.asarray(eta_benchmark.SETTINGS[name].noise_rate) > 0):
             assert f"{name}: default" in goals, name
@@ -74,6 +74,9 @@ def test_reserved_rounds_are_frozen_and_unrun(eta_benchmark, records, monkeypatc
         names = [n for n in eta_benchmark.SETTINGS if n[0] == prefix]
         assert len(names) == 7
         assert not [r for r in records if r["setting"][0] == prefix]
+        # a round's letter is not the --quick grid's (which a reserved
+        # letter would leave out of every quick run)
+        assert not [n for n in eta_benchmark.QUICK_SETTINGS if n[0] == prefix]
     # the mechanism, on L as it was reserved before its one run
     monkeypatch.setattr(eta_benchmark, "RESERVED_ROUNDS", ("L",))
     ran = []
