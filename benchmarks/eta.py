@@ -2138,19 +2138,61 @@ def _group_mean(rows, method):
     return float(np.mean([c["mean"] for c in cells])) if cells and all(cells) else None
 
 
-def which_method(rows):
-    """Per noise group: every one-fit method's mean accuracy over the group.
+#: Where :func:`schedule_groups` splits the schedules: the held-out
+#: settings have 10 epochs or fewer, 12 (T2), or 15 or more.
+SHORT_SCHEDULE_EPOCHS = 12
+
+
+def schedule_groups(settings=None):
+    """The noisy held-out settings by length of schedule and optimizer.
+
+    Parameters
+    ----------
+    settings : dict of name -> Setting, optional
+      Default: every held-out setting of the rounds that were run.
+
+    Returns
+    -------
+    groups : tuple of (group, names)
+      ``'N epochs or fewer, SGD'``, ``'... Adam'``, ``'more than N epochs,
+      SGD'`` and ``'... Adam'`` (N is :data:`SHORT_SCHEDULE_EPOCHS`), each
+      with its settings in ``settings``' order; the clean settings are
+      left out.
+    """
+    settings = settings if settings is not None else heldout_settings(ALL_ROUNDS)
+    noisy = {n: s for n, s in settings.items() if np.any(np.asarray(s.noise_rate) > 0)}
+    n = SHORT_SCHEDULE_EPOCHS
+    groups = []
+    for length, short in ((f"{n} epochs or fewer", True), (f"more than {n} epochs", False)):
+        for optimizer, name in (("sgd", "SGD"), ("adam", "Adam")):
+            groups.append((f"{length}, {name}", tuple(
+                k for k, s in noisy.items()
+                if (s.epochs <= n) == short and s.optimizer == optimizer)))
+    return tuple(groups)
+
+
+def which_method(rows, groups=None):
+    """Per group of settings: every one-fit method's mean accuracy over it.
+
+    Parameters
+    ----------
+    rows : list of dict
+      :func:`heldout_rows`.
+    groups : tuple of (group, names), optional
+      Default: :data:`NOISE_GROUPS` (by kind of noise); or
+      :func:`schedule_groups`.
 
     Returns
     -------
     groups : list of (group, settings, ranking)
       ``ranking`` is a list of ``(mean accuracy, label, kind)``, best first,
       over the methods measured on every setting of the group; the oracle
-      (clean-label grid) and multi-fit methods are excluded.
+      (clean-label grid) and multi-fit methods are excluded. A group with
+      none of its settings in ``rows`` is left out.
     """
     by_name = {r["setting"]: r for r in rows}
     out = []
-    for group, names in NOISE_GROUPS:
+    for group, names in NOISE_GROUPS if groups is None else groups:
         present = [by_name[n] for n in names if n in by_name]
         if not present:
             continue

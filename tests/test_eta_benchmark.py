@@ -527,6 +527,31 @@ def test_seed_noise_lines_by_hand(eta_benchmark, default_without_relabel):
     assert eta_benchmark.seed_noise(records, {"F3": settings["F3"]}) == []
 
 
+def test_schedule_groups_by_hand(eta_benchmark, default_without_relabel):
+    # Z2: Adam, 6 epochs; T2: SGD, 12 (the cut, short); T3: SGD, 25;
+    # T1: Adam, 25; T6 is clean: left out
+    settings = {n: eta_benchmark.SETTINGS[n] for n in ("T1", "T2", "T3", "T6", "Z2")}
+    assert eta_benchmark.schedule_groups(settings) == (
+        ("12 epochs or fewer, SGD", ("T2",)), ("12 epochs or fewer, Adam", ("Z2",)),
+        ("more than 12 epochs, SGD", ("T3",)), ("more than 12 epochs, Adam", ("T1",)))
+    # every noisy held-out setting of the rounds run is in exactly one group
+    placed = [n for _, names in eta_benchmark.schedule_groups() for n in names]
+    noisy = [n for n, s in eta_benchmark.heldout_settings(eta_benchmark.ALL_ROUNDS).items()
+             if np.any(np.asarray(s.noise_rate) > 0)]
+    assert sorted(placed) == sorted(noisy)
+    # which_method over those groups ranks by the mean over each group's
+    # settings: short SGD is T2 alone (plain 90 > SCE 50); short Adam is
+    # Z2 alone (SCE 80 > plain 70); T3 and T1 have no cells: no ranking
+    records = (_cells("T2", "plain", (0.90, 0.90)) + _cells("T2", "sce", (0.50, 0.50))
+               + _cells("Z2", "plain", (0.70, 0.70)) + _cells("Z2", "sce", (0.80, 0.80)))
+    rows = eta_benchmark.heldout_rows(records, settings)
+    groups = eta_benchmark.which_method(rows, eta_benchmark.schedule_groups(settings))
+    assert [(g, m, [(round(a, 6), label) for a, label, _ in r]) for g, m, r in groups] == [
+        ("12 epochs or fewer, SGD", ["T2"], [(90.0, "plain CE"), (50.0, "SCE")]),
+        ("12 epochs or fewer, Adam", ["Z2"], [(80.0, "SCE"), (70.0, "plain CE")]),
+        ("more than 12 epochs, SGD", ["T3"], []), ("more than 12 epochs, Adam", ["T1"], [])]
+
+
 def test_noise_groups_hold_every_run_held_out_setting_once_by_its_kind(eta_benchmark):
     # the "by kind of noise" table (which_method) covers every setting of
     # the rounds that were run, each once, in the group of its noise
