@@ -569,7 +569,7 @@ def test_every_lead_variant_after_probation_has_one_bar():
     assert {(lead, variant) for lead, variant, _ in bars} == expected
     # the re-proposed variant's new check is a round its first bar never saw
     heldouts = [h for lead, variant, h in bars if variant == "average_steps@0.1"]
-    assert heldouts == ["X", "Z"]
+    assert heldouts == ["X", "Z", "E"]
     for before, screen, heldout in bars.values():
         assert before in (auto_eta_leads.BEFORE_PAIRFLIP_MIXUP,
                           auto_eta_leads.BEFORE_SHIPPED_ALIGNMENT,
