@@ -61,8 +61,9 @@ epochs (``average_steps@0.1`` of ``benchmarks/auto_eta_leads.py``,
 re-proposed), which missed its bar there. T1-T7, a seventeenth, committed
 before any result of Z was read, was run once with no change to check,
 again, the default as it ships. E1-E7, an eighteenth, committed before any
-result of T was read, is frozen for the next change of the default
-(``RESERVED_ROUNDS``: a run without ``--settings`` leaves it out).
+result of T was read, and D1-D7, a nineteenth, committed before any result
+of E was read, are frozen for the next changes of the default
+(``RESERVED_ROUNDS``: a run without ``--settings`` leaves them out).
 
 Every finished (setting, method, seed) cell is appended as one JSON line to
 ``--out`` (default ``benchmarks/results/eta.jsonl``) with the setting's full
@@ -897,6 +898,43 @@ def _settings():
         Setting("E7", "held-out", "MNIST-1D N=5000, CNN1D, Adam (lr 0.003), 20 ep, clean",
                 "mnist1d", "cnn1d", epochs=20, noise_kind="uniform", noise_rate=0.0,
                 data_kwargs=dict(n_samples=6250), optimizer="adam", lr=3e-3),
+        # Held out, nineteenth round (D): frozen (committed) before any
+        # result of E was read, and not run, for the change after E's. D1 is
+        # pairflip labels over 4 classes with Adam, D2 a 9-epoch digits CNN
+        # with SGD and symmetric noise, D3 50 classes with pairflip labels
+        # and SGD, D4 an 8-epoch MNIST-1D CNN with Adam, D5 class-dependent
+        # noise on a digits MLP with SGD, D6 and D7 clean (D6 a 10-epoch
+        # schedule with SGD).
+        Setting("D1", "held-out", "make_classification N=4000 K=4, MLP, Adam, 30 ep, "
+                "35% pairflip", "classification", "mlp", epochs=30, noise_kind="pairflip",
+                noise_rate=0.35,
+                data_kwargs=dict(n_samples=6000, n_features=20, n_informative=10,
+                                 n_classes=4, n_clusters_per_class=1, class_sep=1.2,
+                                 test_size=2000), **adam),
+        Setting("D2", "held-out", "digits 8x8 images, small CNN, SGD, 9 ep, 30% symmetric",
+                "digits", "smallcnn", epochs=9, noise_kind="symmetric", noise_rate=0.3,
+                module_kwargs={"channels": [16, 32]}, **sgd),
+        Setting("D3", "held-out", "make_classification N=13000 K=50, MLP 256, SGD, 20 ep, "
+                "30% pairflip", "classification", "mlp", epochs=20, noise_kind="pairflip",
+                noise_rate=0.3,
+                data_kwargs=dict(n_samples=15000, n_features=64, n_informative=40,
+                                 n_classes=50, n_clusters_per_class=1, class_sep=2.0,
+                                 test_size=2000),
+                module_kwargs={"hidden": [256]}, **sgd),
+        Setting("D4", "held-out", "MNIST-1D N=5000, CNN1D, Adam (lr 0.003), 8 ep, 25% uniform",
+                "mnist1d", "cnn1d", epochs=8, noise_kind="uniform", noise_rate=0.25,
+                data_kwargs=dict(n_samples=6250), optimizer="adam", lr=3e-3),
+        Setting("D5", "held-out", "digits, MLP, SGD, 25 ep, class-dependent symmetric "
+                "10%-50%", "digits", "mlp", epochs=25, noise_kind="symmetric",
+                noise_rate=tuple(round(0.1 + 0.4 * ((7 * i) % 10) / 9, 3) for i in range(10)),
+                **sgd),
+        Setting("D6", "held-out", "make_classification N=4000 K=8, MLP, SGD, 10 ep, clean",
+                "classification", "mlp", epochs=10, noise_kind="uniform", noise_rate=0.0,
+                data_kwargs=dict(n_samples=6000, n_features=20, n_informative=12,
+                                 n_classes=8, n_clusters_per_class=1, class_sep=1.2,
+                                 test_size=2000), **sgd),
+        Setting("D7", "held-out", "digits, MLP, Adam, 20 ep, clean", "digits", "mlp",
+                epochs=20, noise_kind="uniform", noise_rate=0.0, **adam),
         # Held out for MRBinaryClassifier's default (one logit, BCE): frozen
         # (committed) before they were first run; the 'binary:' methods.
         Setting("B1", "held-out", "make_classification N=3000 K=2, MLP, Adam, 40 ep, "
@@ -1748,7 +1786,7 @@ HELDOUT_ROUNDS = (("F", "first round: chose the default"),
                   ("Z", "sixteenth round: checked averaging on short schedules, again"),
                   ("T", "seventeenth round: checked the default as it ships, again"))
 #: Rounds frozen for the next candidate and not run yet: left out unless named.
-RESERVED_ROUNDS = ("E",)
+RESERVED_ROUNDS = ("E", "D")
 #: Every held-out round of the multiclass settings.
 ALL_ROUNDS = "".join(name for name, _ in HELDOUT_ROUNDS)
 
