@@ -1445,7 +1445,8 @@ def _probation_net(setting, seed, variant):
 
 class _StepAveragedMRClassifier(MRClassifier):
     """MRClassifier whose weight averaging sums the parameters after each of
-    the last training steps, on any schedule (``average_steps@f``)."""
+    the last training steps, on any schedule (``average_steps@f``; the
+    default since it held on round E)."""
 
     _average_every_step = True
     _average_min_epochs = 0
@@ -1453,7 +1454,7 @@ class _StepAveragedMRClassifier(MRClassifier):
 
 class _LongStepAveragedMRClassifier(_StepAveragedMRClassifier):
     """The same where the window spans two epochs or more, as the window of
-    epoch ends needs (``average_steps@f/long``; the default since)."""
+    epoch ends needs (``average_steps@f/long``; the default from X to E)."""
 
     _average_min_epochs = 2
 
@@ -1464,6 +1465,7 @@ class _EpochAveragedMRClassifier(MRClassifier):
     ``average_steps``)."""
 
     _average_every_step = False
+    _average_min_epochs = 2
 
 
 def fit_variant(setting, lead, variant, seed):

@@ -202,13 +202,12 @@ class MRClassifier(_LabelClasses, MRMixin, NeuralNetClassifier):
       max_epochs * batches per epoch)`` training steps of each ``fit`` or
       ``partial_fit`` call (the last tenth of training, by default), as
       stochastic weight averaging does (Izmailov et al., 2018), instead of
-      the last step's. It applies where the window spans at least two
-      epochs (``round(f * max_epochs) >= 2``: 15 epochs or more at 0.1),
-      where the gate of ``relabel`` applies (``eta='auto'``, criteria of
+      the last step's. It applies on any schedule whose window holds two
+      steps or more, where the gate of ``relabel`` applies (``eta='auto'``, criteria of
       the cross-entropy family, the net's own ``get_loss``, no
       ``adversarial``), and only where MR's weights left uniform in that
-      call: on clean data, on short schedules, and with a float eta as in
-      the paper, the fit keeps its last step's parameters.
+      call: on clean data, and with a float eta as in the paper, the fit
+      keeps its last step's parameters.
       Training itself is unchanged (a running sum of the parameters on
       their device, one copy of the parameters, one addition per step of
       the window); the mean replaces the parameters in ``on_train_end``,
@@ -309,10 +308,11 @@ class MRClassifier(_LabelClasses, MRMixin, NeuralNetClassifier):
     #: ends of the last ``round(average_weights * max_epochs)`` epochs.
     _average_every_step = True
     #: The fewest epochs ``round(average_weights * max_epochs)`` the window
-    #: must span: 2, as the window of epoch ends needs
-    #: (``average_steps@0.1/long``); 0, any schedule (``average_steps@0.1``,
-    #: which lost 2.2 points on an 8-epoch fit).
-    _average_min_epochs = 2
+    #: must span: 0, any schedule (the default since the
+    #: ``average_steps@0.1`` lead held its third bar, on round E); 2, as the
+    #: window of epoch ends needs (``average_steps@0.1/long``, the default
+    #: before it).
+    _average_min_epochs = 0
 
     def _reset_average(self, start=None):
         # where averaging applies in this call, the history's length at its

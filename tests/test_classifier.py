@@ -1380,21 +1380,44 @@ class TestAverageWeights:
     @pytest.mark.parametrize("params", [
         dict(eta=0.5),  # a float eta: the paper's MR, no gate
         dict(criterion=torch.nn.MultiMarginLoss),  # not of cross-entropy's family
-        # round(0.1 * 15) = 2 epochs: averaged, the last round(0.1 * 225) = 22 steps
-        dict(average_weights=0.1, max_epochs=15),
-        # round(0.1 * 14) = 1 epoch: too short a schedule, nothing averaged
-        dict(average_weights=0.1, max_epochs=14),
         dict(average_weights=1.0, max_epochs=2),  # MR's weights never left uniform
     ])
     def test_where_it_does_not_average_the_last_step_stays(self, noisy_digits, params):
         params = dict(dict(average_weights=0.2), **params)
         net, states = self.fit(noisy_digits, **params)
-        averaged = params.get("max_epochs") == 15
-        assert net.averaged_steps_ == (22 if averaged else 0)
+        assert net.averaged_steps_ == 0
         if params.get("max_epochs") == 2:
             assert max(net.history[:, "mr_eta"]) == 0  # the condition, not the window
-        last = all(torch.equal(v, states[-1][k]) for k, v in net.module_.state_dict().items())
-        assert last is not averaged
+        assert all(torch.equal(v, states[-1][k]) for k, v in net.module_.state_dict().items())
+
+    @pytest.mark.parametrize("max_epochs, steps", [(15, 22), (14, 21), (8, 12)])
+    def test_any_schedule_averages_its_last_tenth(self, noisy_digits, max_epochs, steps):
+        # the default since the average_steps@0.1 lead held on round E: the
+        # last round(0.1 * max_epochs * 15) steps, also where that window
+        # spans under two epochs (14 and 8 epochs: round(0.1 * E) = 1)
+        net, states = self.fit(noisy_digits, max_epochs=max_epochs)
+        assert max(net.history[:, "mr_eta"]) > 0
+        assert net.averaged_steps_ == steps
+        for key, value in net.module_.state_dict().items():
+            torch.testing.assert_close(
+                value, torch.stack([s[key] for s in states[-steps:]]).mean(0),
+                rtol=1e-5, atol=1e-6)
+        # the default before it (average_steps@0.1/long) kept the last step
+        # of a schedule whose window spans under two epochs
+        class TwoEpochWindow(MRClassifier):
+            _average_min_epochs = 2
+
+        X, y, _ = noisy_digits
+        recorder = _StepStates()
+        torch.manual_seed(0)
+        before = TwoEpochWindow(TinyMLP, max_epochs=max_epochs, lr=0.05,
+                                optimizer__momentum=0.9, batch_size=128, train_split=None,
+                                verbose=0, random_state=0,
+                                callbacks=[("states", recorder)]).fit(X, y)
+        assert before.averaged_steps_ == (steps if max_epochs >= 15 else 0)
+        if max_epochs < 15:
+            assert all(torch.equal(v, recorder.states[-1][k])
+                       for k, v in before.module_.state_dict().items())
 
     def test_each_call_averages_its_own_last_steps(self, noisy_digits):
         # a warm start (partial_fit) averages the last steps of its call,
