@@ -48,9 +48,11 @@ class TestWhatTheRuleSees:
 
         X, y = small_digits
         y, _ = add_label_noise(y, 0.2, kind="pairflip", random_state=0)
-        # (fallback_loss=None: where the gate closes MR keeps stepping the rule)
+        # (fallback_loss=None: where the gate closes MR keeps stepping the
+        # rule; average_weights=None: the fitted network is the last
+        # update's, not the mean of the last steps, which replaces it after)
         net = _net(tiny_mlp, loss_pass=loss_pass, max_epochs=10, lr=1.0,
-                   fallback_loss=None).fit(X, y)
+                   fallback_loss=None, average_weights=None).fit(X, y)
         rule = net.mr_.eta_rule_
         fractions = rule.confident_fractions_
         assert fractions[0] is None and fractions[-1] is not None  # the gate opened
