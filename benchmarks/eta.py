@@ -64,8 +64,9 @@ again, the default as it ships. E1-E7, an eighteenth, committed before any
 result of T was read, was run once to check averaging on schedules of
 under 15 epochs (``average_steps@0.1``) a third time; it held, and is the
 default since. D1-D7, a nineteenth, committed before any result of E was
-read, is frozen for the next change of the default (``RESERVED_ROUNDS``: a
-run without ``--settings`` leaves it out).
+read, and C1-C7, a twentieth, committed before any result of D was read,
+are frozen for the next changes of the default (``RESERVED_ROUNDS``: a run
+without ``--settings`` leaves them out).
 
 Every finished (setting, method, seed) cell is appended as one JSON line to
 ``--out`` (default ``benchmarks/results/eta.jsonl``) with the setting's full
@@ -938,6 +939,46 @@ def _settings():
                                  test_size=2000), **sgd),
         Setting("D7", "held-out", "digits, MLP, Adam, 20 ep, clean", "digits", "mlp",
                 epochs=20, noise_kind="uniform", noise_rate=0.0, **adam),
+        # Held out, twentieth round (C): frozen (committed) before any
+        # result of D was read, and not run, for the change after D's. C1 is
+        # class-dependent noise on MNIST-1D with Adam, C2 a 6-epoch digits
+        # CNN with SGD and uniform noise, C3 64 classes with symmetric noise
+        # and Adam, C4 pairflip labels over 6 classes with SGD, C5 a
+        # 10-epoch MLP with pairflip labels and Adam, C6 and C7 clean (C7 a
+        # 9-epoch MNIST-1D CNN with Adam).
+        Setting("C1", "held-out", "MNIST-1D N=5000, CNN1D, Adam (lr 0.003), 30 ep, "
+                "class-dependent symmetric 15%-45%", "mnist1d", "cnn1d", epochs=30,
+                noise_kind="symmetric",
+                noise_rate=tuple(round(0.15 + 0.3 * ((7 * i) % 10) / 9, 3) for i in range(10)),
+                data_kwargs=dict(n_samples=6250), optimizer="adam", lr=3e-3),
+        Setting("C2", "held-out", "digits 8x8 images, small CNN, SGD, 6 ep, 35% uniform",
+                "digits", "smallcnn", epochs=6, noise_kind="uniform", noise_rate=0.35,
+                module_kwargs={"channels": [16, 32]}, **sgd),
+        Setting("C3", "held-out", "make_classification N=13000 K=64, MLP 256, Adam, 25 ep, "
+                "30% symmetric", "classification", "mlp", epochs=25, noise_kind="symmetric",
+                noise_rate=0.3,
+                data_kwargs=dict(n_samples=15000, n_features=64, n_informative=40,
+                                 n_classes=64, n_clusters_per_class=1, class_sep=2.0,
+                                 test_size=2000),
+                module_kwargs={"hidden": [256]}, **adam),
+        Setting("C4", "held-out", "make_classification N=4000 K=6, MLP, SGD, 35 ep, "
+                "30% pairflip", "classification", "mlp", epochs=35, noise_kind="pairflip",
+                noise_rate=0.3,
+                data_kwargs=dict(n_samples=6000, n_features=20, n_informative=12,
+                                 n_classes=6, n_clusters_per_class=1, class_sep=1.2,
+                                 test_size=2000), **sgd),
+        Setting("C5", "held-out", "make_classification N=4000 K=10, MLP, Adam, 10 ep, "
+                "30% pairflip", "classification", "mlp", epochs=10, noise_kind="pairflip",
+                noise_rate=0.3,
+                data_kwargs=dict(n_samples=6000, n_features=24, n_informative=14,
+                                 n_classes=10, n_clusters_per_class=1, class_sep=1.5,
+                                 test_size=2000), **adam),
+        Setting("C6", "held-out", "digits 8x8 images, small CNN, SGD, 20 ep, clean",
+                "digits", "smallcnn", epochs=20, noise_kind="uniform", noise_rate=0.0,
+                module_kwargs={"channels": [16, 32]}, **sgd),
+        Setting("C7", "held-out", "MNIST-1D N=5000, CNN1D, Adam (lr 0.003), 9 ep, clean",
+                "mnist1d", "cnn1d", epochs=9, noise_kind="uniform", noise_rate=0.0,
+                data_kwargs=dict(n_samples=6250), optimizer="adam", lr=3e-3),
         # Held out for MRBinaryClassifier's default (one logit, BCE): frozen
         # (committed) before they were first run; the 'binary:' methods.
         Setting("B1", "held-out", "make_classification N=3000 K=2, MLP, Adam, 40 ep, "
@@ -1790,7 +1831,7 @@ HELDOUT_ROUNDS = (("F", "first round: chose the default"),
                   ("T", "seventeenth round: checked the default as it ships, again"),
                   ("E", "eighteenth round: checked averaging on short schedules, a third time"))
 #: Rounds frozen for the next candidate and not run yet: left out unless named.
-RESERVED_ROUNDS = ("D",)
+RESERVED_ROUNDS = ("D", "C")
 #: Every held-out round of the multiclass settings.
 ALL_ROUNDS = "".join(name for name, _ in HELDOUT_ROUNDS)
 
