@@ -162,6 +162,12 @@ class Setting:
     data_kwargs: dict = field(default_factory=dict)
     module_kwargs: dict = field(default_factory=dict)
 
+    @property
+    def noisy(self):
+        """Whether any class's labels are noisy (``noise_rate`` may be one
+        rate per class)."""
+        return bool(np.any(np.asarray(self.noise_rate) > 0))
+
     def config(self):
         """JSON-friendly configuration: what makes this setting's numbers."""
         return {k: (list(v) if isinstance(v, tuple) else v)
@@ -1856,7 +1862,7 @@ def heldout_rows(records, settings=None):
             return _cell(records, name, method)
 
         row = dict(setting=name, description=setting.description,
-                   clean=not np.any(np.asarray(setting.noise_rate) > 0), cells={})
+                   clean=not setting.noisy, cells={})
         grid = {eta: cell(f"online:eta={eta:g}") for eta in ETA_GRID}
         complete = {eta: c for eta, c in grid.items() if c is not None}
         for method, _, kind in HELDOUT_COLUMNS:
@@ -2099,7 +2105,7 @@ def seed_noise(records, settings):
     peers = [m for m, _, kind in HELDOUT_COLUMNS if kind == "peer"]
     table, out_of_seed, errors = [], [], []
     for name, setting in settings.items():
-        if not np.any(np.asarray(setting.noise_rate) > 0):
+        if not setting.noisy:
             continue
         methods = [_default_method(records, name)] + peers
         by = {m: {} for m in methods}
@@ -2249,7 +2255,7 @@ def schedule_groups(settings=None):
       left out.
     """
     settings = settings if settings is not None else heldout_settings(ALL_ROUNDS)
-    noisy = {n: s for n, s in settings.items() if np.any(np.asarray(s.noise_rate) > 0)}
+    noisy = {n: s for n, s in settings.items() if s.noisy}
     n = SHORT_SCHEDULE_EPOCHS
     groups = []
     for length, short in ((f"{n} epochs or fewer", True), (f"more than {n} epochs", False)):
@@ -2394,7 +2400,7 @@ def binary_rows(records):
             cells["oracle"] = dict(grid[best], eta=best,
                                    fits=sum(c["fits"] for c in grid.values()))
         rows.append(dict(setting=name, description=setting.description,
-                         clean=not np.any(np.asarray(setting.noise_rate) > 0), cells=cells))
+                         clean=not setting.noisy, cells=cells))
     return rows
 
 
@@ -2484,7 +2490,7 @@ def default_methods(setting):
     """The methods a setting runs when ``--methods`` is not given."""
     if setting.name.startswith("B"):
         return BINARY_METHODS
-    clean = not np.any(np.asarray(setting.noise_rate) > 0)
+    clean = not setting.noisy
     return MULTICLASS_METHODS + (CLEAN_METHODS if clean else ())
 
 

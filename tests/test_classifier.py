@@ -1309,7 +1309,7 @@ class TestAverageWeights:
         y_noisy, is_noisy = add_label_noise(y, 0.4, random_state=0)
         return X, y_noisy, is_noisy
 
-    def fit(self, noisy_digits, **params):
+    def fit(self, noisy_digits, estimator=MRClassifier, **params):
         X, y, _ = noisy_digits
         states = _StepStates()
         base = dict(module=TinyMLP, max_epochs=20, lr=0.05, optimizer__momentum=0.9,
@@ -1317,7 +1317,7 @@ class TestAverageWeights:
                     callbacks=[("states", states)])
         base.update(params)
         torch.manual_seed(0)
-        net = MRClassifier(**base).fit(X, y)
+        net = estimator(**base).fit(X, y)
         assert states.steps_per_epoch == [15] * len(net.history)
         return net, states.states
 
@@ -1365,17 +1365,11 @@ class TestAverageWeights:
         class EpochAveraged(MRClassifier):
             _average_every_step = False
 
-        X, y, _ = noisy_digits
-        states = _StepStates()
-        torch.manual_seed(0)
-        net = EpochAveraged(TinyMLP, max_epochs=20, lr=0.05, optimizer__momentum=0.9,
-                            batch_size=128, train_split=None, verbose=0, random_state=0,
-                            callbacks=[("states", states)]).fit(X, y)
+        net, states = self.fit(noisy_digits, estimator=EpochAveraged)
         assert net.averaged_steps_ == 2
         for key, value in net.module_.state_dict().items():
             torch.testing.assert_close(
-                value, (states.states[-16][key] + states.states[-1][key]) / 2,
-                rtol=1e-6, atol=1e-7)
+                value, (states[-16][key] + states[-1][key]) / 2, rtol=1e-6, atol=1e-7)
 
     @pytest.mark.parametrize("params", [
         dict(eta=0.5),  # a float eta: the paper's MR, no gate
@@ -1407,16 +1401,11 @@ class TestAverageWeights:
         class TwoEpochWindow(MRClassifier):
             _average_min_epochs = 2
 
-        X, y, _ = noisy_digits
-        recorder = _StepStates()
-        torch.manual_seed(0)
-        before = TwoEpochWindow(TinyMLP, max_epochs=max_epochs, lr=0.05,
-                                optimizer__momentum=0.9, batch_size=128, train_split=None,
-                                verbose=0, random_state=0,
-                                callbacks=[("states", recorder)]).fit(X, y)
+        before, before_states = self.fit(noisy_digits, estimator=TwoEpochWindow,
+                                         max_epochs=max_epochs)
         assert before.averaged_steps_ == (steps if max_epochs >= 15 else 0)
         if max_epochs < 15:
-            assert all(torch.equal(v, recorder.states[-1][k])
+            assert all(torch.equal(v, before_states[-1][k])
                        for k, v in before.module_.state_dict().items())
 
     def test_each_call_averages_its_own_last_steps(self, noisy_digits):

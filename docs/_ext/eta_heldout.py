@@ -239,8 +239,7 @@ class EtaSplitTable(Directive):
             labels[f"{method}, last"] = f"{label}, last"
             labels[f"{method}, best valid_acc"] = f"{label}, best"
         # settings as rows (there are many), the columns as methods
-        lines = [[row["setting"] + (" (clean)" if not np.any(
-                     np.asarray(bench.SETTINGS[row["setting"]].noise_rate) > 0) else "")]
+        lines = [[row["setting"] + ("" if bench.SETTINGS[row["setting"]].noisy else " (clean)")]
                  + [_mean_std_text(row["cells"].get(c)) for c in bench.SPLIT_COLUMNS]
                  for row in rows]
         table = _table(
