@@ -2100,7 +2100,18 @@ def seed_noise(records, settings):
 
     The seeds are the default's; a peer counts where it ran on each of them,
     and a setting where the default ran on fewer than two is left out.
-    Returns text lines (none where no setting is left).
+
+    Parameters
+    ----------
+    records : list of dict
+      The benchmark's records (``eta.jsonl``).
+    settings : dict of name -> Setting
+      The settings to read; the clean ones are left out.
+
+    Returns
+    -------
+    lines : list of str
+      Two lines, or none where no setting is left.
     """
     peers = [m for m, _, kind in HELDOUT_COLUMNS if kind == "peer"]
     table, out_of_seed, errors = [], [], []
