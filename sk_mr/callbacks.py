@@ -718,6 +718,12 @@ class MultiplicativeReweighting(SampleReweighting):
     #: see the user guide). None: the prediction's argmax (the default
     #: before it).
     relabel_alignment = 0.9
+    #: Whether ``eta='auto'``'s set-aside fraction, frozen where correction
+    #: starts, still follows the confident count up where the pairflip
+    #: latch stands (``AutoEta.freeze``'s ``follow_confident``; checked on
+    #: ``benchmarks/auto_eta_leads.py``'s ``follow``; see the user guide).
+    #: False: frozen for the rest of the fit (the default before it).
+    relabel_follow_confident = False
 
     def _probation_applies(self, rule):
         """Whether the rule gets ``relabel_probation``: the net corrects
@@ -801,7 +807,10 @@ class MultiplicativeReweighting(SampleReweighting):
         if self.relabeling_:
             # the network trains partly on its own predictions from now on:
             # the losses of the given labels no longer estimate the noise
-            rule.freeze()
+            if self.relabel_follow_confident and _takes(rule.freeze, "follow_confident"):
+                rule.freeze(follow_confident=True)
+            else:
+                rule.freeze()
             if self.relabel_alignment is not None:
                 # what correction aligns with, and where the predictions stand
                 self.label_frequencies_, self.predicted_frequencies_ = (
@@ -1085,7 +1094,7 @@ _RULE_STATE = {"n_updates_": torch.int64, "max_misfit_": torch.float64,
                "max_confident_": torch.float64, "pairflip_": torch.int64,
                "frozen_misfit_": torch.float64,  # NaN: not frozen
                "max_loose_": torch.float64, "provisional_": torch.int64,
-               "retracted_": torch.int64,
+               "retracted_": torch.int64, "follows_confident_": torch.int64,
                "misfit_at_freeze_": torch.float64,  # NaN: never frozen
                "confident_at_freeze_": torch.float64}
 
@@ -1141,7 +1150,13 @@ class RandomReweighting(SampleReweighting):
 def _step_takes(rule, name):
     """Whether the eta rule's ``step`` takes the keyword ``name`` (by name,
     or through ``**kwargs``)."""
-    parameters = inspect.signature(rule.step).parameters
+    return _takes(rule.step, name)
+
+
+def _takes(method, name):
+    """Whether ``method`` takes the keyword ``name`` (by name, or through
+    ``**kwargs``)."""
+    parameters = inspect.signature(method).parameters
     return name in parameters or any(
         p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters.values())
 

@@ -612,6 +612,10 @@ class AutoEta:
     retracted_ : bool
       Whether that reading retracted it (see :meth:`step`).
 
+    follows_confident_ : bool
+      Whether the frozen fraction still rises to ``C`` where the pairflip
+      latch stands (see :meth:`freeze`'s ``follow_confident``).
+
     Notes
     -----
     MR's weights are ``p = softmax(-eta * L)`` over the cumulative losses ``L``.
@@ -738,12 +742,13 @@ class AutoEta:
         self.recent_loose_ = []
         self.provisional_ = False
         self.retracted_ = False
+        self.follows_confident_ = False
         # M and C when freeze() was called, for a retraction
         self.misfit_at_freeze_ = None
         self.confident_at_freeze_ = None
         return self
 
-    def freeze(self):
+    def freeze(self, follow_confident=False):
         """Stop the set-aside fraction where it stands, for the rest of the fit.
 
         From now on the KL budget sets aside the fraction counted now
@@ -755,13 +760,46 @@ class AutoEta:
         free, it ran away: relabeled examples the network gets wrong count
         as misfit, which sets more aside). :meth:`reset` unfreezes.
 
+        Parameters
+        ----------
+        follow_confident : bool (default=False)
+          Where the pairflip latch stands (:attr:`pairflip_`, not
+          provisional), the fraction still rises to the confident count
+          ``C`` as that settles higher, and never falls: the set-aside
+          fraction is ``max(frozen, C)``. Pairflip labels freeze low (the
+          fraction is counted before the network is sure of their true
+          class: 0.14-0.30 of 25-40% flipped labels in
+          ``benchmarks/eta.py``), and the confident count of a network
+          trained on the corrected labels keeps counting them; it counts
+          wrong labels, not misfit ones, so it does not run away as ``m``
+          did. Elsewhere the fraction stays frozen: on symmetric noise ``C``
+          rose past the noise rate once correction started (to 1.0-1.1
+          times it), and setting that many aside cost accuracy.
+
         Returns
         -------
         self : AutoEta
+
+        Examples
+        --------
+        >>> import torch
+        >>> rule = AutoEta()
+        >>> rule.max_misfit_, rule.max_confident_, rule.pairflip_ = 0.1, 0.25, True
+        >>> rule.freeze(follow_confident=True).counted_misfit()
+        0.25
+        >>> rule.max_confident_ = 0.35  # the confident count settles higher
+        >>> rule.counted_misfit()
+        0.35
+        >>> rule.reset().freeze().counted_misfit()  # nothing counted, and frozen
+        0.0
         """
+        if not isinstance(follow_confident, bool):
+            raise ValueError(
+                f"follow_confident must be a bool, got {follow_confident!r}.")
         self.misfit_at_freeze_ = self.max_misfit_
         self.confident_at_freeze_ = self.max_confident_
         self.frozen_misfit_ = float(self._counted_misfit())
+        self.follows_confident_ = bool(follow_confident)
         return self
 
     def _check_params(self):
@@ -963,6 +1001,8 @@ class AutoEta:
         if ratio is not None and not self.pairflip_:
             self.pairflip_ = self.max_confident_ > ratio * self.max_misfit_
         if self.frozen_misfit_ is not None:  # see freeze()
+            if self.follows_confident_ and self.pairflip_ and not self.provisional_:
+                return max(self.frozen_misfit_, self.max_confident_)
             return self.frozen_misfit_
         counted = max(self.max_misfit_, self.max_confident_) if self.pairflip_ \
             else self.max_misfit_

@@ -565,7 +565,8 @@ def test_every_lead_variant_after_probation_has_one_bar():
         ("probation", v) for v in auto_eta_leads.PROBATION_VARIANTS if v != "probation@0.3"} | {
         ("gate_delay", v) for v in auto_eta_leads.GATE_DELAY_VARIANTS if v != "gate_delay@0"} | {
         ("average", v) for v in auto_eta_leads.AVERAGE_VARIANTS} | {
-        ("average_steps", v) for v in auto_eta_leads.AVERAGE_STEPS_VARIANTS}
+        ("average_steps", v) for v in auto_eta_leads.AVERAGE_STEPS_VARIANTS} | {
+        ("follow", v) for v in auto_eta_leads.FOLLOW_VARIANTS}
     assert {(lead, variant) for lead, variant, _ in bars} == expected
     # the re-proposed variant's new check is a round its first bar never saw
     heldouts = [h for lead, variant, h in bars if variant == "average_steps@0.1"]
@@ -577,7 +578,8 @@ def test_every_lead_variant_after_probation_has_one_bar():
                           auto_eta_leads.BEFORE_GATE_DELAY,
                           auto_eta_leads.BEFORE_AVERAGE,
                           auto_eta_leads.BEFORE_AVERAGE_STEPS,
-                          auto_eta_leads.BEFORE_SHORT_AVERAGE)
+                          auto_eta_leads.BEFORE_SHORT_AVERAGE,
+                          auto_eta_leads.BEFORE_FOLLOW)
         assert heldout not in screen
 
 

@@ -258,6 +258,26 @@ class TestLabelCorrection:
         assert cb.relabel_ratio_ == ratio and cb.relabeling_ is opens
         assert cb.initialize().relabel_ratio_ is None  # a new fit decides again
 
+    @pytest.mark.parametrize("follow", [False, True])
+    def test_the_open_gate_freezes_the_rule_following_the_confident_count_or_not(
+            self, follow):
+        # relabel_follow_confident decides how the gate freezes the rule;
+        # the flag goes with the rule's saved state
+        net, X, batch = self._net(4, fallback_loss=None)
+        cb = net.mr_
+        cb.relabel_follow_confident = follow
+        cb.correct_targets(net, X, batch)
+        rule = cb.eta_rule_
+        assert cb.relabeling_ and rule.frozen_misfit_ == pytest.approx(0.25)
+        assert rule.follows_confident_ is follow
+        rule.pairflip_, rule.max_confident_ = True, 0.4
+        assert rule.counted_misfit() == pytest.approx(0.4 if follow else 0.25)
+        state = cb.state_dict()
+        assert int(state["eta_rule.follows_confident_"]) == int(follow)
+        cb.load_state_dict(state)
+        assert cb.eta_rule_ is None and bool(cb._rule().follows_confident_) is follow
+        assert cb._rule().counted_misfit() == pytest.approx(0.4 if follow else 0.25)
+
     def test_correction_stops_where_the_net_no_longer_asks_for_it(self):
         # an open gate, then the net's relabel=None (or a float eta): MR's
         # weights, the net's mixup and the labels again, and MR records the

@@ -157,6 +157,37 @@ class TestAutoEta:
         assert frozen.diagnostics()["frozen_misfit"] == pytest.approx(0.3)
         assert frozen.reset().frozen_misfit_ is None
 
+    @pytest.mark.parametrize("latch, provisional, expected", [
+        (True, False, 0.45), (False, False, 0.3), (True, True, 0.3)])
+    def test_a_frozen_pairflip_fraction_follows_the_confident_count_up(
+            self, latch, provisional, expected):
+        # frozen at M = 0.3 (30% misfit, three agreeing updates); the
+        # confident count then settles at 0.45: followed only where the
+        # pairflip latch stands and is not provisional, and never down
+        losses = torch.cat([torch.full((70,), 0.1), torch.full((30,), 4.0)])
+        following, still = AutoEta(), AutoEta()
+        for rule in (following, still):
+            for t in range(1, 4):
+                rule.step(losses, t * losses, t, n_epochs=20, chance_loss=CHANCE)
+        assert following.freeze(follow_confident=True) is following
+        still.freeze()
+        for rule in (following, still):
+            rule.pairflip_, rule.provisional_ = latch, provisional
+            for t in range(4, 7):
+                rule.step(losses, t * losses, t, n_epochs=20, chance_loss=CHANCE,
+                          confident_misfit=0.45)
+            assert rule.max_confident_ == pytest.approx(0.45)
+            assert rule.frozen_misfit_ == pytest.approx(0.3)
+        assert following.counted_misfit() == pytest.approx(expected)
+        assert following.kl_targets_[-1] == pytest.approx(
+            1.5 * math.log(0.9 / (1 - expected)))
+        assert still.counted_misfit() == pytest.approx(0.3)  # frozen as before
+        following.max_confident_ = 0.2  # below the frozen fraction: it stays
+        assert following.counted_misfit() == pytest.approx(0.3)
+        assert following.reset().follows_confident_ is False
+        with pytest.raises(ValueError, match="follow_confident must be a bool, got 1"):
+            AutoEta().freeze(follow_confident=1)
+
     def test_repr_and_params(self):
         rule = AutoEta(kl_scale=1.0)
         assert rule.get_params() == dict(ramp_fraction=0.15, kl_scale=1.0,
