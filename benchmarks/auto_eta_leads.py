@@ -1309,6 +1309,21 @@ def _following_callback():
                 {"relabel_follow_confident": True})()
 
 
+def _pin_frozen_fraction(net):
+    """Every lead before ``follow`` froze the set-aside fraction for good at
+    the gate (the default of its time), whatever the library's default is
+    now: its net's reweighting callback gets
+    ``relabel_follow_confident=False``."""
+    from sk_mr import MultiplicativeReweighting
+
+    callback = vars(net).get("callbacks__reweighting")
+    if callback is None:
+        net.set_params(callbacks__reweighting=type(
+            "_Frozen", (MultiplicativeReweighting,), {"relabel_follow_confident": False})())
+    elif isinstance(callback, MultiplicativeReweighting):
+        callback.relabel_follow_confident = False
+
+
 def _gate_delay_callback(delay, deadline, confident=False):
     """The default's callback as it ships, whose gate decides ``delay`` MW
     updates after the weights first left uniform (the library's decides at
@@ -1585,6 +1600,8 @@ def fit_variant(setting, lead, variant, seed):
         raise ValueError(f"Unknown lead {lead!r}; valid: {', '.join(_rule_variants())}, "
                          "mixup, bootstrap, relabel, fallback, stability, probation, align, "
                          "relabel_mixup, gate_delay, average, average_steps, follow.")
+    if lead != "follow":
+        _pin_frozen_fraction(net)
     if lead not in ("average", "average_steps", "follow"):
         # every earlier lead kept the last epoch's parameters (the default of
         # its time), whatever the library's default is now

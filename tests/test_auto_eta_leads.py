@@ -920,3 +920,28 @@ def test_the_librarys_gate_wait_is_the_lead(digits):
     assert net.mr_.eta_rule_.frozen_misfit_ == lead.mr_.eta_rule_.frozen_misfit_ > 0.24
     for a, b in zip(net.module_.parameters(), lead.module_.parameters()):
         assert torch.equal(a, b)
+
+
+@pytest.mark.parametrize("library_default", [False, True])
+def test_every_lead_but_follow_freezes_the_fraction_for_good(monkeypatch, library_default):
+    # the leads' records stay reproducible whatever the library's default
+    # becomes: every lead before follow froze the fraction for good at the
+    # gate; follow@pairflip follows the confident count
+    from sk_mr import MultiplicativeReweighting
+
+    monkeypatch.setattr(MultiplicativeReweighting, "relabel_follow_confident", library_default)
+    nets = []
+
+    def record(net, *args):
+        nets.append(net)
+        return dict(test_accuracy=0.5)
+
+    monkeypatch.setattr(auto_eta_leads.eta_benchmark, "_mr_record", record)
+    setting = auto_eta_leads.eta_benchmark.SETTINGS["S1"]
+    cases = [("follow", "follow@pairflip", True), ("average_steps", "average_steps@0.1", False),
+             ("align", "align@0.9/shipped", False), ("gate_delay", "gate_delay@c3/0.5", False)]
+    for lead, variant, follows in cases:
+        auto_eta_leads.fit_variant(setting, lead, variant, seed=0)
+        callback = nets[-1].initialize().mr_
+        assert isinstance(callback, MultiplicativeReweighting)
+        assert callback.relabel_follow_confident is follows, variant
