@@ -987,6 +987,45 @@ def _settings():
         Setting("C7", "held-out", "MNIST-1D N=5000, CNN1D, Adam (lr 0.003), 9 ep, clean",
                 "mnist1d", "cnn1d", epochs=9, noise_kind="uniform", noise_rate=0.0,
                 data_kwargs=dict(n_samples=6250), optimizer="adam", lr=3e-3),
+        # Held out, twenty-first round (A): frozen (committed) before any
+        # result of the default after follow@pairflip was read, and not run,
+        # for the next change. A1 is 40% pairflip labels over 5 classes with
+        # Adam (K7's kind), A2 an 8-epoch digits MLP with SGD and symmetric
+        # noise, A3 pairflip labels on MNIST-1D with SGD, A4 100 classes
+        # with uniform noise and SGD, A5 class-dependent noise on a 12-epoch
+        # digits CNN with Adam, A6 and A7 clean MNIST-1D, where clean fits
+        # have taken the loose pairflip latch (A7 a 12-epoch schedule with
+        # Adam, the kind of C7, whose default collapsed: A is committed
+        # before any change for it is chosen).
+        Setting("A1", "held-out", "make_classification N=4000 K=5, MLP, Adam, 25 ep, "
+                "40% pairflip", "classification", "mlp", epochs=25, noise_kind="pairflip",
+                noise_rate=0.4,
+                data_kwargs=dict(n_samples=6000, n_features=20, n_informative=10,
+                                 n_classes=5, n_clusters_per_class=1, class_sep=1.3,
+                                 test_size=2000), **adam),
+        Setting("A2", "held-out", "digits, MLP, SGD, 8 ep, 30% symmetric", "digits", "mlp",
+                epochs=8, noise_kind="symmetric", noise_rate=0.3, **sgd),
+        Setting("A3", "held-out", "MNIST-1D N=5000, CNN1D, SGD, 30 ep, 25% pairflip",
+                "mnist1d", "cnn1d", epochs=30, noise_kind="pairflip", noise_rate=0.25,
+                data_kwargs=dict(n_samples=6250), **mnist1d_sgd),
+        Setting("A4", "held-out", "make_classification N=20000 K=100, MLP 256, SGD, 20 ep, "
+                "30% uniform", "classification", "mlp", epochs=20, noise_kind="uniform",
+                noise_rate=0.3,
+                data_kwargs=dict(n_samples=22000, n_features=64, n_informative=40,
+                                 n_classes=100, n_clusters_per_class=1, class_sep=2.0,
+                                 test_size=2000),
+                module_kwargs={"hidden": [256]}, **sgd),
+        Setting("A5", "held-out", "digits 8x8 images, small CNN, Adam, 12 ep, "
+                "class-dependent symmetric 10%-50%", "digits", "smallcnn", epochs=12,
+                noise_kind="symmetric",
+                noise_rate=tuple(round(0.1 + 0.4 * ((3 * i) % 10) / 9, 3) for i in range(10)),
+                module_kwargs={"channels": [16, 32]}, **adam),
+        Setting("A6", "held-out", "MNIST-1D N=5000, CNN1D, SGD, 25 ep, clean", "mnist1d",
+                "cnn1d", epochs=25, noise_kind="uniform", noise_rate=0.0,
+                data_kwargs=dict(n_samples=6250), **mnist1d_sgd),
+        Setting("A7", "held-out", "MNIST-1D N=4000, CNN1D, Adam (lr 0.003), 12 ep, clean",
+                "mnist1d", "cnn1d", epochs=12, noise_kind="uniform", noise_rate=0.0,
+                data_kwargs=dict(n_samples=5000), optimizer="adam", lr=3e-3),
         # Held out for MRBinaryClassifier's default (one logit, BCE): frozen
         # (committed) before they were first run; the 'binary:' methods.
         Setting("B1", "held-out", "make_classification N=3000 K=2, MLP, Adam, 40 ep, "
