@@ -948,7 +948,8 @@ def _settings():
         Setting("D7", "held-out", "digits, MLP, Adam, 20 ep, clean", "digits", "mlp",
                 epochs=20, noise_kind="uniform", noise_rate=0.0, **adam),
         # Held out, twentieth round (C): frozen (committed) before any
-        # result of D was read, and not run, for the change after D's. C1 is
+        # result of D was read, and run once to check follow@pairflip (the
+        # frozen fraction following the pairflip count). C1 is
         # class-dependent noise on MNIST-1D with Adam, C2 a 6-epoch digits
         # CNN with SGD and uniform noise, C3 64 classes with symmetric noise
         # and Adam, C4 pairflip labels over 6 classes with SGD, C5 a
@@ -1583,7 +1584,8 @@ def _rule_config(previous=False):
 def _default_config():
     """MRClassifier's default eta, criterion, label correction (with the
     constants of its callback: the gate, mixup's alphas, the probation band
-    of ``eta='auto'``'s confident count and its hold, and the alignment)
+    of ``eta='auto'``'s confident count and its hold, the alignment, and
+    whether the frozen fraction follows the pairflip count)
     and fallback loss (what the methods of :data:`DEFAULT_FITS`
     measure)."""
     from sk_mr import MRClassifier, MultiplicativeReweighting
@@ -1603,6 +1605,7 @@ def _default_config():
                 relabel_pairflip_mixup_alpha=(
                     MultiplicativeReweighting.relabel_pairflip_mixup_alpha),
                 relabel_alignment=MultiplicativeReweighting.relabel_alignment,
+                relabel_follow_confident=MultiplicativeReweighting.relabel_follow_confident,
                 average_weights=_init_default(MRClassifier, "average_weights"),
                 average_every_step=MRClassifier._average_every_step)
 
@@ -1877,9 +1880,11 @@ HELDOUT_ROUNDS = (("F", "first round: chose the default"),
                   ("Z", "sixteenth round: checked averaging on short schedules, again"),
                   ("T", "seventeenth round: checked the default as it ships, again"),
                   ("E", "eighteenth round: checked averaging on short schedules, a third time"),
-                  ("D", "nineteenth round: checked the default as it ships, with it"))
+                  ("D", "nineteenth round: checked the default as it ships, with it"),
+                  ("C", "twentieth round: checked the frozen fraction following the "
+                        "pairflip count"))
 #: Rounds frozen for the next candidate and not run yet: left out unless named.
-RESERVED_ROUNDS = ("C",)
+RESERVED_ROUNDS = ("A",)
 #: Every held-out round of the multiclass settings.
 ALL_ROUNDS = "".join(name for name, _ in HELDOUT_ROUNDS)
 
@@ -2259,21 +2264,21 @@ NOISE_GROUPS = (("symmetric / uniform noise", ("F5", "F6", "G5", "G6", "J5", "J6
                                                "P6", "R2", "R5", "U3", "V4", "W2",
                                                "W5", "X3", "X5", "Y2", "Y5", "Z2",
                                                "Z5", "T2", "T3", "E2", "E3", "D2",
-                                               "D4")),
+                                               "D4", "C2", "C3")),
                 ("class-dependent noise", ("F2", "G2", "J2", "K2", "L5", "M4", "N2", "O6",
                                            "P1", "P5", "R3", "U2", "V5", "W4", "X2",
-                                           "Y3", "Z4", "T4", "E4", "D5")),
+                                           "Y3", "Z4", "T4", "E4", "D5", "C1")),
                 ("pairflip noise", ("F1", "F7", "G1", "G7", "J1", "J7", "K1", "K7", "L1",
                                     "L2", "L7", "M1", "M6", "N1", "N5", "O1", "O2", "O5",
                                     "P2", "R1", "R6", "U1", "U5", "U6", "V1", "V2",
                                     "V3", "W1", "W3", "X1", "X4", "Y1", "Y4",
                                     "Z1", "Z3", "T1", "T5", "E1", "E5", "D1",
-                                    "D3")),
+                                    "D3", "C4", "C5")),
                 ("clean labels", ("F3", "F4", "G3", "G4", "J3", "J4", "K3", "K4", "L3", "L4",
                                   "M3", "M7", "N4", "N7", "O4", "O7", "P4", "P7", "R4",
                                   "R7", "U4", "U7", "V6", "V7", "W6", "W7", "X6", "X7",
                                   "Y6", "Y7", "Z6", "Z7", "T6", "T7", "E6", "E7",
-                                  "D6", "D7")))
+                                  "D6", "D7", "C6", "C7")))
 
 
 def _group_mean(rows, method):

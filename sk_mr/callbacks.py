@@ -490,8 +490,9 @@ class MultiplicativeReweighting(SampleReweighting):
     updates where it asks for it: one pass over the training split in eval
     mode; None at the others; and, where the net corrects labels
     (``relabel='auto'``), the gate has not closed and the rule's ``step``
-    takes it, ``probation=relabel_probation`` and, where the step takes it
-    too, ``probation_hold=relabel_probation_hold``), where ``planned_epochs`` is
+    takes it, ``probation=relabel_probation`` and, where the step takes them
+    too, ``probation_hold=relabel_probation_hold`` and
+    ``probation_deadline=relabel_probation_deadline``), where ``planned_epochs`` is
     the history's length at the start of the fit call plus ``max_epochs``.
     The rule (``eta_rule_``) lives with the weights: a warm-started fit or
     ``partial_fit`` continues it, and its counters are saved with them.
@@ -699,6 +700,14 @@ class MultiplicativeReweighting(SampleReweighting):
     #: ``benchmarks/auto_eta_leads.py``'s ``probation@0.4/hold@0.85``; see
     #: the user guide). None: ``1 - relabel_probation`` (the test before it).
     relabel_probation_hold = 0.85
+    #: The fraction of the planned updates after which ``eta='auto'``'s
+    #: confident count no longer settles on probation
+    #: (``AutoEta.step``'s ``probation_deadline``): a loose latch taken
+    #: late has no time left to be tested by correction (checked on
+    #: ``benchmarks/auto_eta_leads.py``'s ``probation_deadline@0.5``; see
+    #: the user guide). None: it settles until the end (the default
+    #: before it).
+    relabel_probation_deadline = None
     #: The most MW updates the gate waits, after the weights first left
     #: uniform, while ``eta='auto'``'s confident count has begun (read at
     #: the last update) and has not settled, so that the pairflip test is
@@ -721,9 +730,9 @@ class MultiplicativeReweighting(SampleReweighting):
     #: Whether ``eta='auto'``'s set-aside fraction, frozen where correction
     #: starts, still follows the confident count up where the pairflip
     #: latch stands (``AutoEta.freeze``'s ``follow_confident``; checked on
-    #: ``benchmarks/auto_eta_leads.py``'s ``follow``; see the user guide).
-    #: False: frozen for the rest of the fit (the default before it).
-    relabel_follow_confident = False
+    #: ``benchmarks/auto_eta_leads.py``'s ``follow@pairflip``; see the user
+    #: guide). False: frozen for the rest of the fit (the default before it).
+    relabel_follow_confident = True
 
     def _probation_applies(self, rule):
         """Whether the rule gets ``relabel_probation``: the net corrects
@@ -985,6 +994,9 @@ class MultiplicativeReweighting(SampleReweighting):
                     if self.relabel_probation_hold is not None and _step_takes(
                             rule, "probation_hold"):
                         extra["probation_hold"] = self.relabel_probation_hold
+                    if self.relabel_probation_deadline is not None and _step_takes(
+                            rule, "probation_deadline"):
+                        extra["probation_deadline"] = self.relabel_probation_deadline
                 # the rule steers the weights' KL, whatever the losses' scale
                 return rule.step(losses, cumulative, completed_epochs,
                                  self.planned_epochs_ or epoch,

@@ -846,7 +846,7 @@ class AutoEta:
 
     def step(self, losses, cumulative_losses, completed_epochs=None, n_epochs=None,
              updates_per_epoch=1, *, chance_loss, confident_misfit=None, probation=None,
-             probation_hold=None):
+             probation_hold=None, probation_deadline=None):
         """Record one MW update and return its eta.
 
         Parameters
@@ -893,6 +893,12 @@ class AutoEta:
           latch to stand (it is retracted below ``probation_hold`` times
           the frozen fraction). None: ``1 - probation``, the band's own
           complement.
+        probation_deadline : float in (0, 1] or None (default=None)
+          With ``probation``: the fraction of the planned updates after
+          which ``c`` no longer settles on probation, so that no
+          provisional latch is taken that correction has no time left to
+          test (a latch taken before is still tested). None: it settles
+          until the end.
 
         Returns
         -------
@@ -926,7 +932,12 @@ class AutoEta:
             else:
                 _check_fraction("probation_hold", probation_hold, low_open=True,
                                 high_open=False)
-            self._probation(confident, probation, probation_hold)
+            if probation_deadline is not None:
+                _check_fraction("probation_deadline", probation_deadline, low_open=True,
+                                high_open=False)
+            settles = probation_deadline is None or \
+                self.n_updates_ <= probation_deadline * n_epochs * updates_per_epoch
+            self._probation(confident, probation, probation_hold, settles)
         self.confident_fractions_.append(confident)
         self.recent_confident_, self.max_confident_ = _settle(
             self.recent_confident_, confident, self.max_confident_, self.window,
@@ -952,10 +963,11 @@ class AutoEta:
         self.etas_.append(eta)
         return eta
 
-    def _probation(self, confident, probation, hold):
+    def _probation(self, confident, probation, hold, settles=True):
         """Decide a provisional latch at the first reading after the
         freeze (it stands from ``hold`` times the frozen fraction), then
-        settle ``c`` within the ``probation`` band."""
+        settle ``c`` within the ``probation`` band (where ``settles``: up
+        to the probation deadline)."""
         if self.provisional_ and self.frozen_misfit_ is not None and confident is not None:
             self.provisional_ = False
             if confident < hold * self.frozen_misfit_:
@@ -966,7 +978,7 @@ class AutoEta:
                 self.max_misfit_ = self.misfit_at_freeze_
                 self.max_confident_ = self.confident_at_freeze_
                 self.recent_misfits_, self.recent_confident_ = [], []
-        if not self.retracted_:
+        if not self.retracted_ and settles:
             self.recent_loose_, self.max_loose_ = _settle(
                 self.recent_loose_, confident, self.max_loose_, self.window, probation)
 

@@ -566,7 +566,8 @@ def test_every_lead_variant_after_probation_has_one_bar():
         ("gate_delay", v) for v in auto_eta_leads.GATE_DELAY_VARIANTS if v != "gate_delay@0"} | {
         ("average", v) for v in auto_eta_leads.AVERAGE_VARIANTS} | {
         ("average_steps", v) for v in auto_eta_leads.AVERAGE_STEPS_VARIANTS} | {
-        ("follow", v) for v in auto_eta_leads.FOLLOW_VARIANTS}
+        ("follow", v) for v in auto_eta_leads.FOLLOW_VARIANTS} | {
+        ("probation_deadline", v) for v in auto_eta_leads.PROBATION_DEADLINE_VARIANTS}
     assert {(lead, variant) for lead, variant, _ in bars} == expected
     # the re-proposed variant's new check is a round its first bar never saw
     heldouts = [h for lead, variant, h in bars if variant == "average_steps@0.1"]
@@ -579,7 +580,8 @@ def test_every_lead_variant_after_probation_has_one_bar():
                           auto_eta_leads.BEFORE_AVERAGE,
                           auto_eta_leads.BEFORE_AVERAGE_STEPS,
                           auto_eta_leads.BEFORE_SHORT_AVERAGE,
-                          auto_eta_leads.BEFORE_FOLLOW)
+                          auto_eta_leads.BEFORE_FOLLOW,
+                          auto_eta_leads.BEFORE_PROBATION_DEADLINE)
         assert heldout not in screen
 
 
@@ -922,14 +924,50 @@ def test_the_librarys_gate_wait_is_the_lead(digits):
         assert torch.equal(a, b)
 
 
+def test_the_librarys_default_follows_the_pairflip_count_as_the_lead(digits):
+    # digits with 30% pairflip labels: the gate froze 0.254 with the
+    # pairflip latch standing, and the confident count then settled at
+    # 0.278. The library's default sets that aside, as follow@pairflip
+    # does, bit for bit; frozen for good (the default before it), the fit
+    # keeps 0.254 and ends elsewhere
+    from sk_mr import MRClassifier, MultiplicativeReweighting
+    from sk_mr.models import MLP
+    from sk_mr.noise import add_label_noise
+
+    X, y = digits
+    y_noisy, _ = add_label_noise(y, 0.3, kind="pairflip", random_state=0)
+    params = dict(module=MLP, module__in_features=64, module__n_classes=10, max_epochs=16,
+                  lr=0.05, optimizer=torch.optim.SGD, optimizer__momentum=0.9,
+                  batch_size=128, train_split=None, verbose=0, random_state=0)
+    net = MRClassifier(**params).fit(X, y_noisy)
+    lead = MRClassifier(callbacks__reweighting=auto_eta_leads._following_callback(),
+                        **params).fit(X, y_noisy)
+    frozen = type("_Frozen", (MultiplicativeReweighting,), {"relabel_follow_confident": False})
+    before = MRClassifier(callbacks__reweighting=frozen(), **params).fit(X, y_noisy)
+    rule, old = net.mr_.eta_rule_, before.mr_.eta_rule_
+    assert rule.pairflip_ and not rule.provisional_ and rule.follows_confident_
+    assert rule.frozen_misfit_ == old.frozen_misfit_ == pytest.approx(0.2543, abs=1e-4)
+    assert rule.counted_misfit() == rule.max_confident_ == pytest.approx(0.2782, abs=1e-4)
+    assert old.counted_misfit() == old.frozen_misfit_
+    # the last update's KL budget is that of the fraction counted
+    assert rule.kl_targets_[-1] == pytest.approx(1.5 * math.log(0.9 / (1 - 0.27824151)))
+    for a, b in zip(net.module_.parameters(), lead.module_.parameters()):
+        assert torch.equal(a, b)
+    assert not all(torch.equal(a, b) for a, b in zip(net.module_.parameters(),
+                                                     before.module_.parameters()))
+
+
 @pytest.mark.parametrize("library_default", [False, True])
-def test_every_lead_but_follow_freezes_the_fraction_for_good(monkeypatch, library_default):
+def test_each_lead_pins_the_callback_constants_of_its_time(monkeypatch, library_default):
     # the leads' records stay reproducible whatever the library's default
     # becomes: every lead before follow froze the fraction for good at the
-    # gate; follow@pairflip follows the confident count
+    # gate; follow@pairflip follows the confident count; every lead before
+    # probation_deadline let the count settle on probation to the end
     from sk_mr import MultiplicativeReweighting
 
     monkeypatch.setattr(MultiplicativeReweighting, "relabel_follow_confident", library_default)
+    monkeypatch.setattr(MultiplicativeReweighting, "relabel_probation_deadline",
+                        0.5 if library_default else None)
     nets = []
 
     def record(net, *args):
@@ -938,10 +976,14 @@ def test_every_lead_but_follow_freezes_the_fraction_for_good(monkeypatch, librar
 
     monkeypatch.setattr(auto_eta_leads.eta_benchmark, "_mr_record", record)
     setting = auto_eta_leads.eta_benchmark.SETTINGS["S1"]
-    cases = [("follow", "follow@pairflip", True), ("average_steps", "average_steps@0.1", False),
-             ("align", "align@0.9/shipped", False), ("gate_delay", "gate_delay@c3/0.5", False)]
-    for lead, variant, follows in cases:
+    cases = [("follow", "follow@pairflip", True, None),
+             ("probation_deadline", "probation_deadline@0.5", True, 0.5),
+             ("average_steps", "average_steps@0.1", False, None),
+             ("align", "align@0.9/shipped", False, None),
+             ("gate_delay", "gate_delay@c3/0.5", False, None)]
+    for lead, variant, follows, deadline in cases:
         auto_eta_leads.fit_variant(setting, lead, variant, seed=0)
         callback = nets[-1].initialize().mr_
         assert isinstance(callback, MultiplicativeReweighting)
         assert callback.relabel_follow_confident is follows, variant
+        assert callback.relabel_probation_deadline == deadline, variant

@@ -782,6 +782,8 @@ class TestProbationBand:
             def step(self, *args, **kwargs):
                 self.calls_ = getattr(self, "calls_", []) + [
                     (kwargs.get("probation"), kwargs.get("probation_hold", "absent"))]
+                self.deadlines_ = getattr(self, "deadlines_", []) + [
+                    kwargs.get("probation_deadline", "absent")]
                 return super().step(*args, **kwargs)
 
         class BandOnly(AutoEta):
@@ -795,6 +797,8 @@ class TestProbationBand:
 
         class Holding(MultiplicativeReweighting):
             relabel_probation_hold = hold
+            # the deadline goes with the hold
+            relabel_probation_deadline = None if hold is None else 0.5
 
         X, y, _ = noisy_data
         params = dict(module=tiny_mlp, max_epochs=3, lr=0.1, batch_size=32,
@@ -803,6 +807,7 @@ class TestProbationBand:
         band = MultiplicativeReweighting.relabel_probation
         expected = "absent" if hold is None else hold
         assert net.mr_.eta_rule_.calls_ == [(band, expected)] * 3
+        assert net.mr_.eta_rule_.deadlines_ == ["absent" if hold is None else 0.5] * 3
         net = MRClassifier(eta=BandOnly(), callbacks__reweighting=Holding(), **params).fit(X, y)
         assert net.mr_.eta_rule_.bands_ == [band] * 3
 

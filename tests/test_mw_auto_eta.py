@@ -441,7 +441,36 @@ class TestProbation:
         assert rule.retracted_ is retracted
         assert (rule.frozen_misfit_ is None) is retracted
 
+    @pytest.mark.parametrize("deadline, start, latched", [
+        (None, 30, True), (0.5, 28, True), (0.5, 29, False), (0.05, 1, True),
+        (0.04, 1, False)])
+    def test_no_loose_latch_settles_past_the_deadline(self, deadline, start, latched):
+        # 60 planned updates: the third reading of a window that settles
+        # within the band falls at update start + 2; with a deadline of
+        # half the updates it counts up to update 30 (28, 29, 30), not from
+        # 31 (29, 30, 31); 0.05 of 60 is update 3, 0.04 update 2.4
+        rule = AutoEta()
+        self._steps(rule, [None] * (start - 1), probation_deadline=deadline)  # not read
+        self._steps(rule, [0.30, 0.27, 0.24], start=start, probation_deadline=deadline)
+        assert rule.n_updates_ == start + 2
+        assert rule.provisional_ is latched and rule.pairflip_ is latched
+        assert rule.max_loose_ == (pytest.approx(0.24) if latched else 0.0)
+        assert rule.counted_misfit() == pytest.approx(0.24 if latched else 0.05)
+
+    def test_a_loose_latch_taken_in_time_is_still_tested_past_the_deadline(self):
+        rule = AutoEta()
+        self._steps(rule, [0.30, 0.27, 0.24], probation_deadline=0.5)
+        assert rule.provisional_
+        rule.freeze()
+        self._steps(rule, [None] * 36, start=4, probation_deadline=0.5)
+        self._steps(rule, [0.10], start=40, probation_deadline=0.5)  # past update 30
+        assert rule.n_updates_ == 40
+        assert rule.retracted_ and rule.frozen_misfit_ is None
+
     def test_the_band_is_checked(self):
+        for deadline in (0.0, 1.5, True):
+            with pytest.raises(ValueError, match="probation_deadline must be a float in"):
+                self._steps(AutoEta(), [0.3], probation_deadline=deadline)
         with pytest.raises(ValueError, match="probation must be a float in"):
             self._steps(AutoEta(), [0.3], probation=1.5)
         for hold in (0.0, 1.5, True):
