@@ -92,7 +92,10 @@ MR_PARAMETERS_DOC = """
       shuffling of batches, dropout, mixup and adversarial perturbations.
       The global torch RNG is forked, never advanced, so a seeded fit is
       reproducible whatever ran before it. None uses torch's global RNG, as
-      skorch does.
+      skorch does: sk_mr's own draws (mixup's lam and pairing, an
+      adversarial strategy's seed) are seeded from it when first needed, so
+      ``torch.manual_seed`` makes the fit reproducible, and a fit that needs
+      none draws exactly what skorch's would.
 """
 
 #: The MR fitted attributes, shared by the docstrings of the MR estimators.

@@ -7,7 +7,11 @@ on-device random values come from a private :class:`torch.Generator`
 (:func:`seeded_generator`). A generator is pickled as its state
 (:func:`generator_state`) and rebuilt on the device of the unpickling
 machine (:func:`restore_generator`), so a net trained on CUDA unpickles on a
-CPU-only machine.
+CPU-only machine. An unseeded net (``random_state=None``) draws from torch's
+global RNG, as skorch does: its own host-side draws come from a numpy
+Generator seeded from that RNG when first needed (:class:`GlobalSeededRNG`),
+so ``torch.manual_seed`` makes its fit reproducible, and a fit that never
+needs one draws nothing more than skorch's.
 """
 
 import contextlib
@@ -15,8 +19,8 @@ import contextlib
 import numpy as np
 import torch
 
-__all__ = ["check_random_state", "draw_seed", "forked_torch_rng", "generator_state", "restore_generator",
-           "seeded_generator"]
+__all__ = ["GlobalSeededRNG", "check_random_state", "draw_seed", "forked_torch_rng",
+           "generator_state", "restore_generator", "seeded_generator"]
 
 #: How a pickled generator is marked: ``(GENERATOR_TAG, state)``.
 GENERATOR_TAG = "torch.Generator"
@@ -41,6 +45,42 @@ def check_random_state(random_state, name="random_state"):
         raise ValueError(
             f"{name} must be None, an int >= 0 or a numpy.random.Generator, got "
             f"{random_state!r} ({exc}).") from None
+
+
+class GlobalSeededRNG:
+    """A numpy Generator seeded from torch's global RNG when first drawn from.
+
+    The host-side generator of an unseeded net (``random_state=None``):
+    every attribute is the Generator's, made on first use from one draw of
+    ``torch.randint`` on the global CPU generator. A fit that never draws
+    (no mixup, no adversarial seed) leaves the global RNG as skorch alone
+    would; one that does is reproducible after ``torch.manual_seed``.
+    Pickled with the Generator, or without one if none was made yet.
+
+    Examples
+    --------
+    >>> import torch
+    >>> _ = torch.manual_seed(0)
+    >>> first = GlobalSeededRNG().integers(1000, size=3)
+    >>> _ = torch.manual_seed(0)
+    >>> bool((GlobalSeededRNG().integers(1000, size=3) == first).all())
+    True
+    """
+
+    def __init__(self):
+        self.generator_ = None
+
+    def __getattr__(self, name):
+        if name.startswith("__") or name == "generator_":
+            raise AttributeError(name)
+        if self.generator_ is None:
+            self.generator_ = np.random.default_rng(
+                int(torch.randint(2 ** 62, (1,), dtype=torch.int64)))
+        return getattr(self.generator_, name)
+
+    def __repr__(self):
+        drawn = "unseeded" if self.generator_ is None else repr(self.generator_)
+        return f"{type(self).__name__}({drawn})"
 
 
 def draw_seed(rng):
@@ -127,13 +167,19 @@ def forked_torch_rng(seed, device):
 class SeedingMixin:
     """The generators of :class:`sk_mr.mixin.MRMixin`, seeded from ``random_state``.
 
-    ``rng_`` (a numpy Generator) draws the host-side random values and the
-    seeds; ``torch_rng_`` (on the net's device, made when first needed)
-    draws on-device values such as mixup's pairing. Pickled as its state.
+    ``rng_`` (a numpy Generator; with ``random_state=None`` a
+    :class:`GlobalSeededRNG`, seeded from torch's global RNG when first
+    drawn from) draws the host-side random values and the seeds;
+    ``torch_rng_`` (on the net's device, made when first needed) draws
+    on-device values such as mixup's pairing. Pickled as its state.
     """
 
     def _initialize_mr_generators(self):
-        self.rng_ = check_random_state(self.random_state)
+        # unseeded: torch's global RNG, as skorch, seeds the host draws when
+        # the first is needed (a fresh entropy source would make the fit
+        # irreproducible after torch.manual_seed)
+        self.rng_ = GlobalSeededRNG() if self.random_state is None \
+            else check_random_state(self.random_state)
         self.torch_rng_ = None
 
     def _seeded_torch(self):

@@ -1133,6 +1133,25 @@ class TestRandomState:
                      iterator_train__shuffle=True).fit(X, y)
         assert not np.array_equal(a.history[:, "train_loss"], c.history[:, "train_loss"])
 
+    def test_unseeded_mixup_fit_is_reproducible_after_torch_manual_seed(self, small_digits):
+        # random_state=None draws from torch's global RNG, as skorch does:
+        # mixup's lam and pairing too (they once came from fresh OS entropy,
+        # so two fits after the same torch.manual_seed differed)
+        X, y = small_digits
+
+        def fit(seed):
+            torch.manual_seed(seed)
+            return make_net(mixup_alpha=1.0, max_epochs=2, iterator_train__shuffle=True,
+                            random_state=None).fit(X, y)
+
+        a, b, c = fit(0), fit(0), fit(1)
+        np.testing.assert_array_equal(a.history[:, "train_loss"], b.history[:, "train_loss"])
+        for p, q in zip(a.module_.parameters(), b.module_.parameters()):
+            assert torch.equal(p, q)
+        assert not np.array_equal(a.history[:, "train_loss"], c.history[:, "train_loss"])
+        # the host draws came from a generator seeded from the global RNG
+        assert type(a.rng_).__name__ == "GlobalSeededRNG" and a.rng_.generator_ is not None
+
 
 class TestNoSilentState:
     def test_online_non_finite_loss_raises_in_its_epoch(self, small_digits):

@@ -42,3 +42,26 @@ def test_a_state_of_another_device_falls_back_to_the_seed():
     assert torch.equal(torch.rand(3, generator=restored),
                        torch.rand(3, generator=seeded_generator("cpu", 11)))
     assert restore_generator(None, "cpu", seed=lambda: 0) is None
+
+
+def test_the_global_seeded_rng_draws_once_from_torch_and_only_when_used():
+    from sk_mr.seeding import GlobalSeededRNG
+
+    # made, it draws nothing: the global stream is the one without it
+    torch.manual_seed(3)
+    untouched = torch.rand(2)
+    torch.manual_seed(3)
+    rng = GlobalSeededRNG()
+    assert torch.equal(torch.rand(2), untouched)
+    torch.manual_seed(3)
+    expected_seed = int(torch.randint(2 ** 62, (1,), dtype=torch.int64))
+    after_one_draw = torch.rand(2)
+    torch.manual_seed(3)
+    values = rng.integers(1000, size=4)  # the first use seeds it: one torch draw
+    assert torch.equal(torch.rand(2), after_one_draw)
+    assert (values == np.random.default_rng(expected_seed).integers(1000, size=4)).all()
+    assert not torch.equal(untouched, after_one_draw)
+    # pickled with its generator, it continues where it was
+    copy = pickle.loads(pickle.dumps(rng))
+    assert (copy.integers(1000, size=3) == rng.integers(1000, size=3)).all()
+    assert "unseeded" in repr(GlobalSeededRNG()) and "unseeded" not in repr(rng)
