@@ -1100,9 +1100,10 @@ class HoldingAutoEta(AutoEta):
     def get_params(self):
         return dict(super().get_params(), hold=self.hold)
 
-    def _probation(self, confident, probation, hold=None):
+    def _probation(self, confident, probation, hold=None, settles=True):
         # the library's hold (``probation_hold``, or ``1 - probation``) is
-        # ignored: the lead's is its own
+        # ignored: the lead's is its own; ``settles``: the library's
+        # probation deadline, where its callback passes one
         from sk_mr.mw import _settle
 
         if self.provisional_ and self.frozen_misfit_ is not None and confident is not None:
@@ -1114,7 +1115,7 @@ class HoldingAutoEta(AutoEta):
                 self.max_misfit_ = self.misfit_at_freeze_
                 self.max_confident_ = self.confident_at_freeze_
                 self.recent_misfits_, self.recent_confident_ = [], []
-        if not self.retracted_:
+        if not self.retracted_ and settles:
             self.recent_loose_, self.max_loose_ = _settle(
                 self.recent_loose_, confident, self.max_loose_, self.window, probation)
 

@@ -66,8 +66,11 @@ under 15 epochs (``average_steps@0.1``) a third time; it held, and is the
 default since. D1-D7, a nineteenth, committed before any result of E was
 read, was run once with no change pending: the default with it, on
 settings nothing of it had seen. C1-C7, a twentieth, committed before any
-result of D was read, is frozen for the next change of the default
-(``RESERVED_ROUNDS``: a run without ``--settings`` leaves it out).
+result of D was read, was run once to check the set-aside fraction
+following the pairflip count (``follow@pairflip``); it held, and is the
+default since. A1-A7, a twenty-first, committed after C's fits and before
+any change for C7 was chosen, is frozen for the next change of the
+default (``RESERVED_ROUNDS``: a run without ``--settings`` leaves it out).
 
 Every finished (setting, method, seed) cell is appended as one JSON line to
 ``--out`` (default ``benchmarks/results/eta.jsonl``) with the setting's full

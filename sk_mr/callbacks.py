@@ -816,10 +816,9 @@ class MultiplicativeReweighting(SampleReweighting):
         if self.relabeling_:
             # the network trains partly on its own predictions from now on:
             # the losses of the given labels no longer estimate the noise
-            if self.relabel_follow_confident and _takes(rule.freeze, "follow_confident"):
-                rule.freeze(follow_confident=True)
-            else:
-                rule.freeze()
+            follow = {"follow_confident": True} if self.relabel_follow_confident and _takes(
+                rule.freeze, "follow_confident") else {}
+            rule.freeze(**follow)
             if self.relabel_alignment is not None:
                 # what correction aligns with, and where the predictions stand
                 self.label_frequencies_, self.predicted_frequencies_ = (

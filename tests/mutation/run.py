@@ -95,7 +95,7 @@ MUTANTS = [
            ["tests/test_auto_eta_net.py::TestWhatTheRuleSees"]),
     Mutant("relabel-rule-not-frozen",
            "label correction starts without freezing eta='auto''s set-aside fraction",
-           [("callbacks.py", r"\n\s*rule\.freeze\(\)", "\n            pass")],
+           [("callbacks.py", r"\n\s*rule\.freeze\(\*\*follow\)", "\n            pass")],
            ["tests/test_callbacks.py::TestLabelCorrection"]),
     Mutant("relabel-trust-inverted",
            "corrected targets trust the network's guess where MR trusts the label",
