@@ -462,6 +462,21 @@ setting: nothing here chose a constant.
   its five noisy settings (worst -0.31) and +0.31 over its two clean ones:
   it held, and was the default from X to E (the default before it is in
   ``eta_default_before_average_steps.jsonl``).
+* ``follow``: ``follow@pairflip``, the default whose set-aside fraction,
+  frozen where correction starts, follows the confident count up where the
+  pairflip latch stands (``relabel_follow_confident``). Bar in
+  ``LEAD_BARS``, written before round C was run: screen S to D (the 81
+  fits it could change) +0.28 over 104 noisy settings (U6 +6.1, Y1 +5.9;
+  worst -0.31), +0.00 over 42 clean; C +0.05 (C4 +0.2, C5 +0.1): **it
+  held, and is the default since** (the previous default's records are in
+  ``eta_default_before_follow.jsonl``).
+* ``probation_deadline``: ``probation_deadline@0.5``, the default whose
+  confident count no longer settles on probation past half the planned
+  updates (``relabel_probation_deadline``), chosen on round C's clean C7,
+  where a loose latch taken at update 7 of 9 was never tested. Bar in
+  ``LEAD_BARS``, written before round A is run: screen S to C (the 225 fits
+  of the 75 settings it could change) +0.00 over 109 noisy settings (none
+  changed), +0.13 over 44 clean (C7 +5.9, T6 -0.1); round A decides.
 * ``signals``: eta-0 MR fits (seed 0) that record, after every epoch, the
   training examples' eval-mode losses and whether the label is the
   predicted class; per fit, the fraction that disagrees (per epoch) and the
@@ -1290,37 +1305,35 @@ def _aligned_callback(momentum, at_gate=False):
     return _Aligned()
 
 
-def _shipped_callback(**constants):
-    """The default's callback as it ships, with some of the library's own
-    constants set otherwise (``relabel_alignment=m``: ``align@m/shipped``;
-    ``relabel_probation=b``: ``probation@b/shipped``)."""
+def _callback_with(**constants):
+    """The library's MW callback with some of its constants (class
+    attributes) set otherwise; a misspelt name is refused."""
     from sk_mr import MultiplicativeReweighting
 
     unknown = [name for name in constants if not hasattr(MultiplicativeReweighting, name)]
     if unknown:
         raise ValueError(f"MultiplicativeReweighting has no constant {unknown[0]!r}.")
+    return type("_Constants", (MultiplicativeReweighting,), constants)()
+
+
+def _shipped_callback(**constants):
+    """The default's callback as it ships, with some of the library's own
+    constants set otherwise (``relabel_alignment=m``: ``align@m/shipped``;
+    ``relabel_probation=b``: ``probation@b/shipped``)."""
     # the /shipped leads came before the gate waited for the confident count
     constants.setdefault("relabel_gate_wait", None)
-    return type("_Shipped", (MultiplicativeReweighting,), constants)()
+    return _callback_with(**constants)
 
 
-def _following_callback():
-    """The default's callback as it ships, whose frozen set-aside fraction
-    follows the confident count up where the pairflip latch stands
-    (``follow@pairflip``)."""
-    from sk_mr import MultiplicativeReweighting
-
-    return type("_Following", (MultiplicativeReweighting,),
-                {"relabel_follow_confident": True})()
-
-
-#: The callback constants each lead pins to the default of its time,
-#: whatever the library's default is now: every lead before ``follow``
-#: froze the set-aside fraction for good at the gate, and every lead
-#: before ``probation_deadline`` let the confident count settle on
+#: The callback constants of each lead's time, whatever the library's
+#: default is now (the ``follow`` and ``probation_deadline`` leads are the
+#: default of their time with these constants): every lead before
+#: ``follow`` froze the set-aside fraction for good at the gate, and every
+#: lead before ``probation_deadline`` let the confident count settle on
 #: probation until the end.
-LEAD_PINS = {"follow": {"relabel_probation_deadline": None},
-             "probation_deadline": {"relabel_follow_confident": True}}
+LEAD_PINS = {"follow": {"relabel_follow_confident": True, "relabel_probation_deadline": None},
+             "probation_deadline": {"relabel_follow_confident": True,
+                                    "relabel_probation_deadline": 0.5}}
 EARLIER_PINS = {"relabel_follow_confident": False, "relabel_probation_deadline": None}
 
 
@@ -1332,21 +1345,10 @@ def _pin_callback_constants(net, lead):
     pins = LEAD_PINS.get(lead, EARLIER_PINS)
     callback = vars(net).get("callbacks__reweighting")
     if callback is None:
-        net.set_params(callbacks__reweighting=type(
-            "_Pinned", (MultiplicativeReweighting,), dict(pins))())
+        net.set_params(callbacks__reweighting=_callback_with(**pins))
     elif isinstance(callback, MultiplicativeReweighting):
         for name, value in pins.items():
             setattr(callback, name, value)
-
-
-def _deadline_callback(deadline):
-    """The default's callback as it ships, whose confident count settles on
-    probation only up to ``deadline`` of the planned updates
-    (``probation_deadline@f``)."""
-    from sk_mr import MultiplicativeReweighting
-
-    return type("_Deadline", (MultiplicativeReweighting,),
-                {"relabel_probation_deadline": deadline})()
 
 
 def _gate_delay_callback(delay, deadline, confident=False):
@@ -1614,17 +1616,11 @@ def fit_variant(setting, lead, variant, seed):
         net = _EpochAveragedMRClassifier(
             **eta_benchmark.mr_net(setting, seed, "default").get_params(deep=False))
         net.set_params(average_weights=float(variant.removeprefix("average@")))
-    elif lead == "follow":
-        if variant != "follow@pairflip":
-            raise ValueError(f"Unknown follow variant {variant!r}.")
+    elif lead in LEAD_PINS:
+        if variant not in VARIANTS[lead]:
+            raise ValueError(f"Unknown {lead} variant {variant!r}.")
+        # the default of its time: its constants are pinned below
         net = eta_benchmark.mr_net(setting, seed, "default")
-        net.set_params(callbacks__reweighting=_following_callback())
-    elif lead == "probation_deadline":
-        if variant != "probation_deadline@0.5":
-            raise ValueError(f"Unknown probation_deadline variant {variant!r}.")
-        net = eta_benchmark.mr_net(setting, seed, "default")
-        net.set_params(callbacks__reweighting=_deadline_callback(
-            float(variant.partition("@")[2])))
     elif lead == "average_steps":
         fraction, _, kind = variant.removeprefix("average_steps@").partition("/")
         if kind not in ("", "long"):
@@ -1638,7 +1634,7 @@ def fit_variant(setting, lead, variant, seed):
                          "relabel_mixup, gate_delay, average, average_steps, follow, "
                          "probation_deadline.")
     _pin_callback_constants(net, lead)
-    if lead not in ("average", "average_steps", "follow", "probation_deadline"):
+    if lead not in ("average", "average_steps", *LEAD_PINS):
         # every earlier lead kept the last epoch's parameters (the default of
         # its time), whatever the library's default is now
         net.set_params(average_weights=None)

@@ -900,20 +900,29 @@ def test_gate_delay_lead_is_the_default_where_no_count_has_begun(noisy_data, tin
         assert torch.equal(a, b)
 
 
+def _pairflip_digits(digits):
+    """Digits with 30% pairflip labels and a 16-epoch MLP with SGD, where the
+    gate waits for the pairflip count and then freezes it standing: the
+    inputs, the noisy labels and the net's parameters."""
+    from sk_mr.models import MLP
+    from sk_mr.noise import add_label_noise
+
+    X, y = digits
+    y_noisy, _ = add_label_noise(y, 0.3, kind="pairflip", random_state=0)
+    return X, y_noisy, dict(module=MLP, module__in_features=64, module__n_classes=10,
+                            max_epochs=16, lr=0.05, optimizer=torch.optim.SGD,
+                            optimizer__momentum=0.9, batch_size=128, train_split=None,
+                            verbose=0, random_state=0)
+
+
 def test_the_librarys_gate_wait_is_the_lead(digits):
     # digits with 30% pairflip labels, where the gate waits (see
     # tests/test_callbacks.py's TestGateWait): the library's default and
     # the gate_delay@c3/0.5 lead (the library's wait off, its own on) fit
     # the same parameters bit for bit
     from sk_mr import MRClassifier
-    from sk_mr.models import MLP
-    from sk_mr.noise import add_label_noise
 
-    X, y = digits
-    y_noisy, _ = add_label_noise(y, 0.3, kind="pairflip", random_state=0)
-    params = dict(module=MLP, module__in_features=64, module__n_classes=10, max_epochs=16,
-                  lr=0.05, optimizer=torch.optim.SGD, optimizer__momentum=0.9,
-                  batch_size=128, train_split=None, verbose=0, random_state=0)
+    X, y_noisy, params = _pairflip_digits(digits)
     lead = MRClassifier(callbacks__reweighting=auto_eta_leads._gate_delay_callback(
         3, 0.5, confident=True), **params).fit(X, y_noisy)
     net = MRClassifier(**params).fit(X, y_noisy)
@@ -931,17 +940,11 @@ def test_the_librarys_default_follows_the_pairflip_count_as_the_lead(digits):
     # does, bit for bit; frozen for good (the default before it), the fit
     # keeps 0.254 and ends elsewhere
     from sk_mr import MRClassifier, MultiplicativeReweighting
-    from sk_mr.models import MLP
-    from sk_mr.noise import add_label_noise
 
-    X, y = digits
-    y_noisy, _ = add_label_noise(y, 0.3, kind="pairflip", random_state=0)
-    params = dict(module=MLP, module__in_features=64, module__n_classes=10, max_epochs=16,
-                  lr=0.05, optimizer=torch.optim.SGD, optimizer__momentum=0.9,
-                  batch_size=128, train_split=None, verbose=0, random_state=0)
+    X, y_noisy, params = _pairflip_digits(digits)
     net = MRClassifier(**params).fit(X, y_noisy)
-    lead = MRClassifier(callbacks__reweighting=auto_eta_leads._following_callback(),
-                        **params).fit(X, y_noisy)
+    lead = MRClassifier(callbacks__reweighting=auto_eta_leads._callback_with(
+        **auto_eta_leads.LEAD_PINS["follow"]), **params).fit(X, y_noisy)
     frozen = type("_Frozen", (MultiplicativeReweighting,), {"relabel_follow_confident": False})
     before = MRClassifier(callbacks__reweighting=frozen(), **params).fit(X, y_noisy)
     rule, old = net.mr_.eta_rule_, before.mr_.eta_rule_
