@@ -71,6 +71,8 @@ following the pairflip count (``follow@pairflip``); it held, and is the
 default since. A1-A7, a twenty-first, committed after C's fits and before
 any change for C7 was chosen, is frozen for the next change of the
 default (``RESERVED_ROUNDS``: a run without ``--settings`` leaves it out).
+I1-I7, a twenty-second, committed while A ran and before any result of
+the default on A was read, is frozen for the change after that one.
 
 Every finished (setting, method, seed) cell is appended as one JSON line to
 ``--out`` (default ``benchmarks/results/eta.jsonl``) with the setting's full
@@ -1030,6 +1032,45 @@ def _settings():
         Setting("A7", "held-out", "MNIST-1D N=4000, CNN1D, Adam (lr 0.003), 12 ep, clean",
                 "mnist1d", "cnn1d", epochs=12, noise_kind="uniform", noise_rate=0.0,
                 data_kwargs=dict(n_samples=5000), optimizer="adam", lr=3e-3),
+        # Held out, twenty-second round (I): frozen (committed) while round
+        # A ran, before any result of the default on A was read, and not
+        # run, for the change after probation_deadline. I1 is pairflip labels
+        # over 4 classes with SGD (the kind where the pairflip latch has not
+        # stood: K7, G7), I2 a 10-epoch digits CNN with pairflip labels and
+        # Adam, I3 symmetric noise on MNIST-1D with Adam, I4 50 classes with
+        # class-dependent noise and Adam, I5 a 12-epoch digits MLP with heavy
+        # uniform noise and SGD, I6 and I7 clean (I6 an 8-epoch digits CNN
+        # with Adam, I7 12 classes with Adam).
+        Setting("I1", "held-out", "make_classification N=4000 K=4, MLP, SGD, 15 ep, "
+                "35% pairflip", "classification", "mlp", epochs=15, noise_kind="pairflip",
+                noise_rate=0.35,
+                data_kwargs=dict(n_samples=6000, n_features=20, n_informative=10,
+                                 n_classes=4, n_clusters_per_class=1, class_sep=1.2,
+                                 test_size=2000), **sgd),
+        Setting("I2", "held-out", "digits 8x8 images, small CNN, Adam, 10 ep, 20% pairflip",
+                "digits", "smallcnn", epochs=10, noise_kind="pairflip", noise_rate=0.2,
+                module_kwargs={"channels": [16, 32]}, **adam),
+        Setting("I3", "held-out", "MNIST-1D N=5000, CNN1D, Adam (lr 0.003), 20 ep, "
+                "40% symmetric", "mnist1d", "cnn1d", epochs=20, noise_kind="symmetric",
+                noise_rate=0.4, data_kwargs=dict(n_samples=6250), optimizer="adam", lr=3e-3),
+        Setting("I4", "held-out", "make_classification N=10000 K=50, MLP 256, Adam, 15 ep, "
+                "class-dependent symmetric 10%-40%", "classification", "mlp", epochs=15,
+                noise_kind="symmetric",
+                noise_rate=tuple(round(0.1 + 0.3 * ((7 * i) % 50) / 49, 3) for i in range(50)),
+                data_kwargs=dict(n_samples=12000, n_features=64, n_informative=36,
+                                 n_classes=50, n_clusters_per_class=1, class_sep=2.0,
+                                 test_size=2000),
+                module_kwargs={"hidden": [256]}, **adam),
+        Setting("I5", "held-out", "digits, MLP, SGD, 12 ep, 45% uniform", "digits", "mlp",
+                epochs=12, noise_kind="uniform", noise_rate=0.45, **sgd),
+        Setting("I6", "held-out", "digits 8x8 images, small CNN, Adam, 8 ep, clean",
+                "digits", "smallcnn", epochs=8, noise_kind="uniform", noise_rate=0.0,
+                module_kwargs={"channels": [16, 32]}, **adam),
+        Setting("I7", "held-out", "make_classification N=4000 K=12, MLP, Adam, 15 ep, clean",
+                "classification", "mlp", epochs=15, noise_kind="uniform", noise_rate=0.0,
+                data_kwargs=dict(n_samples=6000, n_features=24, n_informative=14,
+                                 n_classes=12, n_clusters_per_class=1, class_sep=1.5,
+                                 test_size=2000), **adam),
         # Held out for MRBinaryClassifier's default (one logit, BCE): frozen
         # (committed) before they were first run; the 'binary:' methods.
         Setting("B1", "held-out", "make_classification N=3000 K=2, MLP, Adam, 40 ep, "
@@ -1887,7 +1928,7 @@ HELDOUT_ROUNDS = (("F", "first round: chose the default"),
                   ("C", "twentieth round: checked the frozen fraction following the "
                         "pairflip count"))
 #: Rounds frozen for the next candidate and not run yet: left out unless named.
-RESERVED_ROUNDS = ("A",)
+RESERVED_ROUNDS = ("A", "I")
 #: Every held-out round of the multiclass settings.
 ALL_ROUNDS = "".join(name for name, _ in HELDOUT_ROUNDS)
 
