@@ -941,19 +941,27 @@ def test_the_librarys_default_follows_the_pairflip_count_as_the_lead(digits):
     # keeps 0.254 and ends elsewhere
     from sk_mr import MRClassifier, MultiplicativeReweighting
 
+    # (the probation deadline, a later lead, is pinned off in all three,
+    # whatever the library's default becomes)
     X, y_noisy, params = _pairflip_digits(digits)
-    net = MRClassifier(**params).fit(X, y_noisy)
+    no_deadline = type("_NoDeadline", (MultiplicativeReweighting,),
+                       {"relabel_probation_deadline": None})
+    net = MRClassifier(callbacks__reweighting=no_deadline(), **params).fit(X, y_noisy)
     lead = MRClassifier(callbacks__reweighting=auto_eta_leads._callback_with(
         **auto_eta_leads.LEAD_PINS["follow"]), **params).fit(X, y_noisy)
-    frozen = type("_Frozen", (MultiplicativeReweighting,), {"relabel_follow_confident": False})
+    frozen = type("_Frozen", (no_deadline,), {"relabel_follow_confident": False})
     before = MRClassifier(callbacks__reweighting=frozen(), **params).fit(X, y_noisy)
     rule, old = net.mr_.eta_rule_, before.mr_.eta_rule_
+    # (the fractions, 0.254 and 0.278 on one CPU, move in the fourth decimal
+    # with the CPU's float kernels: the checks are relations, not constants)
     assert rule.pairflip_ and not rule.provisional_ and rule.follows_confident_
-    assert rule.frozen_misfit_ == old.frozen_misfit_ == pytest.approx(0.2543, abs=1e-4)
-    assert rule.counted_misfit() == rule.max_confident_ == pytest.approx(0.2782, abs=1e-4)
+    assert rule.frozen_misfit_ == old.frozen_misfit_ == pytest.approx(0.254, abs=0.01)
+    assert rule.counted_misfit() == rule.max_confident_ == pytest.approx(0.278, abs=0.01)
+    assert rule.counted_misfit() > rule.frozen_misfit_ + 0.01
     assert old.counted_misfit() == old.frozen_misfit_
     # the last update's KL budget is that of the fraction counted
-    assert rule.kl_targets_[-1] == pytest.approx(1.5 * math.log(0.9 / (1 - 0.27824151)))
+    assert rule.kl_targets_[-1] == pytest.approx(
+        1.5 * math.log(0.9 / (1 - rule.counted_misfit())))
     for a, b in zip(net.module_.parameters(), lead.module_.parameters()):
         assert torch.equal(a, b)
     assert not all(torch.equal(a, b) for a, b in zip(net.module_.parameters(),

@@ -135,6 +135,29 @@ class TestAutoGlue:
         assert results._expected(dict(setting="Q2", method="online:auto"))["rule"][
             "confident_ratio"] == 2.0
 
+    def test_records_name_the_cpu_and_still_mix_across_cpus(self, eta_benchmark,
+                                                            tmp_path, monkeypatch):
+        # every new record names the CPU it was made on; a record of
+        # another CPU (or none, as the records before the field) loads
+        # beside it, since the CPU is not part of what a record must match
+        import json
+
+        path = str(tmp_path / "r.jsonl")
+        settings = eta_benchmark.QUICK_SETTINGS
+        result = dict(test_accuracy=0.5, fits=1, seconds=0.1)
+        monkeypatch.setattr(eta_benchmark, "cpu_name", lambda: "CPU one")
+        eta_benchmark.ResultsFile(path, settings).add("Q2", "plain", 0, result)
+        monkeypatch.setattr(eta_benchmark, "cpu_name", lambda: "CPU two")
+        eta_benchmark.ResultsFile(path, settings).add("Q2", "plain", 1, result)
+        with open(path) as f:
+            records = [json.loads(line) for line in f]
+        assert [r["cpu"] for r in records] == ["CPU one", "CPU two"]
+        del records[0]["cpu"]
+        with open(path, "w") as f:
+            f.write("".join(json.dumps(r) + "\n" for r in records))
+        loaded = eta_benchmark.ResultsFile(path, settings).records
+        assert [r.get("cpu") for r in loaded] == [None, "CPU two"]
+
     def test_partial_fit_continues_the_rule(self, eta_benchmark):
         setting = eta_benchmark.QUICK_SETTINGS["Q2"]
         X, _, _, _, _ = eta_benchmark.load_data(setting)
