@@ -1039,7 +1039,7 @@ def _settings():
                 data_kwargs=dict(n_samples=5000), optimizer="adam", lr=3e-3),
         # Held out, twenty-second round (I): frozen (committed) while round
         # A ran, before any result of the default on A was read, and not
-        # run, for the change after probation_deadline. I1 is pairflip labels
+        # run, for the next change of the default. I1 is pairflip labels
         # over 4 classes with SGD (the kind where the pairflip latch has not
         # stood: K7, G7), I2 a 10-epoch digits CNN with pairflip labels and
         # Adam, I3 symmetric noise on MNIST-1D with Adam, I4 50 classes with
@@ -1549,10 +1549,16 @@ def _clean_learning(setting, seed, X, y, is_noisy):
 # -- results file -----------------------------------------------------------------
 
 def cpu_name():
-    """The CPU's model name (``/proc/cpuinfo``; ``platform.processor()``
-    where that is missing), recorded with every cell: records made on
+    """The CPU's model name, recorded with every cell: records made on
     different CPUs are not bit for bit comparable (measured on the
-    default's cells: 169 of 227 moved between two machines)."""
+    default's cells: 169 of 227 moved between two machines).
+
+    Returns
+    -------
+    name : str
+      The ``model name`` line of ``/proc/cpuinfo``; where that is missing,
+      ``platform.processor()`` or ``platform.machine()``.
+    """
     try:
         with open("/proc/cpuinfo") as f:
             for line in f:
