@@ -476,7 +476,11 @@ setting: nothing here chose a constant.
   where a loose latch taken at update 7 of 9 was never tested. Bar in
   ``LEAD_BARS``, written before round A is run: screen S to C (the 225 fits
   of the 75 settings it could change) +0.00 over 109 noisy settings (none
-  changed), +0.13 over 44 clean (C7 +5.9, T6 -0.1); round A decides.
+  changed), +0.13 over 44 clean (C7 +5.9, T6 -0.1); A +0.00 over its five
+  noisy settings, +4.25 over its two clean (A7 +8.5): **it held, and is
+  the default since** (the previous default's records are in
+  ``eta_default_before_probation_deadline.jsonl``; every default cell was
+  rerun with it on round A's machine).
 * ``signals``: eta-0 MR fits (seed 0) that record, after every epoch, the
   training examples' eval-mode losses and whether the label is the
   predicted class; per fit, the fraction that disagrees (per epoch) and the
@@ -565,8 +569,8 @@ BEFORE_SHORT_AVERAGE = os.path.join(eta_benchmark.HERE, "results",
 #: is (until then, ``eta.jsonl``'s own).
 BEFORE_FOLLOW = os.path.join(eta_benchmark.HERE, "results",
                              "eta_default_before_follow.jsonl")
-#: The default's records before ``probation_deadline@0.5`` was adopted,
-#: where it is (until then, ``eta.jsonl``'s own).
+#: The default's records before ``probation_deadline@0.5`` was adopted
+#: (made on another CPU than round A's, but for A's own).
 BEFORE_PROBATION_DEADLINE = os.path.join(eta_benchmark.HERE, "results",
                                          "eta_default_before_probation_deadline.jsonl")
 

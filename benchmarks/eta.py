@@ -70,8 +70,9 @@ result of D was read, was run once to check the set-aside fraction
 following the pairflip count (``follow@pairflip``); it held, and is the
 default since. A1-A7, a twenty-first, committed after C's fits and before
 any change for C7 was chosen, was run once to check the probation
-deadline (``probation_deadline@0.5``); it held its bar, and waits for the
-default's cells to be rerun on one machine before it is adopted.
+deadline (``probation_deadline@0.5``); it held its bar, and is the
+default since (every default cell rerun with it on A's machine, with the
+plain fits of the clean settings).
 I1-I7, a twenty-second, committed while A ran and before any result of
 the default on A was read, is frozen for the next change of the default
 (``RESERVED_ROUNDS``: a run without ``--settings`` leaves it out).
@@ -1658,8 +1659,8 @@ def _rule_config(previous=False):
 def _default_config():
     """MRClassifier's default eta, criterion, label correction (with the
     constants of its callback: the gate, mixup's alphas, the probation band
-    of ``eta='auto'``'s confident count and its hold, the alignment, and
-    whether the frozen fraction follows the pairflip count)
+    of ``eta='auto'``'s confident count, its hold and its deadline, the
+    alignment, and whether the frozen fraction follows the pairflip count)
     and fallback loss (what the methods of :data:`DEFAULT_FITS`
     measure)."""
     from sk_mr import MRClassifier, MultiplicativeReweighting
@@ -1680,6 +1681,8 @@ def _default_config():
                     MultiplicativeReweighting.relabel_pairflip_mixup_alpha),
                 relabel_alignment=MultiplicativeReweighting.relabel_alignment,
                 relabel_follow_confident=MultiplicativeReweighting.relabel_follow_confident,
+                relabel_probation_deadline=(
+                    MultiplicativeReweighting.relabel_probation_deadline),
                 average_weights=_init_default(MRClassifier, "average_weights"),
                 average_every_step=MRClassifier._average_every_step)
 
@@ -1957,8 +1960,7 @@ HELDOUT_ROUNDS = (("F", "first round: chose the default"),
                   ("D", "nineteenth round: checked the default as it ships, with it"),
                   ("C", "twentieth round: checked the frozen fraction following the "
                         "pairflip count"),
-                  ("A", "twenty-first round: checked the probation deadline (held, not "
-                        "adopted yet)"))
+                  ("A", "twenty-first round: checked the probation deadline"))
 #: Rounds frozen for the next candidate and not run yet: left out unless named.
 RESERVED_ROUNDS = ("I",)
 #: Every held-out round of the multiclass settings.

@@ -704,10 +704,10 @@ class MultiplicativeReweighting(SampleReweighting):
     #: confident count no longer settles on probation
     #: (``AutoEta.step``'s ``probation_deadline``): a loose latch taken
     #: late has no time left to be tested by correction (checked on
-    #: ``benchmarks/auto_eta_leads.py``'s ``probation_deadline@0.5``; see
-    #: the user guide). None: it settles until the end (the default
-    #: before it).
-    relabel_probation_deadline = None
+    #: ``benchmarks/auto_eta_leads.py``'s ``probation_deadline@0.5``, chosen
+    #: on round C's clean C7 and held on round A; see the user guide).
+    #: None: it settles until the end (the default before it).
+    relabel_probation_deadline = 0.5
     #: The most MW updates the gate waits, after the weights first left
     #: uniform, while ``eta='auto'``'s confident count has begun (read at
     #: the last update) and has not settled, so that the pairflip test is

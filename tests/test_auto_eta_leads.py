@@ -968,6 +968,35 @@ def test_the_librarys_default_follows_the_pairflip_count_as_the_lead(digits):
                                                      before.module_.parameters()))
 
 
+def test_the_librarys_default_is_the_deadline_lead(noisy_data, tiny_mlp):
+    # MRClassifier as it ships passes eta='auto''s rule the deadline of
+    # probation_deadline@0.5, the lead that became the default, with the
+    # band and the hold; and fits as the lead's callback does, bit for bit
+    from sk_mr import MRClassifier, MultiplicativeReweighting
+
+    class Recording(AutoEta):
+        def step(self, *args, **kwargs):
+            self.calls_ = getattr(self, "calls_", []) + [
+                (kwargs.get("probation"), kwargs.get("probation_hold"),
+                 kwargs.get("probation_deadline"))]
+            return super().step(*args, **kwargs)
+
+    pins = auto_eta_leads.LEAD_PINS["probation_deadline"]
+    assert pins["relabel_probation_deadline"] == 0.5
+    X, y, _ = noisy_data
+    params = dict(module=tiny_mlp, max_epochs=3, lr=0.1, batch_size=32, train_split=None,
+                  verbose=0, random_state=0)
+    net = MRClassifier(eta=Recording(), **params).fit(X, y)
+    assert net.mr_.eta_rule_.calls_ == [
+        (MultiplicativeReweighting.relabel_probation,
+         MultiplicativeReweighting.relabel_probation_hold, 0.5)] * 3
+    lead = MRClassifier(callbacks__reweighting=auto_eta_leads._callback_with(**pins),
+                        **params).fit(X, y)
+    shipped = MRClassifier(**params).fit(X, y)
+    for a, b in zip(shipped.module_.parameters(), lead.module_.parameters()):
+        assert torch.equal(a, b)
+
+
 @pytest.mark.parametrize("library_default", [False, True])
 def test_each_lead_pins_the_callback_constants_of_its_time(monkeypatch, library_default):
     # the leads' records stay reproducible whatever the library's default
