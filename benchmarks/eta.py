@@ -1552,7 +1552,8 @@ def _clean_learning(setting, seed, X, y, is_noisy):
 def cpu_name():
     """The CPU's model name, recorded with every cell: records made on
     different CPUs are not bit for bit comparable (measured on the
-    default's cells: 169 of 227 moved between two machines).
+    default's cells outside C7 and A7: 566 of 1026 moved between two
+    machines, by 0.23 points on average; none moved rerun on one).
 
     Returns
     -------
