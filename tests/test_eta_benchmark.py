@@ -361,6 +361,52 @@ def test_default_method_is_the_estimator_as_it_ships(eta_benchmark):
         assert eta_benchmark.mr_net(setting, 0, eta, "online").get_params()["relabel"] is None
 
 
+def test_a_float_eta_as_it_ships_is_the_grids_cell(eta_benchmark):
+    # The goal line on eta='auto' compares the default with the grid's best
+    # eta because MRClassifier(module, eta=v) as it ships (relabel='auto',
+    # fallback_loss='sce', average_weights=0.1 left as they are: they act
+    # under eta='auto' only) trains exactly as the grid's cell online:eta=v
+    setting = eta_benchmark.QUICK_SETTINGS["Q1"]
+    X, _, _, _, _ = eta_benchmark.load_data(setting)
+    y, _ = eta_benchmark.noisy_labels(setting, 0)
+    shipped = eta_benchmark.mr_net(setting, 0, "default")
+    assert shipped.get_params()["relabel"] == "auto"
+    assert shipped.get_params()["average_weights"] == 0.1
+    shipped.set_params(eta=0.1)
+    cell = eta_benchmark.mr_net(setting, 0, 0.1, "online")
+    for net in (shipped, cell):
+        eta_benchmark._fit(net, X, y, 0)
+    ours, theirs = shipped.module_.state_dict(), cell.module_.state_dict()
+    assert all(torch.equal(ours[k], theirs[k]) for k in ours)
+    # MR acted (the weights left uniform), and under eta='auto' the same
+    # defaults change the fit: the equality is not vacuous
+    weights = shipped.sample_weights_
+    assert weights.max() / weights.min() > 1.3
+    auto = eta_benchmark.mr_net(setting, 0, "default")
+    eta_benchmark._fit(auto, X, y, 0)
+    assert not all(torch.equal(auto.module_.state_dict()[k], theirs[k]) for k in ours)
+
+
+def test_auto_goal_lines_by_hand(eta_benchmark):
+    # F1 noisy: default 80, MR auto 70, grid 60 66 72 78 70 (best 78);
+    # J1 noisy: default 60, MR auto 61, grid 60 64 62 61 50 (best 64)
+    grids = {"F1": (0.60, 0.66, 0.72, 0.78, 0.70), "J1": (0.60, 0.64, 0.62, 0.61, 0.50)}
+    records = [r for name, accuracies in grids.items()
+               for eta, a in zip(eta_benchmark.ETA_GRID, accuracies)
+               for r in _cells(name, f"online:eta={eta:g}", (a, a))]
+    records += (_cells("F1", "default", (0.79, 0.81)) + _cells("F1", "online:auto", (0.7, 0.7))
+                + _cells("J1", "default", (0.60, 0.60)) + _cells("J1", "online:auto", (0.61,) * 2))
+    settings = {n: eta_benchmark.SETTINGS[n] for n in grids}
+    lines = eta_benchmark.heldout_goals(eta_benchmark.heldout_rows(records, settings))
+    # the default: F1 80 - 78 = +2, J1 60 - 64 = -4
+    assert ("eta='auto' as it ships (the default) - best grid eta over 2 settings: -1.00 on "
+            "average (goal >= -1), worst -4.00 on J1 (goal >= -2.5), more than 2.5 behind "
+            "on 1 -> NOT met") in lines
+    # the rule alone: F1 70 - 78 = -8, J1 61 - 64 = -3
+    assert ("the eta='auto' rule alone (MR auto: relabel=None, no weight averaging) - best "
+            "grid eta over 2 settings: -5.50 on average, worst -8.00 on F1") in lines
+
+
 def test_the_default_borrows_no_cells_while_it_corrects_labels(eta_benchmark):
     # no other method corrects labels: F1 without 'default' cells has none
     records = [dict(setting="F1", method="online:auto", seed=0, test_accuracy=0.7, fits=1,
