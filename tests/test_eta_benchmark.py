@@ -596,6 +596,46 @@ def test_seed_noise_lines_by_hand(eta_benchmark, default_without_relabel):
     assert eta_benchmark.seed_noise(records, {"F3": settings["F3"]}) == []
 
 
+def test_more_seeds_lines_by_hand(eta_benchmark):
+    # F1, seeds 0-2: default 70 70 70, SCE 72 72 72, plain 71 71 71 (SCE best,
+    # -2); seeds 3-4: default 75 77, SCE 74 74, plain 74 76 (plain best, +1);
+    # all five: default 72.4, SCE 72.8, plain 72.6 (SCE best), differences
+    # -2 -2 -2 +1 +3: -0.4, sample std 2.3022, standard error 1.0296
+    table = (_cells("F1", "default", (0.70,) * 3) + _cells("F1", "sce", (0.72,) * 3)
+             + _cells("F1", "plain", (0.71,) * 3) + _cells("J1", "default", (0.5,) * 3)
+             + _cells("J1", "sce", (0.6,) * 3))
+
+    def more(method, accuracies):
+        return [dict(r, seed=r["seed"] + 3) for r in _cells("F1", method, accuracies)]
+
+    extra = more("default", (0.75, 0.77)) + more("sce", (0.74, 0.74)) + more("plain",
+                                                                            (0.74, 0.76))
+    settings = {n: eta_benchmark.SETTINGS[n] for n in ("F1", "J1", "F3")}
+    lines = eta_benchmark.more_seeds(table, extra, settings)
+    # J1 has no more seeds: not a row
+    assert lines == [
+        "F1: seeds 0-2 -2.00 (sce); 2 more seeds +1.00 (plain); all 5 -0.40 +- 1.03 (sce)",
+        "the 1 noisy settings behind the best one-fit peer on seeds 0-2 (1 more than 1 "
+        "behind, -2.00 on average), on 2 seeds of their own: +1.00 on average, worst +1.00 "
+        "(F1), more than 1 behind on 0",
+        "the same 1 over every seed: -0.40 on average, more than 1 behind on 0, more than "
+        "two paired standard errors (median 1.03) below -1 on 0"]
+    assert eta_benchmark.more_seeds(table, [], settings) == []
+    with pytest.raises(ValueError, match="table's seeds"):
+        eta_benchmark.more_seeds(table, extra + _cells("F1", "gce", (0.7,)), settings)
+
+
+def test_first_seed_runs_the_later_seeds_only(eta_benchmark, tmp_path, capsys):
+    out = str(tmp_path / "more.jsonl")
+    eta_benchmark.main(["--quick", "--settings", "Q1", "--methods", "plain", "--seeds", "3",
+                        "--first-seed", "2", "--out", out])
+    records = eta_benchmark.ResultsFile(out, eta_benchmark.QUICK_SETTINGS).records
+    assert [(r["method"], r["seed"]) for r in records] == [("plain", 2)]
+    with pytest.raises(SystemExit):
+        eta_benchmark.main(["--quick", "--seeds", "3", "--first-seed", "3", "--out", out])
+    assert "--first-seed must be in [0, --seeds), got 3" in capsys.readouterr().err
+
+
 def test_schedule_groups_by_hand(eta_benchmark, default_without_relabel):
     # Z2: Adam, 6 epochs; T2: SGD, 12 (the cut, short); T3: SGD, 25;
     # T1: Adam, 25; T6 is clean: left out
