@@ -2263,22 +2263,15 @@ def seed_noise(records, settings):
     lines : list of str
       Two lines, or none where no setting is left.
     """
-    peers = [m for m, _, kind in HELDOUT_COLUMNS if kind == "peer"]
     table, out_of_seed, errors = [], [], []
     for name, setting in settings.items():
         if not setting.noisy:
             continue
-        methods = [_default_method(records, name)] + peers
-        by = {m: {} for m in methods}
-        for r in records:
-            if r["setting"] == name and r["method"] in by:
-                by[r["method"]][r["seed"]] = 100 * r["test_accuracy"]
-        seeds = sorted(by[methods[0]])
-        present = [p for p in peers if by[p] and set(seeds) <= set(by[p])]
-        if len(seeds) < 2 or not present:
+        paired = _paired_accuracies(records, name)
+        if paired is None or len(paired[0]) < 2:
             continue
-        default = np.array([by[methods[0]][k] for k in seeds])
-        acc = {p: np.array([by[p][k] for k in seeds]) for p in present}
+        seeds, default, acc = paired
+        present = list(acc)
         best = max(present, key=lambda p: acc[p].mean())
         table.append(default.mean() - acc[best].mean())
         errors.append(np.std(default - acc[best], ddof=1) / np.sqrt(len(seeds)))
@@ -2311,26 +2304,64 @@ def seed_noise(records, settings):
 MORE_SEEDS_OUT = os.path.join(HERE, "results", "eta_more_seeds.jsonl")
 
 
-def _seed_gaps(records, name, seeds):
-    """Default minus the best one-fit peer of setting ``name`` on ``seeds``
-    (the peer chosen on them): ``(gap, paired standard error, peer)``, or
-    None where the default or every peer misses one of them."""
+def _paired_accuracies(records, name, seeds=None):
+    """The default's and each one-fit peer's clean test accuracies (%) on
+    setting ``name``, seed by seed: ``(seeds, default, {peer: array})``
+    over ``seeds`` (default: every seed of the default), the peers that ran
+    on each of them; None where the default misses one or no peer is left."""
     peers = [m for m, _, kind in HELDOUT_COLUMNS if kind == "peer"]
     methods = [_default_method(records, name)] + peers
     by = {m: {} for m in methods}
     for r in records:
-        if r["setting"] == name and r["method"] in by and r["seed"] in seeds:
+        if r["setting"] == name and r["method"] in by:
             by[r["method"]][r["seed"]] = 100 * r["test_accuracy"]
-    if set(by[methods[0]]) != set(seeds):
+    seeds = sorted(by[methods[0]]) if seeds is None else sorted(seeds)
+    if not seeds or not set(seeds) <= set(by[methods[0]]):
         return None
-    present = [p for p in peers if set(by[p]) == set(seeds)]
-    if not present:
+    acc = {p: np.array([by[p][k] for k in seeds]) for p in peers
+           if set(seeds) <= set(by[p])}
+    if not acc:
         return None
-    default = np.array([by[methods[0]][k] for k in seeds])
-    best = max(present, key=lambda p: np.mean([by[p][k] for k in seeds]))
-    differences = default - np.array([by[best][k] for k in seeds])
-    error = np.std(differences, ddof=1) / np.sqrt(len(seeds)) if len(seeds) > 1 else 0.0
+    return seeds, np.array([by[methods[0]][k] for k in seeds]), acc
+
+
+def _seed_gap(records, name, seeds):
+    """Default minus the best one-fit peer of setting ``name`` on ``seeds``
+    (the peer chosen on them): ``(gap, paired standard error, peer)``, or
+    None (see :func:`_paired_accuracies`)."""
+    paired = _paired_accuracies(records, name, seeds)
+    if paired is None:
+        return None
+    _, default, acc = paired
+    best = max(acc, key=lambda p: acc[p].mean())
+    differences = default - acc[best]
+    error = (np.std(differences, ddof=1) / np.sqrt(len(differences))
+             if len(differences) > 1 else 0.0)
     return float(differences.mean()), float(error), best
+
+
+def more_seeds_rows(records, extra, settings, first=(0, 1, 2)):
+    """Per noisy setting of ``settings`` with records in ``extra``:
+    ``(name, fresh seeds, gap on first, gap on fresh, gap on every seed)``,
+    each gap a :func:`_seed_gap` triple; see :func:`more_seeds`."""
+    overlap = {(r["setting"], r["method"], r["seed"]) for r in extra if r["seed"] in first}
+    if overlap:
+        raise ValueError(f"extra has records of the table's seeds {first}: "
+                         f"{sorted(overlap)[:3]}; keep them in one file.")
+    both = records + extra
+    rows = []
+    for name, setting in settings.items():
+        fresh = sorted({r["seed"] for r in extra if r["setting"] == name})
+        if not setting.noisy or not fresh:
+            continue
+        gaps = [_seed_gap(both, name, seeds) for seeds in (first, fresh, set(first) | set(fresh))]
+        if all(gaps):
+            rows.append((name, fresh, *gaps))
+    return rows
+
+
+def _seed_range(seeds):
+    return f"{seeds[0]}-{seeds[-1]}" if len(seeds) > 1 else f"{seeds[0]}"
 
 
 def more_seeds(records, extra, settings, first=(0, 1, 2)):
@@ -2362,34 +2393,22 @@ def more_seeds(records, extra, settings, first=(0, 1, 2)):
       One line per setting, then two summary lines; none where ``extra``
       covers no setting.
     """
-    overlap = {(r["setting"], r["method"], r["seed"]) for r in extra if r["seed"] in first}
-    if overlap:
-        raise ValueError(f"extra has records of the table's seeds {first}: "
-                         f"{sorted(overlap)[:3]}; keep them in one file.")
-    both = records + extra
-    rows = []
-    for name, setting in settings.items():
-        fresh = sorted({r["seed"] for r in extra if r["setting"] == name})
-        if not setting.noisy or not fresh:
-            continue
-        table, new, every = (_seed_gaps(both, name, list(seeds))
-                             for seeds in (first, fresh, sorted(set(first) | set(fresh))))
-        if table and new and every:
-            rows.append((name, len(fresh), table, new, every))
+    rows = more_seeds_rows(records, extra, settings, first)
     if not rows:
         return []
-    lines = [f"{name}: seeds 0-2 {table[0]:+.2f} ({table[2]}); {n} more seeds "
-             f"{new[0]:+.2f} ({new[2]}); all {n + len(first)} {every[0]:+.2f} "
-             f"+- {every[1]:.2f} ({every[2]})" for name, n, table, new, every in rows]
+    head = _seed_range(sorted(first))
+    lines = [f"{name}: seeds {head} {table[0]:+.2f} ({table[2]}); {len(fresh)} more seeds "
+             f"{new[0]:+.2f} ({new[2]}); all {len(fresh) + len(first)} {every[0]:+.2f} "
+             f"+- {every[1]:.2f} ({every[2]})" for name, fresh, table, new, every in rows]
     table = np.array([r[2][0] for r in rows])
     new = np.array([r[3][0] for r in rows])
     every = np.array([r[4][0] for r in rows])
     errors = np.array([r[4][1] for r in rows])
     worst = rows[int(np.argmin(new))][0]
     beyond = [r[0] for r in rows if r[4][0] + 2 * r[4][1] < -1]
-    n_seeds = sorted({r[1] for r in rows})
+    n_seeds = sorted({len(r[1]) for r in rows})
     lines.append(
-        f"the {len(rows)} noisy settings behind the best one-fit peer on seeds 0-2 "
+        f"the {len(rows)} noisy settings behind the best one-fit peer on seeds {head} "
         f"({int(np.sum(table < -1))} more than 1 behind, {table.mean():+.2f} on average), on "
         f"{'/'.join(map(str, n_seeds))} seeds of their own: {new.mean():+.2f} on average, "
         f"worst {new.min():+.2f} ({worst}), more than 1 behind on {int(np.sum(new < -1))}")

@@ -221,21 +221,22 @@ class EtaMoreSeeds(Directive):
         bench, records = _bench_and_records(self)
         settings = bench.heldout_settings()
         self.state.document.settings.env.note_dependency(bench.MORE_SEEDS_OUT)
-        lines = bench.more_seeds([r for r in records if r["setting"] in settings],
-                                 bench.more_seeds_records(), settings)
-        rows = []
-        for line in lines:
-            if not bench._is_setting_line(line):
-                continue
-            name, rest = line.split(": ", 1)
-            table, more, every = rest.split("; ")
-            rows.append([name, table.removeprefix("seeds 0-2 "),
-                         more.split(" seeds ", 1)[1],
-                         every.split(" ", 2)[2].replace(" +- ", " ± ")])
-        if not rows:
+        found = bench.more_seeds_rows([r for r in records if r["setting"] in settings],
+                                      bench.more_seeds_records(), settings)
+        if not found:
             return [nodes.paragraph(text="No records of more seeds yet.")]
-        header = ["setting", "seeds 0-2 (the table's)", "seeds 3-9 alone",
-                  "all ten, ± paired standard error"]
+
+        def gap(triple, error=False):
+            value, standard_error, peer = triple
+            spread = f" ± {standard_error:.2f}" if error else ""
+            return f"{value:+.2f}{spread} ({peer})"
+
+        rows = [[name, gap(table), gap(new), gap(every, error=True)]
+                for name, _, table, new, every in found]
+        fresh = sorted({seed for _, seeds, *_ in found for seed in seeds})
+        header = ["setting", "seeds 0-2 (the table's)",
+                  f"seeds {bench._seed_range(fresh)} alone",
+                  "every seed, ± paired standard error"]
         title = ("Default minus the best one-fit peer (chosen on the same seeds; in "
                  "brackets), in points of clean test accuracy")
         return [_table(title, [1, 3, 3, 4], header, rows)]
