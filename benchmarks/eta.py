@@ -108,6 +108,17 @@ file of their own (:func:`more_seeds` reads it with the table's seeds)::
         --seeds 10 --first-seed 3 \\
         --out benchmarks/results/eta_more_seeds.jsonl
 
+Round I, frozen for the next change of the default and run once after its
+last change, with the columns the goals read, into a file of its own
+(:func:`final_round` reads it; the table's rounds stay as they were)::
+
+    python benchmarks/eta.py --settings I1 I2 I3 I4 I5 I6 I7 \\
+        --methods default plain plain_es gce sce nce_rce term arazo \\
+        online:eta=0.003 online:eta=0.01 online:eta=0.03 online:eta=0.1 \\
+        online:eta=0.3 --out benchmarks/results/eta_final_round.jsonl
+    python benchmarks/eta.py --settings I6 I7 --methods global_rng:default \\
+        --out benchmarks/results/eta_final_round.jsonl
+
 Timings are wall-clock seconds of ``fit`` with one torch thread.
 """
 
@@ -1972,8 +1983,13 @@ HELDOUT_ROUNDS = (("F", "first round: chose the default"),
                   ("C", "twentieth round: checked the frozen fraction following the "
                         "pairflip count"),
                   ("A", "twenty-first round: checked the probation deadline"))
-#: Rounds frozen for the next candidate and not run yet: left out unless named.
+#: Rounds left out of the table (and of a run without ``--settings``): round
+#: I, frozen while round A ran for the next change of the default and, with
+#: none left to check, run once as the last check of the default as it
+#: ships, into a file of its own (:data:`FINAL_ROUND_OUT`, :func:`final_round`).
 RESERVED_ROUNDS = ("I",)
+#: The round :func:`final_round` reads.
+FINAL_ROUND = "I"
 #: Every held-out round of the multiclass settings.
 ALL_ROUNDS = "".join(name for name, _ in HELDOUT_ROUNDS)
 
@@ -2360,6 +2376,52 @@ def more_seeds_rows(records, extra, settings, first=(0, 1, 2)):
     return rows
 
 
+#: Round I (:data:`FINAL_ROUND`), run once after the last change of the
+#: default, with the columns the goals read: the default, the seven one-fit
+#: peers, the eta grid (its best eta is the third goal's bar) and, on the
+#: clean settings, ``global_rng:default`` (the module's docstring gives the
+#: command). Not in :data:`DEFAULT_OUT`: the table's rounds stay as they were.
+FINAL_ROUND_OUT = os.path.join(HERE, "results", "eta_final_round.jsonl")
+
+
+def final_round_records():
+    """The records of :data:`FINAL_ROUND_OUT` (none where it is missing)."""
+    if not os.path.exists(FINAL_ROUND_OUT):
+        return []
+    return ResultsFile(FINAL_ROUND_OUT, SETTINGS).records
+
+
+def final_round(records, rounds=FINAL_ROUND):
+    """Issue 17's goals on a round outside the table, as text lines.
+
+    The goal lines of :func:`heldout_goals` on the held-out settings of
+    ``rounds`` where the default ran (each setting's line, then the
+    summaries), each summary line prefixed with the round; none where
+    ``records`` holds no default of it.
+
+    Parameters
+    ----------
+    records : list of dict
+      Records of the round (e.g. :func:`final_round_records`); records of
+      other settings are ignored.
+    rounds : str
+      The round's letter(s).
+
+    Returns
+    -------
+    lines : list of str
+    """
+    ran = {r["setting"] for r in records if r["method"] == "default"}
+    settings = {n: s for n, s in SETTINGS.items()
+                if s.role == "held-out" and n[0] in rounds and n in ran}
+    if not settings:
+        return []
+    records = [r for r in records if r["setting"] in settings]
+    label = f"round {rounds}, the default as it ships, run once after its last change"
+    return [line if _is_setting_line(line) else f"{label}: {line}"
+            for line in heldout_goals(heldout_rows(records, settings))]
+
+
 def _seed_range(seeds):
     return f"{seeds[0]}-{seeds[-1]}" if len(seeds) > 1 else f"{seeds[0]}"
 
@@ -2689,10 +2751,11 @@ def more_seeds_records():
     return ResultsFile(MORE_SEEDS_OUT, SETTINGS).records
 
 
-def readme_blocks(records, extra=None):
+def readme_blocks(records, extra=None, final=None):
     """The README's held-out blocks (name -> Markdown), from the records
-    (and ``extra``, the seeds of :func:`more_seeds`; default: those of
-    :data:`MORE_SEEDS_OUT`)."""
+    (and ``extra``, the seeds of :func:`more_seeds`, and ``final``, the
+    records of :func:`final_round`; default: those of :data:`MORE_SEEDS_OUT`
+    and :data:`FINAL_ROUND_OUT`)."""
     extra = more_seeds_records() if extra is None else extra
     def rows(rounds):
         settings = heldout_settings(rounds)
@@ -2710,7 +2773,10 @@ def readme_blocks(records, extra=None):
                 f"- {line}" for line in goal_reach(every)
                 + seed_noise(records, heldout_settings(ALL_ROUNDS))
                 + [line for line in more_seeds(records, extra, heldout_settings(ALL_ROUNDS))
-                   if not _is_setting_line(line)])}
+                   if not _is_setting_line(line)]),
+            "heldout-final-round": "\n".join(
+                f"- {line}" for line in final_round(
+                    final_round_records() if final is None else final))}
 
 
 def _is_setting_line(line):
@@ -2879,6 +2945,7 @@ def main(argv=None):
                 print("\n".join(seed_noise(records, chosen)))
                 if out == DEFAULT_OUT:
                     print("\n".join(more_seeds(records, more_seeds_records(), chosen)))
+                    print("\n".join(final_round(final_round_records())))
     split = format_split(split_rows(records, settings))
     if split:
         print()

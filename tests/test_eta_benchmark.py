@@ -625,6 +625,36 @@ def test_more_seeds_lines_by_hand(eta_benchmark):
         eta_benchmark.more_seeds(table, extra + _cells("F1", "gce", (0.7,)), settings)
 
 
+def test_final_round_lines_by_hand(eta_benchmark):
+    # round I, outside the table: I1 (noisy) default 80 82, SCE 84 84, plain
+    # 70 70 (SCE best: -3); the grid's best eta 0.01 (83 83): -2; I6 (clean)
+    # default 95 95, plain 95.5 95.5: -0.5, just met. A record of another
+    # round is ignored.
+    grid = [r for eta, accuracy in (("0.003", 0.81), ("0.01", 0.83), ("0.03", 0.79),
+                                    ("0.1", 0.75), ("0.3", 0.70))
+            for r in _cells("I1", f"online:eta={eta}", (accuracy, accuracy))]
+    records = (_cells("I1", "default", (0.80, 0.82)) + _cells("I1", "sce", (0.84, 0.84))
+               + _cells("I1", "plain", (0.70, 0.70)) + grid
+               + _cells("I6", "default", (0.95, 0.95)) + _cells("I6", "plain", (0.955, 0.955))
+               + _cells("F1", "default", (0.10, 0.10)))
+    label = "round I, the default as it ships, run once after its last change"
+    assert eta_benchmark.final_round(records) == [
+        "I1: default 81.0 vs best one-fit peer sce 84.0: -3.0",
+        f"{label}: noisy settings (1): default - best one-fit peer -3.00 on average (goal >= "
+        "+1), worst -3.00 (goal >= -1) -> NOT met",
+        f"{label}: default - the peer best on average (sce): -3.00 on average, worst -3.00",
+        "clean I6: default - plain -0.50 (goal >= -0.5) -> met",
+        f"{label}: clean settings (1): default - plain >= -0.5 on 1 of 1, worst -0.50 -> met",
+        f"{label}: eta='auto' as it ships (the default) - best grid eta over 1 settings: "
+        "-2.00 on average (goal >= -1), worst -2.00 on I1 (goal >= -2.5), more than 2.5 "
+        "behind on 0 -> NOT met"]
+    # no default of the round: nothing to read
+    assert eta_benchmark.final_round([r for r in records if r["method"] != "default"]) == []
+    # the round stays out of the table's settings and of a bare run
+    assert "I" in eta_benchmark.RESERVED_ROUNDS and "I" not in eta_benchmark.ALL_ROUNDS
+    assert not set(eta_benchmark.heldout_settings()) & {"I1", "I6"}
+
+
 def test_first_seed_runs_the_later_seeds_only(eta_benchmark, tmp_path, capsys):
     out = str(tmp_path / "more.jsonl")
     eta_benchmark.main(["--quick", "--settings", "Q1", "--methods", "plain", "--seeds", "3",

@@ -42,11 +42,29 @@ def blocks(eta_benchmark, records):
 
 
 @pytest.mark.parametrize("name", ["heldout-summary", "heldout-table-latest",
-                                  "heldout-goals", "heldout-goal-lines", "heldout-reach"])
+                                  "heldout-goals", "heldout-goal-lines", "heldout-reach",
+                                  "heldout-final-round"])
 def test_heldout_blocks_are_the_records(blocks, name):
-    # the summary by kind of noise, the latest round's table, and the goals
-    # and the reach over all held-out settings
+    # the summary by kind of noise, the latest round's table, the goals and
+    # the reach over all held-out settings, and round I's goals (its own file)
     assert _block(name) == blocks[name].strip()
+
+
+def test_final_round_block_reads_every_setting_of_the_round(eta_benchmark):
+    # round I ran whole: each of its seven settings has its line (five noisy
+    # against the best peer, two clean against plain cross-entropy), read
+    # from its own file and not from the table's
+    block = _block("heldout-final-round")
+    names = [n for n in eta_benchmark.SETTINGS if n[0] == eta_benchmark.FINAL_ROUND]
+    assert len(names) == 7
+    for name in names:
+        clean = not eta_benchmark.SETTINGS[name].noisy
+        assert f"- {'clean ' if clean else ''}{name}: default" in block, name
+    label = "round I, the default as it ships, run once after its last change"
+    for goal in ("noisy settings (5): default - best one-fit peer",
+                 "clean settings (2): default - plain",
+                 "eta='auto' as it ships (the default) - best grid eta over 7 settings"):
+        assert f"- {label}: {goal}" in block, goal
 
 
 def test_goal_lines_cover_every_round(eta_benchmark, records):
@@ -67,9 +85,12 @@ def test_demo_table_is_the_records():
     assert _block("demo-table") == "```\n" + format_demo_table(records) + "\n```"
 
 
-def test_reserved_rounds_are_frozen_and_unrun(eta_benchmark, records, monkeypatch):
-    # a round kept for the next candidate has its settings committed, no
-    # record yet, and runs only when named (never by a bare run)
+def test_reserved_rounds_are_frozen_and_outside_the_table(eta_benchmark, records,
+                                                          monkeypatch):
+    # a round kept out of the table (I: frozen for the next candidate, then
+    # run once as the last check, into a file of its own) has its settings
+    # committed, no record in the table's file, and runs only when named
+    # (never by a bare run)
     for prefix in eta_benchmark.RESERVED_ROUNDS:
         names = [n for n in eta_benchmark.SETTINGS if n[0] == prefix]
         assert len(names) == 7

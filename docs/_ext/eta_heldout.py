@@ -357,12 +357,38 @@ class RegressionTable(Directive):
                          + bench.lead_check_lines(table))]
 
 
+class EtaFinalRound(Directive):
+    """``.. eta-final-round::``: round I, run once after the default's last
+    change into a file of its own: its table and goal lines
+    (:func:`final_round`)."""
+
+    has_content = False
+
+    def run(self):
+        bench = _benchmark()
+        self.state.document.settings.env.note_dependency(bench.FINAL_ROUND_OUT)
+        records = bench.final_round_records()
+        lines = bench.final_round(records)
+        if not lines:
+            raise self.error(f"no records of round {bench.FINAL_ROUND} in "
+                             f"{bench.FINAL_ROUND_OUT}")
+        settings = {n: s for n, s in bench.SETTINGS.items()
+                    if s.role == "held-out" and n[0] == bench.FINAL_ROUND}
+        rows = bench.heldout_rows([r for r in records if r["setting"] in settings], settings)
+        columns = [c for c in bench.HELDOUT_COLUMNS if any(r["cells"].get(c[0]) for r in rows)]
+        title = (f"Held-out settings {min(settings)}-{max(settings)} (round "
+                 f"{bench.FINAL_ROUND}: the default as it ships, run once after its last "
+                 "change)")
+        return [_accuracy_table(title, rows, columns, cost=True), _bullets(lines)]
+
+
 def setup(app):
     app.add_directive("regression-table", RegressionTable)
     app.add_directive("eta-heldout-table", EtaHeldoutTable)
     app.add_directive("which-method-table", WhichMethodTable)
     app.add_directive("eta-goal-reach", EtaGoalReach)
     app.add_directive("eta-more-seeds", EtaMoreSeeds)
+    app.add_directive("eta-final-round", EtaFinalRound)
     app.add_directive("eta-binary-table", EtaBinaryTable)
     app.add_directive("eta-split-table", EtaSplitTable)
     app.add_directive("demo-table", DemoTable)
