@@ -2129,7 +2129,8 @@ def lead_bar(records, before, lead_name, variant, screen, heldout):
         return [f"{variant}: no records"]
     lines = [f"{variant} against the default before it (mean gain over 3 seeds)"]
     for rounds in (screen, heldout):
-        names = sorted({n for n, _ in default if n[0] in rounds})
+        # rounds: a string of one-letter codes, or a tuple of codes ('AA',)
+        names = sorted({n for n, _ in default if eta_benchmark.round_of(n) in rounds})
         gains = {}
         for name in names:
             seeds = [s for n, s in default if n == name]
@@ -2192,8 +2193,8 @@ def main(argv=None):
     parser.add_argument("--summary", action="store_true", help="print the summary only")
     args = parser.parse_args(argv)
     torch.set_num_threads(1)
-    names = args.settings or [n for n in eta_benchmark.SETTINGS if not n.startswith(
-        ("B",) + eta_benchmark.RESERVED_ROUNDS)]
+    names = args.settings or [n for n in eta_benchmark.SETTINGS if eta_benchmark.round_of(n)
+                              not in ("B",) + eta_benchmark.RESERVED_ROUNDS]
     unknown = [n for n in names if n not in eta_benchmark.SETTINGS]
     if unknown:
         parser.error(f"unknown settings {unknown}")

@@ -1098,6 +1098,46 @@ def _settings():
                 data_kwargs=dict(n_samples=6000, n_features=24, n_informative=14,
                                  n_classes=12, n_clusters_per_class=1, class_sep=1.5,
                                  test_size=2000), **adam),
+        # Held out, twenty-third round (AA; the one-letter codes are all
+        # taken): frozen (committed) after round I was run and while the
+        # screen of the next candidate (label correction without mixup) ran,
+        # before any result of that screen was read; not run, for the check
+        # of that candidate. AA1 a 10-epoch digits MLP with SGD and symmetric
+        # noise (the short schedules the default misses), AA2 a 30-epoch MLP
+        # with Adam and uniform noise, AA3 class-dependent noise on MNIST-1D
+        # with SGD for 40 epochs, AA4 an 8-epoch digits CNN with pairflip
+        # labels and Adam, AA5 60 classes with Adam, AA6 and AA7 clean (AA6 a
+        # 10-epoch digits MLP with Adam, AA7 8 classes with SGD).
+        Setting("AA1", "held-out", "digits, MLP, SGD, 10 ep, 35% symmetric", "digits", "mlp",
+                epochs=10, noise_kind="symmetric", noise_rate=0.35, **sgd),
+        Setting("AA2", "held-out", "make_classification N=4000 K=6, MLP, Adam, 30 ep, "
+                "40% uniform", "classification", "mlp", epochs=30, noise_kind="uniform",
+                noise_rate=0.4,
+                data_kwargs=dict(n_samples=6000, n_features=20, n_informative=10,
+                                 n_classes=6, n_clusters_per_class=1, class_sep=1.2,
+                                 test_size=2000), **adam),
+        Setting("AA3", "held-out", "MNIST-1D N=5000, CNN1D, SGD, 40 ep, "
+                "class-dependent symmetric 10%-40%", "mnist1d", "cnn1d", epochs=40,
+                noise_kind="symmetric",
+                noise_rate=tuple(round(0.1 + 0.3 * ((7 * i) % 10) / 9, 3) for i in range(10)),
+                data_kwargs=dict(n_samples=6250), **mnist1d_sgd),
+        Setting("AA4", "held-out", "digits 8x8 images, small CNN, Adam, 8 ep, 30% pairflip",
+                "digits", "smallcnn", epochs=8, noise_kind="pairflip", noise_rate=0.3,
+                module_kwargs={"channels": [16, 32]}, **adam),
+        Setting("AA5", "held-out", "make_classification N=12000 K=60, MLP 256, Adam, 20 ep, "
+                "30% symmetric", "classification", "mlp", epochs=20, noise_kind="symmetric",
+                noise_rate=0.3,
+                data_kwargs=dict(n_samples=14000, n_features=64, n_informative=36,
+                                 n_classes=60, n_clusters_per_class=1, class_sep=2.0,
+                                 test_size=2000),
+                module_kwargs={"hidden": [256]}, **adam),
+        Setting("AA6", "held-out", "digits, MLP, Adam, 10 ep, clean", "digits", "mlp",
+                epochs=10, noise_kind="uniform", noise_rate=0.0, **adam),
+        Setting("AA7", "held-out", "make_classification N=4000 K=8, MLP, SGD, 40 ep, clean",
+                "classification", "mlp", epochs=40, noise_kind="uniform", noise_rate=0.0,
+                data_kwargs=dict(n_samples=6000, n_features=20, n_informative=12,
+                                 n_classes=8, n_clusters_per_class=1, class_sep=1.2,
+                                 test_size=2000), **sgd),
         # Held out for MRBinaryClassifier's default (one logit, BCE): frozen
         # (committed) before they were first run; the 'binary:' methods.
         Setting("B1", "held-out", "make_classification N=3000 K=2, MLP, Adam, 40 ep, "
@@ -1987,9 +2027,17 @@ HELDOUT_ROUNDS = (("F", "first round: chose the default"),
 #: I, frozen while round A ran for the next change of the default and, with
 #: none left to check, run once as the last check of the default as it
 #: ships, into a file of its own (:data:`FINAL_ROUND_OUT`, :func:`final_round`).
-RESERVED_ROUNDS = ("I",)
+#: Round AA, frozen for the check of the next candidate, is left out the
+#: same way until it is run.
+RESERVED_ROUNDS = ("I", "AA")
 #: The round :func:`final_round` reads.
 FINAL_ROUND = "I"
+
+
+def round_of(name):
+    """The round of a setting: its name without the number (``'F1'``: ``'F'``,
+    ``'AA3'``: ``'AA'``)."""
+    return name.rstrip("0123456789")
 #: Every held-out round of the multiclass settings.
 ALL_ROUNDS = "".join(name for name, _ in HELDOUT_ROUNDS)
 
@@ -1998,8 +2046,8 @@ def heldout_settings(rounds=None):
     """The held-out settings of the given rounds (``'F'``, ``'G'``, ``'J'`` or
     several, ``'FG'``; None: :data:`ALL_ROUNDS`)."""
     rounds = ALL_ROUNDS if rounds is None else rounds
-    return {n: s for n, s in SETTINGS.items() if s.role == "held-out" and n[0] in rounds
-            and n[0] in dict(HELDOUT_ROUNDS)}
+    return {n: s for n, s in SETTINGS.items() if s.role == "held-out"
+            and round_of(n) in dict(HELDOUT_ROUNDS) and round_of(n) in rounds}
 
 
 def heldout_rows(records, settings=None):
@@ -2405,7 +2453,7 @@ def final_round(records, rounds=FINAL_ROUND):
       Records of the round (e.g. :func:`final_round_records`); records of
       other settings are ignored.
     rounds : str
-      The round's letter(s).
+      The round's code (:func:`round_of`).
 
     Returns
     -------
@@ -2413,7 +2461,7 @@ def final_round(records, rounds=FINAL_ROUND):
     """
     ran = {r["setting"] for r in records if r["method"] == "default"}
     settings = {n: s for n, s in SETTINGS.items()
-                if s.role == "held-out" and n[0] in rounds and n in ran}
+                if s.role == "held-out" and round_of(n) == rounds and n in ran}
     if not settings:
         return []
     records = [r for r in records if r["setting"] in settings]
@@ -2905,7 +2953,7 @@ def main(argv=None):
     torch.set_num_threads(args.threads)
     all_settings = QUICK_SETTINGS if args.quick else SETTINGS
     # a frozen round runs only when named: never by default
-    names = args.settings or [n for n in all_settings if n[0] not in RESERVED_ROUNDS]
+    names = args.settings or [n for n in all_settings if round_of(n) not in RESERVED_ROUNDS]
     unknown = [n for n in names if n not in all_settings]
     if unknown:
         parser.error(f"unknown settings {unknown}; valid: {', '.join(all_settings)}")
@@ -2936,7 +2984,7 @@ def main(argv=None):
               + ("" if setting.role == "tuning" else "  [held out]"))
     for prefix, title in HELDOUT_ROUNDS + ((ALL_ROUNDS, "all rounds"),):
         chosen = {n: s for n, s in settings.items() if n in heldout_settings(prefix)}
-        if chosen and (len(prefix) == 1 or len({n[0] for n in chosen}) > 1):
+        if chosen and (len(prefix) == 1 or len({round_of(n) for n in chosen}) > 1):
             print(f"\n== held out, {title} ==")
             print(format_heldout(heldout_rows(records, chosen)))
             if len(prefix) > 1:

@@ -55,7 +55,8 @@ def test_final_round_block_reads_every_setting_of_the_round(eta_benchmark):
     # against the best peer, two clean against plain cross-entropy), read
     # from its own file and not from the table's
     block = _block("heldout-final-round")
-    names = [n for n in eta_benchmark.SETTINGS if n[0] == eta_benchmark.FINAL_ROUND]
+    names = [n for n in eta_benchmark.SETTINGS
+             if eta_benchmark.round_of(n) == eta_benchmark.FINAL_ROUND]
     assert len(names) == 7
     for name in names:
         clean = not eta_benchmark.SETTINGS[name].noisy
@@ -88,22 +89,26 @@ def test_demo_table_is_the_records():
 def test_reserved_rounds_are_frozen_and_outside_the_table(eta_benchmark, records,
                                                           monkeypatch):
     # a round kept out of the table (I: frozen for the next candidate, then
-    # run once as the last check, into a file of its own) has its settings
-    # committed, no record in the table's file, and runs only when named
-    # (never by a bare run)
+    # run once as the last check, into a file of its own; AA: frozen for the
+    # check of the next candidate) has its settings committed, no record in
+    # the table's file, and runs only when named (never by a bare run)
     for prefix in eta_benchmark.RESERVED_ROUNDS:
-        names = [n for n in eta_benchmark.SETTINGS if n[0] == prefix]
+        names = [n for n in eta_benchmark.SETTINGS if eta_benchmark.round_of(n) == prefix]
         assert len(names) == 7
-        assert not [r for r in records if r["setting"][0] == prefix]
+        assert not [r for r in records if eta_benchmark.round_of(r["setting"]) == prefix]
         # a round's letter is not the --quick grid's (which a reserved
         # letter would leave out of every quick run)
         assert not [n for n in eta_benchmark.QUICK_SETTINGS if n[0] == prefix]
-    # the mechanism, on L as it was reserved before its one run
-    monkeypatch.setattr(eta_benchmark, "RESERVED_ROUNDS", ("L",))
     ran = []
     monkeypatch.setattr(eta_benchmark, "run", lambda settings, *a, **k: ran.append(
         list(settings)) or [])
+    # a two-letter code is a round of its own: AA is left out, A is not
+    assert eta_benchmark.round_of("AA3") == "AA" and eta_benchmark.round_of("A3") == "A"
     eta_benchmark.main(["--seeds", "1", "--out", "/dev/null"])
-    assert ran and "K7" in ran[0] and not [n for n in ran[0] if n[0] == "L"]
+    assert "A1" in ran[0] and not {"AA1", "I1"} & set(ran[0])
+    # the mechanism, on L as it was reserved before its one run
+    monkeypatch.setattr(eta_benchmark, "RESERVED_ROUNDS", ("L",))
+    eta_benchmark.main(["--seeds", "1", "--out", "/dev/null"])
+    assert "K7" in ran[1] and not [n for n in ran[1] if n[0] == "L"]
     eta_benchmark.main(["--seeds", "1", "--out", "/dev/null", "--settings", "L1"])
-    assert ran[1] == ["L1"]
+    assert ran[2] == ["L1"]

@@ -373,7 +373,7 @@ class EtaFinalRound(Directive):
             raise self.error(f"no records of round {bench.FINAL_ROUND} in "
                              f"{bench.FINAL_ROUND_OUT}")
         settings = {n: s for n, s in bench.SETTINGS.items()
-                    if s.role == "held-out" and n[0] == bench.FINAL_ROUND}
+                    if s.role == "held-out" and bench.round_of(n) == bench.FINAL_ROUND}
         rows = bench.heldout_rows([r for r in records if r["setting"] in settings], settings)
         columns = [c for c in bench.HELDOUT_COLUMNS if any(r["cells"].get(c[0]) for r in rows)]
         title = (f"Held-out settings {min(settings)}-{max(settings)} (round "
