@@ -702,6 +702,34 @@ def test_relabel_mixup_lead_changes_only_its_own_alpha(noisy_data, tiny_mlp):
     assert net.mr_.batch_mixup_alpha(net.set_params(mixup_alpha=0.3)) == 0.3
 
 
+def test_mixup_deadline_lead_turns_mixup_off_past_the_deadline(noisy_data, tiny_mlp):
+    # mixup_deadline@f: no mixup while correcting off the pairflip latch
+    # where the gate opened at or past f of the planned updates. With f = 1
+    # no gate is that late: the fit is the library's default bit for bit;
+    # with f = 0 every gate is: alpha 0 on a corrected batch, and the fit
+    # differs (the check can fail); a net's own mixup_alpha still wins
+    from sk_mr import MRClassifier
+
+    X, y, _ = noisy_data
+    params = dict(module=tiny_mlp, max_epochs=14, lr=0.1, batch_size=16, train_split=None,
+                  verbose=0, random_state=0)
+    default = MRClassifier(**params).fit(X, y)
+    never = MRClassifier(callbacks__reweighting=auto_eta_leads._mixup_deadline_callback(1.0),
+                         **params).fit(X, y)
+    always = MRClassifier(callbacks__reweighting=auto_eta_leads._mixup_deadline_callback(0.0),
+                          **params).fit(X, y)
+    assert default.mr_.relabeling_ and not default.mr_.eta_rule_.pairflip_
+    assert not never.mr_.late_gate_ and always.mr_.late_gate_
+    for a, b in zip(default.module_.parameters(), never.module_.parameters()):
+        assert torch.equal(a, b)
+    assert not all(torch.equal(a, b) for a, b in zip(default.module_.parameters(),
+                                                      always.module_.parameters()))
+    for net, alpha in ((never, 1.0), (always, 0.0)):
+        net.batch_positions_ = torch.arange(4)  # as inside fit: a corrected batch
+        assert net.mr_._correcting(net) and net.mr_.batch_mixup_alpha(net) == alpha
+    assert always.mr_.batch_mixup_alpha(always.set_params(mixup_alpha=0.3)) == 0.3
+
+
 def test_the_librarys_default_fit_is_both_leads_composed(digits, tiny_mlp):
     # MRClassifier as it ships against relabel_mixup@32/pairflip and
     # align@0.9/gate, each an implementation of its own, composed, in a
@@ -1018,6 +1046,7 @@ def test_each_lead_pins_the_callback_constants_of_its_time(monkeypatch, library_
     setting = auto_eta_leads.eta_benchmark.SETTINGS["S1"]
     cases = [("follow", "follow@pairflip", True, None),
              ("probation_deadline", "probation_deadline@0.5", True, 0.5),
+             ("mixup_deadline", "mixup_deadline@0.5", True, 0.5),
              ("average_steps", "average_steps@0.1", False, None),
              ("align", "align@0.9/shipped", False, None),
              ("gate_delay", "gate_delay@c3/0.5", False, None)]
