@@ -567,7 +567,10 @@ def test_every_lead_variant_after_probation_has_one_bar():
         ("average", v) for v in auto_eta_leads.AVERAGE_VARIANTS} | {
         ("average_steps", v) for v in auto_eta_leads.AVERAGE_STEPS_VARIANTS} | {
         ("follow", v) for v in auto_eta_leads.FOLLOW_VARIANTS} | {
-        ("probation_deadline", v) for v in auto_eta_leads.PROBATION_DEADLINE_VARIANTS}
+        ("probation_deadline", v) for v in auto_eta_leads.PROBATION_DEADLINE_VARIANTS} | {
+        # mixup_deadline@0 is the screen's probe (mixup off wherever the
+        # gate opened), not a candidate
+        ("mixup_deadline", "mixup_deadline@0.5")}
     assert {(lead, variant) for lead, variant, _ in bars} == expected
     # the re-proposed variant's new check is a round its first bar never saw
     heldouts = [h for lead, variant, h in bars if variant == "average_steps@0.1"]
@@ -581,8 +584,11 @@ def test_every_lead_variant_after_probation_has_one_bar():
                           auto_eta_leads.BEFORE_AVERAGE_STEPS,
                           auto_eta_leads.BEFORE_SHORT_AVERAGE,
                           auto_eta_leads.BEFORE_FOLLOW,
-                          auto_eta_leads.BEFORE_PROBATION_DEADLINE)
-        assert heldout not in screen
+                          auto_eta_leads.BEFORE_PROBATION_DEADLINE,
+                          auto_eta_leads.BEFORE_MIXUP_DEADLINE)
+        # a held-out round is one code ('A') or a tuple of codes (('AA',))
+        codes = heldout if isinstance(heldout, tuple) else (heldout,)
+        assert not any(code in screen for code in codes)
 
 
 def test_each_averaging_lead_pins_its_window():
