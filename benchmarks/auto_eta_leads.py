@@ -494,7 +494,19 @@ setting: nothing here chose a constant.
   no gate opened past half the schedule. ``@0.5`` is the gate's own
   deadline (``relabel_gate_deadline``: correction needs the rest of the
   schedule), no new constant; its bar is in ``LEAD_BARS``, written before
-  round AA is run.
+  round AA is run. On the screen (the 84 fits of the 28 settings whose gate
+  could open that late; 43 changed, each equal to ``@0``'s fit, the other
+  41 the default's): **+0.08** over the 119 noisy settings (T2 +2.0, Y2
+  +2.0, A2 +1.9, D2 +1.5, Z2 +1.2; X4 -2.0, U3 -0.3) and +0.00 over the
+  48 clean ones. Round AA (frozen in 3c3edea, never run before; the
+  default's records in ``eta_round_aa_default.jsonl``): **+0.30** over its
+  five noisy settings (AA4, an 8-epoch digits CNN with pairflip labels,
+  +1.8; AA1, a 10-epoch digits MLP with SGD, -0.3), +0.00 over its two
+  clean ones: **it held**. Not the default yet: adopting it reruns every
+  default cell. Read into the table's records, it would move the first
+  goal to +1.18 on average (worst still R6, -6.67; 19 settings more than
+  a point behind, 20 now) and ``eta='auto'``'s goal to +2.69 on average,
+  worst -2.17 (G2; A2 -3.02 now): met.
 * ``signals``: eta-0 MR fits (seed 0) that record, after every epoch, the
   training examples' eval-mode losses and whether the label is the
   predicted class; per fit, the fraction that disagrees (per epoch) and the
