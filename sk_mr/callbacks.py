@@ -538,6 +538,13 @@ class MultiplicativeReweighting(SampleReweighting):
       (``eta_rule_.retracted_``; see :meth:`sk_mr.mw.AutoEta.step`'s
       ``probation``): MR alone from that update on.
 
+    late_gate_ : bool
+      Whether the gate was read at or past ``relabel_gate_deadline`` (half)
+      of the planned updates in this training run (correction, if it
+      opened, has less than half the schedule left), where
+      ``relabel_late_mixup_alpha`` replaces ``relabel_mixup_alpha``; saved
+      with the MR state.
+
     falling_back_ : bool
       Whether the gate, closing in this training run (``relabel_ratio_ <
       relabel_gate``), handed the rest of it to the net's ``fallback_loss``
@@ -588,6 +595,7 @@ class MultiplicativeReweighting(SampleReweighting):
         self.dataset_train_ = None
         self.relabel_ratio_ = None
         self.relabeling_ = False
+        self.late_gate_ = False
         self.falling_back_ = False
         self.given_losses_ = None
         self.label_frequencies_ = None
@@ -686,6 +694,15 @@ class MultiplicativeReweighting(SampleReweighting):
     #: ``benchmarks/auto_eta_leads.py``'s ``relabel_mixup``; see the user
     #: guide). None: ``relabel_mixup_alpha`` there too (the default before it).
     relabel_pairflip_mixup_alpha = 32.0
+    #: mixup's ``alpha`` while labels are corrected off the pairflip latch
+    #: where the gate opened at or past ``relabel_gate_deadline`` (half) of
+    #: the planned updates (``late_gate_``: correction has less than half
+    #: the schedule left), where the net's is 0. None (the default):
+    #: ``relabel_mixup_alpha`` there too. 0 turns mixup off there: the
+    #: candidate ``mixup_deadline@0.5`` of ``benchmarks/auto_eta_leads.py``,
+    #: which held its bar on a round frozen for it (see the user guide's
+    #: "Which method should I use?", round AA) and is not the default yet.
+    relabel_late_mixup_alpha = None
     #: The band within which ``eta='auto'``'s confident count may settle on
     #: probation where labels are corrected (``AutoEta.step``'s
     #: ``probation``): a pairflip latch correction then tests, and retracts
@@ -811,6 +828,9 @@ class MultiplicativeReweighting(SampleReweighting):
         kept = 1.0 - rule.counted_misfit()
         self.relabel_ratio_ = agreement / max(kept, 1e-12)
         self.relabeling_ = self.relabel_ratio_ >= self.relabel_gate
+        planned = (self.planned_epochs_ or 1) * self.settings_.updates_per_epoch
+        self.late_gate_ = self.relabel_gate_deadline is not None \
+            and self.n_updates_ >= self.relabel_gate_deadline * planned
         # decided here, with the net's fallback_loss of now, and saved
         self.falling_back_ = not self.relabeling_ and self.settings_.fallback_loss is not None
         if self.relabeling_:
@@ -908,14 +928,17 @@ class MultiplicativeReweighting(SampleReweighting):
     def batch_mixup_alpha(self, net):
         """The net's ``mixup_alpha``, or, where that is 0 while labels are
         corrected, ``relabel_pairflip_mixup_alpha`` while ``eta='auto'``'s
-        pairflip latch stands (not provisional) and ``relabel_mixup_alpha``
-        otherwise."""
+        pairflip latch stands (not provisional), ``relabel_late_mixup_alpha``
+        (where not None) after a late gate (``late_gate_``) and
+        ``relabel_mixup_alpha`` otherwise."""
         if self._correcting(net) and not net.mixup_alpha:
             rule = self.eta_rule_
             if self.relabel_pairflip_mixup_alpha is not None \
                     and getattr(rule, "pairflip_", False) \
                     and not getattr(rule, "provisional_", False):
                 return self.relabel_pairflip_mixup_alpha
+            if self.late_gate_ and self.relabel_late_mixup_alpha is not None:
+                return self.relabel_late_mixup_alpha
             return self.relabel_mixup_alpha
         return net.mixup_alpha
 
@@ -1061,6 +1084,7 @@ class MultiplicativeReweighting(SampleReweighting):
             if self.relabel_ratio_ is not None:
                 state["relabel_ratio"] = torch.tensor(self.relabel_ratio_, dtype=torch.float64)
                 state["fallback"] = torch.tensor(int(self.falling_back_), dtype=torch.int64)
+                state["late_gate"] = torch.tensor(int(self.late_gate_), dtype=torch.int64)
             if self.label_frequencies_ is not None:
                 state["label_frequencies"] = self.label_frequencies_.detach().cpu()
                 state["predicted_frequencies"] = self.predicted_frequencies_.detach().cpu()
@@ -1092,6 +1116,8 @@ class MultiplicativeReweighting(SampleReweighting):
             not self.eta_rule_state_.get("retracted_", 0)
         # a state saved before fallback_loss existed never fell back
         self.falling_back_ = bool(state_dict.get("fallback", 0))
+        # nor was a gate read as late before late_gate_ existed
+        self.late_gate_ = bool(state_dict.get("late_gate", 0))
         # the aligned correction's frequencies (none before the gate opened,
         # nor in a state saved before them: correction then uses the argmax)
         frequencies = [state_dict.get(key) for key in ("label_frequencies",

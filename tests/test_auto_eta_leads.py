@@ -736,6 +736,36 @@ def test_mixup_deadline_lead_turns_mixup_off_past_the_deadline(noisy_data, tiny_
     assert always.mr_.batch_mixup_alpha(always.set_params(mixup_alpha=0.3)) == 0.3
 
 
+def test_the_librarys_late_mixup_is_the_mixup_deadline_lead(noisy_data, tiny_mlp):
+    # MultiplicativeReweighting.relabel_late_mixup_alpha = 0 against
+    # mixup_deadline's own callback, in a real fit whose gate is late (the
+    # gate's deadline at 0 on both sides: every gate is late): the same
+    # parameters bit for bit; and not the fit with mixup (the check can fail)
+    from sk_mr import MRClassifier, MultiplicativeReweighting
+
+    X, y, _ = noisy_data
+    params = dict(module=tiny_mlp, max_epochs=14, lr=0.1, batch_size=16, train_split=None,
+                  verbose=0, random_state=0)
+
+    class Library(MultiplicativeReweighting):
+        relabel_late_mixup_alpha = 0.0
+        relabel_gate_deadline = 0.0
+
+    class WithMixup(MultiplicativeReweighting):
+        relabel_gate_deadline = 0.0
+
+    lead = type("Lead", (type(auto_eta_leads._mixup_deadline_callback(0.0)),),
+                {"relabel_gate_deadline": 0.0})
+    nets = [MRClassifier(callbacks__reweighting=cls(), **params).fit(X, y)
+            for cls in (Library, lead, WithMixup)]
+    assert all(net.mr_.relabeling_ and net.mr_.late_gate_ for net in nets)
+    for a, b in zip(nets[0].module_.parameters(), nets[1].module_.parameters()):
+        assert torch.equal(a, b)
+    assert not all(torch.equal(a, b) for a, b in zip(nets[0].module_.parameters(),
+                                                      nets[2].module_.parameters()))
+    assert MultiplicativeReweighting.relabel_late_mixup_alpha is None  # not the default
+
+
 def test_the_librarys_default_fit_is_both_leads_composed(digits, tiny_mlp):
     # MRClassifier as it ships against relabel_mixup@32/pairflip and
     # align@0.9/gate, each an implementation of its own, composed, in a
