@@ -1435,8 +1435,7 @@ def _gate_delay_callback(delay, deadline, confident=False):
                 if not readings or readings[-1] is None or rule.max_confident_ > 0 \
                         or rule.max_loose_ > 0:
                     return True
-            planned = (self.planned_epochs_ or 1) * self.settings_.updates_per_epoch
-            return self.n_updates_ >= deadline * planned
+            return self._reached(deadline)
 
     return _GateDelay()
 
@@ -1469,23 +1468,18 @@ def _mixup_deadline_callback(deadline):
     labels are corrected off the pairflip latch where the gate opened at or
     past ``deadline`` of the planned updates (0: wherever it opened): the
     ``mixup_deadline`` lead. The pairflip latch's ``alpha`` 32 and a net's
-    own ``mixup_alpha`` are kept."""
+    own ``mixup_alpha`` are kept. The library's
+    ``relabel_late_mixup_alpha = 0`` with the gate read as late at
+    ``deadline`` (the library's reads it at ``relabel_gate_deadline``,
+    which also ends the gate's wait: ``@0.5`` is the library's option)."""
     from sk_mr import MultiplicativeReweighting
 
     class _MixupDeadline(MultiplicativeReweighting):
-        late_gate_ = False
+        relabel_late_mixup_alpha = 0.0
 
         def _decide_relabel(self, net):
             super()._decide_relabel(net)
-            planned = (self.planned_epochs_ or 1) * self.settings_.updates_per_epoch
-            self.late_gate_ = self.n_updates_ >= deadline * planned
-
-        def batch_mixup_alpha(self, net):
-            alpha = super().batch_mixup_alpha(net)
-            if self.late_gate_ and self._correcting(net) and not net.mixup_alpha \
-                    and alpha == self.relabel_mixup_alpha:
-                return 0.0
-            return alpha
+            self.late_gate_ = self._reached(deadline)
 
     return _MixupDeadline()
 

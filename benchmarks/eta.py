@@ -2459,15 +2459,21 @@ def final_round(records, rounds=FINAL_ROUND):
     -------
     lines : list of str
     """
+    label = f"round {rounds}, the default as it ships, run once after its last change"
+    return [line if _is_setting_line(line) else f"{label}: {line}"
+            for line in heldout_goals(final_round_rows(records, rounds))]
+
+
+def final_round_rows(records, rounds=FINAL_ROUND):
+    """The :func:`heldout_rows` of the held-out settings of ``rounds`` where
+    the default ran (none where ``records`` holds no default of it); see
+    :func:`final_round`."""
     ran = {r["setting"] for r in records if r["method"] == "default"}
     settings = {n: s for n, s in SETTINGS.items()
                 if s.role == "held-out" and round_of(n) == rounds and n in ran}
     if not settings:
         return []
-    records = [r for r in records if r["setting"] in settings]
-    label = f"round {rounds}, the default as it ships, run once after its last change"
-    return [line if _is_setting_line(line) else f"{label}: {line}"
-            for line in heldout_goals(heldout_rows(records, settings))]
+    return heldout_rows([r for r in records if r["setting"] in settings], settings)
 
 
 def _seed_range(seeds):

@@ -813,8 +813,13 @@ class MultiplicativeReweighting(SampleReweighting):
         left = next((i for i, eta in enumerate(etas) if eta > 0), None)
         if left is None or len(etas) - (left + 1) >= wait:
             return False
+        return not self._reached(self.relabel_gate_deadline)
+
+    def _reached(self, fraction):
+        """Whether the MW updates so far reach ``fraction`` of the planned
+        updates of this training run."""
         planned = (self.planned_epochs_ or 1) * self.settings_.updates_per_epoch
-        return self.n_updates_ < self.relabel_gate_deadline * planned
+        return self.n_updates_ >= fraction * planned
 
     def _decide_relabel(self, net):
         """Open or close the gate, once per training run: one eval-mode pass
@@ -828,9 +833,8 @@ class MultiplicativeReweighting(SampleReweighting):
         kept = 1.0 - rule.counted_misfit()
         self.relabel_ratio_ = agreement / max(kept, 1e-12)
         self.relabeling_ = self.relabel_ratio_ >= self.relabel_gate
-        planned = (self.planned_epochs_ or 1) * self.settings_.updates_per_epoch
         self.late_gate_ = self.relabel_gate_deadline is not None \
-            and self.n_updates_ >= self.relabel_gate_deadline * planned
+            and self._reached(self.relabel_gate_deadline)
         # decided here, with the net's fallback_loss of now, and saved
         self.falling_back_ = not self.relabeling_ and self.settings_.fallback_loss is not None
         if self.relabeling_:

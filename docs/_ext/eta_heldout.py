@@ -372,11 +372,10 @@ class EtaFinalRound(Directive):
         if not lines:
             raise self.error(f"no records of round {bench.FINAL_ROUND} in "
                              f"{bench.FINAL_ROUND_OUT}")
-        settings = {n: s for n, s in bench.SETTINGS.items()
-                    if s.role == "held-out" and bench.round_of(n) == bench.FINAL_ROUND}
-        rows = bench.heldout_rows([r for r in records if r["setting"] in settings], settings)
+        rows = bench.final_round_rows(records)
+        names = [r["setting"] for r in rows]
         columns = [c for c in bench.HELDOUT_COLUMNS if any(r["cells"].get(c[0]) for r in rows)]
-        title = (f"Held-out settings {min(settings)}-{max(settings)} (round "
+        title = (f"Held-out settings {names[0]}-{names[-1]} (round "
                  f"{bench.FINAL_ROUND}: the default as it ships, run once after its last "
                  "change)")
         return [_accuracy_table(title, rows, columns, cost=True), _bullets(lines)]
