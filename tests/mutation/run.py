@@ -160,7 +160,7 @@ MUTANTS = [
            ["tests/test_auto_eta_leads.py::test_the_librarys_gate_wait_is_the_lead"]),
     Mutant("gate-waits-past-the-deadline",
            "the gate waits for the confident count whatever is left of the schedule",
-           [("callbacks.py", r"return self\.n_updates_ < self\.relabel_gate_deadline \* planned",
+           [("callbacks.py", r"return not self\._reached\(self\.relabel_gate_deadline\)",
              "return True")],
            ["tests/test_callbacks.py::TestGateWait"]),
     Mutant("follow-off-by-default",
