@@ -109,7 +109,8 @@ file of their own (:func:`more_seeds` reads it with the table's seeds)::
         --out benchmarks/results/eta_more_seeds.jsonl
 
 Round I, frozen for the next change of the default and run once after its
-last change, with the columns the goals read, into a file of its own
+last change (its default cells again after the next, which it screened),
+with the columns the goals read, into a file of its own
 (:func:`final_round` reads it; the table's rounds stay as they were)::
 
     python benchmarks/eta.py --settings I1 I2 I3 I4 I5 I6 I7 \\
@@ -1722,7 +1723,8 @@ def _default_config():
     """MRClassifier's default eta, criterion, label correction (with the
     constants of its callback: the gate, mixup's alphas, the probation band
     of ``eta='auto'``'s confident count, its hold and its deadline, the
-    alignment, and whether the frozen fraction follows the pairflip count)
+    alignment, whether the frozen fraction follows the pairflip count, and
+    mixup's alpha after a late gate)
     and fallback loss (what the methods of :data:`DEFAULT_FITS`
     measure)."""
     from sk_mr import MRClassifier, MultiplicativeReweighting
@@ -1745,6 +1747,7 @@ def _default_config():
                 relabel_follow_confident=MultiplicativeReweighting.relabel_follow_confident,
                 relabel_probation_deadline=(
                     MultiplicativeReweighting.relabel_probation_deadline),
+                relabel_late_mixup_alpha=MultiplicativeReweighting.relabel_late_mixup_alpha,
                 average_weights=_init_default(MRClassifier, "average_weights"),
                 average_every_step=MRClassifier._average_every_step)
 
@@ -2424,8 +2427,9 @@ def more_seeds_rows(records, extra, settings, first=(0, 1, 2)):
     return rows
 
 
-#: Round I (:data:`FINAL_ROUND`), run once after the last change of the
-#: default, with the columns the goals read: the default, the seven one-fit
+#: Round I (:data:`FINAL_ROUND`), run once after the default's change of
+#: then, and its default cells again after the next one, which it screened
+#: (``mixup_deadline@0.5``, checked on round AA), with the columns the goals read: the default, the seven one-fit
 #: peers, the eta grid (its best eta is the third goal's bar) and, on the
 #: clean settings, ``global_rng:default`` (the module's docstring gives the
 #: command). Not in :data:`DEFAULT_OUT`: the table's rounds stay as they were.
@@ -2459,7 +2463,7 @@ def final_round(records, rounds=FINAL_ROUND):
     -------
     lines : list of str
     """
-    label = f"round {rounds}, the default as it ships, run once after its last change"
+    label = f"round {rounds}, the default as it ships (its last change screened on {rounds})"
     return [line if _is_setting_line(line) else f"{label}: {line}"
             for line in heldout_goals(final_round_rows(records, rounds))]
 

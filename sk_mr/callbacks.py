@@ -697,12 +697,13 @@ class MultiplicativeReweighting(SampleReweighting):
     #: mixup's ``alpha`` while labels are corrected off the pairflip latch
     #: where the gate opened at or past ``relabel_gate_deadline`` (half) of
     #: the planned updates (``late_gate_``: correction has less than half
-    #: the schedule left), where the net's is 0. None (the default):
-    #: ``relabel_mixup_alpha`` there too. 0 turns mixup off there: the
-    #: candidate ``mixup_deadline@0.5`` of ``benchmarks/auto_eta_leads.py``,
-    #: which held its bar on a round frozen for it (see the user guide's
-    #: "Which method should I use?", round AA) and is not the default yet.
-    relabel_late_mixup_alpha = None
+    #: the schedule left), where the net's is 0. 0 (the default) turns
+    #: mixup off there: ``mixup_deadline@0.5`` of
+    #: ``benchmarks/auto_eta_leads.py``, which held its bar on a round
+    #: frozen for it (see the user guide's "Which method should I use?",
+    #: round AA). None: ``relabel_mixup_alpha`` there too (the default
+    #: before it).
+    relabel_late_mixup_alpha = 0.0
     #: The band within which ``eta='auto'``'s confident count may settle on
     #: probation where labels are corrected (``AutoEta.step``'s
     #: ``probation``): a pairflip latch correction then tests, and retracts

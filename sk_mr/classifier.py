@@ -151,8 +151,9 @@ class MRClassifier(_LabelClasses, MRMixin, NeuralNetClassifier):
       min(1, N p_i)`` its MR weight relative to uniform (below 1 for every
       example MR weighs below uniform) and ``z`` the network's eval-mode
       prediction, every example counts once, mixup runs (``alpha=1``, or
-      32 while ``eta='auto'``'s pairflip latch stands, unless
-      ``mixup_alpha`` is set), ``M`` stays where it stood, and MR
+      32 while ``eta='auto'``'s pairflip latch stands, and none where the
+      gate opened at or past half the planned updates, off that latch,
+      unless ``mixup_alpha`` is set), ``M`` stays where it stood, and MR
       keeps accumulating the losses of the given labels. Elsewhere (a
       network that cannot fit even the kept labels, e.g. a small 1-d CNN on
       MNIST-1D) the rest of the run follows ``fallback_loss``, and on clean

@@ -381,6 +381,7 @@ def test_the_library_default_is_the_gated_lead(noisy_data, tiny_mlp, gate):
     class Shipped(MultiplicativeReweighting):
         relabel_gate = gate
         relabel_alignment = None  # the lead corrects towards the argmax
+        relabel_late_mixup_alpha = None  # and mixes wherever its gate opened
 
     # (where the gate closes the default now falls back on SCE; the lead
     # of that: test_the_librarys_fallback_is_the_lead)
@@ -710,10 +711,12 @@ def test_relabel_mixup_lead_changes_only_its_own_alpha(noisy_data, tiny_mlp):
 
 def test_mixup_deadline_lead_turns_mixup_off_past_the_deadline(noisy_data, tiny_mlp):
     # mixup_deadline@f: no mixup while correcting off the pairflip latch
-    # where the gate opened at or past f of the planned updates. With f = 1
-    # no gate is that late: the fit is the library's default bit for bit;
-    # with f = 0 every gate is: alpha 0 on a corrected batch, and the fit
-    # differs (the check can fail); a net's own mixup_alpha still wins
+    # where the gate opened at or past f of the planned updates. This fit's
+    # gate opens past half its 14 epochs: the library's default (@0.5 since
+    # its adoption) is @0 bit for bit, and not @1, where no gate is late and
+    # correction mixes as the default before it did (the check can fail);
+    # alpha 0 on a corrected batch, 1 on @1's, and a net's own mixup_alpha
+    # still wins
     from sk_mr import MRClassifier
 
     X, y, _ = noisy_data
@@ -725,22 +728,23 @@ def test_mixup_deadline_lead_turns_mixup_off_past_the_deadline(noisy_data, tiny_
     always = MRClassifier(callbacks__reweighting=auto_eta_leads._mixup_deadline_callback(0.0),
                           **params).fit(X, y)
     assert default.mr_.relabeling_ and not default.mr_.eta_rule_.pairflip_
-    assert not never.mr_.late_gate_ and always.mr_.late_gate_
-    for a, b in zip(default.module_.parameters(), never.module_.parameters()):
+    assert default.mr_.late_gate_ and not never.mr_.late_gate_ and always.mr_.late_gate_
+    for a, b in zip(default.module_.parameters(), always.module_.parameters()):
         assert torch.equal(a, b)
     assert not all(torch.equal(a, b) for a, b in zip(default.module_.parameters(),
-                                                      always.module_.parameters()))
-    for net, alpha in ((never, 1.0), (always, 0.0)):
+                                                      never.module_.parameters()))
+    for net, alpha in ((never, 1.0), (always, 0.0), (default, 0.0)):
         net.batch_positions_ = torch.arange(4)  # as inside fit: a corrected batch
         assert net.mr_._correcting(net) and net.mr_.batch_mixup_alpha(net) == alpha
     assert always.mr_.batch_mixup_alpha(always.set_params(mixup_alpha=0.3)) == 0.3
 
 
 def test_the_librarys_late_mixup_is_the_mixup_deadline_lead(noisy_data, tiny_mlp):
-    # MultiplicativeReweighting.relabel_late_mixup_alpha = 0 against
-    # mixup_deadline's own callback, in a real fit whose gate is late (the
-    # gate's deadline at 0 on both sides: every gate is late): the same
-    # parameters bit for bit; and not the fit with mixup (the check can fail)
+    # MultiplicativeReweighting as it ships (relabel_late_mixup_alpha = 0)
+    # against mixup_deadline's own callback, in a real fit whose gate is
+    # late (the gate's deadline at 0 on both sides: every gate is late):
+    # the same parameters bit for bit; and not the fit with mixup, the
+    # default before it (the check can fail)
     from sk_mr import MRClassifier, MultiplicativeReweighting
 
     X, y, _ = noisy_data
@@ -748,10 +752,10 @@ def test_the_librarys_late_mixup_is_the_mixup_deadline_lead(noisy_data, tiny_mlp
                   verbose=0, random_state=0)
 
     class Library(MultiplicativeReweighting):
-        relabel_late_mixup_alpha = 0.0
         relabel_gate_deadline = 0.0
 
     class WithMixup(MultiplicativeReweighting):
+        relabel_late_mixup_alpha = None
         relabel_gate_deadline = 0.0
 
     lead = type("Lead", (type(auto_eta_leads._mixup_deadline_callback(0.0)),),
@@ -763,7 +767,7 @@ def test_the_librarys_late_mixup_is_the_mixup_deadline_lead(noisy_data, tiny_mlp
         assert torch.equal(a, b)
     assert not all(torch.equal(a, b) for a, b in zip(nets[0].module_.parameters(),
                                                       nets[2].module_.parameters()))
-    assert MultiplicativeReweighting.relabel_late_mixup_alpha is None  # not the default
+    assert MultiplicativeReweighting.relabel_late_mixup_alpha == 0.0  # the default
 
 
 def test_the_librarys_default_fit_is_both_leads_composed(digits, tiny_mlp):

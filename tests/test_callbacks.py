@@ -262,17 +262,20 @@ class TestLabelCorrection:
     def test_a_late_gate_is_read_saved_and_sets_the_late_mixup(self, updates, late):
         # 4 planned updates of one batch each: a gate read at update 2 is at
         # the deadline (half), at update 1 before it. relabel_late_mixup_alpha
-        # replaces relabel_mixup_alpha after a late gate only, never on a
-        # standing pairflip latch nor over the net's own mixup_alpha
+        # (0 by default) replaces relabel_mixup_alpha after a late gate only,
+        # never on a standing pairflip latch nor over the net's own mixup_alpha
         net, X, batch = self._net(4, fallback_loss=None)
         cb = net.mr_
         cb.planned_epochs_, cb.n_updates_ = 4, updates
         assert cb.settings_.updates_per_epoch == 1
         cb.correct_targets(net, X, batch)
         assert cb.relabeling_ and cb.late_gate_ is late
-        assert cb.batch_mixup_alpha(net) == 1.0  # None: relabel_mixup_alpha
-        cb.relabel_late_mixup_alpha = 0.0
         assert cb.batch_mixup_alpha(net) == (0.0 if late else 1.0)
+        cb.relabel_late_mixup_alpha = 0.25
+        assert cb.batch_mixup_alpha(net) == (0.25 if late else 1.0)
+        cb.relabel_late_mixup_alpha = None  # the default before it
+        assert cb.batch_mixup_alpha(net) == 1.0
+        cb.relabel_late_mixup_alpha = 0.0
         cb.eta_rule_.pairflip_, cb.eta_rule_.provisional_ = True, False
         assert cb.batch_mixup_alpha(net) == 32.0
         cb.eta_rule_.pairflip_ = False

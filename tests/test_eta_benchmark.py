@@ -637,7 +637,7 @@ def test_final_round_lines_by_hand(eta_benchmark):
                + _cells("I1", "plain", (0.70, 0.70)) + grid
                + _cells("I6", "default", (0.95, 0.95)) + _cells("I6", "plain", (0.955, 0.955))
                + _cells("F1", "default", (0.10, 0.10)))
-    label = "round I, the default as it ships, run once after its last change"
+    label = "round I, the default as it ships (its last change screened on I)"
     assert eta_benchmark.final_round(records) == [
         "I1: default 81.0 vs best one-fit peer sce 84.0: -3.0",
         f"{label}: noisy settings (1): default - best one-fit peer -3.00 on average (goal >= "

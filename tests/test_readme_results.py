@@ -61,7 +61,7 @@ def test_final_round_block_reads_every_setting_of_the_round(eta_benchmark):
     for name in names:
         clean = not eta_benchmark.SETTINGS[name].noisy
         assert f"- {'clean ' if clean else ''}{name}: default" in block, name
-    label = "round I, the default as it ships, run once after its last change"
+    label = "round I, the default as it ships (its last change screened on I)"
     for goal in ("noisy settings (5): default - best one-fit peer",
                  "clean settings (2): default - plain",
                  "eta='auto' as it ships (the default) - best grid eta over 7 settings"):

@@ -358,8 +358,8 @@ class RegressionTable(Directive):
 
 
 class EtaFinalRound(Directive):
-    """``.. eta-final-round::``: round I, run once after the default's last
-    change into a file of its own: its table and goal lines
+    """``.. eta-final-round::``: round I, the default as it ships (its last
+    change screened on I) in a file of its own: its table and goal lines
     (:func:`final_round`)."""
 
     has_content = False
@@ -376,8 +376,8 @@ class EtaFinalRound(Directive):
         names = [r["setting"] for r in rows]
         columns = [c for c in bench.HELDOUT_COLUMNS if any(r["cells"].get(c[0]) for r in rows)]
         title = (f"Held-out settings {names[0]}-{names[-1]} (round "
-                 f"{bench.FINAL_ROUND}: the default as it ships, run once after its last "
-                 "change)")
+                 f"{bench.FINAL_ROUND}: the default as it ships, its last change "
+                 f"screened on {bench.FINAL_ROUND})")
         return [_accuracy_table(title, rows, columns, cost=True), _bullets(lines)]
 
 
