@@ -74,8 +74,13 @@ deadline (``probation_deadline@0.5``); it held its bar, and is the
 default since (every default cell rerun with it on A's machine, with the
 plain fits of the clean settings).
 I1-I7, a twenty-second, committed while A ran and before any result of
-the default on A was read, is frozen for the next change of the default
-(``RESERVED_ROUNDS``: a run without ``--settings`` leaves it out).
+the default on A was read, was frozen for the next change of the default
+and run once as a last check (its own file; the screen of the change after
+it). AA1-AA7, a twenty-third, checked that change
+(``mixup_deadline@0.5``), which held and is the default since; AB1-AB7, a
+twenty-fourth, committed after its adoption and before any next candidate
+was chosen, is frozen for the check of the next one
+(``RESERVED_ROUNDS``: a run without ``--settings`` leaves them out).
 
 Every finished (setting, method, seed) cell is appended as one JSON line to
 ``--out`` (default ``benchmarks/results/eta.jsonl``) with the setting's full
@@ -1139,6 +1144,49 @@ def _settings():
                 data_kwargs=dict(n_samples=6000, n_features=20, n_informative=12,
                                  n_classes=8, n_clusters_per_class=1, class_sep=1.2,
                                  test_size=2000), **sgd),
+        # Held out, twenty-fourth round (AB): frozen (committed) after
+        # mixup_deadline@0.5 was adopted and before any candidate for the
+        # next change was chosen; not run, for the check of that candidate.
+        # Of the kinds the default still misses: AB1 an 8-epoch digits CNN
+        # with pairflip labels and Adam (R6's kind), AB2 40 classes with
+        # pairflip labels, Adam and 8 epochs (U5's kind), AB3 an 8-epoch MLP
+        # with SGD and symmetric noise (P6's kind), AB4 pairflip labels over
+        # 4 classes with Adam for 40 epochs (K7's kind); AB5 uniform noise
+        # on MNIST-1D with SGD for 30 epochs; AB6 and AB7 clean (AB6 an
+        # 8-epoch digits CNN with Adam, AB7 a 10-epoch MLP with SGD).
+        Setting("AB1", "held-out", "digits 8x8 images, small CNN 8/16, Adam, 8 ep, "
+                "25% pairflip", "digits", "smallcnn", epochs=8, noise_kind="pairflip",
+                noise_rate=0.25, module_kwargs={"channels": [8, 16]}, **adam),
+        Setting("AB2", "held-out", "make_classification N=12000 K=40, MLP 256, Adam, 8 ep, "
+                "35% pairflip", "classification", "mlp", epochs=8, noise_kind="pairflip",
+                noise_rate=0.35,
+                data_kwargs=dict(n_samples=14000, n_features=48, n_informative=32,
+                                 n_classes=40, n_clusters_per_class=1, class_sep=2.0,
+                                 test_size=2000),
+                module_kwargs={"hidden": [256]}, **adam),
+        Setting("AB3", "held-out", "make_classification N=4000 K=8, MLP 128, SGD, 8 ep, "
+                "35% symmetric", "classification", "mlp", epochs=8, noise_kind="symmetric",
+                noise_rate=0.35,
+                data_kwargs=dict(n_samples=6000, n_features=24, n_informative=14,
+                                 n_classes=8, n_clusters_per_class=1, class_sep=1.3,
+                                 test_size=2000),
+                module_kwargs={"hidden": [128]}, **sgd),
+        Setting("AB4", "held-out", "make_classification N=4000 K=4, MLP, Adam, 40 ep, "
+                "35% pairflip", "classification", "mlp", epochs=40, noise_kind="pairflip",
+                noise_rate=0.35,
+                data_kwargs=dict(n_samples=6000, n_features=20, n_informative=10,
+                                 n_classes=4, class_sep=1.0, test_size=2000), **adam),
+        Setting("AB5", "held-out", "MNIST-1D N=5000, CNN1D, SGD, 30 ep, 40% uniform",
+                "mnist1d", "cnn1d", epochs=30, noise_kind="uniform", noise_rate=0.4,
+                data_kwargs=dict(n_samples=6250), **mnist1d_sgd),
+        Setting("AB6", "held-out", "digits 8x8 images, small CNN, Adam, 8 ep, clean",
+                "digits", "smallcnn", epochs=8, noise_kind="uniform", noise_rate=0.0,
+                module_kwargs={"channels": [16, 32]}, **adam),
+        Setting("AB7", "held-out", "make_classification N=4000 K=5, MLP, SGD, 10 ep, clean",
+                "classification", "mlp", epochs=10, noise_kind="uniform", noise_rate=0.0,
+                data_kwargs=dict(n_samples=6000, n_features=20, n_informative=10,
+                                 n_classes=5, n_clusters_per_class=1, class_sep=1.2,
+                                 test_size=2000), **sgd),
         # Held out for MRBinaryClassifier's default (one logit, BCE): frozen
         # (committed) before they were first run; the 'binary:' methods.
         Setting("B1", "held-out", "make_classification N=3000 K=2, MLP, Adam, 40 ep, "
@@ -2030,9 +2078,10 @@ HELDOUT_ROUNDS = (("F", "first round: chose the default"),
 #: I, frozen while round A ran for the next change of the default and, with
 #: none left to check, run once as the last check of the default as it
 #: ships, into a file of its own (:data:`FINAL_ROUND_OUT`, :func:`final_round`).
-#: Round AA, frozen for the check of the next candidate, is left out the
-#: same way until it is run.
-RESERVED_ROUNDS = ("I", "AA")
+#: Round AA, frozen for the check of the next candidate (run once for it,
+#: into a file of its own), and round AB, frozen for the check of the
+#: candidate after it, are left out the same way.
+RESERVED_ROUNDS = ("I", "AA", "AB")
 #: The round :func:`final_round` reads.
 FINAL_ROUND = "I"
 
