@@ -72,7 +72,9 @@ MR_PARAMETERS_DOC = """
       total weight of both terms) is exactly ``sum_k p_k``. With uniform
       weights this is ordinary mixup. While :class:`~sk_mr.MRClassifier`'s
       ``relabel='auto'`` corrects labels, mixup runs with ``alpha=1`` where
-      this is 0.
+      this is 0 (32 on a standing pairflip latch, none after a gate read
+      at or past half the planned updates: see
+      :class:`~sk_mr.MultiplicativeReweighting`).
 
     adversarial : training strategy or None (default=None)
       An adversarial-training strategy from :mod:`sk_mr.adversarial` (e.g.
