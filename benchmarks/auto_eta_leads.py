@@ -604,15 +604,13 @@ BEFORE_FOLLOW = os.path.join(eta_benchmark.HERE, "results",
 #: (made on another CPU than round A's, but for A's own).
 BEFORE_PROBATION_DEADLINE = os.path.join(eta_benchmark.HERE, "results",
                                          "eta_default_before_probation_deadline.jsonl")
-#: The default as it ships on round AA (frozen for the check of
-#: ``mixup_deadline@0.5``, which is the default since: its fits were rerun
-#: with it), in a file of its own like round I's: the table's file holds
-#: no record of a reserved round.
-ROUND_AA_DEFAULT = os.path.join(eta_benchmark.HERE, "results", "eta_round_aa_default.jsonl")
 #: What ``mixup_deadline`` is measured against: the default before it (the
 #: records of its fits on the table's rounds, round I and round AA, kept
 #: when ``mixup_deadline@0.5`` was adopted; those of the more-seeds check
-#: are in ``eta_more_seeds_before_mixup_deadline.jsonl``).
+#: are in ``eta_more_seeds_before_mixup_deadline.jsonl``). The default as
+#: it ships on round AA, rerun with it, is in ``eta_round_aa_default.jsonl``
+#: (a file of its own like round I's: the table's file holds no record of
+#: a reserved round).
 BEFORE_MIXUP_DEADLINE = os.path.join(eta_benchmark.HERE, "results",
                                      "eta_default_before_mixup_deadline.jsonl")
 

@@ -2478,10 +2478,11 @@ def more_seeds_rows(records, extra, settings, first=(0, 1, 2)):
 
 #: Round I (:data:`FINAL_ROUND`), run once after the default's change of
 #: then, and its default cells again after the next one, which it screened
-#: (``mixup_deadline@0.5``, checked on round AA), with the columns the goals read: the default, the seven one-fit
-#: peers, the eta grid (its best eta is the third goal's bar) and, on the
-#: clean settings, ``global_rng:default`` (the module's docstring gives the
-#: command). Not in :data:`DEFAULT_OUT`: the table's rounds stay as they were.
+#: (``mixup_deadline@0.5``, checked on round AA), with the columns the
+#: goals read: the default, the seven one-fit peers, the eta grid (its best
+#: eta is the third goal's bar) and, on the clean settings,
+#: ``global_rng:default`` (the module's docstring gives the command). Not
+#: in :data:`DEFAULT_OUT`: the table's rounds stay as they were.
 FINAL_ROUND_OUT = os.path.join(HERE, "results", "eta_final_round.jsonl")
 
 
