@@ -22,7 +22,7 @@ test: $(STAMP)
 	$(PY) -m pytest -q -n auto
 
 # Deliberate bugs in a copy of sk_mr, each of which a test must catch
-# (tests/mutation/run.py; about a minute on two cores).
+# (tests/mutation/run.py; under three minutes on two cores).
 mutation: $(STAMP)
 	$(PY) tests/mutation/run.py --jobs 2
 

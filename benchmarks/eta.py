@@ -1681,6 +1681,67 @@ def cpu_name():
     return platform.processor() or platform.machine()
 
 
+class Records(list):
+    """A list of records that also finds one (setting, method) cell's records
+    without a scan (:meth:`cell`).
+
+    The tables read hundreds of cells out of some fifteen thousand records:
+    scanning the list for each made a results page take minutes to build.
+    The index is built on first use and dropped by any change to the list,
+    so that it is never read stale.
+
+    Parameters
+    ----------
+    records : iterable of dict, optional
+    """
+
+    def cell(self, setting, method):
+        """The records of ``(setting, method)``, in list order."""
+        index = self.__dict__.get("_cells")
+        if index is None:
+            index = {}
+            for record in self:
+                index.setdefault((record["setting"], record["method"]), []).append(record)
+            self._cells = index
+        return index.get((setting, method), [])
+
+    def __add__(self, other):
+        return Records(list.__add__(self, list(other)))
+
+
+def _dropping_index(name):
+    """``list``'s mutating method ``name``, which also drops the index."""
+    method = getattr(list, name)
+
+    def mutate(self, *args, **kwargs):
+        self.__dict__.pop("_cells", None)
+        return method(self, *args, **kwargs)
+
+    mutate.__name__ = name
+    mutate.__doc__ = method.__doc__
+    return mutate
+
+
+for _name in ("append", "extend", "insert", "remove", "pop", "clear", "sort", "reverse",
+              "__setitem__", "__delitem__", "__iadd__", "__imul__"):
+    setattr(Records, _name, _dropping_index(_name))
+del _name
+
+
+def _indexed(records):
+    """``records`` as a :class:`Records` list (itself, where it is one): a
+    function that reads many cells indexes its records once."""
+    return records if isinstance(records, Records) else Records(records)
+
+
+def _cell_records(records, setting, method):
+    """The records of one cell: through the index of a :class:`Records` list,
+    or a scan of any other."""
+    if isinstance(records, Records):
+        return records.cell(setting, method)
+    return [r for r in records if r["setting"] == setting and r["method"] == method]
+
+
 class ResultsFile:
     """Finished cells as JSON lines, appended as each cell finishes.
 
@@ -1699,7 +1760,7 @@ class ResultsFile:
     def __init__(self, path, settings):
         self.path = path
         self.settings = settings
-        self.records = []
+        self.records = Records()
         if os.path.exists(path):
             seen = {}
             with open(path) as f:
@@ -1803,7 +1864,7 @@ def _default_config():
 # -- the table -------------------------------------------------------------------
 
 def _values(records, setting, method, key="test_accuracy"):
-    return [r[key] for r in records if r["setting"] == setting and r["method"] == method]
+    return [r[key] for r in _cell_records(records, setting, method)]
 
 
 def _mean_std(values):
@@ -1836,6 +1897,7 @@ def summarize(records, settings, prefix=""):
       seconds per seed, means over seeds), plus ``oracle_eta`` and
       ``grid_eta`` (GridSearchCV's choices).
     """
+    records = _indexed(records)
     rows = []
     for name, setting in settings.items():
         if not any(r["setting"] == name for r in records):
@@ -2032,7 +2094,7 @@ def _default_method(records, setting):
     default eta: a grid cell or 'online:auto'), where there is one: none
     with label correction.
     """
-    if any(r["setting"] == setting and r["method"] == "default" for r in records):
+    if _cell_records(records, setting, "default"):
         return "default"
     defaults = _default_config()
     if defaults["relabel"] is not None:  # no other method corrects labels
@@ -2104,6 +2166,7 @@ def heldout_settings(rounds=None):
 
 def heldout_rows(records, settings=None):
     """Per held-out setting: each column's (mean, std, n, fits, seconds)."""
+    records = _indexed(records)
     settings = settings or heldout_settings()
     rows = []
     for name, setting in settings.items():
@@ -2150,6 +2213,7 @@ def split_rows(records, settings):
     """Per setting, each ``split:`` method as it ships: the clean test accuracy
     (mean, std over seeds, %) at the last epoch and at the epoch of the best
     validation accuracy, beside MR's default trained on every row."""
+    records = _indexed(records)
     rows = []
     for name in settings:
         row = dict(setting=name, cells={})
@@ -2379,6 +2443,7 @@ def seed_noise(records, settings):
     lines : list of str
       Two lines, or none where no setting is left.
     """
+    records = _indexed(records)
     table, out_of_seed, errors = [], [], []
     for name, setting in settings.items():
         if not setting.noisy:
@@ -2427,10 +2492,8 @@ def _paired_accuracies(records, name, seeds=None):
     on each of them; None where the default misses one or no peer is left."""
     peers = [m for m, _, kind in HELDOUT_COLUMNS if kind == "peer"]
     methods = [_default_method(records, name)] + peers
-    by = {m: {} for m in methods}
-    for r in records:
-        if r["setting"] == name and r["method"] in by:
-            by[r["method"]][r["seed"]] = 100 * r["test_accuracy"]
+    by = {m: {r["seed"]: 100 * r["test_accuracy"] for r in _cell_records(records, name, m)}
+          for m in methods}
     seeds = sorted(by[methods[0]]) if seeds is None else sorted(seeds)
     if not seeds or not set(seeds) <= set(by[methods[0]]):
         return None
@@ -2464,7 +2527,7 @@ def more_seeds_rows(records, extra, settings, first=(0, 1, 2)):
     if overlap:
         raise ValueError(f"extra has records of the table's seeds {first}: "
                          f"{sorted(overlap)[:3]}; keep them in one file.")
-    both = records + extra
+    both = Records(list(records) + list(extra))
     rows = []
     for name, setting in settings.items():
         fresh = sorted({r["seed"] for r in extra if r["setting"] == name})
@@ -2833,6 +2896,7 @@ BINARY_COLUMNS = (("binary:plain", "plain BCE (skorch)"),
 def binary_rows(records):
     """Per binary setting (B1-B3): each column's cell, the oracle over the
     grid (the default eta=0.01 included)."""
+    records = _indexed(records)
     from sk_mr import MRBinaryClassifier
 
     default_eta = MRBinaryClassifier(torch.nn.Linear).eta

@@ -249,6 +249,69 @@ class TestTable:
                                                  "4.95", "0.02"]
 
 
+class TestRecords:
+    """The cell index of the records the tables read: the same cells as a
+    scan, and never stale after the list changes."""
+
+    @staticmethod
+    def _scan(records, setting, method):
+        return [r for r in records if r["setting"] == setting and r["method"] == method]
+
+    def test_cells_are_the_scans_in_order_through_every_change(self, eta_benchmark):
+        rng = np.random.default_rng(0)
+        records = eta_benchmark.Records(
+            dict(setting=f"S{rng.integers(3)}", method=f"m{rng.integers(3)}", seed=i)
+            for i in range(40))
+        cells = [(f"S{s}", f"m{m}") for s in range(4) for m in range(4)]
+
+        def check():
+            for cell in cells:
+                assert records.cell(*cell) == self._scan(records, *cell)
+
+        check()  # the index is built here; each change below must drop it
+        records.append(dict(setting="S0", method="m0", seed=100))
+        check()
+        records[0] = dict(setting="S3", method="m3", seed=101)
+        check()
+        del records[1:5]
+        check()
+        records.extend([dict(setting="S1", method="m2", seed=102)])
+        records += [dict(setting="S2", method="m1", seed=103)]
+        check()
+        records.insert(0, dict(setting="S0", method="m0", seed=104))
+        records.pop(); records.remove(records[3]); records.reverse()
+        check()
+        records.sort(key=lambda r: r["seed"])
+        check()
+        both = records + [dict(setting="S0", method="m0", seed=105)]
+        assert isinstance(both, eta_benchmark.Records)
+        assert both.cell("S0", "m0") == self._scan(both, "S0", "m0")
+        assert [r["seed"] for r in both.cell("S0", "m0")][-1] == 105
+        records.clear()
+        assert records.cell("S0", "m0") == []
+
+    def test_results_file_gives_indexed_records_and_tables_agree(self, eta_benchmark,
+                                                                  tmp_path):
+        setting = eta_benchmark.QUICK_SETTINGS["Q1"]
+        results = eta_benchmark.ResultsFile(str(tmp_path / "r.jsonl"), {"Q1": setting})
+        assert isinstance(results.records, eta_benchmark.Records)
+        accuracy = {0.003: (0.5, 0.6), 0.01: (0.7, 0.7), 0.03: (0.9, 0.7),
+                    0.1: (0.6, 0.6), 0.3: (0.1, 0.2)}
+        for eta, accs in accuracy.items():
+            for seed, a in enumerate(accs):
+                results.add("Q1", f"eta={eta:g}", seed, dict(test_accuracy=a, fits=1,
+                                                             seconds=2.0))
+        # the table of the indexed records and of a plain list of them
+        indexed = eta_benchmark.summarize(results.records, {"Q1": setting})
+        plain = eta_benchmark.summarize(list(results.records), {"Q1": setting})
+        assert indexed == plain and indexed[0]["oracle_eta"] == 0.03
+        # a cell added after the table was read is in the next one
+        results.add("Q1", "eta=0.3", 2, dict(test_accuracy=1.0, fits=1, seconds=2.0))
+        assert len(results.records.cell("Q1", "eta=0.3")) == 3
+        [row] = eta_benchmark.summarize(results.records, {"Q1": setting})
+        assert row["oracle_eta"] == 0.03  # 0.3's mean (0.1 + 0.2 + 1.0) / 3 = 0.43
+
+
 class TestSplit:
     def test_shipped_split_and_the_best_epoch_by_an_independent_refit(self, eta_benchmark):
         from skorch.dataset import ValidSplit

@@ -21,23 +21,44 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 RECORDS = os.path.join(ROOT, "benchmarks", "results", "eta.jsonl")
 
 
+#: What one build has read, by the files it was read from: ``(stamps,
+#: value)``, read again where a file's stamp (modification time and size)
+#: changed. A build renders some thirty of these directives, each from the
+#: same script and records.
+_READ = {}
+
+
+def _cached(paths, read):
+    stamps = tuple((os.stat(p).st_mtime_ns, os.stat(p).st_size) for p in paths)
+    entry = _READ.get(paths)
+    if entry is None or entry[0] != stamps:
+        entry = _READ[paths] = (stamps, read())
+    return entry[1]
+
+
 def _benchmark(script="eta.py", name="eta_benchmark"):
-    """A script of ``benchmarks/``, imported as the module ``name``."""
-    spec = importlib.util.spec_from_file_location(
-        name, os.path.join(ROOT, "benchmarks", script))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    """A script of ``benchmarks/``, imported as the module ``name`` (once per
+    version of the file)."""
+    path = os.path.join(ROOT, "benchmarks", script)
 
+    def load():
+        spec = importlib.util.spec_from_file_location(name, path)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        return module
 
+    return _cached((path,), load)
 
 
 def _bench_and_records(directive):
-    """The benchmark module and every record of ``RECORDS``; the page is
-    rebuilt when the records change."""
+    """The benchmark module and every record of ``RECORDS`` (a copy of the
+    list this build read, so that no directive sees another's changes); the
+    page is rebuilt when the records change."""
     directive.state.document.settings.env.note_dependency(RECORDS)
     bench = _benchmark()
-    return bench, bench.ResultsFile(RECORDS, bench.SETTINGS).records
+    records = _cached((RECORDS, bench.__file__),
+                      lambda: bench.ResultsFile(RECORDS, bench.SETTINGS).records)
+    return bench, bench.Records(records)
 
 
 def _bullets(lines):
