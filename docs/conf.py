@@ -132,10 +132,8 @@ sphinx_gallery_conf = {
     "subsection_order": ["../examples/adversarial", "../examples/beyond_networks",
                          "../examples/scaling"],
     "within_subsection_order": "gallery_order.ReadingOrder",  # docs/_ext
-    # the examples run two at a time where there are two cores (each on one
-    # torch thread, from the same state: _reset_torch): the gallery is most
-    # of a build's time
-    "parallel": min(2, os.cpu_count() or 1),
+    # one example at a time: in sphinx-gallery's parallel workers the Dask
+    # example's LocalCluster(processes=True) cannot start its nannies
     # no sg_execution_times pages: they load jQuery and DataTables from CDNs,
     # and the build is offline
     "write_computation_times": False,
