@@ -8,11 +8,9 @@ EXTRAS ?= test,adversarial,plot,docs,distributed,benchmark,release
 
 .PHONY: install demo test mutation compat docs docs-check dist-check bench clean
 
-# --no-compile: each module is byte-compiled when it is first imported, not
-# every file of torch and the others at install time.
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --disable-pip-version-check --no-compile -e '.[$(EXTRAS)]'
+	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[$(EXTRAS)]'
 	touch $(STAMP)
 
 install: $(STAMP)

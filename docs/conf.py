@@ -132,15 +132,17 @@ sphinx_gallery_conf = {
     "subsection_order": ["../examples/adversarial", "../examples/beyond_networks",
                          "../examples/scaling"],
     "within_subsection_order": "gallery_order.ReadingOrder",  # docs/_ext
-    # one example at a time: in sphinx-gallery's parallel workers the Dask
-    # example's LocalCluster(processes=True) cannot start its nannies
+    # the examples run two at a time where there are two cores (each on one
+    # torch thread, from the same state: _reset_example); the gallery is
+    # most of a build's time
+    "parallel": min(2, os.cpu_count() or 1),
     # no sg_execution_times pages: they load jQuery and DataTables from CDNs,
     # and the build is offline
     "write_computation_times": False,
     "remove_config_comments": True,
     "min_reported_time": 1,
     "matplotlib_animations": False,
-    "reset_modules": ("matplotlib", "seaborn", "_reset_torch"),
+    # reset_modules: set below, with _reset_example
     "reference_url": {"sk_mr": None},
     "show_memory": False,
     "show_signature": False,
@@ -288,15 +290,21 @@ def _check_api_coverage(app, env):
                                "INTERNAL_HELPERS in docs/conf.py if users never call it")
 
 
-def _reset_torch(gallery_conf, fname):
-    """Each gallery example starts from the same torch state, with one thread."""
+def _reset_example(gallery_conf, fname):
+    """Each gallery example starts from the same torch state, with one
+    thread, and with the default way of starting processes: joblib's worker
+    that runs it in a parallel build sets its own ('loky'), which a process
+    the example starts (Dask's nannies) cannot use."""
+    import multiprocessing
+
     import torch
 
     torch.manual_seed(0)
     torch.set_num_threads(1)
+    multiprocessing.set_start_method(None, force=True)
 
 
-sphinx_gallery_conf["reset_modules"] = ("matplotlib", _reset_torch)
+sphinx_gallery_conf["reset_modules"] = ("matplotlib", _reset_example)
 
 
 def setup(app):

@@ -700,6 +700,13 @@ class AutoEta:
     0.0
     """
 
+    #: An example counts as fitted where its loss is below this fraction of
+    #: ``chance_loss``: in the test of a model that has learned something
+    #: (for ``m``) and of half the examples fitted (for ``c``). A hook for
+    #: experiments (``benchmarks/auto_eta_leads.py``'s ``fitted``); not a
+    #: public option.
+    _fitted_loss = 0.5
+
     def __init__(self, ramp_fraction=0.15, kl_scale=1.5, hard_fraction=0.1, window=3,
                  stability=0.25, confident_ratio=2.0, confident_gate=0.5,
                  confident_stability=0.1):
@@ -842,7 +849,7 @@ class AutoEta:
         if self.confident_ratio is None:
             return False
         quantile = torch.quantile(losses.to(torch.float64), float(self.confident_gate))
-        return float(quantile) < chance_loss / 2
+        return float(quantile) < chance_loss * self._fitted_loss
 
     def step(self, losses, cumulative_losses, completed_epochs=None, n_epochs=None,
              updates_per_epoch=1, *, chance_loss, confident_misfit=None, probation=None,
@@ -947,7 +954,7 @@ class AutoEta:
         # fitted to better than half the know-nothing loss; before that, a
         # steady misfit fraction is that of a model still at chance (about
         # half the examples), not the noise
-        learned = float(torch.quantile(losses64, 0.1)) < chance_loss / 2
+        learned = float(torch.quantile(losses64, 0.1)) < chance_loss * self._fitted_loss
         self.recent_misfits_, self.max_misfit_ = _settle(
             self.recent_misfits_, misfit if learned else None, self.max_misfit_,
             self.window, self.stability)

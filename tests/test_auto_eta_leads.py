@@ -1096,3 +1096,44 @@ def test_each_lead_pins_the_callback_constants_of_its_time(monkeypatch, library_
         assert isinstance(callback, MultiplicativeReweighting)
         assert callback.relabel_follow_confident is follows, variant
         assert callback.relabel_probation_deadline == deadline, variant
+
+
+def test_fitted_lead_moves_the_rules_learned_tests_and_half_is_the_library():
+    # 30 examples far above chance (misfit), 70 at 60% of chance: no example
+    # is fitted below half of chance, so the library's rule sees a model
+    # still at chance (M stays 0, c is not read); the fitted@0.75 rule sees
+    # the tenth fitted best below 75% of chance and counts the misfit
+    chance = math.log(10)
+    losses = torch.cat([torch.full((70,), 0.6 * chance), torch.full((30,), 2.0 * chance)])
+    library, half, lead = AutoEta(), auto_eta_leads._fitted_rule(0.5), \
+        auto_eta_leads._fitted_rule(0.75)
+    for t in range(1, 6):
+        for rule in (library, half, lead):
+            rule.step(losses, t * losses, t, n_epochs=10, chance_loss=chance,
+                      confident_misfit=0.3)
+    assert library.max_misfit_ == half.max_misfit_ == 0.0
+    assert library.confident_fractions_ == half.confident_fractions_ == [None] * 5
+    assert lead.max_misfit_ == pytest.approx(0.3)
+    # half of the examples are below 75% of chance too: c is read
+    assert lead.confident_fractions_ == [0.3] * 5
+    assert library.etas_ == half.etas_ == [0.0] * 5 and lead.etas_[-1] > 0
+    assert AutoEta._fitted_loss == 0.5
+
+
+def test_fitted_lead_runs_the_default_as_it_ships_with_its_rule(monkeypatch):
+    # fit_variant gives the default's net (averaging kept, nothing pinned)
+    # the lead's rule
+    seen = {}
+
+    def record(net, setting, seed, X, y, is_noisy):
+        seen.update(net=net)
+        return dict(test_accuracy=0.5)
+
+    monkeypatch.setattr(auto_eta_leads.eta_benchmark, "_mr_record", record)
+    setting = auto_eta_leads.eta_benchmark.QUICK_SETTINGS["Q2"]
+    auto_eta_leads.fit_variant(setting, "fitted", "fitted@0.75", 0)
+    net = seen["net"]
+    assert isinstance(net.eta, AutoEta) and net.eta._fitted_loss == 0.75
+    assert net.average_weights == 0.1 and net.relabel == "auto"
+    with pytest.raises(ValueError, match="fitted@0.6"):
+        auto_eta_leads.fit_variant(setting, "fitted", "fitted@0.6", 0)
