@@ -1696,14 +1696,15 @@ class Records(list):
     """
 
     def cell(self, setting, method):
-        """The records of ``(setting, method)``, in list order."""
+        """The records of ``(setting, method)``, in list order (a new list:
+        changing it leaves the index as it was)."""
         index = self.__dict__.get("_cells")
         if index is None:
             index = {}
             for record in self:
                 index.setdefault((record["setting"], record["method"]), []).append(record)
             self._cells = index
-        return index.get((setting, method), [])
+        return list(index.get((setting, method), ()))
 
     def __add__(self, other):
         return Records(list.__add__(self, list(other)))

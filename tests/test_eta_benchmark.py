@@ -289,6 +289,10 @@ class TestRecords:
         assert [r["seed"] for r in both.cell("S0", "m0")][-1] == 105
         records.clear()
         assert records.cell("S0", "m0") == []
+        # what cell() returns is the caller's: changing it changes no index
+        records.append(dict(setting="S0", method="m0", seed=106))
+        records.cell("S0", "m0").append(dict(setting="S0", method="m0", seed=107))
+        assert [r["seed"] for r in records.cell("S0", "m0")] == [106]
 
     def test_results_file_gives_indexed_records_and_tables_agree(self, eta_benchmark,
                                                                   tmp_path):
