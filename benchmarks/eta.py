@@ -1736,11 +1736,9 @@ def _indexed(records):
 
 
 def _cell_records(records, setting, method):
-    """The records of one cell: through the index of a :class:`Records` list,
-    or a scan of any other."""
-    if isinstance(records, Records):
-        return records.cell(setting, method)
-    return [r for r in records if r["setting"] == setting and r["method"] == method]
+    """The records of one cell (any list of records; a :class:`Records`
+    list reads them through its index)."""
+    return _indexed(records).cell(setting, method)
 
 
 class ResultsFile:

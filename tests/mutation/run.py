@@ -279,9 +279,9 @@ for line in sys.stdin:
             if not sk_mr.__file__.startswith(package):
                 sys.exit("mutation check: imported " + sk_mr.__file__)
             code = pytest.main(request["args"])
-        except SystemExit as stop:
-            code = stop.code if isinstance(stop.code, int) else 1
-            if not isinstance(stop.code, int):
+        except SystemExit as stop:  # sys.exit's own rules: None is 0, a message 1
+            code = 0 if stop.code is None else stop.code if isinstance(stop.code, int) else 1
+            if isinstance(stop.code, str):
                 print(stop.code, file=sys.stderr)
         except BaseException as error:
             print(repr(error), file=sys.stderr)
